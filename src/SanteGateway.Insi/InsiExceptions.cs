@@ -38,11 +38,15 @@ public sealed class InsiProtocolException : InsiException
 public sealed class InsiTransportException : InsiException
 {
     /// <summary>Creates the exception.</summary>
-    public InsiTransportException(string message, Exception? inner = null, int? httpStatus = null)
+    public InsiTransportException(string message, Exception? inner = null, int? httpStatus = null, bool isTransient = true)
         : base(message, inner)
     {
         HttpStatus = httpStatus;
+        IsTransient = isTransient;
     }
+
+    /// <summary>True when retrying may help (connection refused or reset, timeout, 5xx); false for TLS trust or 4xx errors.</summary>
+    public bool IsTransient { get; }
 
     /// <summary>HTTP status when one was received.</summary>
     public int? HttpStatus { get; }
