@@ -23,9 +23,12 @@ public readonly record struct InsMatricule
         for (var i = 0; i < 13; i++)
         {
             var c = body13[i];
-            if (i == 6 && (c == 'A' || c == 'B'))
+            if (i == 5 && (body13[6] == 'A' || body13[6] == 'B'))
             {
-                n = (n * 10) + 1;
+                c = '1';
+            }
+            else if (i == 6 && (c == 'A' || c == 'B'))
+            {
                 c = c == 'A' ? '9' : '8';
             }
 
