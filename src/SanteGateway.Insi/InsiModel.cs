@@ -38,6 +38,16 @@ public sealed record InsiTraitsQuery(string BirthName, IReadOnlyList<string> Fir
     /// <summary>The first names joined by single spaces, as sent in one <c>Prenom</c> element.</summary>
     public string FirstNamesJoined => string.Join(' ', FirstNames);
 
+    /// <summary>
+    /// Builds a query from stored strict traits. Values are taken verbatim: if they are not in the INSi lexical form the
+    /// call is refused (normalise with <see cref="InsiLexicalProfile"/> and confirm with the user first).
+    /// </summary>
+    public static InsiTraitsQuery FromTraits(IdentityTraits traits)
+    {
+        ArgumentNullException.ThrowIfNull(traits);
+        return new(traits.BirthName, traits.BirthFirstNames, traits.Sex, traits.BirthDate.ToIso(), traits.BirthPlaceCog);
+    }
+
     /// <summary>Builds a query from a space-separated first-name list.</summary>
     public static InsiTraitsQuery FromList(string birthName, string firstNames, Sex sex, string birthDate, string? birthPlace = null) =>
         new(birthName, (firstNames ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries), sex, birthDate, birthPlace);
