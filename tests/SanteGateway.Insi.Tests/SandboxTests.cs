@@ -184,6 +184,30 @@ public sealed class SandboxTests(SandboxFixture sandbox) : IClassFixture<Sandbox
     }
 
     [Fact]
+    public async Task The_client_registered_in_a_service_collection_serves_both_interfaces()
+    {
+        var template = sandbox.Options();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddInsiClient(o =>
+        {
+            o.Endpoint = template.Endpoint;
+            o.Idam = template.Idam;
+            o.Instance = template.Instance;
+            o.AutomaticCertificatePath = template.AutomaticCertificatePath;
+            o.AutomaticCertificatePassword = template.AutomaticCertificatePassword;
+            o.TrustedCaPaths.Add(template.TrustedCaPaths[0]);
+        });
+        await using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+
+        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IInsiClient>(provider);
+        var verifier = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IInsVerifier>(provider);
+        var r = await client.SearchByTraitsAsync(new InsiTraitsQuery("ADRTROIS", ["TOUSSAINT"], Sex.Male, "1960-01-01"), InsiCallContext.Automatic, Ct);
+
+        r.Code.Should().Be("00");
+        verifier.Should().BeSameAs(client);
+    }
+
+    [Fact]
     public async Task The_written_traces_of_a_sandbox_exchange_hold_request_response_and_metadata()
     {
         var dir = Path.Combine(sandbox.PkiDir, "traces-" + Guid.NewGuid().ToString("N"));
