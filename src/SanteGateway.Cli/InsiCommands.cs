@@ -276,7 +276,7 @@ internal sealed class InsiCommands : ICommandModule
 
         public Option<string?> BirthPlace { get; } = new("--birth-place") { Description = "INSEE COG of the birth place (5 characters)." };
 
-        public Option<string> Endpoint { get; } = new("--endpoint") { Description = $"Service URL (default: the local sandbox {InsiClientOptions.SandboxEndpoint}; start it with 'santegw sandbox --port 8443').", DefaultValueFactory = _ => InsiClientOptions.SandboxEndpoint };
+        public Option<string> Endpoint { get; } = new("--endpoint") { Description = $"Service URL (default: the local sandbox {InsiClientOptions.SandboxEndpoint}; start it with 'santegw sandbox insi --pki DIR --port 8443').", DefaultValueFactory = _ => InsiClientOptions.SandboxEndpoint };
 
         public Option<string?> Cert { get; } = new("--cert") { Description = "PKCS#12 client certificate (CN INSI-AUTO or INSI-MANU)." };
 
