@@ -28,6 +28,63 @@ public sealed class CliStartupTests : IDisposable
     [Fact]
     public async Task Pki_init_then_sandbox_insi_serves_CR_00_for_ADRTROIS_TOUSSAINT_over_mutual_TLS()
     {
+        var (pki, sandbox, endpoint) = await StartSandboxAsync();
+        using (sandbox)
+        {
+            try
+            {
+                using var client = CreateClient(pki, TestPki.ReadPasswordFile(pki));
+                using var content = new ByteArrayContent(Recorded.Request("AdrtroisToussaint"));
+                content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/soap+xml; charset=utf-8");
+
+                using var response = await client.PostAsync(endpoint, content, TestContext.Current.CancellationToken);
+
+                ((int)response.StatusCode).Should().Be(200);
+                var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+                XmlEquivalence.Differences(File.ReadAllText(Recorded.File("AdrtroisToussaint.response.xml")), body).Should().BeEmpty();
+            }
+            finally
+            {
+                await StopAsync(sandbox);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Santegw_insi_search_against_santegw_sandbox_insi_prints_the_expected_JSON()
+    {
+        var (pki, sandbox, endpoint) = await StartSandboxAsync();
+        using (sandbox)
+        {
+            try
+            {
+                var run = await ProcessRunner.RunAsync(Dotnet,
+                    [
+                        CliDll, "insi", "search", "--birth-name", "ADRTROIS", "--first-names", "TOUSSAINT", "--sex", "M", "--birth-date", "1960-01-01",
+                        "--endpoint", endpoint.ToString(), "--cert", Path.Combine(pki, TestPki.InsiAutoP12File), "--cert-password-env", "SANTEGW_SANDBOX_TEST_PW",
+                        "--ca", Path.Combine(pki, TestPki.CaPemFile), "--idam", InsiSandboxOptions.DefaultIdam, "--json",
+                    ],
+                    AppContext.BaseDirectory, TimeSpan.FromMinutes(1),
+                    new Dictionary<string, string> { ["SANTEGW_SANDBOX_TEST_PW"] = TestPki.ReadPasswordFile(pki) });
+
+                run.ExitCode.Should().Be(0, run.Stderr);
+                using var json = System.Text.Json.JsonDocument.Parse(run.Stdout);
+                json.RootElement.GetProperty("cr").GetString().Should().Be("00");
+                json.RootElement.GetProperty("label").GetString().Should().Be("OK");
+                var individual = json.RootElement.GetProperty("individual");
+                individual.GetProperty("matricule").GetString().Should().Be("160012B02077713");
+                individual.GetProperty("oid").GetString().Should().Be("1.2.250.1.213.1.4.8");
+                individual.GetProperty("birthPlace").GetString().Should().Be("2B020");
+            }
+            finally
+            {
+                await StopAsync(sandbox);
+            }
+        }
+    }
+
+    private async Task<(string Pki, Process Sandbox, Uri Endpoint)> StartSandboxAsync()
+    {
         var pki = Path.Combine(_dir, "pki");
         var init = await ProcessRunner.RunAsync(Dotnet, [CliDll, "pki", "init", "--dir", pki], AppContext.BaseDirectory, TimeSpan.FromMinutes(2));
         init.ExitCode.Should().Be(0, init.Stderr);
@@ -39,26 +96,27 @@ public sealed class CliStartupTests : IDisposable
             info.ArgumentList.Add(a);
         }
 
-        using var sandbox = Process.Start(info)!;
+        var sandbox = Process.Start(info)!;
         try
         {
-            var endpoint = await ReadEndpointAsync(sandbox);
-            var password = TestPki.ReadPasswordFile(pki);
-            using var client = CreateClient(pki, password);
-            using var content = new ByteArrayContent(Recorded.Request("AdrtroisToussaint"));
-            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/soap+xml; charset=utf-8");
-
-            using var response = await client.PostAsync(endpoint, content, TestContext.Current.CancellationToken);
-
-            ((int)response.StatusCode).Should().Be(200);
-            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-            XmlEquivalence.Differences(File.ReadAllText(Recorded.File("AdrtroisToussaint.response.xml")), body).Should().BeEmpty();
+            return (pki, sandbox, await ReadEndpointAsync(sandbox));
         }
-        finally
+        catch
+        {
+            await StopAsync(sandbox);
+            sandbox.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task StopAsync(Process sandbox)
+    {
+        if (!sandbox.HasExited)
         {
             sandbox.Kill(entireProcessTree: true);
-            await sandbox.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
+
+        await sandbox.WaitForExitAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]
