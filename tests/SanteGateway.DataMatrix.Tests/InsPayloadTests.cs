@@ -242,3 +242,37 @@ public class InsPayloadTests
         InsDataMatrix.RenderSvg(PatTrois()).Should().StartWith("<svg");
     }
 }
+
+public class InsRnivTests
+{
+    private static IdentityTraits Traits() =>
+        IdentityTraits.Create("PAT-TROIS", ["DOMINIQUE"], "DOMINIQUE", Sex.Female, new BirthDate(new DateOnly(1979, 3, 28), false), "63220").Value!;
+
+    private static InsIdentifier Ins() => new(InsMatricule.Parse("279035121518989"), InsOids.Test);
+
+    private static RnivIdentity Restored(IdentityStatus status, InsIdentifier? ins)
+    {
+        var result = RnivIdentity.Restore(Traits(), status, IdentityAttributes.None, ins, [], new Evidence(DocumentTypes.Passport, new DateOnly(2024, 1, 1), null), CollectionChannel.INSI, DateTimeOffset.UnixEpoch, ins is null ? null : Traits());
+        result.IsValid.Should().BeTrue(result.ToString());
+        return result.Value!;
+    }
+
+    [Fact]
+    public void A_qualified_identity_gives_the_worked_example_payload()
+    {
+        InsDataMatrix.TryCreatePayload(Restored(IdentityStatus.Qual, Ins()), out var payload, out var errors).Should().BeTrue(string.Join("; ", errors));
+        payload!.ToText().Should().Be(ImageTests.WorkedExample);
+    }
+
+    [Theory]
+    [InlineData(IdentityStatus.Recup)]
+    [InlineData(IdentityStatus.Vali)]
+    [InlineData(IdentityStatus.Prov)]
+    public void A_non_qualified_identity_is_refused_naming_the_status(IdentityStatus status)
+    {
+        var identity = Restored(status, status == IdentityStatus.Recup ? Ins() : null);
+        InsDataMatrix.TryCreatePayload(identity, out var payload, out var errors).Should().BeFalse();
+        payload.Should().BeNull();
+        errors.Should().ContainSingle().Which.Should().Match<ValidationError>(e => e.Field == "Status" && e.Rule == "qualified-only");
+    }
+}

@@ -10,6 +10,29 @@ namespace SanteGateway.DataMatrix;
 /// </summary>
 public static class InsDataMatrix
 {
+    /// <summary>
+    /// Builds the payload of an RNIV identity. Refused unless the identity may transmit its INS
+    /// (<see cref="RnivIdentity.CanTransmitIns"/>: status QUAL with an INS), because only a qualified identity's
+    /// matricule may be printed.
+    /// </summary>
+    /// <param name="identity">The identity.</param>
+    /// <param name="payload">The payload on success.</param>
+    /// <param name="errors">Field <c>Status</c>, rule <c>qualified-only</c> for a non-qualified identity; otherwise the
+    /// payload's own errors (block id, rule).</param>
+    /// <returns>True when the payload was built.</returns>
+    public static bool TryCreatePayload(RnivIdentity identity, [NotNullWhen(true)] out InsDataMatrixPayload? payload, out IReadOnlyList<ValidationError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        if (!identity.CanTransmitIns || identity.TransmittableIns is not { } ins)
+        {
+            payload = null;
+            errors = [new ValidationError("Status", "qualified-only", $"Only a qualified (QUAL) identity's INS may be put in a DataMatrix; this identity is {identity.Status.ToString().ToUpperInvariant()}.")];
+            return false;
+        }
+
+        return InsDataMatrixPayload.TryCreate(ins, identity.Traits, out payload, out errors);
+    }
+
     /// <summary>The symbol for a payload (smallest square size unless <paramref name="options"/> says otherwise).</summary>
     public static DataMatrixSymbol Encode(InsDataMatrixPayload payload, DataMatrixEncodeOptions? options = null)
     {
