@@ -15,6 +15,13 @@ public sealed class BitMatrix
         _bits = new bool[rows * columns];
     }
 
+    internal BitMatrix(int rows, int columns, bool[] bits)
+    {
+        Rows = rows;
+        Columns = columns;
+        _bits = bits;
+    }
+
     /// <summary>Number of rows.</summary>
     public int Rows { get; }
 
@@ -27,6 +34,8 @@ public sealed class BitMatrix
         get => _bits[Index(row, column)];
         set => _bits[Index(row, column)] = value;
     }
+
+    internal bool GetAt(int index) => _bits[index];
 
     /// <summary>Flips one module (used to simulate damage).</summary>
     public void Flip(int row, int column) => _bits[Index(row, column)] ^= true;

@@ -86,7 +86,7 @@ public static class DataMatrixRenderer
         }
 
         using var pixmap = bitmap.PeekPixels();
-        using var data = pixmap.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.AllFilters, 6))
+        using var data = pixmap.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.None, 1))
             ?? throw new InvalidOperationException("SkiaSharp could not encode the PNG");
         return data.ToArray();
     }

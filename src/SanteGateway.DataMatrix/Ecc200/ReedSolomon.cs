@@ -12,6 +12,9 @@ public static class ReedSolomon
     private static readonly Dictionary<int, byte[]> Generators = [];
     private static readonly Lock GeneratorLock = new();
 
+    // Racing writers store equal arrays, so the cache needs no lock.
+    private static readonly int[]?[] GeneratorLogCache = new int[]?[256];
+
 #pragma warning disable CA1810 // the tables must be built before any use; a static constructor is the clearest place.
     static ReedSolomon()
 #pragma warning restore CA1810
@@ -47,18 +50,43 @@ public static class ReedSolomon
             throw new ArgumentOutOfRangeException(nameof(ecc), "between 1 and 254 error-correction codewords");
         }
 
-        // g[0] is the leading coefficient (1); g[1..n] are the others, highest degree first.
-        var g = Generator(n);
+        // Generator coefficients as logarithms (g[0] = 1 is implicit): one table lookup per step instead of two.
+        var logG = GeneratorLogs(n);
         ecc.Clear();
+        if (logG is null)
+        {
+            var g = Generator(n);
+            foreach (var d in data)
+            {
+                var feedback = d ^ ecc[0];
+                for (var j = 0; j < n - 1; j++)
+                {
+                    ecc[j] = (byte)(ecc[j + 1] ^ Mul(feedback, g[j + 1]));
+                }
+
+                ecc[n - 1] = Mul(feedback, g[n]);
+            }
+
+            return;
+        }
+
         foreach (var d in data)
         {
             var feedback = d ^ ecc[0];
-            for (var j = 0; j < n - 1; j++)
+            if (feedback == 0)
             {
-                ecc[j] = (byte)(ecc[j + 1] ^ Mul(feedback, g[j + 1]));
+                ecc[1..].CopyTo(ecc);
+                ecc[n - 1] = 0;
+                continue;
             }
 
-            ecc[n - 1] = Mul(feedback, g[n]);
+            var lf = Log[feedback];
+            for (var j = 0; j < n - 1; j++)
+            {
+                ecc[j] = (byte)(ecc[j + 1] ^ Exp[lf + logG[j + 1]]);
+            }
+
+            ecc[n - 1] = Exp[lf + logG[n]];
         }
     }
 
@@ -230,6 +258,32 @@ public static class ReedSolomon
 
         corrected = l;
         return true;
+    }
+
+    private static int[]? GeneratorLogs(int n)
+    {
+        var cache = GeneratorLogCache;
+        if (cache[n] is { } logs)
+        {
+            return logs.Length == 0 ? null : logs;
+        }
+
+        var g = Generator(n);
+        logs = new int[n + 1];
+        for (var i = 0; i <= n; i++)
+        {
+            if (g[i] == 0)
+            {
+                // No logarithm for a zero coefficient: that generator takes the plain multiplication path.
+                cache[n] = [];
+                return null;
+            }
+
+            logs[i] = Log[g[i]];
+        }
+
+        cache[n] = logs;
+        return logs;
     }
 
     private static byte[] Generator(int n)

@@ -68,81 +68,89 @@ internal static class SymbolLayout
         return total;
     }
 
+    private static readonly Dictionary<DataMatrixSymbolSize, int[]> Layouts = [];
+    private static readonly Lock LayoutLock = new();
+
+    /// <summary>
+    /// For every module of the symbol (row-major): <see cref="Placement.FixedDark"/>, <see cref="Placement.FixedLight"/>
+    /// or the codeword bit it carries (<c>codeword * 8 + bit</c>). Finder and alignment patterns are fixed modules.
+    /// </summary>
+    private static int[] Layout(DataMatrixSymbolSize size)
+    {
+        lock (LayoutLock)
+        {
+            if (Layouts.TryGetValue(size, out var cached))
+            {
+                return cached;
+            }
+
+            var map = Placement.Map(size.MappingRows, size.MappingColumns);
+            var layout = new int[size.Rows * size.Columns];
+            var rh = size.DataRegionHeight;
+            var rw = size.DataRegionWidth;
+            for (var r = 0; r < size.Rows; r++)
+            {
+                var ir = r % (rh + 2);
+                for (var c = 0; c < size.Columns; c++)
+                {
+                    var ic = c % (rw + 2);
+                    int v;
+                    if (ir == rh + 1 || ic == 0)
+                    {
+                        // Solid "L": bottom row and left column of every region.
+                        v = Placement.FixedDark;
+                    }
+                    else if (ir == 0)
+                    {
+                        // Clock track along the top: dark on even columns.
+                        v = c % 2 == 0 ? Placement.FixedDark : Placement.FixedLight;
+                    }
+                    else if (ic == rw + 1)
+                    {
+                        // Clock track along the right: dark on odd rows of the region.
+                        v = ir % 2 == 1 ? Placement.FixedDark : Placement.FixedLight;
+                    }
+                    else
+                    {
+                        var mr = ((r / (rh + 2)) * rh) + ir - 1;
+                        var mc = ((c / (rw + 2)) * rw) + ic - 1;
+                        v = map[(mr * size.MappingColumns) + mc];
+                    }
+
+                    layout[(r * size.Columns) + c] = v;
+                }
+            }
+
+            Layouts[size] = layout;
+            return layout;
+        }
+    }
+
     /// <summary>Places the codewords and draws the finder and alignment patterns.</summary>
     public static BitMatrix Draw(ReadOnlySpan<byte> codewords, DataMatrixSymbolSize size)
     {
-        var map = Placement.Map(size.MappingRows, size.MappingColumns);
-        var m = new BitMatrix(size.Rows, size.Columns);
-        var rh = size.DataRegionHeight;
-        var rw = size.DataRegionWidth;
-        for (var r = 0; r < size.Rows; r++)
+        var layout = Layout(size);
+        var bits = new bool[layout.Length];
+        for (var i = 0; i < layout.Length; i++)
         {
-            var inRegionRow = r % (rh + 2);
-            for (var c = 0; c < size.Columns; c++)
-            {
-                var inRegionCol = c % (rw + 2);
-                bool dark;
-                if (inRegionRow == rh + 1 || inRegionCol == 0)
-                {
-                    // Solid "L": bottom row and left column of every region.
-                    dark = true;
-                }
-                else if (inRegionRow == 0)
-                {
-                    // Clock track along the top: dark on even columns.
-                    dark = c % 2 == 0;
-                }
-                else if (inRegionCol == rw + 1)
-                {
-                    // Clock track along the right: dark on odd rows of the region.
-                    dark = inRegionRow % 2 == 1;
-                }
-                else
-                {
-                    var mr = ((r / (rh + 2)) * rh) + inRegionRow - 1;
-                    var mc = ((c / (rw + 2)) * rw) + inRegionCol - 1;
-                    var v = map[(mr * size.MappingColumns) + mc];
-                    dark = v switch
-                    {
-                        Placement.FixedDark => true,
-                        Placement.FixedLight => false,
-                        _ => ((codewords[v >> 3] >> (7 - (v & 7))) & 1) == 1,
-                    };
-                }
-
-                if (dark)
-                {
-                    m[r, c] = true;
-                }
-            }
+            var v = layout[i];
+            bits[i] = v >= 0 ? ((codewords[v >> 3] << (v & 7)) & 0x80) != 0 : v == Placement.FixedDark;
         }
 
-        return m;
+        return new BitMatrix(size.Rows, size.Columns, bits);
     }
 
     /// <summary>Reads the codewords back from the data regions (reverse placement).</summary>
     public static byte[] Read(BitMatrix m, DataMatrixSymbolSize size)
     {
-        var map = Placement.Map(size.MappingRows, size.MappingColumns);
+        var layout = Layout(size);
         var all = new byte[size.DataCodewords + size.ErrorCodewords];
-        var rh = size.DataRegionHeight;
-        var rw = size.DataRegionWidth;
-        for (var mr = 0; mr < size.MappingRows; mr++)
+        for (var i = 0; i < layout.Length; i++)
         {
-            var r = ((mr / rh) * (rh + 2)) + (mr % rh) + 1;
-            for (var mc = 0; mc < size.MappingColumns; mc++)
+            var v = layout[i];
+            if (v >= 0 && m.GetAt(i))
             {
-                var v = map[(mr * size.MappingColumns) + mc];
-                if (v < 0)
-                {
-                    continue;
-                }
-
-                var c = ((mc / rw) * (rw + 2)) + (mc % rw) + 1;
-                if (m[r, c])
-                {
-                    all[v >> 3] |= (byte)(0x80 >> (v & 7));
-                }
+                all[v >> 3] |= (byte)(0x80 >> (v & 7));
             }
         }
 
