@@ -66,11 +66,12 @@ public class ImageTests
     public void Our_reader_finds_the_grid_at_any_module_size_and_quiet_zone()
     {
         var symbol = DataMatrixEncoder.Encode(WorkedExample);
-        foreach (var (px, q) in new[] { (1, 1), (2, 0), (3, 4), (7, 2), (10, 10) })
+        foreach (var (px, q) in new[] { (2, 1), (3, 1), (3, 4), (4, 1), (7, 2), (10, 10) })
         {
             var png = DataMatrixRenderer.RenderPng(symbol.Modules, new DataMatrixRenderOptions { ModulePixels = px, QuietZoneModules = q });
             DataMatrixImageReader.TryReadModules(png, out var modules, out var error).Should().BeTrue(error);
             modules!.ToString().Should().Be(symbol.Modules.ToString());
+            Dmtxread.Decode(png).Should().Equal(Encoding.Latin1.GetBytes(WorkedExample), $"{px} px modules, {q}-module quiet zone");
         }
     }
 

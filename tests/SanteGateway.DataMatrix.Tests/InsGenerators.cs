@@ -14,6 +14,19 @@ internal static class InsGenerators
 
     public static readonly Gen<string> Oid = Gen.OneOf(InsOids.Nir, InsOids.Nia, InsOids.Test, InsOids.Demo);
 
+    /// <summary>A deterministic name of exactly <paramref name="length"/> characters.</summary>
+    public static string FixedName(int length, char separator, int seed)
+    {
+        var rnd = new Random(seed);
+        var chars = new char[length];
+        for (var i = 0; i < length; i++)
+        {
+            chars[i] = i >= 2 && i < length - 2 && rnd.Next(6) == 0 && chars[i - 1] != separator ? separator : (char)('A' + rnd.Next(26));
+        }
+
+        return new string(chars);
+    }
+
     /// <summary>A name of exactly <paramref name="length"/> characters: words of A-Z joined by the separator.</summary>
     public static Gen<string> Name(int length, char separator) =>
         Gen.Char['A', 'Z'].Array[length].Select(Gen.Int[0, int.MaxValue], (chars, seed) =>

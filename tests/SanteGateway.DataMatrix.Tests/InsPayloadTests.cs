@@ -219,6 +219,22 @@ public class InsPayloadTests
     }
 
     [Fact]
+    public void Names_of_every_length_from_1_to_100_survive_PNG_and_dmtxread_byte_for_byte()
+    {
+        for (var length = 1; length <= 100; length++)
+        {
+            var firstNames = InsGenerators.FixedName(length, ' ', length);
+            var birthName = InsGenerators.FixedName(101 - length, '-', length);
+            InsDataMatrixPayload.TryCreate("297022A02077878", InsOids.Nir, firstNames, birthName, Sex.Male, new DateOnly(2001, 12, 31), length % 2 == 0 ? "2A004" : null, out var payload, out var errors)
+                .Should().BeTrue(string.Join("; ", errors));
+            var png = InsDataMatrix.RenderPng(payload!);
+            Dmtxread.Decode(png).Should().Equal(Encoding.ASCII.GetBytes(payload!.ToText()), $"first names of {length} characters");
+            InsDataMatrix.TryReadImage(png, out var back, out _).Should().BeTrue();
+            back.Should().Be(payload);
+        }
+    }
+
+    [Fact]
     public void Random_valid_identities_round_trip_through_text()
     {
         InsGenerators.Identity.Sample(id =>
