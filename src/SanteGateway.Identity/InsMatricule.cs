@@ -38,6 +38,7 @@ public sealed record InsMatriculeError(InsMatriculeErrorKind Kind, string Messag
 /// <para><c>default(InsMatricule)</c> is not a valid matricule (its <see cref="Value"/> is empty); obtain instances through
 /// <see cref="TryParse(string?, out InsMatricule, out InsMatriculeError?)"/>, <see cref="Parse"/> or <see cref="TryFromParts"/>.</para>
 /// </remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(InsMatriculeJsonConverter))]
 public readonly record struct InsMatricule
 {
     private readonly string? _value;
