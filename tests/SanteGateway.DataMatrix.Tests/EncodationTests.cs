@@ -80,6 +80,33 @@ public class EncodationTests
         }, iter: 400);
     }
 
+    [Fact]
+    public void The_chosen_symbol_is_never_larger_than_a_single_C40_or_Text_run_would_need()
+    {
+        var chars = Gen.OneOf(Gen.Char['A', 'Z'], Gen.Char['0', '9'], Gen.Char['a', 'z'], Gen.Const(' '), Gen.Const('\u001d'), Gen.Const('-'));
+        chars.Array[1, 120].Select(a => new string(a)).Sample(text =>
+        {
+            var symbol = DataMatrixEncoder.Encode(text, new DataMatrixEncodeOptions { Shape = DataMatrixShape.Any });
+            foreach (var textMode in new[] { false, true })
+            {
+                // Values per character, computed here from the C40/Text tables independently of the encoder.
+                var values = text.Sum(c => c == ' ' || char.IsAsciiDigit(c) || (textMode ? char.IsAsciiLetterLower(c) : char.IsAsciiLetterUpper(c)) ? 1 : 2);
+                if (values % 3 == 1)
+                {
+                    continue;
+                }
+
+                // Latch + packed triples (a trailing pair padded with Shift 1); an unlatch unless the symbol is exactly full.
+                var length = 1 + (2 * ((values + 2) / 3));
+                var single = DataMatrixSymbolSize.All.FirstOrDefault(s => s.DataCodewords == length || s.DataCodewords >= length + 1);
+                if (single is not null)
+                {
+                    symbol.Size.DataCodewords.Should().BeLessThanOrEqualTo(single.DataCodewords, $"{(textMode ? "Text" : "C40")} alone fits {single}");
+                }
+            }
+        }, iter: 1000);
+    }
+
     private static int AsciiLength(byte[] b)
     {
         var n = 0;
