@@ -57,11 +57,22 @@ public static class DataMatrixEncoder
 {
     private static readonly Encoding Latin1 = Encoding.Latin1;
 
+    /// <summary>Longest input that could fit the largest symbol (1558 codewords × 2 digits).</summary>
+    public const int MaxDataLength = 3116;
+
     /// <summary>Encodes bytes (interpreted as ISO-8859-1 by readers).</summary>
     /// <exception cref="ArgumentException">The data does not fit the allowed sizes.</exception>
     public static DataMatrixSymbol Encode(ReadOnlySpan<byte> data, DataMatrixEncodeOptions? options = null)
     {
         options ??= DataMatrixEncodeOptions.Default;
+
+        // The largest symbol holds 1558 codewords, at most two digits each: anything longer cannot fit, so refuse it
+        // before the encodation search spends time (and stack) on it.
+        if (data.Length > MaxDataLength)
+        {
+            throw new ArgumentException($"{data.Length} bytes cannot fit any ECC 200 symbol (at most {MaxDataLength} digits)", nameof(data));
+        }
+
         IReadOnlyList<DataMatrixSymbolSize> sizes = options.Size is { } fixedSize
             ? [fixedSize]
             : options.Shape switch

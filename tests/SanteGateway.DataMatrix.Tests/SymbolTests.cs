@@ -124,6 +124,14 @@ public class SymbolTests
     }
 
     [Fact]
+    public void The_largest_symbol_takes_3116_digits_and_longer_input_is_refused_up_front()
+    {
+        DataMatrixEncoder.Encode(new string('7', 3116)).Size.ToString().Should().Be("144x144");
+        var act = () => DataMatrixEncoder.Encode(new string('7', 1_000_000));
+        act.Should().Throw<ArgumentException>().WithMessage("*1000000 bytes*");
+    }
+
+    [Fact]
     public void Hostile_module_matrices_never_crash_the_decoder()
     {
         Gen.Select(Gen.Int[0, DataMatrixSymbolSize.All.Count - 1], Gen.Int[0, int.MaxValue]).Sample((i, seed) =>
