@@ -22,13 +22,19 @@ public sealed record DataMatrixRenderOptions
     /// <summary>Physical module size written in SVG <c>width</c>/<c>height</c> (millimetres).</summary>
     public double ModuleMillimetres { get; init; } = 0.5;
 
+    /// <summary>
+    /// Resolution written in the PNG <c>pHYs</c> chunk so that printing software reproduces the physical size
+    /// (default 300 dpi: 6 px modules print at 0.508 mm); 0 writes no resolution.
+    /// </summary>
+    public int DotsPerInch { get; init; } = 300;
+
     /// <summary>Options for a printer: the module size rounded to whole dots (at least 1).</summary>
     public static DataMatrixRenderOptions ForPrinter(double moduleMillimetres, int dotsPerInch)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(moduleMillimetres);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dotsPerInch);
         var dots = Math.Max(1, (int)Math.Round(moduleMillimetres / 25.4 * dotsPerInch, MidpointRounding.AwayFromZero));
-        return new DataMatrixRenderOptions { ModulePixels = dots, ModuleMillimetres = dots * 25.4 / dotsPerInch };
+        return new DataMatrixRenderOptions { ModulePixels = dots, ModuleMillimetres = dots * 25.4 / dotsPerInch, DotsPerInch = dotsPerInch };
     }
 
     internal void Validate()
@@ -41,6 +47,11 @@ public sealed record DataMatrixRenderOptions
         if (QuietZoneModules is < 0 or > 50)
         {
             throw new ArgumentOutOfRangeException(nameof(QuietZoneModules), QuietZoneModules, "between 0 and 50 modules");
+        }
+
+        if (DotsPerInch is < 0 or > 10_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DotsPerInch), DotsPerInch, "between 0 (none) and 10000 dpi");
         }
 
         if (!(ModuleMillimetres > 0 && ModuleMillimetres < 100))
@@ -88,7 +99,7 @@ public static class DataMatrixRenderer
         using var pixmap = bitmap.PeekPixels();
         using var data = pixmap.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.None, 1))
             ?? throw new InvalidOperationException("SkiaSharp could not encode the PNG");
-        return data.ToArray();
+        return options.DotsPerInch > 0 ? PngPhysicalSize.Insert(data.AsSpan(), options.DotsPerInch) : data.ToArray();
     }
 
     /// <summary>Renders an SVG document: a white background and one path of dark modules, sized in millimetres.</summary>

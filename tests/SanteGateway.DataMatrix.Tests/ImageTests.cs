@@ -86,6 +86,23 @@ public class ImageTests
     }
 
     [Fact]
+    public void The_PNG_declares_300_dpi_so_that_modules_print_at_half_a_millimetre()
+    {
+        var png = DataMatrixRenderer.RenderPng(DataMatrixEncoder.Encode("123456").Modules);
+        var at = png.AsSpan().IndexOf("pHYs"u8);
+        at.Should().Be(37, "pHYs follows IHDR");
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(at + 4)).Should().Be(11811);
+        png[at + 12].Should().Be(1);
+
+        // pngcheck is not installed: let SkiaSharp (libpng CRC checks) and dmtxread prove the file is still well-formed.
+        using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+        bitmap.Should().NotBeNull();
+        Dmtxread.Decode(png).Should().Equal("123456"u8.ToArray());
+        DataMatrixRenderer.RenderPng(DataMatrixEncoder.Encode("123456").Modules, new DataMatrixRenderOptions { DotsPerInch = 0 })
+            .AsSpan().IndexOf("pHYs"u8).Should().Be(-1);
+    }
+
+    [Fact]
     public void A_printer_profile_rounds_the_module_to_whole_dots()
     {
         var o = DataMatrixRenderOptions.ForPrinter(0.5, 300);
