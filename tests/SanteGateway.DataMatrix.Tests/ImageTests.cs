@@ -75,6 +75,44 @@ public class ImageTests
         }
     }
 
+    [Theory]
+    [InlineData(1.37f)]
+    [InlineData(0.83f)]
+    [InlineData(2.5f)]
+    public void A_resampled_image_with_fractional_module_size_is_still_read(float scale)
+    {
+        var symbol = DataMatrixEncoder.Encode(WorkedExample);
+        using var original = SkiaSharp.SKBitmap.Decode(DataMatrixRenderer.RenderPng(symbol.Modules));
+        var info = new SkiaSharp.SKImageInfo((int)(original.Width * scale), (int)(original.Height * scale), SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Premul);
+        using var scaled = original.Resize(info, new SkiaSharp.SKSamplingOptions(SkiaSharp.SKFilterMode.Linear))!;
+        using var data = scaled.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        var png = data.ToArray();
+        DataMatrixImageReader.TryDecode(png, out var ours, out var error).Should().BeTrue(error);
+        ours!.Text.Should().Be(WorkedExample);
+        Dmtxread.Decode(png).Should().Equal(Encoding.Latin1.GetBytes(WorkedExample));
+    }
+
+    [Fact]
+    public void A_blot_over_the_data_is_corrected_by_Reed_Solomon_in_both_decoders()
+    {
+        var symbol = DataMatrixEncoder.Encode(WorkedExample);
+        var px = 6;
+        using var bitmap = SkiaSharp.SKBitmap.Decode(DataMatrixRenderer.RenderPng(symbol.Modules));
+        using (var canvas = new SkiaSharp.SKCanvas(bitmap))
+        using (var paint = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.White })
+        {
+            // A 3x3-module white square inside the first data region (quiet zone 2 + finder 1 + 5 modules in).
+            canvas.DrawRect(new SkiaSharp.SKRect(8 * px, 8 * px, 11 * px, 11 * px), paint);
+        }
+
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        var png = data.ToArray();
+        DataMatrixImageReader.TryDecode(png, out var ours, out var error).Should().BeTrue(error);
+        ours!.Text.Should().Be(WorkedExample);
+        ours.CorrectedCodewords.Should().BeGreaterThan(0);
+        Dmtxread.Decode(png).Should().Equal(Encoding.Latin1.GetBytes(WorkedExample));
+    }
+
     [Fact]
     public void The_default_PNG_uses_6_pixel_modules_and_a_2_module_quiet_zone()
     {
