@@ -190,7 +190,7 @@ public static class DataMatrixImageReader
             return false;
         }
 
-        if (Ecc200.DataMatrixSymbolSize.Find(rows, columns) is null)
+        if (DataMatrixSymbolSize.Find(rows, columns) is null)
         {
             error = $"found a {rows}x{columns} grid, which is not an ECC 200 size";
             return false;
