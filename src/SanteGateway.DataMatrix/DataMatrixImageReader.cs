@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using SkiaSharp;
 
 namespace SanteGateway.DataMatrix;
@@ -14,7 +15,7 @@ public static class DataMatrixImageReader
     public const int MaxPixels = 16_000_000;
 
     /// <summary>Extracts the module matrix from an encoded image (PNG, or any format SkiaSharp decodes).</summary>
-    public static bool TryReadModules(ReadOnlySpan<byte> image, out BitMatrix? modules, out string? error)
+    public static bool TryReadModules(ReadOnlySpan<byte> image, [NotNullWhen(true)] out BitMatrix? modules, [NotNullWhen(false)] out string? error)
     {
         modules = null;
         byte[] gray;
@@ -58,7 +59,7 @@ public static class DataMatrixImageReader
     }
 
     /// <summary>Decodes an image straight to the symbol's data.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> image, out DataMatrixDecodeResult? result, out string? error)
+    public static bool TryDecode(ReadOnlySpan<byte> image, [NotNullWhen(true)] out DataMatrixDecodeResult? result, [NotNullWhen(false)] out string? error)
     {
         result = null;
         return TryReadModules(image, out var modules, out error) && DataMatrixDecoder.TryDecode(modules!, out result, out error);

@@ -131,6 +131,23 @@ public class SymbolTests
     }
 
     [Fact]
+    public void A_matrix_without_finder_pattern_is_refused_as_not_a_symbol()
+    {
+        var symbol = DataMatrixEncoder.Encode("PAT-TROIS");
+        var inverted = new BitMatrix(symbol.Size.Rows, symbol.Size.Columns);
+        for (var r = 0; r < inverted.Rows; r++)
+        {
+            for (var c = 0; c < inverted.Columns; c++)
+            {
+                inverted[r, c] = !symbol.Modules[r, c];
+            }
+        }
+
+        DataMatrixDecoder.TryDecode(inverted, out _, out var error).Should().BeFalse();
+        error.Should().Contain("finder");
+    }
+
+    [Fact]
     public void Hostile_module_matrices_never_crash_the_decoder()
     {
         Gen.Select(Gen.Int[0, DataMatrixSymbolSize.All.Count - 1], Gen.Int[0, int.MaxValue]).Sample((i, seed) =>
