@@ -159,6 +159,13 @@ public class InsPayloadTests
     }
 
     [Fact]
+    public void Scanner_text_with_an_AIM_symbology_identifier_prefix_is_read()
+    {
+        InsDataMatrixPayload.TryParseScan("]d1" + Example + "\n", out var p, out var errors).Should().BeTrue(string.Join("; ", errors));
+        p.Should().Be(PatTrois());
+    }
+
+    [Fact]
     public void The_strict_reader_does_not_accept_stand_ins_for_GS()
     {
         Refused(Example.Replace("\u001d", "<GS>"));

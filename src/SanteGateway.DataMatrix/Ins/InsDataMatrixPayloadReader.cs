@@ -20,7 +20,14 @@ internal static class InsDataMatrixPayloadReader
             return scanned;
         }
 
-        var s = scanned.TrimEnd('\r', '\n', '\t');
+        var s = scanned.Trim('\r', '\n', '\t');
+
+        // Symbology identifier some scanners prepend (ISO/IEC 15424: "]d" + modifier for Data Matrix).
+        if (s.Length >= 3 && s[0] == ']' && s[1] == 'd' && s[2] is >= '0' and <= '6')
+        {
+            s = s[3..];
+        }
+
         s = s.Replace('\u241d', Gs)
             .Replace("^]", "\u001d", StringComparison.Ordinal)
             .Replace("<GS>", "\u001d", StringComparison.OrdinalIgnoreCase)
