@@ -124,6 +124,14 @@ public class InsPayloadTests
     }
 
     [Fact]
+    public void A_truncated_payload_reports_the_missing_blocks_and_what_is_wrong_in_the_others()
+    {
+        var errors = Refused(InsDataMatrixPayload.Header + "S1279035121518988S21.2.3\u001dS3DOMINIQUE");
+        errors.Select(e => (e.Field, e.Rule)).Should().BeEquivalentTo(
+            [("S4", "missing-block"), ("S5", "missing-block"), ("S6", "missing-block"), ("S1", "key"), ("S2", "oid")]);
+    }
+
+    [Fact]
     public void A_duplicated_block_is_refused()
     {
         Refused(Example + "S5M").Should().ContainSingle().Which.Rule.Should().Be("duplicate-block");
