@@ -127,4 +127,7 @@ public sealed class EvidenceRecord
 
     /// <summary>Recording time.</summary>
     public DateTimeOffset RecordedAt { get; set; }
+
+    /// <summary>When the evidence was withdrawn (doubt on the document, QUAL reverted); withdrawn evidence no longer counts.</summary>
+    public DateTimeOffset? WithdrawnAt { get; set; }
 }

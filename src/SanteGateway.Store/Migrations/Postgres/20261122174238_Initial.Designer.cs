@@ -12,7 +12,7 @@ using SanteGateway.Store;
 namespace SanteGateway.Store.Migrations.Postgres
 {
     [DbContext(typeof(PostgresGatewayDbContext))]
-    [Migration("20261122174138_Initial")]
+    [Migration("20261122174238_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -347,6 +347,9 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .HasColumnType("boolean");
 
                     b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("WithdrawnAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");

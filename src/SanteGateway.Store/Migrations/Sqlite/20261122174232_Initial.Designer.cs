@@ -11,7 +11,7 @@ using SanteGateway.Store;
 namespace SanteGateway.Store.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteGatewayDbContext))]
-    [Migration("20261122174119_Initial")]
+    [Migration("20261122174232_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -338,6 +338,9 @@ namespace SanteGateway.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("WithdrawnAt")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");

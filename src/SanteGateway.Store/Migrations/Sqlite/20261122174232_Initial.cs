@@ -290,7 +290,8 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     CheckedOn = table.Column<DateOnly>(type: "TEXT", nullable: false),
                     ExpiresOn = table.Column<DateOnly>(type: "TEXT", nullable: true),
                     CheckedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    WithdrawnAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {

@@ -1,0 +1,623 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SanteGateway.Server.Insi;
+using SanteGateway.Server.Security;
+using SanteGateway.Store;
+using SanteGateway.Store.Audit;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Server.Identities;
+
+/// <summary>Who is acting, for the audit trail.</summary>
+internal sealed record Actor(string Name, string Source, bool IsVigilance)
+{
+    public static Actor From(ClaimsPrincipal user) => new(
+        user.Identity?.Name ?? "anonymous",
+        string.Equals(user.Identity?.AuthenticationType, ApiKeys.Scheme, StringComparison.Ordinal) ? "api" : "ui",
+        user.IsInRole(GatewayRoles.IdentityVigilance));
+}
+
+/// <summary>
+/// Identity use cases. Every change runs in one transaction together with its audit event, guarded by the
+/// identity's version token: a concurrent edit makes the second save fail (409) instead of overwriting.
+/// </summary>
+internal sealed partial class IdentityService(
+    GatewayDbContext db,
+    TimeProvider clock,
+    IInsiGateway insi,
+    InsiMetrics metrics,
+    IOptions<GatewayOptions> options,
+    ILogger<IdentityService> log)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private HashSet<string> HighTrust => new(options.Value.HighTrustDocuments.Select(d => d.ToUpperInvariant()), StringComparer.Ordinal);
+
+    public async Task<IdentityView> CreateAsync(CreateIdentityRequest req, Actor actor, CancellationToken ct)
+    {
+        var now = Now();
+        var errors = new FieldErrors();
+        var birthName = TraitRules.Name(errors, "birthName", req.BirthName, required: true);
+        var firstNames = TraitRules.Name(errors, "birthFirstNames", req.BirthFirstNames, required: true);
+        var firstFirst = TraitRules.Name(errors, "firstFirstName", req.FirstFirstName, required: false)
+            ?? firstNames?.Split(' ')[0];
+        var sex = TraitRules.Sex(errors, req.Sex, required: true);
+        var birthDate = TraitRules.BirthDate(errors, req.BirthDate, required: true, DateOnly.FromDateTime(now.UtcDateTime));
+        var place = TraitRules.BirthPlace(errors, req.BirthPlaceCog);
+        var usedName = TraitRules.Name(errors, "usedName", req.UsedName, required: false);
+        var usedFirst = TraitRules.Name(errors, "usedFirstName", req.UsedFirstName, required: false);
+        TraitRules.FirstFirstNameConsistent(errors, firstFirst, firstNames);
+        var channel = string.IsNullOrWhiteSpace(req.CollectionChannel) ? "SM" : req.CollectionChannel.Trim().ToUpperInvariant();
+        if (!Rniv.ClientChannels.Contains(channel))
+        {
+            errors.Add("collectionChannel", "code", "Expected SM, CV, CB, RFID or AV (INSI is set by the gateway after an INSi call).");
+        }
+
+        EvidenceRecord? evidence = req.Evidence is null ? null : ParseEvidence(errors, req.Evidence, "evidence.", actor, now);
+        errors.ThrowIfAny();
+
+        var record = new IdentityRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            BirthName = birthName!,
+            BirthFirstNames = firstNames!,
+            FirstFirstName = firstFirst!,
+            Sex = sex!,
+            BirthDate = birthDate!.Value,
+            BirthPlaceCog = place,
+            UsedName = usedName,
+            UsedFirstName = usedFirst,
+            CollectionChannel = channel,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        if (evidence is not null)
+        {
+            evidence.IdentityId = record.Id;
+            record.Evidence.Add(evidence);
+        }
+
+        Rniv.RefreshKeys(record);
+        record.Status = Rniv.DeriveStatus(record);
+        record.Version = 1;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        db.Identities.Add(record);
+        await AuditAsync(actor, "identity.created", record.Id, null, Rniv.Snapshot(record), ct).ConfigureAwait(false);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        LogCreated(log, record.Id, record.Status);
+        return Rniv.ToView(record);
+    }
+
+    public async Task<IdentityView> GetAsync(Guid id, CancellationToken ct) =>
+        Rniv.ToView(await LoadAsync(id, tracking: false, ct).ConfigureAwait(false));
+
+    public async Task<Paged<IdentitySummary>> SearchAsync(string? birthName, string? birthDate, string? firstName, string? sex, int? page, int? pageSize, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var p = page ?? 1;
+        var size = pageSize ?? 20;
+        if (p < 1)
+        {
+            errors.Add("page", "range", "page starts at 1.");
+        }
+
+        if (size is < 1 or > 100)
+        {
+            errors.Add("pageSize", "range", "pageSize is between 1 and 100.");
+        }
+
+        var date = TraitRules.Day(errors, "birthDate", birthDate, required: false);
+        var sexCode = sex is null ? null : TraitRules.Sex(errors, sex, required: false);
+        errors.ThrowIfAny();
+
+        var q = db.Identities.AsNoTracking();
+        var nameKey = SearchKeys.Normalize(birthName);
+        if (nameKey.Length > 0)
+        {
+            q = q.Where(x => x.BirthNameKey == nameKey);
+        }
+
+        var firstKey = SearchKeys.Normalize(firstName);
+        if (firstKey.Length > 0)
+        {
+            q = q.Where(x => x.FirstNameKey == firstKey);
+        }
+
+        if (date is { } d)
+        {
+            q = q.Where(x => x.BirthDate == d);
+        }
+
+        if (sexCode is not null)
+        {
+            q = q.Where(x => x.Sex == sexCode);
+        }
+
+        var total = await q.CountAsync(ct).ConfigureAwait(false);
+        var rows = await q.OrderBy(x => x.BirthNameKey).ThenBy(x => x.FirstNameKey).ThenBy(x => x.Id)
+            .Skip((p - 1) * size).Take(size)
+            .Select(x => new { x.Id, x.Status, x.BirthName, x.FirstFirstName, x.Sex, x.BirthDate, x.BirthNameKey, x.FirstNameKey })
+            .ToListAsync(ct).ConfigureAwait(false);
+
+        // Homonym hints: another identity shares birth name and birth date, or birth name and first name.
+        var keys = rows.Select(r => r.BirthNameKey).Distinct().ToList();
+        var sameDate = await db.Identities.AsNoTracking().Where(x => keys.Contains(x.BirthNameKey))
+            .GroupBy(x => new { x.BirthNameKey, x.BirthDate }).Where(g => g.Count() > 1).Select(g => g.Key)
+            .ToListAsync(ct).ConfigureAwait(false);
+        var sameFirst = await db.Identities.AsNoTracking().Where(x => keys.Contains(x.BirthNameKey))
+            .GroupBy(x => new { x.BirthNameKey, x.FirstNameKey }).Where(g => g.Count() > 1).Select(g => g.Key)
+            .ToListAsync(ct).ConfigureAwait(false);
+        var items = rows.Select(r =>
+        {
+            var hints = new List<string>(2);
+            if (sameDate.Any(k => k.BirthNameKey == r.BirthNameKey && k.BirthDate == r.BirthDate))
+            {
+                hints.Add("birth-name+birth-date");
+            }
+
+            if (sameFirst.Any(k => k.BirthNameKey == r.BirthNameKey && k.FirstNameKey == r.FirstNameKey))
+            {
+                hints.Add("birth-name+first-name");
+            }
+
+            return new IdentitySummary(r.Id, r.Status, r.BirthName, r.FirstFirstName, r.Sex, r.BirthDate, hints);
+        }).ToList();
+        return new Paged<IdentitySummary>(items, p, size, total);
+    }
+
+    public async Task<IdentityView> PatchAsync(Guid id, PatchIdentityRequest req, long? ifMatch, Actor actor, CancellationToken ct)
+    {
+        var expected = ifMatch ?? req.Version
+            ?? throw GatewayProblem.Field(428, "version", "concurrency.required", "Send If-Match: \"<version>\" or a version field.");
+        var now = Now();
+        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
+        Guard(record, expected);
+        var before = Serialize(Rniv.Snapshot(record));
+
+        var errors = new FieldErrors();
+        var birthName = req.BirthName is null ? null : TraitRules.Name(errors, "birthName", req.BirthName, required: true);
+        var firstNames = req.BirthFirstNames is null ? null : TraitRules.Name(errors, "birthFirstNames", req.BirthFirstNames, required: true);
+        var firstFirst = req.FirstFirstName is null ? null : TraitRules.Name(errors, "firstFirstName", req.FirstFirstName, required: true);
+        var sex = req.Sex is null ? null : TraitRules.Sex(errors, req.Sex, required: true);
+        var birthDate = req.BirthDate is null ? null : TraitRules.BirthDate(errors, req.BirthDate, required: true, DateOnly.FromDateTime(now.UtcDateTime));
+        var place = req.BirthPlaceCog is null ? null : TraitRules.BirthPlace(errors, req.BirthPlaceCog);
+        var usedName = req.UsedName is null ? null : TraitRules.Name(errors, "usedName", req.UsedName, required: false) ?? "";
+        var usedFirst = req.UsedFirstName is null ? null : TraitRules.Name(errors, "usedFirstName", req.UsedFirstName, required: false) ?? "";
+        TraitRules.FirstFirstNameConsistent(errors, firstFirst ?? (firstNames is null ? null : record.FirstFirstName), firstNames ?? (firstFirst is null ? null : record.BirthFirstNames));
+        errors.ThrowIfAny();
+
+        var strictChanged =
+            (birthName is not null && birthName != record.BirthName) ||
+            (firstNames is not null && firstNames != record.BirthFirstNames) ||
+            (firstFirst is not null && firstFirst != record.FirstFirstName) ||
+            (sex is not null && sex != record.Sex) ||
+            (birthDate is not null && birthDate != record.BirthDate) ||
+            (req.BirthPlaceCog is not null && (place ?? "") != (record.BirthPlaceCog ?? ""));
+        if (strictChanged && record.Status != "PROV" && !actor.IsVigilance)
+        {
+            throw new GatewayProblem(403, "rniv.strict-traits-locked", $"Strict traits of a {record.Status} identity are locked; only identity-vigilance may unlock them.");
+        }
+
+        record.BirthName = birthName ?? record.BirthName;
+        record.BirthFirstNames = firstNames ?? record.BirthFirstNames;
+        record.FirstFirstName = firstFirst ?? record.FirstFirstName;
+        record.Sex = sex ?? record.Sex;
+        record.BirthDate = birthDate ?? record.BirthDate;
+        if (req.BirthPlaceCog is not null)
+        {
+            record.BirthPlaceCog = place;
+        }
+
+        if (usedName is not null)
+        {
+            record.UsedName = usedName.Length == 0 ? null : usedName;
+        }
+
+        if (usedFirst is not null)
+        {
+            record.UsedFirstName = usedFirst.Length == 0 ? null : usedFirst;
+        }
+
+        if (strictChanged && record.InsMatricule is not null)
+        {
+            // The INSi-returned traits no longer match what is stored: the INS stops being usable (QUAL->VALI, RECUP->PROV).
+            Rniv.DeactivateIns(record);
+        }
+
+        return await SaveChangeAsync(record, actor, "identity.traits-changed", before, now, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IdentityView> AddEvidenceAsync(Guid id, EvidenceInput input, long? ifMatch, Actor actor, CancellationToken ct)
+    {
+        var now = Now();
+        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
+        if (ifMatch is { } v)
+        {
+            Guard(record, v);
+        }
+
+        var before = Serialize(Rniv.Snapshot(record));
+        var errors = new FieldErrors();
+        var evidence = ParseEvidence(errors, input, "", actor, now);
+        errors.ThrowIfAny();
+        evidence!.IdentityId = record.Id;
+        record.Evidence.Add(evidence);
+        db.Evidence.Add(evidence);
+        return await SaveChangeAsync(record, actor, "identity.evidence-added", before, now, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IdentityView> SetAttributesAsync(Guid id, AttributesRequest req, long? ifMatch, Actor actor, CancellationToken ct)
+    {
+        var now = Now();
+        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
+        if ((ifMatch ?? req.Version) is { } v)
+        {
+            Guard(record, v);
+        }
+
+        var before = Serialize(Rniv.Snapshot(record));
+        var homonym = req.Homonym ?? (record.Attributes & Rniv.Homonym) != 0;
+        var doubtful = req.Doubtful ?? (record.Attributes & Rniv.Doubtful) != 0;
+        var fictitious = req.Fictitious ?? (record.Attributes & Rniv.Fictitious) != 0;
+        if (fictitious && (doubtful || homonym))
+        {
+            throw GatewayProblem.Field(400, "fictitious", "rniv.attributes-exclusive", "A fictitious identity cannot also be doubtful or homonym (EXI SI 09).");
+        }
+
+        record.Attributes = (homonym ? Rniv.Homonym : 0) | (doubtful ? Rniv.Doubtful : 0) | (fictitious ? Rniv.Fictitious : 0);
+        if (Rniv.InsiBlocked(record) && record.InsMatricule is not null)
+        {
+            Rniv.DeactivateIns(record);
+        }
+
+        return await SaveChangeAsync(record, actor, "identity.attributes-changed", before, now, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IdentityView> RevertQualificationAsync(Guid id, RevertRequest req, long? ifMatch, Actor actor, CancellationToken ct)
+    {
+        var now = Now();
+        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
+        if ((ifMatch ?? req.Version) is { } v)
+        {
+            Guard(record, v);
+        }
+
+        if (record.Status != "QUAL")
+        {
+            throw GatewayProblem.Field(409, "status", "rniv.not-qualified", $"Only a QUAL identity can be reverted (status is {record.Status}).");
+        }
+
+        var before = Serialize(Rniv.Snapshot(record));
+        foreach (var e in record.Evidence.Where(e => e.WithdrawnAt is null))
+        {
+            e.WithdrawnAt = now;
+        }
+
+        return await SaveChangeAsync(record, actor, "identity.qualification-reverted", before, now, ct).ConfigureAwait(false);
+    }
+
+    public async Task<Paged<AuditView>> AuditAsync(Guid id, int? page, int? pageSize, CancellationToken ct)
+    {
+        var p = Math.Max(page ?? 1, 1);
+        var size = pageSize ?? 50;
+        if (size is < 1 or > 100)
+        {
+            throw GatewayProblem.Field(400, "pageSize", "range", "pageSize is between 1 and 100.");
+        }
+
+        var key = id.ToString();
+        if (!await db.Identities.AnyAsync(x => x.Id == id, ct).ConfigureAwait(false))
+        {
+            throw GatewayProblem.NotFound(id);
+        }
+
+        var q = db.AuditEvents.AsNoTracking().Where(e => e.EntityType == "identity" && e.EntityId == key);
+        var total = await q.CountAsync(ct).ConfigureAwait(false);
+        var items = await q.OrderBy(e => e.Sequence).Skip((p - 1) * size).Take(size)
+            .Select(e => new AuditView(e.Sequence, e.OccurredAt, e.Actor, e.Source, e.Action, e.PreviousValues, e.NewValues, e.Hash))
+            .ToListAsync(ct).ConfigureAwait(false);
+        return new Paged<AuditView>(items, p, size, total);
+    }
+
+    /// <summary>
+    /// INSi search, in two steps: (1) the exchange is recorded in its own transaction as soon as INSi has answered,
+    /// so the call is traceable whatever happens next; (2) the result is applied in a second transaction guarded by
+    /// the version read before the call. A failure in (2) leaves the identity exactly as it was.
+    /// </summary>
+    public async Task<InsiActionResult> InsiSearchAsync(Guid id, Actor actor, CancellationToken ct)
+    {
+        var snapshot = await LoadAsync(id, tracking: false, ct).ConfigureAwait(false);
+        EnsureInsiAllowed(snapshot);
+        var request = new InsiSearchRequest(snapshot.BirthName, snapshot.BirthFirstNames, snapshot.Sex, snapshot.BirthDate, snapshot.BirthPlaceCog);
+        var (result, exchange) = await CallAsync("search", snapshot.Id, actor, c => insi.SearchAsync(request, c), ct).ConfigureAwait(false);
+        return await ApplyInsiAsync(snapshot, result, exchange, actor, "identity.ins-obtained", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>INSi verification of the active INS against the stored traits (same two-step recording as search).</summary>
+    public async Task<InsiActionResult> InsiVerifyAsync(Guid id, Actor actor, CancellationToken ct)
+    {
+        var snapshot = await LoadAsync(id, tracking: false, ct).ConfigureAwait(false);
+        EnsureInsiAllowed(snapshot);
+        if (snapshot.InsMatricule is null || snapshot.InsOid is null)
+        {
+            throw GatewayProblem.Field(409, "ins", "rniv.no-ins", "The identity carries no INS to verify; run insi-search first.");
+        }
+
+        var request = new InsiVerifyRequest(snapshot.InsMatricule, snapshot.InsOid, snapshot.BirthName, snapshot.BirthFirstNames, snapshot.Sex, snapshot.BirthDate, snapshot.BirthPlaceCog);
+        var (result, exchange) = await CallAsync("verify", snapshot.Id, actor, c => insi.VerifyAsync(request, c), ct).ConfigureAwait(false);
+        return await ApplyInsiAsync(snapshot, result, exchange, actor, "identity.ins-verified", ct).ConfigureAwait(false);
+    }
+
+    private static void EnsureInsiAllowed(IdentityRecord r)
+    {
+        if (Rniv.InsiBlocked(r))
+        {
+            throw GatewayProblem.Field(409, "attributes", "rniv.insi-blocked", "INSi cannot be called for a doubtful or fictitious identity (EXI SI 09).");
+        }
+
+        if (r.Sex is not ("F" or "M"))
+        {
+            throw GatewayProblem.Field(422, "sex", "insi.sex", "INSi needs the sex F or M.");
+        }
+    }
+
+    private async Task<(InsiCallResult Result, InsiExchange Exchange)> CallAsync(string operation, Guid identityId, Actor actor, Func<CancellationToken, Task<InsiCallResult>> call, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        InsiCallResult result;
+        try
+        {
+            result = await call(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            result = new InsiCallResult(InsiOutcome.Error, "transport", null, null, null, null, ex.GetType().Name);
+        }
+
+        watch.Stop();
+        metrics.Record(operation, result.Outcome, watch.Elapsed);
+        var exchange = new InsiExchange
+        {
+            Id = Guid.CreateVersion7(),
+            IdentityId = identityId,
+            Operation = operation,
+            RequestXml = result.RequestXml,
+            ResponseXml = result.ResponseXml,
+            Outcome = OutcomeCode(result.Outcome),
+            Detail = result.Code is null ? result.Error : $"{result.Code}{(result.Error is null ? "" : ": " + result.Error)}",
+            CertificateCn = result.CertificateCn,
+            DurationMs = (long)watch.Elapsed.TotalMilliseconds,
+            Actor = actor.Name,
+            OccurredAt = Now(),
+        };
+        if (exchange.Detail is { Length: > 512 })
+        {
+            exchange.Detail = exchange.Detail[..512];
+        }
+
+        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+        {
+            db.InsiExchanges.Add(exchange);
+            await AuditAsync(actor, $"insi.{operation}", identityId, null, new { exchangeId = exchange.Id, outcome = exchange.Outcome, code = result.Code }, ct).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+
+        db.ChangeTracker.Clear();
+        LogInsiCall(log, operation, identityId, exchange.Outcome, exchange.DurationMs);
+        return (result, exchange);
+    }
+
+    private async Task<InsiActionResult> ApplyInsiAsync(IdentityRecord snapshot, InsiCallResult result, InsiExchange exchange, Actor actor, string action, CancellationToken ct)
+    {
+        if (result.Outcome == InsiOutcome.Error)
+        {
+            throw new GatewayProblem(502, "insi.error", $"INSi call failed ({result.Code ?? "error"}); exchange {exchange.Id} recorded.");
+        }
+
+        if (result.Outcome != InsiOutcome.Found || result.Identity is null)
+        {
+            var message = result.Outcome == InsiOutcome.Multiple
+                ? "INSi returned several identities: complete the traits (birth place) and retry."
+                : "INSi found no identity for these traits; nothing was changed.";
+            return new InsiActionResult(exchange.Id, exchange.Outcome, result.Code, false, [], message, Rniv.ToView(snapshot));
+        }
+
+        var mismatches = Compare(snapshot, result.Identity);
+        if (mismatches.Count > 0)
+        {
+            return new InsiActionResult(exchange.Id, exchange.Outcome, result.Code, false, mismatches,
+                "INSi traits differ from the stored identity: nothing was applied; check the document and correct the traits (identity-vigilance).", Rniv.ToView(snapshot));
+        }
+
+        var now = Now();
+        var record = await LoadAsync(snapshot.Id, tracking: true, ct).ConfigureAwait(false);
+        Guard(record, snapshot.Version);
+        var before = Serialize(Rniv.Snapshot(record));
+        var returned = result.Identity;
+        if (!string.Equals(record.InsMatricule, returned.Matricule, StringComparison.Ordinal) || !string.Equals(record.InsOid, returned.Oid, StringComparison.Ordinal))
+        {
+            Rniv.DeactivateIns(record);
+            var entry = new InsHistoryEntry
+            {
+                Id = Guid.CreateVersion7(now),
+                IdentityId = record.Id,
+                Matricule = returned.Matricule,
+                Oid = returned.Oid,
+                ObtainedAt = now,
+                Source = "INSI",
+                IsActive = true,
+            };
+            record.InsHistory.Add(entry);
+            db.InsHistory.Add(entry);
+            record.InsMatricule = returned.Matricule;
+            record.InsOid = returned.Oid;
+        }
+
+        record.InsiCalledAt = now;
+        var view = await SaveChangeAsync(record, actor, action, before, now, ct).ConfigureAwait(false);
+        return new InsiActionResult(exchange.Id, exchange.Outcome, result.Code, true, [], null, view);
+    }
+
+    private static List<TraitMismatch> Compare(IdentityRecord local, InsiIdentity insi)
+    {
+        var list = new List<TraitMismatch>();
+        if (SearchKeys.Normalize(local.BirthName) != SearchKeys.Normalize(insi.BirthName))
+        {
+            list.Add(new("birthName", local.BirthName, insi.BirthName));
+        }
+
+        if (SearchKeys.Normalize(local.BirthFirstNames) != SearchKeys.Normalize(insi.FirstNames))
+        {
+            list.Add(new("birthFirstNames", local.BirthFirstNames, insi.FirstNames));
+        }
+
+        if (!string.Equals(local.Sex, insi.Sex, StringComparison.Ordinal))
+        {
+            list.Add(new("sex", local.Sex, insi.Sex));
+        }
+
+        if (local.BirthDate != insi.BirthDate)
+        {
+            list.Add(new("birthDate", local.BirthDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), insi.BirthDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        if (local.BirthPlaceCog is not null && insi.BirthPlaceCog is not null && !string.Equals(local.BirthPlaceCog, insi.BirthPlaceCog, StringComparison.Ordinal))
+        {
+            list.Add(new("birthPlaceCog", local.BirthPlaceCog, insi.BirthPlaceCog));
+        }
+
+        return list;
+    }
+
+    private async Task<IdentityView> SaveChangeAsync(IdentityRecord record, Actor actor, string action, string before, DateTimeOffset now, CancellationToken ct)
+    {
+        Rniv.RefreshKeys(record);
+        var previousStatus = record.Status;
+        record.Status = Rniv.DeriveStatus(record);
+        record.UpdatedAt = now;
+        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Stamp the version now so the audit snapshot shows the version the row will have.
+            var original = db.Entry(record).Property(x => x.Version).OriginalValue;
+            db.Entry(record).State = db.Entry(record).State == EntityState.Unchanged ? EntityState.Modified : db.Entry(record).State;
+            var after = Rniv.Snapshot(record);
+            await AuditAsync(actor, action, record.Id, before, after, ct, versionAfter: original + 1).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            var current = await db.Identities.AsNoTracking().Where(x => x.Id == record.Id).Select(x => x.Version).FirstOrDefaultAsync(CancellationToken.None).ConfigureAwait(false);
+            throw GatewayProblem.Stale(current);
+        }
+
+        LogChanged(log, record.Id, action, previousStatus, record.Status);
+        return Rniv.ToView(record);
+    }
+
+    private async Task AuditAsync(Actor actor, string action, Guid identityId, string? before, object? after, CancellationToken ct, long? versionAfter = null)
+    {
+        var newValues = after is null ? null : Serialize(after);
+        if (versionAfter is { } v && newValues is not null)
+        {
+            using var doc = JsonDocument.Parse(newValues);
+            var dict = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
+            dict["version"] = JsonSerializer.SerializeToElement(v, Json);
+            newValues = JsonSerializer.Serialize(dict, Json);
+        }
+
+        await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", identityId.ToString(), before, newValues), clock, ct).ConfigureAwait(false);
+    }
+
+    private EvidenceRecord? ParseEvidence(FieldErrors errors, EvidenceInput input, string prefix, Actor actor, DateTimeOffset now)
+    {
+        var type = input.DocumentType?.Trim().ToUpperInvariant();
+        if (string.IsNullOrEmpty(type))
+        {
+            errors.Add(prefix + "documentType", "required", "The document type is required.");
+        }
+        else if (!Rniv.KnownDocuments.Contains(type))
+        {
+            errors.Add(prefix + "documentType", "code", "Unknown document type (PAM ZFD-7 / FR Core codes: CN, PA, CS, AN, LE, ...).");
+        }
+
+        var checkedOn = TraitRules.Day(errors, prefix + "checkedOn", input.CheckedOn, required: true);
+        var expiresOn = TraitRules.Day(errors, prefix + "expiresOn", input.ExpiresOn, required: false);
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        if (checkedOn > today)
+        {
+            errors.Add(prefix + "checkedOn", "future", "The check date is in the future.");
+        }
+
+        if (checkedOn is { } c && expiresOn is { } e && e < c)
+        {
+            errors.Add(prefix + "expiresOn", "rniv.expired-document", "The document had expired when it was checked.");
+        }
+
+        if (errors.Any)
+        {
+            return null;
+        }
+
+        return new EvidenceRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            DocumentType = type!,
+            IsHighTrust = HighTrust.Contains(type!),
+            CheckedOn = checkedOn!.Value,
+            ExpiresOn = expiresOn,
+            CheckedBy = actor.Name,
+            RecordedAt = now,
+        };
+    }
+
+    private async Task<IdentityRecord> LoadAsync(Guid id, bool tracking, CancellationToken ct)
+    {
+        var q = db.Identities.Include(x => x.InsHistory).Include(x => x.Evidence).AsSplitQuery();
+        if (!tracking)
+        {
+            q = q.AsNoTracking();
+        }
+
+        return await q.FirstOrDefaultAsync(x => x.Id == id, ct).ConfigureAwait(false) ?? throw GatewayProblem.NotFound(id);
+    }
+
+    private void Guard(IdentityRecord record, long expected)
+    {
+        if (record.Version != expected)
+        {
+            throw GatewayProblem.Stale(record.Version);
+        }
+
+        // Also protects against a writer that commits between this read and our save.
+        db.Entry(record).Property(x => x.Version).OriginalValue = expected;
+    }
+
+    private DateTimeOffset Now() => AuditHasher.Truncate(clock.GetUtcNow());
+
+    private static string Serialize(object value) => JsonSerializer.Serialize(value, Json);
+
+    private static string OutcomeCode(InsiOutcome o) => o switch
+    {
+        InsiOutcome.Found => "found",
+        InsiOutcome.NotFound => "not-found",
+        InsiOutcome.Multiple => "multiple",
+        _ => "error",
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Identity {IdentityId} created with status {Status}")]
+    private static partial void LogCreated(ILogger logger, Guid identityId, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Identity {IdentityId}: {Action}, status {Before} -> {After}")]
+    private static partial void LogChanged(ILogger logger, Guid identityId, string action, string before, string after);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "INSi {Operation} for identity {IdentityId}: {Outcome} in {DurationMs} ms")]
+    private static partial void LogInsiCall(ILogger logger, string operation, Guid identityId, string outcome, long durationMs);
+}
