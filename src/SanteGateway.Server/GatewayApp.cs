@@ -33,6 +33,9 @@ public static class GatewayApp
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // SQL text at Information is noise (and parameters are never logged: no sensitive-data logging).
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);
         var services = builder.Services;
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(TimeProvider.System);
