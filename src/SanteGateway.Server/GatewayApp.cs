@@ -117,6 +117,8 @@ public static class GatewayApp
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
 
+        // Unexpected failures become a bare 500 problem: no stack trace, no identity data in the answer.
+        app.UseExceptionHandler();
         app.UseGatewaySecurityHeaders();
         if (options.RequireHttps)
         {
