@@ -1,0 +1,49 @@
+namespace SanteGateway.Identity;
+
+/// <summary>Sex of a person as a strict identity trait.</summary>
+public enum Sex
+{
+    /// <summary>Female (<c>F</c>).</summary>
+    Female,
+
+    /// <summary>Male (<c>M</c>).</summary>
+    Male,
+
+    /// <summary>Unknown (<c>U</c> in HL7); INSi and the INS DataMatrix cannot carry it.</summary>
+    Unknown,
+}
+
+/// <summary>The INSi codes of <see cref="Sex"/>: <c>F</c> and <c>M</c> only.</summary>
+public static class SexCodes
+{
+    /// <summary>The INSi code of a sex.</summary>
+    /// <param name="sex">Female or male.</param>
+    /// <returns><c>'F'</c> or <c>'M'</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The sex is <see cref="Sex.Unknown"/> (INSi has no code for it) or undefined.</exception>
+    public static char ToInsi(Sex sex) => sex switch
+    {
+        Sex.Female => 'F',
+        Sex.Male => 'M',
+        _ => throw new ArgumentOutOfRangeException(nameof(sex), sex, "INSi only knows F and M; an unknown sex cannot be sent."),
+    };
+
+    /// <summary>Reads an INSi sex code (<c>F</c> or <c>M</c>, exactly).</summary>
+    /// <param name="code">The code.</param>
+    /// <param name="sex">The sex when the method returns true.</param>
+    /// <returns>False for anything other than <c>F</c> or <c>M</c>.</returns>
+    public static bool TryParseInsi(string? code, out Sex sex)
+    {
+        switch (code)
+        {
+            case "F":
+                sex = Sex.Female;
+                return true;
+            case "M":
+                sex = Sex.Male;
+                return true;
+            default:
+                sex = Sex.Unknown;
+                return false;
+        }
+    }
+}
