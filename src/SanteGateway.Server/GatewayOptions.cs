@@ -24,6 +24,12 @@ public sealed class GatewayOptions
     /// </summary>
     public IList<string> HighTrustDocuments { get; } = ["CN", "PA", "CS", "ECN", "IN", "AV", "LECV", "ANCV", "IE"];
 
+    /// <summary>
+    /// Which INS OIDs are accepted from INSi: <see cref="SanteGateway.Identity.InsPolicy.Production"/> refuses the test and
+    /// demonstration authorities; <c>serve</c> switches to <c>AllowTestAndDemo</c> when the local sandbox is the endpoint.
+    /// </summary>
+    public SanteGateway.Identity.InsPolicy InsPolicy { get; set; } = SanteGateway.Identity.InsPolicy.Production;
+
     /// <summary>When false (tests), no HTTPS redirection and no HSTS are applied.</summary>
     public bool RequireHttps { get; set; } = true;
 

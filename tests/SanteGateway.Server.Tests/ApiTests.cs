@@ -111,7 +111,7 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
         var client = await Gateway.ClientAsync(FrontDesk);
         var r = await client.PostAsJsonAsync("/api/identities", new { birthName = "DURAND", birthFirstNames = "MARIE LOUISE", firstFirstName = "LOUISE", sex = "F", birthDate = "1970-01-01" }, Http.Json);
         r.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await r.JsonAsync()).GetProperty("errors").GetProperty("firstFirstName")[0].GetString().Should().StartWith("rniv.first-first-name:");
+        (await r.JsonAsync()).GetProperty("errors").GetProperty("firstFirstName")[0].GetString().Should().StartWith("first-name-consistency:");
     }
 
     [Fact]

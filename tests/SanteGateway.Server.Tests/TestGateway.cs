@@ -40,6 +40,7 @@ internal sealed class TestGateway : IAsyncDisposable
         {
             DataDirectory = Path.GetTempPath(),
             RequireHttps = false,
+            InsPolicy = SanteGateway.Identity.InsPolicy.AllowTestAndDemo,
             Store = new StoreOptions { Provider = database.Store.Provider, ConnectionString = database.Store.ConnectionString },
         };
         configure?.Invoke(options);

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using SanteGateway.Identity;
 using SanteGateway.Server.Insi;
 using SanteGateway.Server.Security;
 using SanteGateway.Store;
@@ -34,55 +35,90 @@ internal sealed partial class IdentityService(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private HashSet<string> HighTrust => new(options.Value.HighTrustDocuments.Select(d => d.ToUpperInvariant()), StringComparer.Ordinal);
+    private HighTrustDocumentPolicy Policy => new(options.Value.HighTrustDocuments);
+
+    private static IdentityAttributes Flag(IdentityAttributes a, IdentityAttributes flag, bool? set) =>
+        set switch
+        {
+            true => a | flag,
+            false => a & ~flag,
+            null => a,
+        };
+
+    /// <summary>An aggregate refusal becomes a problem naming the field and rule (409 unless said otherwise).</summary>
+    private static void Transition(TransitionResult result, string field, string rule, int status = 409)
+    {
+        if (!result.Succeeded)
+        {
+            throw GatewayProblem.Field(status, field, rule, result.Reason ?? "Refused by the RNIV rules.");
+        }
+    }
+
+    /// <summary>API input checks (names: letters, space, hyphen, apostrophe; dates; sex) then the domain's own checks.</summary>
+    private static IdentityTraits? BuildTraits(
+        FieldErrors errors,
+        string? birthName,
+        string? birthFirstNames,
+        string? firstFirstName,
+        string? sex,
+        string? birthDate,
+        string? birthPlaceCog,
+        string? usedName,
+        string? usedFirstName,
+        DateTimeOffset now,
+        BirthDate? keepBirthDate = null)
+    {
+        var name = TraitRules.Name(errors, "birthName", birthName, required: true);
+        var firstNames = TraitRules.Name(errors, "birthFirstNames", birthFirstNames, required: true);
+        var firstFirst = TraitRules.Name(errors, "firstFirstName", firstFirstName, required: false) ?? firstNames?.Split(' ')[0];
+        var sexCode = TraitRules.Sex(errors, sex, required: true);
+        var date = keepBirthDate ?? TraitRules.BirthDate(errors, birthDate, required: true, DateOnly.FromDateTime(now.UtcDateTime));
+        var used = TraitRules.Name(errors, "usedName", usedName, required: false);
+        var usedFirst = TraitRules.Name(errors, "usedFirstName", usedFirstName, required: false);
+        if (errors.Any)
+        {
+            return null;
+        }
+
+        var result = IdentityTraits.Create(name, IdentityTraits.SplitFirstNames(firstNames), firstFirst, IdentityMapping.ParseSex(sexCode!), date!.Value, birthPlaceCog?.Trim(), used, usedFirst);
+        foreach (var e in result.Errors)
+        {
+            errors.Add(char.ToLowerInvariant(e.Field[0]) + e.Field[1..], e.Rule, e.Message);
+        }
+
+        return result.Value;
+    }
 
     public async Task<IdentityView> CreateAsync(CreateIdentityRequest req, Actor actor, CancellationToken ct)
     {
         var now = Now();
         var errors = new FieldErrors();
-        var birthName = TraitRules.Name(errors, "birthName", req.BirthName, required: true);
-        var firstNames = TraitRules.Name(errors, "birthFirstNames", req.BirthFirstNames, required: true);
-        var firstFirst = TraitRules.Name(errors, "firstFirstName", req.FirstFirstName, required: false)
-            ?? firstNames?.Split(' ')[0];
-        var sex = TraitRules.Sex(errors, req.Sex, required: true);
-        var birthDate = TraitRules.BirthDate(errors, req.BirthDate, required: true, DateOnly.FromDateTime(now.UtcDateTime));
-        var place = TraitRules.BirthPlace(errors, req.BirthPlaceCog);
-        var usedName = TraitRules.Name(errors, "usedName", req.UsedName, required: false);
-        var usedFirst = TraitRules.Name(errors, "usedFirstName", req.UsedFirstName, required: false);
-        TraitRules.FirstFirstNameConsistent(errors, firstFirst, firstNames);
-        var channel = string.IsNullOrWhiteSpace(req.CollectionChannel) ? "SM" : req.CollectionChannel.Trim().ToUpperInvariant();
-        if (!Rniv.ClientChannels.Contains(channel))
+        var traits = BuildTraits(errors, req.BirthName, req.BirthFirstNames, req.FirstFirstName, req.Sex, req.BirthDate, req.BirthPlaceCog, req.UsedName, req.UsedFirstName, now);
+        var channelText = string.IsNullOrWhiteSpace(req.CollectionChannel) ? "SM" : req.CollectionChannel.Trim().ToUpperInvariant();
+        if (!Rniv.ClientChannels.Contains(channelText) || !Enum.TryParse<CollectionChannel>(channelText, out var channel))
         {
             errors.Add("collectionChannel", "code", "Expected SM, CV, CB, RFID or AV (INSI is set by the gateway after an INSi call).");
+            channel = CollectionChannel.SM;
         }
 
-        EvidenceRecord? evidence = req.Evidence is null ? null : ParseEvidence(errors, req.Evidence, "evidence.", actor, now);
+        var evidence = req.Evidence is null ? null : ParseEvidence(errors, req.Evidence, "evidence.", actor, now);
         errors.ThrowIfAny();
 
-        var record = new IdentityRecord
-        {
-            Id = Guid.CreateVersion7(now),
-            BirthName = birthName!,
-            BirthFirstNames = firstNames!,
-            FirstFirstName = firstFirst!,
-            Sex = sex!,
-            BirthDate = birthDate!.Value,
-            BirthPlaceCog = place,
-            UsedName = usedName,
-            UsedFirstName = usedFirst,
-            CollectionChannel = channel,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var domain = RnivIdentity.CreateProvisional(traits!, channel);
+        var record = new IdentityRecord { Id = Guid.CreateVersion7(now), CreatedAt = now, UpdatedAt = now, Version = 1 };
         if (evidence is not null)
         {
+            if (evidence.IsHighTrust)
+            {
+                Transition(domain.RecordHighTrustEvidence(new Evidence(evidence.DocumentType, evidence.CheckedOn, evidence.ExpiresOn), Policy), "evidence", "rniv.evidence");
+            }
+
             evidence.IdentityId = record.Id;
             record.Evidence.Add(evidence);
         }
 
+        IdentityMapping.Apply(domain, record, now, []);
         Rniv.RefreshKeys(record);
-        record.Status = Rniv.DeriveStatus(record);
-        record.Version = 1;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
         db.Identities.Add(record);
@@ -178,58 +214,32 @@ internal sealed partial class IdentityService(
         var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
         Guard(record, expected);
         var before = Serialize(Rniv.Snapshot(record));
+        var domain = IdentityMapping.ToDomain(record);
+        var current = domain.Traits;
 
         var errors = new FieldErrors();
-        var birthName = req.BirthName is null ? null : TraitRules.Name(errors, "birthName", req.BirthName, required: true);
-        var firstNames = req.BirthFirstNames is null ? null : TraitRules.Name(errors, "birthFirstNames", req.BirthFirstNames, required: true);
-        var firstFirst = req.FirstFirstName is null ? null : TraitRules.Name(errors, "firstFirstName", req.FirstFirstName, required: true);
-        var sex = req.Sex is null ? null : TraitRules.Sex(errors, req.Sex, required: true);
-        var birthDate = req.BirthDate is null ? null : TraitRules.BirthDate(errors, req.BirthDate, required: true, DateOnly.FromDateTime(now.UtcDateTime));
-        var place = req.BirthPlaceCog is null ? null : TraitRules.BirthPlace(errors, req.BirthPlaceCog);
-        var usedName = req.UsedName is null ? null : TraitRules.Name(errors, "usedName", req.UsedName, required: false) ?? "";
-        var usedFirst = req.UsedFirstName is null ? null : TraitRules.Name(errors, "usedFirstName", req.UsedFirstName, required: false) ?? "";
-        TraitRules.FirstFirstNameConsistent(errors, firstFirst ?? (firstNames is null ? null : record.FirstFirstName), firstNames ?? (firstFirst is null ? null : record.BirthFirstNames));
+        var traits = BuildTraits(
+            errors,
+            req.BirthName ?? current.BirthName,
+            req.BirthFirstNames ?? current.BirthFirstNamesJoined,
+            req.FirstFirstName ?? (req.BirthFirstNames is null ? current.FirstFirstName : null),
+            req.Sex ?? IdentityMapping.SexCode(current.Sex),
+            req.BirthDate ?? current.BirthDate.ToIso(),
+            req.BirthPlaceCog is null ? current.BirthPlaceCog : (req.BirthPlaceCog.Length == 0 ? null : req.BirthPlaceCog),
+            req.UsedName is null ? current.UsedName : (req.UsedName.Length == 0 ? null : req.UsedName),
+            req.UsedFirstName is null ? current.UsedFirstName : (req.UsedFirstName.Length == 0 ? null : req.UsedFirstName),
+            now,
+            keepBirthDate: req.BirthDate is null ? current.BirthDate : null);
         errors.ThrowIfAny();
 
-        var strictChanged =
-            (birthName is not null && birthName != record.BirthName) ||
-            (firstNames is not null && firstNames != record.BirthFirstNames) ||
-            (firstFirst is not null && firstFirst != record.FirstFirstName) ||
-            (sex is not null && sex != record.Sex) ||
-            (birthDate is not null && birthDate != record.BirthDate) ||
-            (req.BirthPlaceCog is not null && (place ?? "") != (record.BirthPlaceCog ?? ""));
-        if (strictChanged && record.Status != "PROV" && !actor.IsVigilance)
+        var strictChanged = !traits!.HasSameStrictTraits(current);
+        if (strictChanged && domain.Status != IdentityStatus.Prov && !actor.IsVigilance)
         {
             throw new GatewayProblem(403, "rniv.strict-traits-locked", $"Strict traits of a {record.Status} identity are locked; only identity-vigilance may unlock them.");
         }
 
-        record.BirthName = birthName ?? record.BirthName;
-        record.BirthFirstNames = firstNames ?? record.BirthFirstNames;
-        record.FirstFirstName = firstFirst ?? record.FirstFirstName;
-        record.Sex = sex ?? record.Sex;
-        record.BirthDate = birthDate ?? record.BirthDate;
-        if (req.BirthPlaceCog is not null)
-        {
-            record.BirthPlaceCog = place;
-        }
-
-        if (usedName is not null)
-        {
-            record.UsedName = usedName.Length == 0 ? null : usedName;
-        }
-
-        if (usedFirst is not null)
-        {
-            record.UsedFirstName = usedFirst.Length == 0 ? null : usedFirst;
-        }
-
-        if (strictChanged && record.InsMatricule is not null)
-        {
-            // The INSi-returned traits no longer match what is stored: the INS stops being usable (QUAL->VALI, RECUP->PROV).
-            Rniv.DeactivateIns(record);
-        }
-
-        return await SaveChangeAsync(record, actor, "identity.traits-changed", before, now, ct).ConfigureAwait(false);
+        Transition(domain.EditStrictTraits(traits), "traits", "rniv.traits");
+        return await SaveChangeAsync(record, domain, actor, "identity.traits-changed", before, now, ct).ConfigureAwait(false);
     }
 
     public async Task<IdentityView> AddEvidenceAsync(Guid id, EvidenceInput input, long? ifMatch, Actor actor, CancellationToken ct)
@@ -242,13 +252,19 @@ internal sealed partial class IdentityService(
         }
 
         var before = Serialize(Rniv.Snapshot(record));
+        var domain = IdentityMapping.ToDomain(record);
         var errors = new FieldErrors();
         var evidence = ParseEvidence(errors, input, "", actor, now);
         errors.ThrowIfAny();
-        evidence!.IdentityId = record.Id;
+        if (evidence!.IsHighTrust)
+        {
+            Transition(domain.RecordHighTrustEvidence(new Evidence(evidence.DocumentType, evidence.CheckedOn, evidence.ExpiresOn), Policy), "documentType", "rniv.evidence");
+        }
+
+        evidence.IdentityId = record.Id;
         record.Evidence.Add(evidence);
         db.Evidence.Add(evidence);
-        return await SaveChangeAsync(record, actor, "identity.evidence-added", before, now, ct).ConfigureAwait(false);
+        return await SaveChangeAsync(record, domain, actor, "identity.evidence-added", before, now, ct).ConfigureAwait(false);
     }
 
     public async Task<IdentityView> SetAttributesAsync(Guid id, AttributesRequest req, long? ifMatch, Actor actor, CancellationToken ct)
@@ -261,21 +277,13 @@ internal sealed partial class IdentityService(
         }
 
         var before = Serialize(Rniv.Snapshot(record));
-        var homonym = req.Homonym ?? (record.Attributes & Rniv.Homonym) != 0;
-        var doubtful = req.Doubtful ?? (record.Attributes & Rniv.Doubtful) != 0;
-        var fictitious = req.Fictitious ?? (record.Attributes & Rniv.Fictitious) != 0;
-        if (fictitious && (doubtful || homonym))
-        {
-            throw GatewayProblem.Field(400, "fictitious", "rniv.attributes-exclusive", "A fictitious identity cannot also be doubtful or homonym (EXI SI 09).");
-        }
-
-        record.Attributes = (homonym ? Rniv.Homonym : 0) | (doubtful ? Rniv.Doubtful : 0) | (fictitious ? Rniv.Fictitious : 0);
-        if (Rniv.InsiBlocked(record) && record.InsMatricule is not null)
-        {
-            Rniv.DeactivateIns(record);
-        }
-
-        return await SaveChangeAsync(record, actor, "identity.attributes-changed", before, now, ct).ConfigureAwait(false);
+        var domain = IdentityMapping.ToDomain(record);
+        var a = domain.Attributes;
+        a = Flag(a, IdentityAttributes.Homonym, req.Homonym);
+        a = Flag(a, IdentityAttributes.Doubtful, req.Doubtful);
+        a = Flag(a, IdentityAttributes.Fictitious, req.Fictitious);
+        Transition(domain.SetAttributes(a), "attributes", "rniv.attributes-exclusive", 400);
+        return await SaveChangeAsync(record, domain, actor, "identity.attributes-changed", before, now, ct).ConfigureAwait(false);
     }
 
     public async Task<IdentityView> RevertQualificationAsync(Guid id, RevertRequest req, long? ifMatch, Actor actor, CancellationToken ct)
@@ -287,18 +295,10 @@ internal sealed partial class IdentityService(
             Guard(record, v);
         }
 
-        if (record.Status != "QUAL")
-        {
-            throw GatewayProblem.Field(409, "status", "rniv.not-qualified", $"Only a QUAL identity can be reverted (status is {record.Status}).");
-        }
-
         var before = Serialize(Rniv.Snapshot(record));
-        foreach (var e in record.Evidence.Where(e => e.WithdrawnAt is null))
-        {
-            e.WithdrawnAt = now;
-        }
-
-        return await SaveChangeAsync(record, actor, "identity.qualification-reverted", before, now, ct).ConfigureAwait(false);
+        var domain = IdentityMapping.ToDomain(record);
+        Transition(domain.WithdrawQualification(), "status", "rniv.not-qualified");
+        return await SaveChangeAsync(record, domain, actor, "identity.qualification-reverted", before, now, ct).ConfigureAwait(false);
     }
 
     public async Task<Paged<AuditView>> AuditAsync(Guid id, int? page, int? pageSize, CancellationToken ct)
@@ -435,32 +435,36 @@ internal sealed partial class IdentityService(
                 "INSi traits differ from the stored identity: nothing was applied; check the document and correct the traits (identity-vigilance).", Rniv.ToView(snapshot));
         }
 
+        if (!InsIdentifier.TryCreate(result.Identity.Matricule, result.Identity.Oid, options.Value.InsPolicy, out var ins, out var insError))
+        {
+            throw GatewayProblem.Field(502, "ins", "insi.ins-refused", $"INSi returned an INS the gateway refuses ({insError}); exchange {exchange.Id} recorded.");
+        }
+
+        var returned = result.Identity;
+        var insiTraits = IdentityTraits.Create(
+            returned.BirthName,
+            IdentityTraits.SplitFirstNames(returned.FirstNames),
+            IdentityTraits.SplitFirstNames(returned.FirstNames).FirstOrDefault(),
+            IdentityMapping.ParseSex(returned.Sex),
+            new BirthDate(returned.BirthDate, false),
+            returned.BirthPlaceCog);
+        if (!insiTraits.IsValid)
+        {
+            throw new GatewayProblem(502, "insi.traits-invalid", $"INSi returned traits the gateway cannot store; exchange {exchange.Id} recorded.");
+        }
+
         var now = Now();
         var record = await LoadAsync(snapshot.Id, tracking: true, ct).ConfigureAwait(false);
         Guard(record, snapshot.Version);
         var before = Serialize(Rniv.Snapshot(record));
-        var returned = result.Identity;
-        if (!string.Equals(record.InsMatricule, returned.Matricule, StringComparison.Ordinal) || !string.Equals(record.InsOid, returned.Oid, StringComparison.Ordinal))
+        var domain = IdentityMapping.ToDomain(record);
+        var applied = domain.RecordInsiResult(ins, [], insiTraits.Value!, now);
+        if (!applied.Succeeded)
         {
-            Rniv.DeactivateIns(record);
-            var entry = new InsHistoryEntry
-            {
-                Id = Guid.CreateVersion7(now),
-                IdentityId = record.Id,
-                Matricule = returned.Matricule,
-                Oid = returned.Oid,
-                ObtainedAt = now,
-                Source = "INSI",
-                IsActive = true,
-            };
-            record.InsHistory.Add(entry);
-            db.InsHistory.Add(entry);
-            record.InsMatricule = returned.Matricule;
-            record.InsOid = returned.Oid;
+            return new InsiActionResult(exchange.Id, exchange.Outcome, result.Code, false, [], applied.Reason, Rniv.ToView(record));
         }
 
-        record.InsiCalledAt = now;
-        var view = await SaveChangeAsync(record, actor, action, before, now, ct).ConfigureAwait(false);
+        var view = await SaveChangeAsync(record, domain, actor, action, before, now, ct).ConfigureAwait(false);
         return new InsiActionResult(exchange.Id, exchange.Outcome, result.Code, true, [], null, view);
     }
 
@@ -495,11 +499,13 @@ internal sealed partial class IdentityService(
         return list;
     }
 
-    private async Task<IdentityView> SaveChangeAsync(IdentityRecord record, Actor actor, string action, string before, DateTimeOffset now, CancellationToken ct)
+    private async Task<IdentityView> SaveChangeAsync(IdentityRecord record, RnivIdentity domain, Actor actor, string action, string before, DateTimeOffset now, CancellationToken ct)
     {
-        Rniv.RefreshKeys(record);
         var previousStatus = record.Status;
-        record.Status = Rniv.DeriveStatus(record);
+        var addedIns = new List<InsHistoryEntry>();
+        IdentityMapping.Apply(domain, record, now, addedIns);
+        db.InsHistory.AddRange(addedIns);
+        Rniv.RefreshKeys(record);
         record.UpdatedAt = now;
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
         try
@@ -570,7 +576,7 @@ internal sealed partial class IdentityService(
         {
             Id = Guid.CreateVersion7(now),
             DocumentType = type!,
-            IsHighTrust = HighTrust.Contains(type!),
+            IsHighTrust = Policy.IsHighTrust(type),
             CheckedOn = checkedOn!.Value,
             ExpiresOn = expiresOn,
             CheckedBy = actor.Name,

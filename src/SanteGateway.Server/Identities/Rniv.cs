@@ -24,27 +24,6 @@ internal static class Rniv
     /// <summary>Channels a client may declare on creation (INSI is set by the gateway itself).</summary>
     public static readonly HashSet<string> ClientChannels = new(StringComparer.Ordinal) { "SM", "CV", "CB", "RFID", "AV" };
 
-    public static bool HasValidHighTrustEvidence(IdentityRecord r) =>
-        r.Evidence.Any(e => e.IsHighTrust && e.WithdrawnAt is null && (e.ExpiresOn is null || e.ExpiresOn >= e.CheckedOn));
-
-    public static string DeriveStatus(IdentityRecord r)
-    {
-        if ((r.Attributes & (Doubtful | Fictitious)) != 0)
-        {
-            return "PROV";
-        }
-
-        var i = r.InsMatricule is not null;
-        var c = HasValidHighTrustEvidence(r);
-        return (i, c) switch
-        {
-            (true, true) => "QUAL",
-            (true, false) => "RECUP",
-            (false, true) => "VALI",
-            _ => "PROV",
-        };
-    }
-
     public static bool InsiBlocked(IdentityRecord r) => (r.Attributes & (Doubtful | Fictitious)) != 0;
 
     public static IReadOnlyList<string> AttributeCodes(int attributes)
@@ -66,18 +45,6 @@ internal static class Rniv
         }
 
         return list;
-    }
-
-    /// <summary>Withdraws the active INS (kept in the history) — doubtful/fictitious identities and strict-trait edits.</summary>
-    public static void DeactivateIns(IdentityRecord r)
-    {
-        foreach (var h in r.InsHistory)
-        {
-            h.IsActive = false;
-        }
-
-        r.InsMatricule = null;
-        r.InsOid = null;
     }
 
     public static void RefreshKeys(IdentityRecord r)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using SanteGateway.Store;
 
 namespace SanteGateway.Server.Identities;
 
@@ -82,7 +81,8 @@ internal static partial class TraitRules
         return null;
     }
 
-    public static DateOnly? BirthDate(FieldErrors errors, string? value, bool required, DateOnly today)
+    /// <summary>A full date, or a partial one (<c>1980-05-00</c>, <c>1980-00-00</c>, <c>1980</c>) completed per EXI ID 11/12 and marked corrected.</summary>
+    public static SanteGateway.Identity.BirthDate? BirthDate(FieldErrors errors, string? value, bool required, DateOnly today)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -94,42 +94,25 @@ internal static partial class TraitRules
             return null;
         }
 
-        if (!DateOnly.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
+        if (!SanteGateway.Identity.BirthDate.TryParseIso(value.Trim(), out var d, out var error))
         {
-            errors.Add("birthDate", "format", "Expected a complete date YYYY-MM-DD (EXI ID 12: incomplete dates are completed before entry).");
+            errors.Add("birthDate", "format", error ?? "Expected YYYY-MM-DD.");
             return null;
         }
 
-        if (d > today)
+        if (d.Value > today)
         {
             errors.Add("birthDate", "future", "The birth date is in the future.");
             return null;
         }
 
-        if (d.Year < 1850)
+        if (d.Value.Year < 1850)
         {
             errors.Add("birthDate", "range", "The birth date is before 1850.");
             return null;
         }
 
         return d;
-    }
-
-    public static string? BirthPlace(FieldErrors errors, string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        var v = value.Trim().ToUpperInvariant();
-        if (!Cog().IsMatch(v))
-        {
-            errors.Add("birthPlaceCog", "format", "Expected a 5-character INSEE COG code (e.g. 75056, 2A004, 99134).");
-            return null;
-        }
-
-        return v;
     }
 
     public static DateOnly? Day(FieldErrors errors, string field, string? value, bool required)
@@ -152,25 +135,6 @@ internal static partial class TraitRules
 
         return d;
     }
-
-    /// <summary>EXI ID 10: the first first name is the start of the first-name list (hyphen and apostrophe count as space).</summary>
-    public static void FirstFirstNameConsistent(FieldErrors errors, string? firstFirstName, string? birthFirstNames)
-    {
-        if (firstFirstName is null || birthFirstNames is null)
-        {
-            return;
-        }
-
-        var first = SearchKeys.Normalize(firstFirstName);
-        var all = SearchKeys.Normalize(birthFirstNames);
-        if (!(all == first || all.StartsWith(first + " ", StringComparison.Ordinal)))
-        {
-            errors.Add("firstFirstName", "rniv.first-first-name", "The first first name must be the beginning of the birth first names (EXI ID 10).");
-        }
-    }
-
-    [GeneratedRegex(@"^[0-9][0-9AB][0-9]{3}$", RegexOptions.CultureInvariant)]
-    private static partial Regex Cog();
 
     [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
     private static partial Regex MultiSpace();
