@@ -90,11 +90,11 @@ internal static class InsiResponseWriter
             w.WriteAttributeString("code", fault.ErreurCode);
             if (!string.IsNullOrEmpty(messageId))
             {
-                w.WriteAttributeString("messageID", messageId);
+                w.WriteAttributeString("messageID", Printable(messageId));
             }
 
             w.WriteAttributeString("severite", fault.Severite);
-            w.WriteString(fault.Detail);
+            w.WriteString(Printable(fault.Detail));
             w.WriteEndElement();
             w.WriteEndElement();
             w.WriteEndElement();
@@ -115,6 +115,28 @@ internal static class InsiResponseWriter
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Fault details may quote parser messages about hostile input: keep them writable (no character XML 1.0 forbids)
+    /// and short.
+    /// </summary>
+    private static string Printable(string text)
+    {
+        const int max = 300;
+        var builder = new StringBuilder(Math.Min(text.Length, max));
+        foreach (var c in text)
+        {
+            if (builder.Length == max)
+            {
+                builder.Append('…');
+                break;
+            }
+
+            builder.Append(XmlConvert.IsXmlChar(c) ? c : '?');
+        }
+
+        return builder.ToString();
     }
 
     /// <summary>Exact <c>LibelleCR</c> of the live service (no accents).</summary>
