@@ -152,7 +152,7 @@ internal sealed class InsiCommands : ICommandModule
     {
         if (json)
         {
-            using var stream = Console.OpenStandardOutput();
+            using var stream = new MemoryStream();
             using (var w = new Utf8JsonWriter(stream))
             {
                 w.WriteStartObject();
@@ -202,7 +202,7 @@ internal sealed class InsiCommands : ICommandModule
                 w.WriteEndObject();
             }
 
-            stream.WriteByte((byte)'\n');
+            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
             return;
         }
 
