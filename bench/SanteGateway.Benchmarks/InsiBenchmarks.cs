@@ -47,3 +47,66 @@ public class InsiBenchmarks
         return ReadResponse();
     }
 }
+
+/// <summary>
+/// End-to-end INSi searches against the local sandbox over real mutual TLS (client and server on the same machine):
+/// 64 searches per operation with <see cref="Concurrency"/> in flight; the reported time is per search.
+/// </summary>
+[MemoryDiagnoser]
+public class InsiSandboxThroughputBenchmarks
+{
+    private const int Searches = 64;
+    private const string Password = "bench-pass";
+    private readonly InsiTraitsQuery _query = new("ADRTROIS", ["TOUSSAINT"], Sex.Male, "1960-01-01");
+    private string _dir = string.Empty;
+    private SanteGateway.Insi.Sandbox.InsiSandboxServer? _server;
+    private InsiClient? _client;
+
+    /// <summary>Searches in flight at once.</summary>
+    [Params(1, 8, 64)]
+    public int Concurrency { get; set; }
+
+    /// <summary>Creates a PKI, starts the sandbox and the client.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "insi-bench-" + Guid.NewGuid().ToString("N"));
+        SanteGateway.Insi.Sandbox.Pki.TestPki.Create(_dir, Password, force: true);
+        _server = SanteGateway.Insi.Sandbox.InsiSandboxServer.StartAsync(new SanteGateway.Insi.Sandbox.InsiSandboxOptions { PkiDirectory = _dir, Password = Password }).GetAwaiter().GetResult();
+        var options = new InsiClientOptions
+        {
+            Endpoint = _server.Endpoint,
+            Idam = SanteGateway.Insi.Sandbox.InsiSandboxOptions.DefaultIdam,
+            Instance = "5a0e4a9e-2f6b-4d43-9a53-0c1d2e3f4a5b",
+            AutomaticCertificatePath = Path.Combine(_dir, "INSI-AUTO.p12"),
+            AutomaticCertificatePassword = Password,
+            MaxRetries = 0,
+            BreakerMinimumThroughput = int.MaxValue,
+        };
+        options.TrustedCaPaths.Add(Path.Combine(_dir, "ca.pem"));
+        _client = InsiClient.Create(options);
+    }
+
+    /// <summary>Stops the sandbox and deletes the PKI.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _client?.Dispose();
+        _server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(_dir, true);
+    }
+
+    /// <summary>64 searches, <see cref="Concurrency"/> at a time.</summary>
+    [Benchmark(OperationsPerInvoke = Searches)]
+    public async Task Search()
+    {
+        await Parallel.ForAsync(0, Searches, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (_, ct) =>
+        {
+            var r = await _client!.SearchByTraitsAsync(_query, InsiCallContext.Automatic, ct).ConfigureAwait(false);
+            if (r.Code != "00")
+            {
+                throw new InvalidOperationException("unexpected CR " + r.Code);
+            }
+        }).ConfigureAwait(false);
+    }
+}
