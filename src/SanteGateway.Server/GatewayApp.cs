@@ -113,6 +113,11 @@ public static class GatewayApp
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "local",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = options.AuthPermitsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
+        if (options.HttpsPort is { } httpsPort)
+        {
+            services.AddHttpsRedirection(o => o.HttpsPort = httpsPort);
+        }
+
         services.AddHsts(o =>
         {
             o.MaxAge = TimeSpan.FromDays(365);
