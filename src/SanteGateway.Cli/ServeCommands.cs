@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using SanteGateway.Server.Insi;
 using SanteGateway.Server;
 using SanteGateway.Server.Security;
 
@@ -30,7 +32,7 @@ internal sealed class ServeCommands : ICommandModule
 
         serve.SetAction(async (parse, ct) =>
         {
-            var (options, _, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), parse.GetValue(db), parse.GetValue(connection), parse.GetValue(urls));
+            var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), parse.GetValue(db), parse.GetValue(connection), parse.GetValue(urls));
             if (options is null)
             {
                 await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
@@ -42,7 +44,20 @@ internal sealed class ServeCommands : ICommandModule
             var https = urlList.Any(u => u.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
             options.RequireHttps = https;
 
+            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
+            if (insiError is not null)
+            {
+                await Console.Error.WriteLineAsync(insiError).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            await using var sandboxLifetime = sandbox;
             var builder = GatewayApp.CreateBuilder([], options);
+            if (insiOptions is not null)
+            {
+                builder.Services.RemoveAll<IInsiGateway>();
+                builder.Services.AddSingleton<IInsiGateway>(_ => new InsiClientGateway(insiOptions));
+            }
             builder.WebHost.UseUrls(urlList);
             if (https)
             {
@@ -62,6 +77,9 @@ internal sealed class ServeCommands : ICommandModule
             await app.StartAsync(ct).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             Console.WriteLine($"santegw: data folder {options.DataDirectory}, database {options.Store.Provider.ToString().ToLowerInvariant()}");
+            Console.WriteLine(sandbox is not null
+                ? $"santegw: INSi sandbox (test PKI in {Path.Combine(options.DataDirectory, "pki")}) at {sandbox.Endpoint}"
+                : insiOptions is not null ? $"santegw: INSi endpoint {insiOptions.Endpoint}" : "santegw: no INSi endpoint configured (Insi:Mode none)");
             foreach (var address in addresses)
             {
                 Console.WriteLine($"santegw: listening on {address}");
