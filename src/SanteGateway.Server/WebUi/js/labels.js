@@ -121,6 +121,8 @@ export function translateFieldError(raw) {
         ? `Caractère « ${character[1]} » non autorisé en position ${character[2]} (lettres, espace, tiret, apostrophe uniquement).`
         : 'Au moins une lettre est nécessaire.';
     case 'code':
+      if (/F, M or U/.test(message)) return 'Sexe attendu : féminin, masculin ou indéterminé.';
+      if (/document type/i.test(message)) return 'Type de pièce inconnu.';
       return message;
     case 'rniv.expired-document': return 'La pièce était expirée à la date du contrôle.';
     case 'concurrency.stale': return STALE_MESSAGE;

@@ -38,8 +38,9 @@ export function renderCreate(view, app) {
     event.preventDefault();
     const v = values(form);
     const body = { ...v };
-    for (const k of ['birthPlaceCog', 'usedName', 'usedFirstName', 'firstFirstName']) {
-      if (!body[k]) body[k] = null;
+    // An empty field is an absent trait: the API then says "required" for a mandatory one.
+    for (const k of Object.keys(body)) {
+      if (body[k] === '') body[k] = null;
     }
     busy(form, async () => {
       try {

@@ -432,7 +432,7 @@ function auditDetail(e) {
     return [after.outcome ? `résultat : ${INSI_OUTCOMES[after.outcome] ?? after.outcome}` : null, after.code ? `CR ${after.code}` : null].filter(Boolean).join(' · ');
   }
   if (!before) return after.status ? `statut ${after.status}` : '';
-  const names = { status: 'statut', attributes: 'attributs', ins: 'INS', evidence: 'justificatifs', ...FIELDS };
+  const names = { ...FIELDS, status: 'statut', attributes: 'attributs', ins: 'INS', evidence: 'justificatifs', collectionChannel: 'mode de recueil' };
   const show = (v) => (v === null || v === undefined || v === '' ? '∅' : Array.isArray(v) ? (v.join(', ') || '∅') : String(v));
   return Object.keys(after)
     .filter((k) => k !== 'version' && k !== 'insOid' && JSON.stringify(before[k]) !== JSON.stringify(after[k]))
