@@ -56,6 +56,8 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await page.GetByRole(AriaRole.Button, new() { Name = "Ajouter le justificatif" }).ClickAsync();
         await Expect(Title(page)).ToContainTextAsync("QUAL");
         await Expect(page.GetByText("Transmissible (identité qualifiée)")).ToBeVisibleAsync();
+        await Expect(verification).ToHaveCountAsync(0);
+        await Expect(page.GetByText("Identité créée (statut PROV).")).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Contrôlée le" })).ToContainTextAsync("Passeport (PA)");
 
         var audit = page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Canal" });
@@ -129,6 +131,8 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await Expect(page.GetByText("Attributs enregistrés. Statut de l'identité : PROV.")).ToBeVisibleAsync();
         await Expect(Title(page)).ToContainTextAsync("PROV");
         await Expect(Title(page)).ToContainTextAsync("Douteuse");
+        await Expect(page.GetByText("Aucun INS pour cette identité.")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Matricule" })).ToContainTextAsync("Non");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" })).ToBeDisabledAsync();
         await Expect(page.GetByText("INSi ne peut pas être interrogé pour une identité douteuse ou fictive.")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Canal" })).ToContainTextAsync("Modification des attributs");

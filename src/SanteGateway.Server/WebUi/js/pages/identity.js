@@ -1,8 +1,8 @@
 // Identity page: traits (with optimistic-concurrency edit), status, INS, INSi calls, evidence, attributes, audit.
 import { ApiError, get, patch, post, query } from '../api.js';
-import { field, frDate, frDateTime, h, notice, replace, todayIso, values } from '../dom.js';
+import { add, field, frDate, frDateTime, h, notice, replace, todayIso, values } from '../dom.js';
 import {
-  AUDIT_ACTIONS, CHANNELS, FIELDS, INSI_OUTCOMES, SEX, SEX_OPTIONS, STALE_MESSAGE, STATUS, describeProblem, documentLabel,
+  AUDIT_ACTIONS, CHANNELS, FIELDS, INSI_OUTCOMES, SEX, SEX_OPTIONS, STATUS, describeProblem, documentLabel,
 } from '../labels.js';
 import { busy, resetProblem, showProblem } from '../forms.js';
 import { attributeBadges, formatMatricule, statusBadge } from './widgets.js';
@@ -35,6 +35,9 @@ export async function renderIdentity(view, app, id) {
   /** Replaces the identity after a successful change and redraws; the audit trail is reloaded too. */
   const updated = (identity, message) => {
     state.identity = identity;
+    // A later change makes the previous INSi answer and the page's arrival message stale.
+    if (message) state.insiResult = null;
+    view.querySelector(':scope > .notice')?.remove();
     state.message = message ? { kind: 'success', text: message } : null;
     draw();
     loadAudit();
@@ -106,7 +109,7 @@ export async function renderIdentity(view, app, id) {
     const section = h('section', { class: 'card', 'aria-labelledby': 'traits-title' },
       h('h2', { id: 'traits-title', text: 'Traits d\'identité' }));
     if (!state.editing) {
-      section.append(
+      add(section, 
         h('dl', { class: 'traits' },
           row('Nom de naissance', i.birthName),
           row('Prénom(s) de naissance', i.birthFirstNames),
@@ -168,8 +171,8 @@ export async function renderIdentity(view, app, id) {
           updated(identity, 'Traits enregistrés.');
         } catch (e) {
           if (e instanceof ApiError && e.status === 409 && e.rule === 'concurrency.stale') {
+            resetProblem(form, summary);
             failed(e);
-            replace(summary, notice('error', h('p', { text: STALE_MESSAGE })));
             return;
           }
           if (e instanceof ApiError && e.status === 400) {
@@ -180,7 +183,7 @@ export async function renderIdentity(view, app, id) {
         }
       });
     });
-    section.append(form);
+    add(section, form);
     return section;
   }
 
@@ -188,14 +191,14 @@ export async function renderIdentity(view, app, id) {
   function insSection(i, s) {
     const section = h('section', { class: 'card', 'aria-labelledby': 'ins-title' }, h('h2', { id: 'ins-title', text: 'INS et téléservice INSi' }));
     if (i.ins) {
-      section.append(h('dl', { class: 'traits', 'aria-label': 'INS' },
+      add(section, h('dl', { class: 'traits', 'aria-label': 'INS' },
         row('Matricule INS', h('span', { class: 'mono', 'data-testid': 'ins-matricule', text: formatMatricule(i.ins.matricule) })),
         row('Autorité (OID)', `${i.ins.oid}${OID_KINDS[i.ins.oid] ? ` · ${OID_KINDS[i.ins.oid]}` : ''}`),
         row('Obtenu le', frDateTime(i.ins.obtainedAt)),
         row('Source', i.ins.source),
         row('Transmission', i.canTransmitIns ? 'Transmissible (identité qualifiée)' : 'Non transmissible tant que l\'identité n\'est pas qualifiée')));
     } else {
-      section.append(h('p', { class: 'muted', text: 'Aucun INS pour cette identité.' }));
+      add(section, h('p', { class: 'muted', text: 'Aucun INS pour cette identité.' }));
     }
 
     const blocked = i.attributes.includes('DOUT') || i.attributes.includes('FICT');
@@ -222,11 +225,11 @@ export async function renderIdentity(view, app, id) {
     searchButton.addEventListener('click', () => callInsi(searchButton, 'search'));
     const verifyButton = h('button', { type: 'button', class: 'secondary', text: 'Vérifier l\'INS', disabled: Boolean(reason) || !i.ins });
     verifyButton.addEventListener('click', () => callInsi(verifyButton, 'verify'));
-    section.append(h('div', { class: 'actions' }, searchButton, verifyButton), reason ? h('p', { class: 'hint', text: reason }) : null, result);
+    add(section, h('div', { class: 'actions' }, searchButton, verifyButton), reason ? h('p', { class: 'hint', text: reason }) : null, result);
     if (state.insiResult) result.append(insiResultView(state.insiResult));
 
     if (i.insHistory.length > 0) {
-      section.append(h('h3', { text: 'Historique des INS' }), h('table', { class: 'table compact' },
+      add(section, h('h3', { text: 'Historique des INS' }), h('table', { class: 'table compact' },
         h('thead', {}, h('tr', {}, ['Matricule', 'OID', 'Obtenu le', 'Source', 'Actif'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', {}, i.insHistory.map((x) => h('tr', {},
           h('td', { class: 'mono', text: formatMatricule(x.matricule) }),
@@ -274,9 +277,9 @@ export async function renderIdentity(view, app, id) {
   function evidenceSection(i, s) {
     const section = h('section', { class: 'card', 'aria-labelledby': 'evidence-title' }, h('h2', { id: 'evidence-title', text: 'Justificatifs d\'identité' }));
     if (i.evidence.length === 0) {
-      section.append(h('p', { class: 'muted', text: 'Aucune pièce contrôlée.' }));
+      add(section, h('p', { class: 'muted', text: 'Aucune pièce contrôlée.' }));
     } else {
-      section.append(h('table', { class: 'table compact' },
+      add(section, h('table', { class: 'table compact' },
         h('caption', { class: 'visually-hidden', text: 'Pièces contrôlées' }),
         h('thead', {}, h('tr', {}, ['Pièce', 'Haut niveau de confiance', 'Contrôlée le', 'Expire le', 'Par', 'Retirée le'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', {}, i.evidence.map((e) => h('tr', {},
@@ -315,7 +318,7 @@ export async function renderIdentity(view, app, id) {
         }
       });
     });
-    section.append(form);
+    add(section, form);
     return section;
   }
 
@@ -352,7 +355,7 @@ export async function renderIdentity(view, app, id) {
         }
       });
     });
-    section.append(form);
+    add(section, form);
 
     if (can && i.status === 'QUAL') {
       const revert = h('button', { type: 'button', class: 'danger', text: 'Retirer la qualification' });
@@ -366,7 +369,7 @@ export async function renderIdentity(view, app, id) {
           failed(e);
         }
       });
-      section.append(h('div', { class: 'actions' }, revert));
+      add(section, h('div', { class: 'actions' }, revert));
     }
     return section;
   }
