@@ -34,13 +34,17 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly InsiSandboxServer sandbox;
 
-    private GatewayServer(string dataDir, WebApplication app, InsiSandboxServer sandbox, Uri baseAddress)
+    private GatewayServer(string dataDir, WebApplication app, InsiSandboxServer sandbox, Uri baseAddress, string adminPassword)
     {
+        AdminPassword = adminPassword;
         this.dataDir = dataDir;
         this.app = app;
         this.sandbox = sandbox;
         BaseAddress = baseAddress;
     }
+
+    /// <summary>The generated password of the <c>admin</c> account.</summary>
+    public string AdminPassword { get; }
 
     /// <summary><c>http://127.0.0.1:PORT/</c>.</summary>
     public Uri BaseAddress { get; }
@@ -85,7 +89,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var adminPassword = await GatewayApp.InitializeAsync(app.Services) ?? throw new InvalidOperationException("A fresh database must create the admin account.");
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        var server = new GatewayServer(dataDir, app, sandbox, new Uri(address.TrimEnd('/') + "/"));
+        var server = new GatewayServer(dataDir, app, sandbox, new Uri(address.TrimEnd('/') + "/"), adminPassword);
 
         using var admin = await server.SignedInClientAsync(GatewayApp.AdminUserName, adminPassword);
         await CreateUserAsync(admin, FrontDesk, GatewayRoles.FrontDesk);

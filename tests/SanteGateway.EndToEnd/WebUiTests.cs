@@ -233,6 +233,66 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
+    public async Task The_keyboard_alone_signs_in_searches_and_opens_an_identity()
+    {
+        using (var api = await fixture.Gateway.SignedInClientAsync(GatewayServer.FrontDesk))
+        {
+            (await api.PostAsJsonAsync("api/identities", new { birthName = "CLAVIER", birthFirstNames = "ANNE", sex = "F", birthDate = "1988-08-08" })).IsSuccessStatusCode.Should().BeTrue();
+        }
+
+        var context = await NewContextAsync();
+        var page = await context.NewPageAsync();
+        Watch(page);
+        await page.GotoAsync("/");
+        await Expect(Title(page)).ToBeFocusedAsync();
+
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByLabel("Identifiant", new() { Exact = true })).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync(GatewayServer.FrontDesk);
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.TypeAsync(GatewayServer.Password);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(Title(page)).ToHaveTextAsync("Rechercher une identité");
+        await Expect(Title(page)).ToBeFocusedAsync();
+
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByLabel("Nom de naissance", new() { Exact = true })).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync("Clavier");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByText("1 identité trouvée · page 1 sur 1")).ToBeVisibleAsync();
+
+        var link = page.GetByRole(AriaRole.Link, new() { Name = "CLAVIER" });
+        await link.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(Title(page)).ToContainTextAsync("CLAVIER ANNE");
+        await Expect(Title(page)).ToBeFocusedAsync();
+        NoBrowserErrors();
+    }
+
+    [Fact]
+    public async Task An_administrator_reads_identities_but_is_offered_no_change()
+    {
+        using (var api = await fixture.Gateway.SignedInClientAsync(GatewayServer.FrontDesk))
+        {
+            (await api.PostAsJsonAsync("api/identities", new { birthName = "LECTURE", birthFirstNames = "PAUL", sex = "M", birthDate = "1970-10-10" })).IsSuccessStatusCode.Should().BeTrue();
+        }
+
+        var page = await SignedInPageAsync(SanteGateway.Server.GatewayApp.AdminUserName, fixture.Gateway.AdminPassword);
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle identité" })).ToBeHiddenAsync();
+        await page.GetByLabel("Nom de naissance", new() { Exact = true }).FillAsync("lecture");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rechercher", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "LECTURE" }).ClickAsync();
+
+        await Expect(Title(page)).ToContainTextAsync("LECTURE PAUL");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" })).ToBeDisabledAsync();
+        await Expect(page.GetByText("Votre profil permet la consultation uniquement.")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Modifier les traits" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Ajouter le justificatif" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Canal" })).ToContainTextAsync("Création de l'identité");
+        NoBrowserErrors();
+    }
+
+    [Fact]
     public async Task The_page_and_its_assets_are_served_with_the_gateway_security_headers()
     {
         var context = await NewContextAsync();
@@ -277,14 +337,14 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
 
     private void NoBrowserErrors() => browserErrors.Should().BeEmpty();
 
-    private async Task<IPage> SignedInPageAsync(string user)
+    private async Task<IPage> SignedInPageAsync(string user, string password = GatewayServer.Password)
     {
         var context = await NewContextAsync();
         var page = await context.NewPageAsync();
         Watch(page);
         await page.GotoAsync("/");
         await page.GetByLabel("Identifiant", new() { Exact = true }).FillAsync(user);
-        await page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(GatewayServer.Password);
+        await page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
         await Expect(Title(page)).ToHaveTextAsync("Rechercher une identité");
         return page;
