@@ -221,6 +221,15 @@ public sealed record InsIdentifier
         return true;
     }
 
+    /// <summary>Deconstructs into the matricule and the OID (as a positional record would).</summary>
+    /// <param name="matricule">The matricule.</param>
+    /// <param name="oid">The OID.</param>
+    public void Deconstruct(out InsMatricule matricule, out string oid)
+    {
+        matricule = Matricule;
+        oid = Oid;
+    }
+
     /// <summary>The matricule and its OID, e.g. <c>279035121518989 (1.2.250.1.213.1.4.10)</c>.</summary>
     /// <returns>A short text form.</returns>
     public override string ToString() => $"{Matricule.Value} ({Oid})";

@@ -241,4 +241,17 @@ public class InsiLexicalProfileTests
             InsiLexicalProfile.NormalizeBirthName(s).Value.Should().Be(InsiLexicalProfile.NormalizeBirthName(s.ToUpper(CultureInfo.InvariantCulture)).Value);
         }, iter: 5_000);
     }
+
+    [Fact]
+    public void Normalisation_never_throws_on_arbitrary_text_and_always_answers_value_or_error()
+    {
+        Gen.String[Gen.Char, 0, 500].Sample(s =>
+        {
+            foreach (var r in new[] { InsiLexicalProfile.NormalizeBirthName(s), InsiLexicalProfile.NormalizeFirstNames(s), InsiLexicalProfile.NormalizeFirstName(s) })
+            {
+                (r.Value is null).Should().Be(r.Error is not null);
+                r.IsSuccess.Should().Be(r.Value is not null);
+            }
+        }, iter: 5_000);
+    }
 }

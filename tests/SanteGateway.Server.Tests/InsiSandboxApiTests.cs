@@ -110,6 +110,14 @@ public abstract class InsiSandboxApiTests<TDb>(TDb database, SandboxFixture sand
         verify.GetProperty("outcome").GetString().Should().Be("found");
         verify.GetProperty("identity").GetProperty("status").GetString().Should().Be("QUAL");
 
+        var png = await client.GetAsync($"/api/identities/{id}/datamatrix.png");
+        png.StatusCode.Should().Be(HttpStatusCode.OK);
+        png.Content.Headers.ContentType!.MediaType.Should().Be("image/png");
+        SanteGateway.DataMatrix.InsDataMatrix.TryReadImage(await png.Content.ReadAsByteArrayAsync(), out var payload, out var errors).Should().BeTrue(string.Join("; ", errors));
+        payload!.Matricule.Value.Should().Be("160012B02077713");
+        payload.BirthName.Should().Be("ADRTROIS");
+        (await client.GetAsync($"/api/identities/{id}/datamatrix.svg")).Content.Headers.ContentType!.MediaType.Should().Be("image/svg+xml");
+
         await using var scope = gateway.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
         var exchanges = await db.InsiExchanges.AsNoTracking().Where(x => x.IdentityId == Guid.Parse(id!)).ToListAsync();
@@ -129,6 +137,10 @@ public abstract class InsiSandboxApiTests<TDb>(TDb database, SandboxFixture sand
         json.GetProperty("outcome").GetString().Should().Be("not-found");
         json.GetProperty("applied").GetBoolean().Should().BeFalse();
         json.GetProperty("identity").GetProperty("status").GetString().Should().Be("PROV");
+
+        var png = await client.GetAsync($"/api/identities/{id}/datamatrix.png");
+        png.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await png.JsonAsync()).GetProperty("rule").GetString().Should().Be("rniv.not-qualified");
     }
 }
 

@@ -66,6 +66,14 @@ internal static class IdentityEndpoints
             Results.Ok(await svc.InsiVerifyAsync(id, Actor.From(http.User), ct).ConfigureAwait(false)))
             .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiVerify").Produces<InsiActionResult>().ProducesProblem(502);
 
+        g.MapGet("/{id:guid}/datamatrix.png", async (Guid id, IdentityService svc, CancellationToken ct) =>
+            Results.File(SanteGateway.DataMatrix.InsDataMatrix.RenderPng(await svc.DataMatrixPayloadAsync(id, ct).ConfigureAwait(false)), "image/png"))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixPng").ProducesProblem(409);
+
+        g.MapGet("/{id:guid}/datamatrix.svg", async (Guid id, IdentityService svc, CancellationToken ct) =>
+            Results.Text(SanteGateway.DataMatrix.InsDataMatrix.RenderSvg(await svc.DataMatrixPayloadAsync(id, ct).ConfigureAwait(false)), "image/svg+xml"))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixSvg").ProducesProblem(409);
+
         g.MapGet("/{id:guid}/audit", async (Guid id, int? page, int? pageSize, IdentityService svc, CancellationToken ct) =>
             Results.Ok(await svc.AuditAsync(id, page, pageSize, ct).ConfigureAwait(false)))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityAudit").Produces<Paged<AuditView>>();

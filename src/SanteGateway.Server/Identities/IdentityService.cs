@@ -301,6 +301,25 @@ internal sealed partial class IdentityService(
         return await SaveChangeAsync(record, domain, actor, "identity.qualification-reverted", before, now, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The INS DataMatrix payload of a QUAL identity (409 otherwise: only QUAL may carry its INS outside).</summary>
+    public async Task<SanteGateway.DataMatrix.InsDataMatrixPayload> DataMatrixPayloadAsync(Guid id, CancellationToken ct)
+    {
+        var record = await LoadAsync(id, tracking: false, ct).ConfigureAwait(false);
+        var domain = IdentityMapping.ToDomain(record);
+        if (!domain.CanTransmitIns)
+        {
+            throw GatewayProblem.Field(409, "status", "rniv.not-qualified", $"Only a QUAL identity may be printed with its INS (status is {record.Status}).");
+        }
+
+        if (!SanteGateway.DataMatrix.InsDataMatrix.TryCreatePayload(domain, out var payload, out var errors))
+        {
+            throw GatewayProblem.Validation(errors.GroupBy(e => char.ToLowerInvariant(e.Field[0]) + e.Field[1..])
+                .ToDictionary(g => g.Key, g => g.Select(e => $"{e.Rule}: {e.Message}").ToArray(), StringComparer.Ordinal));
+        }
+
+        return payload;
+    }
+
     public async Task<Paged<AuditView>> AuditAsync(Guid id, int? page, int? pageSize, CancellationToken ct)
     {
         var p = Math.Max(page ?? 1, 1);
