@@ -57,6 +57,9 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await Expect(Title(page)).ToContainTextAsync("QUAL");
         await Expect(page.GetByText("Transmissible (identité qualifiée)")).ToBeVisibleAsync();
         await Expect(verification).ToHaveCountAsync(0);
+        var dataMatrix = page.GetByRole(AriaRole.Img, new() { Name = "DataMatrix INS de l'identité" });
+        await Expect(dataMatrix).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("() => { const i = document.querySelector('img.datamatrix'); return i && i.complete && i.naturalWidth > 0; }");
         await Expect(page.GetByText("Identité créée (statut PROV).")).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Contrôlée le" })).ToContainTextAsync("Passeport (PA)");
 
