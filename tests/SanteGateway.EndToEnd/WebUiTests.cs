@@ -100,6 +100,51 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
+    public async Task A_person_unknown_to_insi_gets_the_not_found_answer_and_the_identity_stays_prov()
+    {
+        var page = await SignedInPageAsync(GatewayServer.FrontDesk);
+        await CreateAsync(page, "INCONNU", "PERSONNE", "F", "1999-09-09", null);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
+
+        var result = page.GetByRole(AriaRole.Status, new() { Name = "Résultat de l'interrogation INSi" });
+        await Expect(result).ToContainTextAsync("Aucune identité trouvée");
+        await Expect(result).ToContainTextAsync("Code retour (CR)01");
+        await Expect(result).ToContainTextAsync("AppliquéNon");
+        await Expect(result).ToContainTextAsync("INSi n'a trouvé aucune identité pour ces traits ; rien n'a été modifié.");
+        await Expect(Title(page)).ToContainTextAsync("PROV");
+        await Expect(page.GetByText("Aucun INS pour cette identité.")).ToBeVisibleAsync();
+        NoBrowserErrors();
+    }
+
+    [Fact]
+    public async Task A_document_expired_when_checked_is_refused_next_to_its_expiry_date_and_the_strict_traits_of_a_recup_identity_are_locked_for_front_desk()
+    {
+        var page = await SignedInPageAsync(GatewayServer.FrontDesk);
+        await CreateAsync(page, "ADRTROIS", "TOUSSAINT", "M", "1960-01-01", "2B020");
+
+        await page.GetByLabel("Type de pièce", new() { Exact = true }).SelectOptionAsync("CN");
+        await page.GetByLabel("Date du contrôle", new() { Exact = true }).FillAsync("2026-01-10");
+        await page.GetByLabel("Date d'expiration", new() { Exact = true }).FillAsync("2025-12-31");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Ajouter le justificatif" }).ClickAsync();
+        await Expect(page.GetByLabel("Date d'expiration", new() { Exact = true })).ToHaveAccessibleDescriptionAsync(new Regex("La pièce était expirée à la date du contrôle"));
+        await Expect(Title(page)).ToContainTextAsync("PROV");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
+        await Expect(Title(page)).ToContainTextAsync("RECUP");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Modifier les traits" }).ClickAsync();
+        await Expect(page.GetByText("Les traits stricts d'une identité RECUP sont verrouillés")).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Nom de naissance", new() { Exact = true })).ToBeDisabledAsync();
+        await Expect(page.GetByLabel("Date de naissance", new() { Exact = true })).ToBeDisabledAsync();
+        await page.GetByLabel("Prénom utilisé", new() { Exact = true }).FillAsync("TOTO");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer les traits" }).ClickAsync();
+        await Expect(page.GetByText("Traits enregistrés.")).ToBeVisibleAsync();
+        await Expect(page.Locator("dl.traits").First).ToContainTextAsync("TOTO");
+        await Expect(Title(page)).ToContainTextAsync("RECUP");
+        NoBrowserErrors();
+    }
+
+    [Fact]
     public async Task A_front_desk_user_cannot_set_attributes_and_the_gateway_refuses_it_with_403()
     {
         var page = await SignedInPageAsync(GatewayServer.FrontDesk);
