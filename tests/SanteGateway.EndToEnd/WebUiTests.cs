@@ -341,7 +341,7 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
-    public async Task The_page_and_its_assets_are_served_with_the_gateway_security_headers()
+    public async Task The_page_and_its_assets_are_served_with_the_gateway_security_headers_and_revalidated_by_etag()
     {
         var context = await NewContextAsync();
         var response = await context.APIRequest.GetAsync("/");
@@ -354,6 +354,19 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         script.Headers["cache-control"].Should().Be("no-cache");
         (await context.APIRequest.GetAsync("/ui/missing.js")).Status.Should().Be(404);
         (await context.APIRequest.GetAsync("/ui/../GatewayApp.cs")).Status.Should().Be(404);
+        (await context.APIRequest.GetAsync("/ui/WebUiEndpoints.cs")).Status.Should().Be(404);
+
+        // Revalidation: the same content answers 304 to its ETag.
+        var etag = script.Headers["etag"];
+        var again = await context.APIRequest.GetAsync("/ui/js/app.js", new() { Headers = new Dictionary<string, string> { ["If-None-Match"] = etag } });
+        again.Status.Should().Be(304);
+
+        // The installation settings need a session, then list the configured high-trust documents.
+        (await context.APIRequest.GetAsync("/api/ui/settings")).Status.Should().Be(401);
+        using var api = await fixture.Gateway.SignedInClientAsync(GatewayServer.FrontDesk);
+        var settings = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("api/ui/settings");
+        settings.GetProperty("highTrustDocuments").EnumerateArray().Select(e => e.GetString()).Should().Contain(["CN", "PA", "CS"]);
+        settings.GetProperty("dataMatrix").GetBoolean().Should().BeTrue();
     }
 
     private static ILocator Title(IPage page) => page.GetByRole(AriaRole.Heading, new() { Level = 1 });
