@@ -145,6 +145,28 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
+    public async Task An_expired_session_leads_to_the_sign_in_page_and_back_to_the_same_identity()
+    {
+        var page = await SignedInPageAsync(GatewayServer.FrontDesk);
+        await CreateAsync(page, "SESSION", "EXPIREE", "F", "1985-04-04", null);
+        var identityUrl = page.Url;
+
+        // The session ends behind the page's back (as after 8 hours, or a sign-out in another tab).
+        (await page.Context.APIRequest.PostAsync("api/auth/logout")).Status.Should().Be(204);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
+
+        await Expect(Title(page)).ToHaveTextAsync("Connexion");
+        await Expect(page.GetByText("Votre session a expiré. Reconnectez-vous.")).ToBeVisibleAsync();
+        await page.GetByLabel("Identifiant", new() { Exact = true }).FillAsync(GatewayServer.FrontDesk);
+        await page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(GatewayServer.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
+
+        await Expect(Title(page)).ToContainTextAsync("SESSION EXPIREE");
+        page.Url.Should().Be(identityUrl);
+        NoBrowserErrors();
+    }
+
+    [Fact]
     public async Task A_front_desk_user_cannot_set_attributes_and_the_gateway_refuses_it_with_403()
     {
         var page = await SignedInPageAsync(GatewayServer.FrontDesk);

@@ -46,6 +46,8 @@ export async function renderIdentity(view, app, id) {
   /** Shows a whole-request failure; a 409 stale version gets a reload button. */
   const failed = (e) => {
     if (!(e instanceof ApiError)) throw e;
+    // 401: the session handler has already taken the user to the sign-in page.
+    if (e.status === 401) return;
     state.message = { kind: 'error', text: describeProblem(e), stale: e.status === 409 && e.rule === 'concurrency.stale' };
     renderBanner();
     banner.querySelector('[role="alert"]')?.focus();
@@ -217,6 +219,7 @@ export async function renderIdentity(view, app, id) {
         updated(r.identity, null);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
+        if (e.status === 401) return;
         state.insiResult = { operation, error: describeProblem(e) };
         draw();
       }
