@@ -318,6 +318,60 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     }
 
     [Fact]
+    public async Task Verifying_an_identity_without_an_ins_is_refused_before_calling_insi()
+    {
+        var insi = FakeInsi.Returning();
+        await using var gw = await TestGateway.StartAsync(database, insi);
+        var client = await gw.ClientAsync(FrontDesk);
+        var id = (await client.CreateAsync(Http.Person(Unique("VERIF")))).GetProperty("id").GetString();
+        var r = await client.PostAsync($"/api/identities/{id}/insi-verify", null);
+        r.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await r.JsonAsync()).GetProperty("rule").GetString().Should().Be("rniv.no-ins");
+        insi.Calls.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task An_unknown_identity_is_a_404_problem()
+    {
+        var client = await Gateway.ClientAsync(FrontDesk);
+        var r = await client.GetAsync($"/api/identities/{Guid.NewGuid()}");
+        r.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await r.JsonAsync()).GetProperty("rule").GetString().Should().Be("not-found");
+    }
+
+    [Fact]
+    public async Task Insi_calls_are_counted_by_outcome_on_the_santegateway_insi_meter()
+    {
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == InsiMetrics.MeterName && instrument.Name == "santegw.insi.calls")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome")
+                {
+                    outcomes.Add((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+
+        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning(birthName: "AUTRE"));
+        var client = await gw.ClientAsync(FrontDesk);
+        var id = (await client.CreateAsync(Http.Person())).GetProperty("id").GetString();
+        (await client.PostAsync($"/api/identities/{id}/insi-search", null)).EnsureSuccessStatusCode();
+
+        outcomes.Should().Contain("found");
+    }
+
+    [Fact]
     public async Task Insi_errors_are_recorded_and_answered_with_502()
     {
         await using var gw = await TestGateway.StartAsync(database, new FakeInsi(() => new InsiCallResult(InsiOutcome.Error, "transport", null, "<request/>", null, null, "timeout")));
