@@ -73,7 +73,7 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
-    public async Task A_refused_form_shows_each_error_next_to_the_field_it_names()
+    public async Task A_refused_form_shows_each_error_next_to_the_field_it_names_and_the_corrected_one_creates_a_vali_identity()
     {
         var page = await SignedInPageAsync(GatewayServer.FrontDesk);
         await page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle identité" }).ClickAsync();
@@ -81,11 +81,15 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await page.GetByLabel("Nom de naissance", new() { Exact = true }).FillAsync("DUP0NT");
         await page.GetByLabel("Prénom(s) de naissance", new() { Exact = true }).FillAsync("JEAN");
         await page.GetByLabel("Date de naissance", new() { Exact = true }).FillAsync("1980-05-17");
+        await page.GetByLabel("Type de pièce", new() { Exact = true }).SelectOptionAsync("CN");
+        await page.GetByLabel("Date du contrôle", new() { Exact = true }).FillAsync("2026-01-10");
+        await page.GetByLabel("Date d'expiration", new() { Exact = true }).FillAsync("2025-01-01");
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer l'identité" }).ClickAsync();
 
         await Expect(page.GetByLabel("Nom de naissance", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(page.GetByLabel("Nom de naissance", new() { Exact = true })).ToHaveAccessibleDescriptionAsync(new Regex("Caractère « 0 » non autorisé en position 4"));
         await Expect(page.GetByLabel("Sexe", new() { Exact = true })).ToHaveAccessibleDescriptionAsync(new Regex("Ce champ est obligatoire\\."));
+        await Expect(page.GetByLabel("Date d'expiration", new() { Exact = true })).ToHaveAccessibleDescriptionAsync(new Regex("La pièce était expirée à la date du contrôle"));
         await Expect(page.GetByLabel("Prénom(s) de naissance", new() { Exact = true })).Not.ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Le formulaire contient des erreurs");
         await Expect(page.GetByLabel("Nom de naissance", new() { Exact = true })).ToBeFocusedAsync();
@@ -94,8 +98,11 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         // Corrected, the same form is accepted and the errors are gone.
         await page.GetByLabel("Nom de naissance", new() { Exact = true }).FillAsync("DUPONT");
         await page.GetByLabel("Sexe", new() { Exact = true }).SelectOptionAsync("M");
+        await page.GetByLabel("Date d'expiration", new() { Exact = true }).FillAsync("2031-01-01");
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer l'identité" }).ClickAsync();
         await Expect(Title(page)).ToContainTextAsync("DUPONT JEAN");
+        await Expect(Title(page)).ToContainTextAsync("VALI · Validée");
+        await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Contrôlée le" })).ToContainTextAsync("Carte nationale d'identité (CN)");
         NoBrowserErrors();
     }
 

@@ -1,7 +1,7 @@
 // Create an identity: the strict traits from the identity document, field-level errors from the API.
 import { ApiError, post } from '../api.js';
-import { field, h, notice, values } from '../dom.js';
-import { CHANNELS, SEX_OPTIONS } from '../labels.js';
+import { field, h, notice, todayIso, values } from '../dom.js';
+import { CHANNELS, SEX_OPTIONS, documentLabel } from '../labels.js';
 import { busy, resetProblem, showProblem } from '../forms.js';
 
 export function renderCreate(view, app) {
@@ -30,6 +30,14 @@ export function renderCreate(view, app) {
         field({ name: 'usedFirstName', label: 'Prénom utilisé' }),
         field({ name: 'collectionChannel', label: 'Mode de recueil', control: 'select', value: 'SM',
           options: ['SM', 'CV', 'CB', 'RFID', 'AV'].map((c) => [c, CHANNELS[c]]) }))),
+    h('fieldset', {},
+      h('legend', { text: 'Pièce d\'identité contrôlée (facultatif)' }),
+      h('p', { class: 'hint', text: 'Une pièce à haut niveau de confiance contrôlée à la création rend l\'identité validée (VALI).' }),
+      h('div', { class: 'grid3' },
+        field({ name: 'documentType', label: 'Type de pièce', control: 'select',
+          options: [['', '— Aucune —'], ...(app.settings.highTrustDocuments ?? []).map((d) => [d, documentLabel(d)])] }),
+        field({ name: 'checkedOn', label: 'Date du contrôle', type: 'date', value: todayIso() }),
+        field({ name: 'expiresOn', label: 'Date d\'expiration', type: 'date' }))),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', text: 'Créer l\'identité' }),
       h('a', { class: 'button secondary', href: '#/search', text: 'Annuler' })));
@@ -37,7 +45,8 @@ export function renderCreate(view, app) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const v = values(form);
-    const body = { ...v };
+    const { documentType, checkedOn, expiresOn, ...body } = v;
+    body.evidence = documentType ? { documentType, checkedOn: checkedOn || null, expiresOn: expiresOn || null } : null;
     // An empty field is an absent trait: the API then says "required" for a mandatory one.
     for (const k of Object.keys(body)) {
       if (body[k] === '') body[k] = null;
@@ -50,7 +59,7 @@ export function renderCreate(view, app) {
         app.go(`#/identities/${created.id}`);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
-        showProblem(form, summary, e);
+        showProblem(form, summary, e, 'evidence.');
       }
     });
   });

@@ -93,6 +93,7 @@ export async function renderIdentity(view, app, id) {
     const s = app.session;
     const title = `${i.birthName} ${i.firstFirstName}`;
     replace(root,
+      h('p', { class: 'back' }, h('a', { href: sessionStorage.getItem('santegw.last-search') ?? '#/search', text: '← Retour à la recherche' })),
       h('div', { class: 'identity-head' },
         h('h1', { tabindex: '-1' }, title, ' ', statusBadge(i.status), ' ', attributeBadges(i.attributes)),
         h('p', { class: 'muted', text: STATUS[i.status]?.help ?? '' }),

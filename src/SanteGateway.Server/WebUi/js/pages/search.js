@@ -35,6 +35,7 @@ export async function renderSearch(view, app, params) {
   const results = h('section', { class: 'results', 'aria-label': 'Résultats', 'aria-live': 'polite' });
   view.append(results);
   if (!searched) return;
+  sessionStorage.setItem('santegw.last-search', location.hash);
 
   let data;
   try {
