@@ -29,6 +29,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             return;
         }
 
+        // The whole suite shares two cores in CI: generous waits, never fixed sleeps.
+        Assertions.SetDefaultExpectTimeout(20_000);
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -58,7 +60,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             TimezoneId = "Europe/Paris",
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
         });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(30_000);
         return context;
     }
 
