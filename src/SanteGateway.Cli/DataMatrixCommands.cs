@@ -40,10 +40,11 @@ internal sealed class DataMatrixCommands : ICommandModule
         var payload = new Option<bool>("--payload") { Description = "Print the payload text (GS as the raw 0x1D byte)." };
         var modulePx = new Option<int>("--module-px") { Description = "PNG pixels per module (default 6 = 0.5 mm at 300 dpi).", DefaultValueFactory = _ => 6 };
         var moduleMm = new Option<double>("--module-mm") { Description = "SVG module size in millimetres (default 0.5).", DefaultValueFactory = _ => 0.5 };
+        var dpi = new Option<int>("--dpi") { Description = "Resolution written in the PNG (default 300; 0 for none).", DefaultValueFactory = _ => 300 };
         var quiet = new Option<int>("--quiet-zone") { Description = "Quiet zone in modules (default 2).", DefaultValueFactory = _ => 2 };
 
         var encode = new Command("encode", "Encode an INS identity (its INS must be qualified) as a DataMatrix.");
-        foreach (var o in new Option[] { matricule, oid, birthName, firstNames, sex, birthDate, birthPlace, png, svg, payload, modulePx, moduleMm, quiet })
+        foreach (var o in new Option[] { matricule, oid, birthName, firstNames, sex, birthDate, birthPlace, png, svg, payload, modulePx, moduleMm, dpi, quiet })
         {
             encode.Options.Add(o);
         }
@@ -63,6 +64,7 @@ internal sealed class DataMatrixCommands : ICommandModule
             var usage = parse.GetValue(modulePx) is < 1 or > 100 ? "--module-px must be between 1 and 100."
                 : parse.GetValue(quiet) is < 0 or > 50 ? "--quiet-zone must be between 0 and 50."
                 : parse.GetValue(moduleMm) is not (> 0 and < 100) ? "--module-mm must be a positive size under 100."
+                : parse.GetValue(dpi) is < 0 or > 10_000 ? "--dpi must be between 0 and 10000."
                 : null;
             if (usage is not null)
             {
@@ -106,6 +108,7 @@ internal sealed class DataMatrixCommands : ICommandModule
                 ModulePixels = parse.GetValue(modulePx),
                 ModuleMillimetres = parse.GetValue(moduleMm),
                 QuietZoneModules = parse.GetValue(quiet),
+                DotsPerInch = parse.GetValue(dpi),
             };
             if (parse.GetValue(png) is { } pngFile)
             {

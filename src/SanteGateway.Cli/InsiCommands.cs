@@ -14,6 +14,12 @@ internal sealed class InsiCommands : ICommandModule
     /// <summary>Environment variable holding the default IDAM.</summary>
     internal const string IdamVariable = "SANTEGW_INSI_IDAM";
 
+    /// <summary>Environment variable holding the default PKCS#12 client certificate path.</summary>
+    internal const string CertVariable = "SANTEGW_INSI_CERT";
+
+    /// <summary>Environment variable holding the default trusted CA file(s), separated by the path separator.</summary>
+    internal const string CaVariable = "SANTEGW_INSI_CA";
+
     /// <summary>Environment variable holding the installation UUID (else a file under the user's config folder).</summary>
     internal const string InstanceVariable = "SANTEGW_INSI_INSTANCE";
 
@@ -79,7 +85,7 @@ internal sealed class InsiCommands : ICommandModule
                 SoftwareVersion = typeof(InsiCommands).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
                 MaxRetries = parse.GetValue(o.Retries),
             };
-            var cert = parse.GetValue(o.Cert);
+            var cert = parse.GetValue(o.Cert) ?? Environment.GetEnvironmentVariable(CertVariable);
             if (string.IsNullOrEmpty(cert))
             {
                 await Console.Error.WriteLineAsync("--cert: a PKCS#12 client certificate (INSI-AUTO or INSI-MANU) is required for mutual TLS.").ConfigureAwait(false);
@@ -96,7 +102,9 @@ internal sealed class InsiCommands : ICommandModule
 
             options.AutomaticCertificatePath = cert;
             options.AutomaticCertificatePassword = password;
-            var cas = parse.GetValue(o.Ca) ?? [];
+            var cas = parse.GetValue(o.Ca) is { Length: > 0 } given
+                ? given
+                : (Environment.GetEnvironmentVariable(CaVariable) ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
             if (cas.Length == 0)
             {
                 await Console.Error.WriteLineAsync("--ca: at least one trusted CA file for the server chain is required (sandbox ca.pem, or IGC-Santé ACR-EL.cer + ACI-EL-ORG.cer).").ConfigureAwait(false);
@@ -152,7 +160,7 @@ internal sealed class InsiCommands : ICommandModule
     {
         if (json)
         {
-            using var stream = Console.OpenStandardOutput();
+            using var stream = new MemoryStream();
             using (var w = new Utf8JsonWriter(stream))
             {
                 w.WriteStartObject();
@@ -202,7 +210,7 @@ internal sealed class InsiCommands : ICommandModule
                 w.WriteEndObject();
             }
 
-            stream.WriteByte((byte)'\n');
+            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
             return;
         }
 
@@ -276,13 +284,13 @@ internal sealed class InsiCommands : ICommandModule
 
         public Option<string?> BirthPlace { get; } = new("--birth-place") { Description = "INSEE COG of the birth place (5 characters)." };
 
-        public Option<string> Endpoint { get; } = new("--endpoint") { Description = $"Service URL (default: the local sandbox {InsiClientOptions.SandboxEndpoint}; start it with 'santegw sandbox --port 8443').", DefaultValueFactory = _ => InsiClientOptions.SandboxEndpoint };
+        public Option<string> Endpoint { get; } = new("--endpoint") { Description = $"Service URL (default: the local sandbox {InsiClientOptions.SandboxEndpoint}; start it with 'santegw sandbox insi --pki DIR --port 8443').", DefaultValueFactory = _ => InsiClientOptions.SandboxEndpoint };
 
-        public Option<string?> Cert { get; } = new("--cert") { Description = "PKCS#12 client certificate (CN INSI-AUTO or INSI-MANU)." };
+        public Option<string?> Cert { get; } = new("--cert") { Description = $"PKCS#12 client certificate (CN INSI-AUTO or INSI-MANU); default ${CertVariable}." };
 
         public Option<string> CertPasswordEnv { get; } = new("--cert-password-env") { Description = "Environment variable holding the PKCS#12 password.", DefaultValueFactory = _ => "SANTEGW_INSI_CERT_PASSWORD" };
 
-        public Option<string[]> Ca { get; } = new("--ca") { Description = "Trusted CA file(s) for the server chain (PEM or DER), repeatable.", AllowMultipleArgumentsPerToken = true };
+        public Option<string[]> Ca { get; } = new("--ca") { Description = $"Trusted CA file(s) for the server chain (PEM or DER), repeatable; default ${CaVariable} (':'-separated).", AllowMultipleArgumentsPerToken = true };
 
         public Option<string?> Idam { get; } = new("--idam") { Description = $"CNDA authorisation number (default: ${IdamVariable}, else {SandboxIdam})." };
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using SanteGateway.DataMatrix.Ecc200;
 
@@ -20,7 +21,7 @@ public sealed record DataMatrixDecodeResult(byte[] Data, DataMatrixSymbolSize Si
 public static class DataMatrixDecoder
 {
     /// <summary>Decodes a symbol given as its modules (finder pattern included, no quiet zone).</summary>
-    public static bool TryDecode(BitMatrix symbol, out DataMatrixDecodeResult? result, out string? error)
+    public static bool TryDecode(BitMatrix symbol, [NotNullWhen(true)] out DataMatrixDecodeResult? result, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(symbol);
         result = null;
@@ -28,6 +29,15 @@ public static class DataMatrixDecoder
         if (size is null)
         {
             error = $"{symbol.Rows}x{symbol.Columns} is not an ECC 200 symbol size";
+            return false;
+        }
+
+        // Finder and clock modules carry no data: if many are wrong, this is not a symbol (or not one of this size).
+        var mismatches = SymbolLayout.FinderMismatches(symbol, size);
+        var finderModules = 2 * ((size.RegionRows * size.Columns) + (size.RegionColumns * size.Rows));
+        if (mismatches * 4 > finderModules)
+        {
+            error = $"{mismatches} of the {finderModules} finder and clock modules are wrong: not an ECC 200 symbol";
             return false;
         }
 
@@ -39,12 +49,14 @@ public static class DataMatrixDecoder
             return false;
         }
 
-        if (!TryDecodeData(all.AsSpan(0, size.DataCodewords), out var data, out error))
+        if (!TryDecodeData(all.AsSpan(0, size.DataCodewords), out var data, out var dataError))
         {
+            error = dataError ?? "invalid data codewords";
             return false;
         }
 
         result = new DataMatrixDecodeResult(data, size, corrected);
+        error = null;
         return true;
     }
 

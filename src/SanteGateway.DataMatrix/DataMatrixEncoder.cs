@@ -86,6 +86,30 @@ public static class DataMatrixEncoder
         return new DataMatrixSymbol(size, SymbolLayout.Draw(all, size), codewords);
     }
 
+    /// <summary>
+    /// Builds a symbol from ready-made data codewords (for interoperability tests and published vectors): they are
+    /// padded to the size's capacity if shorter, then error correction and placement are applied as usual.
+    /// </summary>
+    /// <exception cref="ArgumentException">More codewords than the size holds.</exception>
+    public static DataMatrixSymbol EncodeCodewords(ReadOnlySpan<byte> dataCodewords, DataMatrixSymbolSize size)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        if (dataCodewords.Length > size.DataCodewords)
+        {
+            throw new ArgumentException($"{dataCodewords.Length} codewords do not fit {size} ({size.DataCodewords})", nameof(dataCodewords));
+        }
+
+        var codewords = new byte[size.DataCodewords];
+        dataCodewords.CopyTo(codewords);
+        for (var i = dataCodewords.Length; i < codewords.Length; i++)
+        {
+            codewords[i] = i == dataCodewords.Length ? Encodation.Pad : Encodation.RandomisedPad(i + 1);
+        }
+
+        var all = SymbolLayout.AddErrorCorrection(codewords, size);
+        return new DataMatrixSymbol(size, SymbolLayout.Draw(all, size), codewords);
+    }
+
     /// <summary>Encodes text made of ISO-8859-1 characters (U+0000..U+00FF); the GS separator is U+001D.</summary>
     /// <exception cref="ArgumentException">A character is outside ISO-8859-1, or the data does not fit.</exception>
     public static DataMatrixSymbol Encode(string text, DataMatrixEncodeOptions? options = null)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using SkiaSharp;
 
 namespace SanteGateway.DataMatrix;
@@ -14,7 +15,7 @@ public static class DataMatrixImageReader
     public const int MaxPixels = 16_000_000;
 
     /// <summary>Extracts the module matrix from an encoded image (PNG, or any format SkiaSharp decodes).</summary>
-    public static bool TryReadModules(ReadOnlySpan<byte> image, out BitMatrix? modules, out string? error)
+    public static bool TryReadModules(ReadOnlySpan<byte> image, [NotNullWhen(true)] out BitMatrix? modules, [NotNullWhen(false)] out string? error)
     {
         modules = null;
         byte[] gray;
@@ -58,7 +59,7 @@ public static class DataMatrixImageReader
     }
 
     /// <summary>Decodes an image straight to the symbol's data.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> image, out DataMatrixDecodeResult? result, out string? error)
+    public static bool TryDecode(ReadOnlySpan<byte> image, [NotNullWhen(true)] out DataMatrixDecodeResult? result, [NotNullWhen(false)] out string? error)
     {
         result = null;
         return TryReadModules(image, out var modules, out error) && DataMatrixDecoder.TryDecode(modules!, out result, out error);
@@ -117,29 +118,80 @@ public static class DataMatrixImageReader
             }
         }
 
-        // The top-left corner module is dark in every symbol: its run along the top row is one module wide.
-        var firstRun = 0;
-        while (left + firstRun <= right && Dark(left + firstRun, top))
+        if (right - left < 7 || bottom - top < 7)
         {
-            firstRun++;
-        }
-
-        if (firstRun == 0)
-        {
-            error = "no finder pattern: the top-left corner is not dark";
+            error = "the dark area is too small to be a symbol";
             return false;
         }
 
-        var half = Math.Max(0, (firstRun - 1) / 2);
-        var columns = 2 * CountDarkRuns(x => Dark(x, Math.Min(bottom, top + half)), left, right);
-        var rows = 2 * CountDarkRuns(y => Dark(Math.Max(left, right - half), y), top, bottom);
+        // Module size from the solid "L": along a row, the left column's dark run is one module wide wherever the
+        // module next to it is light, which is always the case on the top row (clock track); along a column, the
+        // bottom row's run up is one module wide under the right column. Every such module row spans several pixel
+        // rows, so the third smallest run ignores a stray pixel or two on blurred corners.
+        var runsRight = new List<int>();
+        for (var y = top; y <= bottom; y++)
+        {
+            var x = left;
+            while (x <= right && !Dark(x, y))
+            {
+                x++;
+            }
+
+            var run = 0;
+            while (x + run <= right && Dark(x + run, y))
+            {
+                run++;
+            }
+
+            if (run > 0)
+            {
+                runsRight.Add(run);
+            }
+        }
+
+        var runsUp = new List<int>();
+        for (var x = left; x <= right; x++)
+        {
+            var y = bottom;
+            while (y >= top && !Dark(x, y))
+            {
+                y--;
+            }
+
+            var run = 0;
+            while (y - run >= top && Dark(x, y - run))
+            {
+                run++;
+            }
+
+            if (run > 0)
+            {
+                runsUp.Add(run);
+            }
+        }
+
+        if (runsRight.Count == 0 || runsUp.Count == 0)
+        {
+            error = "no finder pattern: no solid left column or bottom row";
+            return false;
+        }
+
+        runsRight.Sort();
+        runsUp.Sort();
+        var moduleWidth = runsRight[Math.Min(2, runsRight.Count - 1)];
+        var moduleHeight = runsUp[Math.Min(2, runsUp.Count - 1)];
+
+        // The clock tracks: dark modules alternate along the top row and (region by region) the right column, so the
+        // number of dark runs is half the number of columns and of rows.
+        var columns = 2 * CountDarkRuns(x => Dark(x, Math.Min(bottom, top + (moduleHeight / 2))), left, right);
+        var rows = 2 * CountDarkRuns(y => Dark(Math.Max(left, right - (moduleWidth / 2)), y), top, bottom);
         if (columns < 8 || rows < 8)
         {
             error = "no clock track: the symbol edges were not found";
             return false;
         }
 
-        if (Ecc200.DataMatrixSymbolSize.Find(rows, columns) is null)
+        if (DataMatrixSymbolSize.Find(rows, columns) is null)
         {
             error = $"found a {rows}x{columns} grid, which is not an ECC 200 size";
             return false;

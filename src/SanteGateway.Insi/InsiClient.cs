@@ -102,14 +102,14 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
     public Task<InsiSearchResult> SearchByTraitsAsync(InsiTraitsQuery query, InsiCallContext context, CancellationToken cancellationToken = default)
     {
         InsiQueryValidator.EnsureValid(query);
-        return SendAsync(InsiActions.SearchByTraits, context, (stream, envelope) => InsiRequestWriter.WriteSearchByTraits(stream, envelope, query), cancellationToken);
+        return SendAsync(InsiActions.SearchByTraits, context, envelope => InsiRequestWriter.SearchByTraitsToBytes(envelope, query), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<InsiSearchResult> SearchWithVitaleAsync(InsiVitaleQuery query, InsiCallContext context, CancellationToken cancellationToken = default)
     {
         InsiQueryValidator.EnsureValid(query);
-        return SendAsync(InsiActions.SearchWithVitale, context, (stream, envelope) => InsiRequestWriter.WriteSearchWithVitale(stream, envelope, query), cancellationToken);
+        return SendAsync(InsiActions.SearchWithVitale, context, envelope => InsiRequestWriter.SearchWithVitaleToBytes(envelope, query), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -180,9 +180,9 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
     }
 
     private Task<InsiSearchResult> SearchOnceAsync(InsiTraitsQuery query, InsiCallContext context, CancellationToken ct) =>
-        SendAsync(InsiActions.SearchByTraits, context, (stream, envelope) => InsiRequestWriter.WriteSearchByTraits(stream, envelope, query), ct);
+        SendAsync(InsiActions.SearchByTraits, context, envelope => InsiRequestWriter.SearchByTraitsToBytes(envelope, query), ct);
 
-    private async Task<InsiSearchResult> SendAsync(string action, InsiCallContext context, Action<Stream, InsiEnvelope> write, CancellationToken cancellationToken)
+    private async Task<InsiSearchResult> SendAsync(string action, InsiCallContext context, Func<InsiEnvelope, byte[]> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         try
@@ -203,7 +203,7 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
         }
     }
 
-    private async Task<InsiSearchResult> AttemptAsync(string action, InsiCallContext context, Action<Stream, InsiEnvelope> write, CancellationToken ct)
+    private async Task<InsiSearchResult> AttemptAsync(string action, InsiCallContext context, Func<InsiEnvelope, byte[]> write, CancellationToken ct)
     {
         string? emitter = _options.Emitter;
         string? security = null;
@@ -223,12 +223,7 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
         }
 
         var envelope = InsiEnvelope.Create(_options.Software, emitter, _time, security);
-        byte[] request;
-        using (var ms = new MemoryStream(2048))
-        {
-            write(ms, envelope);
-            request = ms.ToArray();
-        }
+        var request = write(envelope);
 
         var messageId = envelope.MessageIdValue;
         var started = _time.GetUtcNow();

@@ -9,19 +9,30 @@ namespace SanteGateway.Insi;
 /// <c>ContexteBAM</c>, <c>ContexteLPS</c>, <c>wsa:Action</c>, <c>wsa:MessageID</c>, optional <c>wsse:Security</c>, then the body.
 /// Values are not validated here; <see cref="InsiQueryValidator"/> does that before a call.
 /// </summary>
+/// <remarks>
+/// One <see cref="XmlWriter"/> per thread is kept over a reusable buffer (fragment conformance, one envelope per call),
+/// and ids and times are formatted into a reusable char buffer, so writing a request allocates almost nothing.
+/// </remarks>
 public static class InsiRequestWriter
 {
     private const string ContextVersionBam = "01_02";
     private const string ContextVersionLps = "01_00";
+    private const string DateTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    private static readonly byte[] Declaration = "<?xml version=\"1.0\" encoding=\"utf-8\"?>"u8.ToArray();
 
     private static readonly XmlWriterSettings Settings = new()
     {
         Encoding = new UTF8Encoding(false),
         Indent = false,
-        OmitXmlDeclaration = false,
+        OmitXmlDeclaration = true,
         CloseOutput = false,
+        ConformanceLevel = ConformanceLevel.Fragment,
         NamespaceHandling = NamespaceHandling.OmitDuplicates,
     };
+
+    [ThreadStatic]
+    private static CachedWriter? t_cached;
 
     /// <summary>Writes a <c>rechercherInsAvecTraitsIdentite</c> request (RECSANSVITALE).</summary>
     /// <param name="output">Destination (UTF-8, no BOM).</param>
@@ -29,78 +40,122 @@ public static class InsiRequestWriter
     /// <param name="query">Traits; all first names are sent joined in one <c>Prenom</c>.</param>
     public static void WriteSearchByTraits(Stream output, InsiEnvelope envelope, InsiTraitsQuery query)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        using var w = XmlWriter.Create(output, Settings);
-        WriteStart(w, envelope, InsiActions.SearchByTraits, null);
-        w.WriteStartElement("rs", "RECSANSVITALE", InsiNamespaces.RecSans);
-        w.WriteElementString("rs", "NomNaissance", InsiNamespaces.RecSans, query.BirthName);
-        w.WriteElementString("rs", "Prenom", InsiNamespaces.RecSans, query.FirstNamesJoined);
-        w.WriteElementString("rs", "Sexe", InsiNamespaces.RecSans, query.Sex == Identity.Sex.Female ? "F" : "M");
-        w.WriteElementString("rs", "DateNaissance", InsiNamespaces.RecSans, query.BirthDate);
-        if (!string.IsNullOrEmpty(query.BirthPlace))
-        {
-            w.WriteElementString("rs", "LieuNaissance", InsiNamespaces.RecSans, query.BirthPlace);
-        }
-
-        w.WriteEndElement();
-        WriteEnd(w);
+        ArgumentNullException.ThrowIfNull(output);
+        Write(envelope, query, null).Stream.WriteTo(output);
     }
 
     /// <summary>Writes a <c>rechercherInsAvecCarteVitale</c> request (RECVITALE) with <c>COUVERTURE</c> filled from the card.</summary>
     public static void WriteSearchWithVitale(Stream output, InsiEnvelope envelope, InsiVitaleQuery query)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        using var w = XmlWriter.Create(output, Settings);
-        WriteStart(w, envelope, InsiActions.SearchWithVitale, query);
-        w.WriteStartElement("rv", "RECVITALE", InsiNamespaces.RecVit);
+        ArgumentNullException.ThrowIfNull(output);
+        Write(envelope, null, query).Stream.WriteTo(output);
+    }
+
+    /// <summary>Writes a traits request to a new byte array of the exact size.</summary>
+    public static byte[] SearchByTraitsToBytes(InsiEnvelope envelope, InsiTraitsQuery query) => Write(envelope, query, null).Stream.ToArray();
+
+    /// <summary>Writes a Vitale request to a new byte array of the exact size.</summary>
+    public static byte[] SearchWithVitaleToBytes(InsiEnvelope envelope, InsiVitaleQuery query) => Write(envelope, null, query).Stream.ToArray();
+
+    private static CachedWriter Write(InsiEnvelope envelope, InsiTraitsQuery? traits, InsiVitaleQuery? vitale)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        if (traits is null && vitale is null)
+        {
+            throw new ArgumentNullException(traits is null ? nameof(vitale) : nameof(traits));
+        }
+
+        var c = t_cached ??= new CachedWriter();
+        try
+        {
+            c.Stream.SetLength(0);
+            c.Stream.Write(Declaration);
+            var w = c.Writer;
+            WriteStart(c, envelope, traits is null ? InsiActions.SearchWithVitale : InsiActions.SearchByTraits, vitale);
+            if (traits is not null)
+            {
+                WriteTraitsBody(w, traits);
+            }
+            else
+            {
+                WriteVitaleBody(c, vitale!);
+            }
+
+            w.WriteEndElement(); // Body
+            w.WriteEndElement(); // Envelope
+            w.Flush();
+            return c;
+        }
+        catch
+        {
+            // A writer that failed mid-document is in an unknown state: never reuse it.
+            t_cached = null;
+            throw;
+        }
+    }
+
+    private static void WriteTraitsBody(XmlWriter w, InsiTraitsQuery query)
+    {
+        const string ns = InsiNamespaces.RecSans;
+        w.WriteStartElement("rs", "RECSANSVITALE", ns);
+        w.WriteElementString("rs", "NomNaissance", ns, query.BirthName);
+        w.WriteStartElement("rs", "Prenom", ns);
+        for (var i = 0; i < query.FirstNames.Count; i++)
+        {
+            if (i > 0)
+            {
+                w.WriteString(" ");
+            }
+
+            w.WriteString(query.FirstNames[i]);
+        }
+
+        w.WriteEndElement();
+        w.WriteElementString("rs", "Sexe", ns, query.Sex == Identity.Sex.Female ? "F" : "M");
+        w.WriteElementString("rs", "DateNaissance", ns, query.BirthDate);
+        if (!string.IsNullOrEmpty(query.BirthPlace))
+        {
+            w.WriteElementString("rs", "LieuNaissance", ns, query.BirthPlace);
+        }
+
+        w.WriteEndElement();
+    }
+
+    private static void WriteVitaleBody(CachedWriter c, InsiVitaleQuery query)
+    {
+        const string ns = InsiNamespaces.RecVit;
+        var w = c.Writer;
+        w.WriteStartElement("rv", "RECVITALE", ns);
         if (query.BeneficiaryNir is { } beneficiary)
         {
             WriteMatricule(w, "MatriculeIndividu", beneficiary);
         }
 
         WriteMatricule(w, "MatriculeOD", query.InsuredNir);
-        w.WriteElementString("rv", "NomNaissance", InsiNamespaces.RecVit, query.BirthName);
-        w.WriteElementString("rv", "DateNaissance", InsiNamespaces.RecVit, query.BirthDate);
-        w.WriteElementString("rv", "RangNaissance", InsiNamespaces.RecVit, query.Rank.ToString(CultureInfo.InvariantCulture));
+        w.WriteElementString("rv", "NomNaissance", ns, query.BirthName);
+        w.WriteElementString("rv", "DateNaissance", ns, query.BirthDate);
+        w.WriteStartElement("rv", "RangNaissance", ns);
+        WriteInt(c, query.Rank);
         w.WriteEndElement();
-        WriteEnd(w);
-    }
-
-    /// <summary>Writes a request to a new byte array (convenience for tests and tools).</summary>
-    public static byte[] SearchByTraitsToBytes(InsiEnvelope envelope, InsiTraitsQuery query)
-    {
-        using var ms = new MemoryStream(2048);
-        WriteSearchByTraits(ms, envelope, query);
-        return ms.ToArray();
-    }
-
-    /// <summary>Writes a Vitale request to a new byte array.</summary>
-    public static byte[] SearchWithVitaleToBytes(InsiEnvelope envelope, InsiVitaleQuery query)
-    {
-        using var ms = new MemoryStream(2048);
-        WriteSearchWithVitale(ms, envelope, query);
-        return ms.ToArray();
+        w.WriteEndElement();
     }
 
     private static void WriteMatricule(XmlWriter w, string element, InsiCardNir nir)
     {
-        w.WriteStartElement("rv", element, InsiNamespaces.RecVit);
-        w.WriteElementString("rv", "NumIdentifiant", InsiNamespaces.RecVit, nir.Number);
+        const string ns = InsiNamespaces.RecVit;
+        w.WriteStartElement("rv", element, ns);
+        w.WriteElementString("rv", "NumIdentifiant", ns, nir.Number);
         if (!string.IsNullOrEmpty(nir.Key))
         {
-            w.WriteElementString("rv", "Cle", InsiNamespaces.RecVit, nir.Key);
+            w.WriteElementString("rv", "Cle", ns, nir.Key);
         }
 
         w.WriteEndElement();
     }
 
-    private static void WriteStart(XmlWriter w, InsiEnvelope e, string action, InsiVitaleQuery? vitale)
+    private static void WriteStart(CachedWriter c, InsiEnvelope e, string action, InsiVitaleQuery? vitale)
     {
-        ArgumentNullException.ThrowIfNull(e);
-        var time = e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        var id = e.ContextId.ToString("D");
-
-        w.WriteStartDocument();
+        var w = c.Writer;
         w.WriteStartElement("soap", "Envelope", InsiNamespaces.Soap12);
         w.WriteAttributeString("xmlns", "ctxbam", null, InsiNamespaces.ContexteBam);
         w.WriteAttributeString("xmlns", "ctxlps", null, InsiNamespaces.ContexteLps);
@@ -108,47 +163,55 @@ public static class InsiRequestWriter
         w.WriteStartElement("soap", "Header", InsiNamespaces.Soap12);
 
         // ContexteBAM: COUVERTURE is required by the schema and sent empty for the traits search.
-        w.WriteStartElement("ctxbam", "ContexteBAM", InsiNamespaces.ContexteBam);
+        const string bam = InsiNamespaces.ContexteBam;
+        w.WriteStartElement("ctxbam", "ContexteBAM", bam);
         w.WriteAttributeString("Version", ContextVersionBam);
-        w.WriteElementString("ctxbam", "Id", InsiNamespaces.ContexteBam, id);
-        w.WriteElementString("ctxbam", "Temps", InsiNamespaces.ContexteBam, time);
+        WriteIdAndTime(c, "ctxbam", bam, e);
         if (e.Emitter is not null)
         {
-            w.WriteElementString("ctxbam", "Emetteur", InsiNamespaces.ContexteBam, e.Emitter);
+            w.WriteElementString("ctxbam", "Emetteur", bam, e.Emitter);
         }
 
-        w.WriteStartElement("ctxbam", "COUVERTURE", InsiNamespaces.ContexteBam);
+        w.WriteStartElement("ctxbam", "COUVERTURE", bam);
         if (vitale is not null)
         {
-            WriteCoverage(w, vitale);
+            WriteCoverage(c, vitale);
         }
 
         w.WriteFullEndElement();
         w.WriteEndElement();
 
-        w.WriteStartElement("ctxlps", "ContexteLPS", InsiNamespaces.ContexteLps);
+        const string lps = InsiNamespaces.ContexteLps;
+        w.WriteStartElement("ctxlps", "ContexteLPS", lps);
         w.WriteAttributeString("Nature", "CTXLPS");
         w.WriteAttributeString("Version", ContextVersionLps);
-        w.WriteElementString("ctxlps", "Id", InsiNamespaces.ContexteLps, id);
-        w.WriteElementString("ctxlps", "Temps", InsiNamespaces.ContexteLps, time);
+        WriteIdAndTime(c, "ctxlps", lps, e);
         if (e.Emitter is not null)
         {
-            w.WriteElementString("ctxlps", "Emetteur", InsiNamespaces.ContexteLps, e.Emitter);
+            w.WriteElementString("ctxlps", "Emetteur", lps, e.Emitter);
         }
 
-        w.WriteStartElement("ctxlps", "LPS", InsiNamespaces.ContexteLps);
-        w.WriteStartElement("ctxlps", "IDAM", InsiNamespaces.ContexteLps);
+        w.WriteStartElement("ctxlps", "LPS", lps);
+        w.WriteStartElement("ctxlps", "IDAM", lps);
         w.WriteAttributeString("R", "4");
         w.WriteString(e.Software.Idam);
         w.WriteEndElement();
-        w.WriteElementString("ctxlps", "Version", InsiNamespaces.ContexteLps, e.Software.Version);
-        w.WriteElementString("ctxlps", "Instance", InsiNamespaces.ContexteLps, e.Software.Instance);
-        w.WriteElementString("ctxlps", "Nom", InsiNamespaces.ContexteLps, e.Software.Urn);
+        w.WriteElementString("ctxlps", "Version", lps, e.Software.Version);
+        w.WriteElementString("ctxlps", "Instance", lps, e.Software.Instance);
+        w.WriteStartElement("ctxlps", "Nom", lps);
+        w.WriteString("urn:lps:");
+        w.WriteString(e.Software.Name);
+        w.WriteString(":");
+        w.WriteString(e.Software.Version);
+        w.WriteEndElement();
         w.WriteEndElement();
         w.WriteEndElement();
 
         w.WriteElementString("wsa", "Action", InsiNamespaces.Addressing, action);
-        w.WriteElementString("wsa", "MessageID", InsiNamespaces.Addressing, e.MessageIdValue);
+        w.WriteStartElement("wsa", "MessageID", InsiNamespaces.Addressing);
+        w.WriteString("uuid:");
+        WriteGuid(c, e.MessageId);
+        w.WriteEndElement();
 
         if (e.SecurityXml is not null)
         {
@@ -162,9 +225,22 @@ public static class InsiRequestWriter
         w.WriteStartElement("soap", "Body", InsiNamespaces.Soap12);
     }
 
-    private static void WriteCoverage(XmlWriter w, InsiVitaleQuery q)
+    private static void WriteIdAndTime(CachedWriter c, string prefix, string ns, InsiEnvelope e)
+    {
+        var w = c.Writer;
+        w.WriteStartElement(prefix, "Id", ns);
+        WriteGuid(c, e.ContextId);
+        w.WriteEndElement();
+        w.WriteStartElement(prefix, "Temps", ns);
+        e.Time.UtcDateTime.TryFormat(c.Chars, out var n, DateTimeFormat, CultureInfo.InvariantCulture);
+        w.WriteChars(c.Chars, 0, n);
+        w.WriteEndElement();
+    }
+
+    private static void WriteCoverage(CachedWriter c, InsiVitaleQuery q)
     {
         const string ns = InsiNamespaces.ContexteBam;
+        var w = c.Writer;
         w.WriteStartElement("ctxbam", "ASSURE", ns);
         w.WriteStartElement("ctxbam", "Id", ns);
         w.WriteElementString("ctxbam", "Num", ns, q.InsuredNir.Number);
@@ -189,15 +265,35 @@ public static class InsiRequestWriter
         }
 
         w.WriteElementString("ctxbam", "DateNai", ns, q.BirthDate);
-        w.WriteElementString("ctxbam", "Rang", ns, q.Rank.ToString(CultureInfo.InvariantCulture));
+        w.WriteStartElement("ctxbam", "Rang", ns);
+        WriteInt(c, q.Rank);
+        w.WriteEndElement();
         w.WriteEndElement();
     }
 
-    private static void WriteEnd(XmlWriter w)
+    private static void WriteGuid(CachedWriter c, Guid id)
     {
-        w.WriteEndElement(); // Body
-        w.WriteEndElement(); // Envelope
-        w.WriteEndDocument();
-        w.Flush();
+        id.TryFormat(c.Chars, out var n, "D");
+        c.Writer.WriteChars(c.Chars, 0, n);
+    }
+
+    private static void WriteInt(CachedWriter c, int value)
+    {
+        value.TryFormat(c.Chars, out var n, default, CultureInfo.InvariantCulture);
+        c.Writer.WriteChars(c.Chars, 0, n);
+    }
+
+    private sealed class CachedWriter
+    {
+        public CachedWriter()
+        {
+            Writer = XmlWriter.Create(Stream, Settings);
+        }
+
+        public MemoryStream Stream { get; } = new(4096);
+
+        public XmlWriter Writer { get; }
+
+        public char[] Chars { get; } = new char[64];
     }
 }

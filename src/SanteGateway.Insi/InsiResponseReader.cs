@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Xml;
 using SanteGateway.Identity;
 
@@ -20,48 +21,44 @@ public static class InsiResponseReader
     /// <summary>Default maximum response size (1 MiB).</summary>
     public const int DefaultMaxBytes = 1024 * 1024;
 
+    // Names of the INSi vocabulary are atomised once per thread; a table grown by hostile input is dropped.
+    private const int MaxUnknownNames = 256;
+
+    [ThreadStatic]
+    private static ReaderCache? t_cache;
+
     /// <summary>Parses a response held in memory.</summary>
     /// <exception cref="InsiProtocolException">Not a well-formed INSi response, or larger than <paramref name="maxBytes"/>.</exception>
-    public static InsiResponse Read(ReadOnlySpan<byte> xml, int maxBytes = DefaultMaxBytes)
+    public static InsiResponse Read(ReadOnlyMemory<byte> xml, int maxBytes = DefaultMaxBytes)
     {
         if (xml.Length > maxBytes)
         {
             throw new InsiProtocolException($"Response of {xml.Length} bytes exceeds the {maxBytes}-byte limit.");
         }
 
-        // XmlReader needs a Stream; copy into a pooled buffer rather than a fresh array.
-        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(xml.Length, 1));
-        try
+        if (MemoryMarshal.TryGetArray(xml, out var segment))
         {
-            xml.CopyTo(rented);
-            using var ms = new MemoryStream(rented, 0, xml.Length, writable: false);
-            return Read(ms, maxBytes);
+            using var direct = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+            return Read(direct, maxBytes);
         }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
+
+        using var copy = new MemoryStream(xml.ToArray(), writable: false);
+        return Read(copy, maxBytes);
     }
 
-    /// <summary>Parses a response from a stream, reading at most <paramref name="maxBytes"/> bytes.</summary>
+    /// <summary>Parses a response from a byte array.</summary>
+    /// <exception cref="InsiProtocolException">Not a well-formed INSi response, or larger than <paramref name="maxBytes"/>.</exception>
+    public static InsiResponse Read(byte[] xml, int maxBytes = DefaultMaxBytes) => Read(new ReadOnlyMemory<byte>(xml), maxBytes);
+
+    /// <summary>Parses a response from a stream, reading at most <paramref name="maxBytes"/> characters.</summary>
     /// <exception cref="InsiProtocolException">Not a well-formed INSi response, or larger than <paramref name="maxBytes"/>.</exception>
     public static InsiResponse Read(Stream stream, int maxBytes = DefaultMaxBytes)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-            IgnoreWhitespace = true,
-            MaxCharactersInDocument = maxBytes,
-            MaxCharactersFromEntities = 0,
-            CloseInput = false,
-        };
+        var cache = t_cache ??= new ReaderCache();
         try
         {
-            using var reader = XmlReader.Create(stream, settings);
+            using var reader = XmlReader.Create(stream, cache.SettingsFor(maxBytes));
             return ReadEnvelope(reader);
         }
         catch (XmlException ex)
@@ -81,6 +78,13 @@ public static class InsiResponseReader
             // XmlReader reports some encoding problems (unknown encoding name) as ArgumentException.
             throw new InsiProtocolException("Response could not be decoded: " + ex.Message, ex);
         }
+        finally
+        {
+            if (cache.Names.Unknown > MaxUnknownNames)
+            {
+                t_cache = null;
+            }
+        }
     }
 
     private static InsiResponse ReadEnvelope(XmlReader r)
@@ -95,9 +99,8 @@ public static class InsiResponseReader
             throw new InsiProtocolException("Empty SOAP Envelope.");
         }
 
-        var depth = r.Depth;
-        r.Read();
-        while (Next(r, depth))
+        var depth = Enter(r);
+        while (NextChild(r, depth))
         {
             if (Is(r, "Body", InsiNamespaces.Soap12))
             {
@@ -117,9 +120,8 @@ public static class InsiResponseReader
             throw new InsiProtocolException("Empty SOAP Body.");
         }
 
-        var depth = r.Depth;
-        r.Read();
-        while (Next(r, depth))
+        var depth = Enter(r);
+        while (NextChild(r, depth))
         {
             if (Is(r, "RESULTAT", InsiNamespaces.Resultat))
             {
@@ -141,39 +143,30 @@ public static class InsiResponseReader
     {
         string? code = null, label = null;
         InsiIndividual? individual = null;
-        var warnings = new List<InsiWarning>();
-        if (!r.IsEmptyElement)
+        List<InsiWarning>? warnings = null;
+        var depth = Enter(r);
+        while (NextChild(r, depth))
         {
-            var depth = r.Depth;
-            r.Read();
-            while (Next(r, depth))
+            if (Is(r, "CR", InsiNamespaces.Resultat))
             {
-                if (Is(r, "CR", InsiNamespaces.Resultat))
+                var crDepth = Enter(r);
+                while (NextChild(r, crDepth))
                 {
-                    ForEachChild(r, c =>
+                    switch (r.LocalName)
                     {
-                        if (c.LocalName == "CodeCR")
-                        {
-                            code = ReadText(c);
-                        }
-                        else if (c.LocalName == "LibelleCR")
-                        {
-                            label = ReadText(c);
-                        }
-                        else
-                        {
-                            c.Skip();
-                        }
-                    });
+                        case "CodeCR": code = ReadText(r); break;
+                        case "LibelleCR": label = ReadText(r); break;
+                        default: r.Skip(); break;
+                    }
                 }
-                else if (Is(r, "INDIVIDU", InsiNamespaces.Resultat))
-                {
-                    individual = ReadIndividu(r, warnings);
-                }
-                else
-                {
-                    r.Skip();
-                }
+            }
+            else if (Is(r, "INDIVIDU", InsiNamespaces.Resultat))
+            {
+                individual = ReadIndividu(r, ref warnings);
+            }
+            else
+            {
+                r.Skip();
             }
         }
 
@@ -187,73 +180,80 @@ public static class InsiResponseReader
             throw new InsiProtocolException("CR 00 without INDIVIDU/INSACTIF.");
         }
 
-        return new InsiSearchResult(code, label ?? string.Empty, individual, warnings);
+        return new InsiSearchResult(code, label ?? string.Empty, individual, (IReadOnlyList<InsiWarning>?)warnings ?? []);
     }
 
-    private static InsiIndividual ReadIndividu(XmlReader r, List<InsiWarning> warnings)
+    private static InsiIndividual ReadIndividu(XmlReader r, ref List<InsiWarning>? warnings)
     {
         InsiIns? active = null;
-        var history = new List<InsiIns>();
+        List<InsiIns>? history = null;
         InsiReturnedTraits? traits = null;
-        ForEachChild(r, c =>
+        var depth = Enter(r);
+        while (NextChild(r, depth))
         {
-            switch (c.LocalName)
+            switch (r.LocalName)
             {
                 case "INSACTIF":
-                    active = ReadIns(c, "INSACTIF", warnings);
+                    active = ReadIns(r, "INSACTIF", ref warnings);
                     break;
                 case "INSHISTO":
-                    history.Add(ReadIns(c, $"INSHISTO[{history.Count + 1}]", warnings));
+                    history ??= [];
+                    history.Add(ReadIns(r, null, ref warnings, history.Count + 1));
                     break;
                 case "TIQ":
-                    traits = ReadTiq(c);
+                    traits = ReadTiq(r);
                     break;
                 default:
-                    c.Skip();
+                    r.Skip();
                     break;
             }
-        });
+        }
+
         if (active is null)
         {
             throw new InsiProtocolException("INDIVIDU has no INSACTIF.");
         }
 
-        return new InsiIndividual(active, history, traits ?? new InsiReturnedTraits(null, null, null, null, null, null));
+        return new InsiIndividual(active, (IReadOnlyList<InsiIns>?)history ?? [], traits ?? new InsiReturnedTraits(null, null, null, null, null, null));
     }
 
-    private static InsiIns ReadIns(XmlReader r, string path, List<InsiWarning> warnings)
+    private static InsiIns ReadIns(XmlReader r, string? path, ref List<InsiWarning>? warnings, int historyIndex = 0)
     {
         string? num = null, key = null, type = null, oid = null, from = null, to = null;
-        ForEachChild(r, c =>
+        var depth = Enter(r);
+        while (NextChild(r, depth))
         {
-            switch (c.LocalName)
+            switch (r.LocalName)
             {
                 case "IdIndividu":
-                    ForEachChild(c, d =>
+                    var idDepth = Enter(r);
+                    while (NextChild(r, idDepth))
                     {
-                        switch (d.LocalName)
+                        switch (r.LocalName)
                         {
-                            case "NumIdentifiant": num = ReadText(d); break;
-                            case "Cle": key = ReadText(d); break;
-                            case "TypeMatricule": type = ReadText(d); break;
-                            default: d.Skip(); break;
+                            case "NumIdentifiant": num = ReadText(r); break;
+                            case "Cle": key = ReadText(r); break;
+                            case "TypeMatricule": type = ReadText(r); break;
+                            default: r.Skip(); break;
                         }
-                    });
+                    }
+
                     break;
-                case "OID": oid = ReadText(c); break;
-                case "DateDeb": from = ReadText(c); break;
-                case "DateFin": to = ReadText(c); break;
-                default: c.Skip(); break;
+                case "OID": oid = ReadText(r); break;
+                case "DateDeb": from = ReadText(r); break;
+                case "DateFin": to = ReadText(r); break;
+                default: r.Skip(); break;
             }
-        });
+        }
+
         if (string.IsNullOrEmpty(num))
         {
-            throw new InsiProtocolException($"{path} has no IdIndividu/NumIdentifiant.");
+            throw new InsiProtocolException($"{path ?? HistoryPath(historyIndex)} has no IdIndividu/NumIdentifiant.");
         }
 
         if (string.IsNullOrEmpty(oid))
         {
-            throw new InsiProtocolException($"{path} has no OID.");
+            throw new InsiProtocolException($"{path ?? HistoryPath(historyIndex)} has no OID.");
         }
 
         InsMatricule? matricule = null;
@@ -263,15 +263,17 @@ public static class InsiResponseReader
         }
         else
         {
-            warnings.Add(error?.Kind == InsMatriculeErrorKind.WrongKey
-                ? new InsiWarning("WrongKey", path, $"Key {key} does not match the number (expected {error.ExpectedKey}); matricule not trusted.")
-                : new InsiWarning("BadMatricule", path, $"Matricule not valid ({error?.Message}); not trusted."));
+            (warnings ??= []).Add(error?.Kind == InsMatriculeErrorKind.WrongKey
+                ? new InsiWarning("WrongKey", path ?? HistoryPath(historyIndex), $"Key {key} does not match the number (expected {error.ExpectedKey}); matricule not trusted.")
+                : new InsiWarning("BadMatricule", path ?? HistoryPath(historyIndex), $"Matricule not valid ({error?.Message}); not trusted."));
         }
 
-        return new InsiIns(num, key, oid, ParseDate(from, path + "/DateDeb", warnings), ParseDate(to, path + "/DateFin", warnings), type, matricule);
+        return new InsiIns(num, key, oid, ParseDate(from, path, historyIndex, "/DateDeb", ref warnings), ParseDate(to, path, historyIndex, "/DateFin", ref warnings), type, matricule);
     }
 
-    private static DateOnly? ParseDate(string? value, string path, List<InsiWarning> warnings)
+    private static string HistoryPath(int index) => string.Create(CultureInfo.InvariantCulture, $"INSHISTO[{index}]");
+
+    private static DateOnly? ParseDate(string? value, string? path, int historyIndex, string suffix, ref List<InsiWarning>? warnings)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -283,103 +285,114 @@ public static class InsiResponseReader
             return d;
         }
 
-        warnings.Add(new InsiWarning("BadDate", path, "Not a YYYY-MM-DD date; ignored."));
+        (warnings ??= []).Add(new InsiWarning("BadDate", (path ?? HistoryPath(historyIndex)) + suffix, "Not a YYYY-MM-DD date; ignored."));
         return null;
     }
 
     private static InsiReturnedTraits ReadTiq(XmlReader r)
     {
         string? name = null, first = null, list = null, sex = null, date = null, place = null;
-        ForEachChild(r, c =>
+        var depth = Enter(r);
+        while (NextChild(r, depth))
         {
-            switch (c.LocalName)
+            switch (r.LocalName)
             {
-                case "NomNaissance": name = ReadText(c); break;
-                case "Prenom": first = ReadText(c); break;
-                case "ListePrenom": list = ReadText(c); break;
-                case "Sexe": sex = ReadText(c); break;
-                case "DateNaissance": date = ReadText(c); break;
-                case "LieuNaissance": place = ReadText(c); break;
-                default: c.Skip(); break;
+                case "NomNaissance": name = ReadText(r); break;
+                case "Prenom": first = ReadText(r); break;
+                case "ListePrenom": list = ReadText(r); break;
+                case "Sexe": sex = ReadText(r); break;
+                case "DateNaissance": date = ReadText(r); break;
+                case "LieuNaissance": place = ReadText(r); break;
+                default: r.Skip(); break;
             }
-        });
+        }
+
         return new InsiReturnedTraits(name, first, list, sex, date, place);
     }
 
     private static InsiFault ReadFault(XmlReader r)
     {
         string? code = null, subcode = null, reason = null, errCode = null, severity = null, errText = null, messageId = null;
-        ForEachChild(r, c =>
+        var depth = Enter(r);
+        while (NextChild(r, depth))
         {
-            if (c.NamespaceURI != InsiNamespaces.Soap12)
+            if (r.NamespaceURI != InsiNamespaces.Soap12)
             {
-                c.Skip();
-                return;
+                r.Skip();
+                continue;
             }
 
-            switch (c.LocalName)
+            switch (r.LocalName)
             {
                 case "Code":
-                    ForEachChild(c, d =>
+                    var codeDepth = Enter(r);
+                    while (NextChild(r, codeDepth))
                     {
-                        if (d.LocalName == "Value")
+                        if (r.LocalName == "Value")
                         {
-                            code = StripPrefix(ReadText(d));
+                            code = StripPrefix(ReadText(r));
                         }
-                        else if (d.LocalName == "Subcode")
+                        else if (r.LocalName == "Subcode")
                         {
-                            ForEachChild(d, e =>
+                            var subDepth = Enter(r);
+                            while (NextChild(r, subDepth))
                             {
-                                if (e.LocalName == "Value" && subcode is null)
+                                if (r.LocalName == "Value" && subcode is null)
                                 {
-                                    subcode = StripPrefix(ReadText(e));
+                                    subcode = StripPrefix(ReadText(r));
                                 }
                                 else
                                 {
-                                    e.Skip();
+                                    r.Skip();
                                 }
-                            });
+                            }
                         }
                         else
                         {
-                            d.Skip();
+                            r.Skip();
                         }
-                    });
+                    }
+
                     break;
                 case "Reason":
-                    ForEachChild(c, d =>
+                    var reasonDepth = Enter(r);
+                    while (NextChild(r, reasonDepth))
                     {
-                        if (d.LocalName == "Text" && reason is null)
+                        if (r.LocalName == "Text" && reason is null)
                         {
-                            reason = ReadText(d);
+                            reason = ReadText(r);
                         }
                         else
                         {
-                            d.Skip();
+                            r.Skip();
                         }
-                    });
+                    }
+
                     break;
                 case "Detail":
-                    ForEachChild(c, d =>
+                    var detailDepth = Enter(r);
+                    while (NextChild(r, detailDepth))
                     {
-                        if (d.LocalName == "Erreur" && errCode is null)
+                        if (r.LocalName == "Erreur" && errCode is null)
                         {
-                            errCode = d.GetAttribute("code");
-                            severity = d.GetAttribute("severite");
-                            messageId = d.GetAttribute("messageID");
-                            errText = ReadText(d);
+                            errCode = r.GetAttribute("code");
+                            severity = r.GetAttribute("severite");
+                            messageId = r.GetAttribute("messageID");
+                            errText = ReadText(r);
                         }
                         else
                         {
-                            d.Skip();
+                            r.Skip();
                         }
-                    });
+                    }
+
                     break;
                 default:
-                    c.Skip();
+                    r.Skip();
                     break;
             }
-        });
+        }
+
         if (string.IsNullOrEmpty(code))
         {
             throw new InsiProtocolException("SOAP Fault has no Code/Value.");
@@ -394,29 +407,31 @@ public static class InsiResponseReader
         return colon >= 0 ? value[(colon + 1)..] : value;
     }
 
-    /// <summary>Calls <paramref name="onChild"/> for each child element; the callback must consume the element.</summary>
-    private static void ForEachChild(XmlReader r, Action<XmlReader> onChild)
+    /// <summary>Moves into the children of the current element; returns the depth for <see cref="NextChild"/> (-1 when empty).</summary>
+    private static int Enter(XmlReader r)
     {
         if (r.IsEmptyElement)
         {
             r.Read();
-            return;
+            return -1;
         }
 
         var depth = r.Depth;
         r.Read();
-        while (Next(r, depth))
-        {
-            onChild(r);
-        }
-
-        // Positioned on the parent's end tag: step past it.
-        r.Read();
+        return depth;
     }
 
-    /// <summary>Advances to the next child element of the element at <paramref name="parentDepth"/>; false at its end.</summary>
-    private static bool Next(XmlReader r, int parentDepth)
+    /// <summary>
+    /// Positions on the next child element of the element entered at <paramref name="depth"/>; at its end tag,
+    /// steps past it and returns false. Callers must consume each child (read its text, skip it or enter it).
+    /// </summary>
+    private static bool NextChild(XmlReader r, int depth)
     {
+        if (depth < 0)
+        {
+            return false;
+        }
+
         while (true)
         {
             if (r.EOF)
@@ -424,8 +439,9 @@ public static class InsiResponseReader
                 throw new InsiProtocolException("Unexpected end of response.");
             }
 
-            if (r.Depth <= parentDepth)
+            if (r.Depth <= depth)
             {
+                r.Read();
                 return false;
             }
 
@@ -452,4 +468,57 @@ public static class InsiResponseReader
     }
 
     private static bool Is(XmlReader r, string localName, string ns) => r.LocalName == localName && r.NamespaceURI == ns;
+
+    /// <summary>Per-thread reader settings and name table.</summary>
+    private sealed class ReaderCache
+    {
+        private XmlReaderSettings? _settings;
+        private int _settingsMax;
+
+        public CountingNameTable Names { get; } = new();
+
+        public XmlReaderSettings SettingsFor(int maxBytes)
+        {
+            if (_settings is null || _settingsMax != maxBytes)
+            {
+                _settings = new XmlReaderSettings
+                {
+                    DtdProcessing = DtdProcessing.Prohibit,
+                    XmlResolver = null,
+                    IgnoreComments = true,
+                    IgnoreProcessingInstructions = true,
+                    IgnoreWhitespace = true,
+                    MaxCharactersInDocument = maxBytes,
+                    MaxCharactersFromEntities = 0,
+                    CloseInput = false,
+                    NameTable = Names,
+                };
+                _settingsMax = maxBytes;
+            }
+
+            return _settings;
+        }
+    }
+
+    /// <summary>A name table that counts names added beyond the first document, so a table grown by junk can be dropped.</summary>
+    private sealed class CountingNameTable : XmlNameTable
+    {
+        private readonly NameTable _inner = new();
+
+        public int Unknown { get; private set; }
+
+        public override string Add(char[] array, int offset, int length) => _inner.Get(array, offset, length) ?? Added(_inner.Add(array, offset, length));
+
+        public override string Add(string array) => _inner.Get(array) ?? Added(_inner.Add(array));
+
+        public override string? Get(char[] array, int offset, int length) => _inner.Get(array, offset, length);
+
+        public override string? Get(string array) => _inner.Get(array);
+
+        private string Added(string name)
+        {
+            Unknown++;
+            return name;
+        }
+    }
 }

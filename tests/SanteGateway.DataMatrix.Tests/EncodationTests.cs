@@ -1,5 +1,4 @@
 using System.Text;
-using SanteGateway.DataMatrix.Ecc200;
 
 namespace SanteGateway.DataMatrix.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using SanteGateway.DataMatrix.Ecc200;
 
 namespace SanteGateway.DataMatrix.Tests;
 
@@ -63,6 +62,54 @@ public class ImageTests
     }
 
     [Fact]
+    public void Random_texts_of_every_encodation_ending_are_decoded_by_dmtxread_in_square_and_rectangular_symbols()
+    {
+        // Upper case favours C40, lower case Text, digits ASCII pairs: the endings (exact fill, unlatch, Shift 1 pad,
+        // implied unlatch) all occur over a few dozen samples, checked below from the codewords.
+        var endings = new HashSet<string>();
+        var chars = Gen.OneOf(Gen.Char['A', 'Z'], Gen.Char['a', 'z'], Gen.Char['0', '9'], Gen.Const(' '), Gen.Const('\u001d'), Gen.Const('-'));
+        Gen.Select(chars.Array[1, 60].Select(a => new string(a)), Gen.OneOf(DataMatrixShape.Any, DataMatrixShape.Square)).Sample((text, shape) =>
+        {
+            DataMatrixSymbol symbol;
+            try
+            {
+                symbol = DataMatrixEncoder.Encode(text, new DataMatrixEncodeOptions { Shape = shape });
+            }
+            catch (ArgumentException)
+            {
+                return;
+            }
+
+            endings.Add(Ending(symbol));
+            Dmtxread.Decode(DataMatrixRenderer.RenderPng(symbol.Modules)).Should().Equal(Encoding.Latin1.GetBytes(text), $"{text} in {symbol.Size}");
+        }, iter: 60, threads: 1);
+        endings.Should().Contain(["unlatch", "exact C40/Text", "ASCII"]);
+    }
+
+    private static string Ending(DataMatrixSymbol symbol)
+    {
+        var cw = symbol.DataCodewords.ToArray();
+        var padAt = Array.IndexOf(cw, (byte)129);
+        var last = padAt < 0 ? cw.Length - 1 : padAt - 1;
+        return last >= 0 && cw[last] == 254 ? "unlatch" : cw.Any(c => c is 230 or 239) && cw[last] > 1 && padAt < 0 ? "exact C40/Text" : "ASCII";
+    }
+
+    [Theory]
+    [InlineData("230 91 11 91 11 91 11 66", 14, 14, "AIMAIMAIMA")] // C40, last character in ASCII with implied unlatch
+    [InlineData("239 91 11 91 11 87 218 110", 14, 14, "aimaimaIm")] // Text, implied unlatch
+    [InlineData("230 91 11 91 11 91 11 91 11 91 11 90 241 254", 12, 26, "AIMAIMAIMAIMAIMAI")] // two values padded with Shift 1, then unlatch
+    [InlineData("230 91 11 91 11 91 11 254 235 76", 8, 32, "AIMAIMAIM\u00cb")] // unlatch, then ASCII upper shift
+    public void Published_codeword_sequences_with_each_end_of_data_rule_decode_with_dmtxread_and_our_decoder(string codewords, int rows, int columns, string text)
+    {
+        var cw = codewords.Split(' ').Select(byte.Parse).ToArray();
+        var size = DataMatrixSymbolSize.Find(rows, columns)!;
+        var symbol = DataMatrixEncoder.EncodeCodewords(cw, size);
+        DataMatrixDecoder.TryDecode(symbol.Modules, out var ours, out var error).Should().BeTrue(error);
+        ours!.Text.Should().Be(text);
+        Dmtxread.Decode(DataMatrixRenderer.RenderPng(symbol.Modules)).Should().Equal(Encoding.Latin1.GetBytes(text));
+    }
+
+    [Fact]
     public void Our_reader_finds_the_grid_at_any_module_size_and_quiet_zone()
     {
         var symbol = DataMatrixEncoder.Encode(WorkedExample);
@@ -73,6 +120,44 @@ public class ImageTests
             modules!.ToString().Should().Be(symbol.Modules.ToString());
             Dmtxread.Decode(png).Should().Equal(Encoding.Latin1.GetBytes(WorkedExample), $"{px} px modules, {q}-module quiet zone");
         }
+    }
+
+    [Theory]
+    [InlineData(1.37f)]
+    [InlineData(0.83f)]
+    [InlineData(2.5f)]
+    public void A_resampled_image_with_fractional_module_size_is_still_read(float scale)
+    {
+        var symbol = DataMatrixEncoder.Encode(WorkedExample);
+        using var original = SkiaSharp.SKBitmap.Decode(DataMatrixRenderer.RenderPng(symbol.Modules));
+        var info = new SkiaSharp.SKImageInfo((int)(original.Width * scale), (int)(original.Height * scale), SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Premul);
+        using var scaled = original.Resize(info, new SkiaSharp.SKSamplingOptions(SkiaSharp.SKFilterMode.Linear))!;
+        using var data = scaled.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        var png = data.ToArray();
+        DataMatrixImageReader.TryDecode(png, out var ours, out var error).Should().BeTrue(error);
+        ours!.Text.Should().Be(WorkedExample);
+        Dmtxread.Decode(png).Should().Equal(Encoding.Latin1.GetBytes(WorkedExample));
+    }
+
+    [Fact]
+    public void A_blot_over_the_data_is_corrected_by_Reed_Solomon_in_both_decoders()
+    {
+        var symbol = DataMatrixEncoder.Encode(WorkedExample);
+        var px = 6;
+        using var bitmap = SkiaSharp.SKBitmap.Decode(DataMatrixRenderer.RenderPng(symbol.Modules));
+        using (var canvas = new SkiaSharp.SKCanvas(bitmap))
+        using (var paint = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.White })
+        {
+            // A 3x3-module white square inside the first data region (quiet zone 2 + finder 1 + 5 modules in).
+            canvas.DrawRect(new SkiaSharp.SKRect(8 * px, 8 * px, 11 * px, 11 * px), paint);
+        }
+
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        var png = data.ToArray();
+        DataMatrixImageReader.TryDecode(png, out var ours, out var error).Should().BeTrue(error);
+        ours!.Text.Should().Be(WorkedExample);
+        ours.CorrectedCodewords.Should().BeGreaterThan(0);
+        Dmtxread.Decode(png).Should().Equal(Encoding.Latin1.GetBytes(WorkedExample));
     }
 
     [Fact]

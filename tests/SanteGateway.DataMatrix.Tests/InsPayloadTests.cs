@@ -124,6 +124,14 @@ public class InsPayloadTests
     }
 
     [Fact]
+    public void A_truncated_payload_reports_the_missing_blocks_and_what_is_wrong_in_the_others()
+    {
+        var errors = Refused(InsDataMatrixPayload.Header + "S1279035121518988S21.2.3\u001dS3DOMINIQUE");
+        errors.Select(e => (e.Field, e.Rule)).Should().BeEquivalentTo(
+            [("S4", "missing-block"), ("S5", "missing-block"), ("S6", "missing-block"), ("S1", "key"), ("S2", "oid")]);
+    }
+
+    [Fact]
     public void A_duplicated_block_is_refused()
     {
         Refused(Example + "S5M").Should().ContainSingle().Which.Rule.Should().Be("duplicate-block");
@@ -155,6 +163,13 @@ public class InsPayloadTests
     public void Scanner_text_with_a_common_stand_in_for_GS_and_a_trailing_newline_is_read(string gs)
     {
         InsDataMatrixPayload.TryParseScan(Example.Replace("\u001d", gs) + "\r\n", out var p, out var errors).Should().BeTrue(string.Join("; ", errors));
+        p.Should().Be(PatTrois());
+    }
+
+    [Fact]
+    public void Scanner_text_with_an_AIM_symbology_identifier_prefix_is_read()
+    {
+        InsDataMatrixPayload.TryParseScan("]d1" + Example + "\n", out var p, out var errors).Should().BeTrue(string.Join("; ", errors));
         p.Should().Be(PatTrois());
     }
 

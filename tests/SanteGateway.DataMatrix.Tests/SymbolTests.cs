@@ -1,5 +1,4 @@
 using System.Text;
-using SanteGateway.DataMatrix.Ecc200;
 
 namespace SanteGateway.DataMatrix.Tests;
 
@@ -129,6 +128,23 @@ public class SymbolTests
         DataMatrixEncoder.Encode(new string('7', 3116)).Size.ToString().Should().Be("144x144");
         var act = () => DataMatrixEncoder.Encode(new string('7', 1_000_000));
         act.Should().Throw<ArgumentException>().WithMessage("*1000000 bytes*");
+    }
+
+    [Fact]
+    public void A_matrix_without_finder_pattern_is_refused_as_not_a_symbol()
+    {
+        var symbol = DataMatrixEncoder.Encode("PAT-TROIS");
+        var inverted = new BitMatrix(symbol.Size.Rows, symbol.Size.Columns);
+        for (var r = 0; r < inverted.Rows; r++)
+        {
+            for (var c = 0; c < inverted.Columns; c++)
+            {
+                inverted[r, c] = !symbol.Modules[r, c];
+            }
+        }
+
+        DataMatrixDecoder.TryDecode(inverted, out _, out var error).Should().BeFalse();
+        error.Should().Contain("finder");
     }
 
     [Fact]

@@ -95,6 +95,26 @@ public sealed class SandboxTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         r.Warnings.Should().BeEmpty();
     }
 
+    [Theory]
+    [InlineData("ADRTROIS", "DOMINIQUE", "F", "1997-02-26", null, "297022A02077878")]
+    [InlineData("D'ARTAGNAN DE L'HERAULT", "PIERRE-ALAIN", "M", "2001-06-17", null, "101066322075460")]
+    [InlineData("D'ARTAGNAN DE L'HERAULT", "PIERRE-ALAIN", "M", "2001-06-17", "63220", "101066322075460")]
+    [InlineData("ADRTROIS", "TOUSSAINT", "M", "1960-01-01", "2B020", "160012B02077713")]
+    [InlineData("ADRUN", "ZOE", "F", "1975-12-31", null, "275126322074974")]
+    [InlineData("CORSE", "ANTHONY", "M", "1980-03-02", null, "180032B02040123")]
+    [InlineData("NESSI", "NATHALIE", "F", "1977-07-14", null, "277076322082910")]
+    [InlineData("HERMANN", "GATIEN", "M", "1981-03-24", null, "181036322045676")]
+    public async Task Public_test_identities_are_found_with_a_checked_matricule(string name, string firstName, string sex, string date, string? place, string matricule)
+    {
+        using var client = InsiClient.Create(sandbox.Options());
+
+        var r = await client.SearchByTraitsAsync(new InsiTraitsQuery(name, [firstName], sex == "F" ? Sex.Female : Sex.Male, date, place), InsiCallContext.Automatic, Ct);
+
+        r.Code.Should().Be("00");
+        r.Individual!.Active.Matricule!.Value.Value.Should().Be(matricule);
+        r.Individual.Traits.BirthName.Should().Be(name);
+    }
+
     [Fact]
     public async Task De_vinci_leonardo_is_ambiguous_without_birth_place_and_found_with_it()
     {
@@ -184,6 +204,30 @@ public sealed class SandboxTests(SandboxFixture sandbox) : IClassFixture<Sandbox
     }
 
     [Fact]
+    public async Task The_client_registered_in_a_service_collection_serves_both_interfaces()
+    {
+        var template = sandbox.Options();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddInsiClient(o =>
+        {
+            o.Endpoint = template.Endpoint;
+            o.Idam = template.Idam;
+            o.Instance = template.Instance;
+            o.AutomaticCertificatePath = template.AutomaticCertificatePath;
+            o.AutomaticCertificatePassword = template.AutomaticCertificatePassword;
+            o.TrustedCaPaths.Add(template.TrustedCaPaths[0]);
+        });
+        await using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+
+        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IInsiClient>(provider);
+        var verifier = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IInsVerifier>(provider);
+        var r = await client.SearchByTraitsAsync(new InsiTraitsQuery("ADRTROIS", ["TOUSSAINT"], Sex.Male, "1960-01-01"), InsiCallContext.Automatic, Ct);
+
+        r.Code.Should().Be("00");
+        verifier.Should().BeSameAs(client);
+    }
+
+    [Fact]
     public async Task The_written_traces_of_a_sandbox_exchange_hold_request_response_and_metadata()
     {
         var dir = Path.Combine(sandbox.PkiDir, "traces-" + Guid.NewGuid().ToString("N"));
@@ -200,37 +244,35 @@ public sealed class SandboxTests(SandboxFixture sandbox) : IClassFixture<Sandbox
     }
 }
 
-/// <summary>Sandbox emulating the 2023–2025 platform: unknown persons answer fault siram_40 / desir_1020.</summary>
-public sealed class UnavailableSandboxTests : IAsyncLifetime
+/// <summary>Sandboxes emulating the 2022–2025 platform: unknown persons answer an "unavailable" fault.</summary>
+public sealed class UnavailableSandboxTests
 {
-    private readonly SandboxFixture _pki = new();
-    private InsiSandboxServer _server = null!;
-
-    public async ValueTask InitializeAsync()
+    [Theory]
+    [InlineData(UnknownIdentityBehaviour.Insi102, "insi_102")]
+    [InlineData(UnknownIdentityBehaviour.Desir1020, "desir_1020")]
+    public async Task Unavailable_faults_from_the_sandbox_are_retried_then_surface_typed(UnknownIdentityBehaviour behaviour, string errorCode)
     {
-        await _pki.InitializeAsync();
-        _server = await InsiSandboxServer.StartAsync(new InsiSandboxOptions { PkiDirectory = _pki.PkiDir, Password = SandboxFixture.Password, UnknownIdentity = UnknownIdentityBehaviour.Desir1020 });
-    }
+        var pki = new SandboxFixture();
+        await pki.InitializeAsync();
+        try
+        {
+            await using var server = await InsiSandboxServer.StartAsync(new InsiSandboxOptions { PkiDirectory = pki.PkiDir, Password = SandboxFixture.Password, UnknownIdentity = behaviour }, TestContext.Current.CancellationToken);
+            var traces = new ListTraceSink();
+            var options = pki.Options(endpoint: server.Endpoint);
+            options.MaxRetries = 2;
+            using var client = InsiClient.Create(options, traces);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        await _pki.DisposeAsync();
-    }
+            var act = () => client.SearchByTraitsAsync(new InsiTraitsQuery("DE VINCI", ["RUTH"], Sex.Female, "1976-07-14"), InsiCallContext.Automatic, TestContext.Current.CancellationToken);
 
-    [Fact]
-    public async Task Unavailable_faults_from_the_sandbox_are_retried_then_surface_typed()
-    {
-        var traces = new ListTraceSink();
-        var options = _pki.Options(endpoint: _server.Endpoint);
-        options.MaxRetries = 2;
-        using var client = InsiClient.Create(options, traces);
-
-        var act = () => client.SearchByTraitsAsync(new InsiTraitsQuery("HOUILLES", ["PIERRE"], Sex.Male, "1993-01-27"), InsiCallContext.Automatic, TestContext.Current.CancellationToken);
-
-        var fault = (await act.Should().ThrowAsync<InsiFaultException>()).Which.Fault;
-        fault.ErrorCode.Should().Be("desir_1020");
-        fault.IsUnavailable.Should().BeTrue();
-        traces.Traces.Should().HaveCount(3);
+            var fault = (await act.Should().ThrowAsync<InsiFaultException>()).Which.Fault;
+            fault.ErrorCode.Should().Be(errorCode);
+            fault.Subcode.Should().Be("siram_40");
+            fault.IsUnavailable.Should().BeTrue();
+            traces.Traces.Should().HaveCount(3, "two retries after the first attempt");
+        }
+        finally
+        {
+            await pki.DisposeAsync();
+        }
     }
 }

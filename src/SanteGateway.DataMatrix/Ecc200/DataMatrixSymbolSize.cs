@@ -1,4 +1,4 @@
-namespace SanteGateway.DataMatrix.Ecc200;
+namespace SanteGateway.DataMatrix;
 
 /// <summary>
 /// One ECC 200 symbol size (ISO/IEC 16022 table 7): the 24 square sizes 10x10..144x144 and the 6 rectangular

@@ -177,7 +177,8 @@ public sealed record InsDataMatrixPayload
         InsDataMatrixPayloadReader.TryParse(text, out payload, out errors);
 
     /// <summary>
-    /// Reads what a keyboard-wedge scanner typed: trailing CR/LF/TAB are dropped, and these stand-ins for GS are
+    /// Reads what a keyboard-wedge scanner typed: surrounding CR/LF/TAB and a leading AIM symbology identifier
+    /// (<c>]d1</c>..<c>]d6</c>) are dropped, and these stand-ins for GS are
     /// accepted: U+001D itself, U+241D (␝, "symbol for group separator"), the caret notation <c>^]</c>, and the
     /// placeholders <c>&lt;GS&gt;</c>, <c>{GS}</c>, <c>[GS]</c> (any case). None of these can occur in a valid value,
     /// so the substitution is unambiguous. Keyboard-layout garbling (an AZERTY host typing <c>&amp;é"'(</c> for

@@ -20,7 +20,14 @@ internal static class InsDataMatrixPayloadReader
             return scanned;
         }
 
-        var s = scanned.TrimEnd('\r', '\n', '\t');
+        var s = scanned.Trim('\r', '\n', '\t');
+
+        // Symbology identifier some scanners prepend (ISO/IEC 15424: "]d" + modifier for Data Matrix).
+        if (s.Length >= 3 && s[0] == ']' && s[1] == 'd' && s[2] is >= '0' and <= '6')
+        {
+            s = s[3..];
+        }
+
         s = s.Replace('\u241d', Gs)
             .Replace("^]", "\u001d", StringComparison.Ordinal)
             .Replace("<GS>", "\u001d", StringComparison.OrdinalIgnoreCase)
@@ -127,44 +134,43 @@ internal static class InsDataMatrixPayloadReader
             }
         }
 
-        if (list.Any(e => e.Rule == "missing-block"))
-        {
-            return false;
-        }
-
+        // Every present block is still checked, so that one reading reports everything that is wrong.
         InsMatricule matricule = default;
-        var raw1 = values[1]!;
-        if (!InsMatricule.TryParse(raw1, out matricule, out var mError))
+        if (values[1] is { } raw1)
         {
-            list.Add(InsDataMatrixPayload.MatriculeError(mError));
-        }
-        else if (matricule.Value != raw1)
-        {
-            list.Add(new ValidationError("S1", "character", "S1 (matricule INS) must be 15 characters, digits and upper-case 2A/2B, without spaces."));
+            if (!InsMatricule.TryParse(raw1, out matricule, out var mError))
+            {
+                list.Add(InsDataMatrixPayload.MatriculeError(mError));
+            }
+            else if (matricule.Value != raw1)
+            {
+                list.Add(new ValidationError("S1", "character", "S1 (matricule INS) must be 15 characters, digits and upper-case 2A/2B, without spaces."));
+            }
         }
 
-        if (!flagged[2])
+        if (values[2] is not null && !flagged[2])
         {
             InsDataMatrixPayload.CheckOid(values[2], list);
         }
 
-        if (!flagged[3])
+        if (values[3] is { } s3 && !flagged[3])
         {
-            CheckName(values[3]!, "S3", "birth first names", firstNames: true, list);
+            CheckName(s3, "S3", "birth first names", firstNames: true, list);
         }
 
-        if (!flagged[4])
+        if (values[4] is { } s4 && !flagged[4])
         {
-            CheckName(values[4]!, "S4", "birth name", firstNames: false, list);
+            CheckName(s4, "S4", "birth name", firstNames: false, list);
         }
 
         var sex = values[5] switch { "F" => Sex.Female, "M" => Sex.Male, _ => Sex.Unknown };
-        if (sex == Sex.Unknown)
+        if (values[5] is not null && sex == Sex.Unknown)
         {
             list.Add(new ValidationError("S5", "sex", "S5 (sex) must be F or M."));
         }
 
-        if (!DateOnly.TryParseExact(values[6], "dd-MM-yyyy", CultureInfo.InvariantCulture, DateTimeStyles.None, out var birthDate))
+        var birthDate = default(DateOnly);
+        if (values[6] is not null && !DateOnly.TryParseExact(values[6], "dd-MM-yyyy", CultureInfo.InvariantCulture, DateTimeStyles.None, out birthDate))
         {
             list.Add(new ValidationError("S6", "date", "S6 (birth date) must be a real date written JJ-MM-AAAA."));
         }
