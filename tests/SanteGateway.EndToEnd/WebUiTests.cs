@@ -343,6 +343,19 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await page.Keyboard.PressAsync("Enter");
         await Expect(Title(page)).ToContainTextAsync("CLAVIER ANNE");
         await Expect(Title(page)).ToBeFocusedAsync();
+
+        // After an action the focus lands on its outcome, not back at the top of the page.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Status, new() { Name = "Résultat de l'interrogation INSi" })).ToBeFocusedAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Modifier les traits" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByLabel("Nom de naissance", new() { Exact = true })).ToBeFocusedAsync();
+        await page.GetByLabel("Nom utilisé", new() { Exact = true }).FocusAsync();
+        await page.Keyboard.TypeAsync("MARTIN");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Traits enregistrés." })).ToBeFocusedAsync();
         NoBrowserErrors();
     }
 

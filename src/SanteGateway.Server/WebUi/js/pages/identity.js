@@ -40,6 +40,8 @@ export async function renderIdentity(view, app, id) {
     view.querySelector(':scope > .notice')?.remove();
     state.message = message ? { kind: 'success', text: message } : null;
     draw();
+    // The page was redrawn: put keyboard focus on what the action produced, not back at the top.
+    (message ? banner.firstElementChild : root.querySelector('.insi-result > .notice'))?.focus();
     loadAudit();
   };
 
@@ -112,7 +114,7 @@ export async function renderIdentity(view, app, id) {
     const section = h('section', { class: 'card', 'aria-labelledby': 'traits-title' },
       h('h2', { id: 'traits-title', text: 'Traits d\'identité' }));
     if (!state.editing) {
-      add(section, 
+      add(section,
         h('dl', { class: 'traits' },
           row('Nom de naissance', i.birthName),
           row('Prénom(s) de naissance', i.birthFirstNames),
@@ -126,7 +128,7 @@ export async function renderIdentity(view, app, id) {
           row('Dernier appel INSi', i.insiCalledAt ? frDateTime(i.insiCalledAt) : '—')),
         s.canWrite ? h('div', { class: 'actions' }, h('button', {
           type: 'button', class: 'secondary', text: 'Modifier les traits',
-          onclick: () => { state.editing = true; state.message = null; draw(); root.querySelector('#traits-form input')?.focus(); },
+          onclick: () => { state.editing = true; state.message = null; draw(); root.querySelector('#traits-form input:not([disabled])')?.focus(); },
         })) : null);
       return section;
     }
@@ -148,7 +150,10 @@ export async function renderIdentity(view, app, id) {
         field({ name: 'usedFirstName', label: 'Prénom utilisé', value: i.usedFirstName ?? '' })),
       h('div', { class: 'actions' },
         h('button', { type: 'submit', text: 'Enregistrer les traits' }),
-        h('button', { type: 'button', class: 'secondary', text: 'Annuler', onclick: () => { state.editing = false; draw(); } })));
+        h('button', {
+          type: 'button', class: 'secondary', text: 'Annuler',
+          onclick: () => { state.editing = false; draw(); root.querySelector('#traits-title')?.parentElement.querySelector('button')?.focus(); },
+        })));
     const editedVersion = i.version;
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -223,6 +228,7 @@ export async function renderIdentity(view, app, id) {
         if (e.status === 401) return;
         state.insiResult = { operation, error: describeProblem(e) };
         draw();
+        root.querySelector('.insi-result > .notice')?.focus();
       }
     };
     const searchButton = h('button', { type: 'button', text: 'Interroger INSi', disabled: Boolean(reason) });
@@ -247,7 +253,7 @@ export async function renderIdentity(view, app, id) {
 
   function insiResultView({ operation, result: r, error }) {
     const title = operation === 'search' ? 'Résultat de l\'interrogation INSi' : 'Résultat de la vérification de l\'INS';
-    if (error) return h('div', { class: 'notice notice-error', role: 'alert', 'aria-label': title }, h('strong', { text: title }), h('p', { text: error }));
+    if (error) return h('div', { class: 'notice notice-error', role: 'alert', 'aria-label': title, tabindex: '-1' }, h('strong', { text: title }), h('p', { text: error }));
     const kind = r.applied ? 'success' : r.outcome === 'found' && r.mismatches.length === 0 ? 'info' : 'warning';
     let text;
     if (r.applied) {
@@ -263,7 +269,7 @@ export async function renderIdentity(view, app, id) {
     } else {
       text = r.message ?? '';
     }
-    return h('div', { class: `notice notice-${kind}`, role: 'status', 'aria-label': title },
+    return h('div', { class: `notice notice-${kind}`, role: 'status', 'aria-label': title, tabindex: '-1' },
       h('strong', { text: title }),
       h('dl', { class: 'inline' },
         row('Résultat', INSI_OUTCOMES[r.outcome] ?? r.outcome),
