@@ -125,6 +125,34 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
+    public async Task Several_insi_identities_ask_for_the_birth_place_and_differing_insi_traits_are_listed_and_not_applied()
+    {
+        var page = await SignedInPageAsync(GatewayServer.FrontDesk);
+        await CreateAsync(page, "DE VINCI", "LEONARDO", "M", "2014-02-01", null);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
+        var result = page.GetByRole(AriaRole.Status, new() { Name = "Résultat de l'interrogation INSi" });
+        await Expect(result).ToContainTextAsync("Plusieurs identités trouvées");
+        await Expect(result).ToContainTextAsync("Code retour (CR)02");
+        await Expect(result).ToContainTextAsync("complétez les traits (lieu de naissance)");
+        await Expect(Title(page)).ToContainTextAsync("PROV");
+
+        // Her birth certificate lists OLA first, INSi knows CATARINA BELLA: found on a listed first name, but not applied.
+        await CreateAsync(page, "TCHITCHI", "OLA CATARINA BELLA", "F", "1936-06-21", null);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
+        await Expect(result).ToContainTextAsync("Identité trouvée");
+        await Expect(result).ToContainTextAsync("AppliquéNon");
+        await Expect(result).ToContainTextAsync("Les traits renvoyés par INSi diffèrent de l'identité locale");
+        var differences = result.GetByRole(AriaRole.Table, new() { Name = "Traits divergents" });
+        await Expect(differences).ToContainTextAsync("Prénom(s) de naissance");
+        await Expect(differences).ToContainTextAsync("OLA CATARINA BELLA");
+        await Expect(differences).ToContainTextAsync("CATARINA BELLA");
+        await Expect(Title(page)).ToContainTextAsync("PROV");
+        await Expect(page.GetByText("Aucun INS pour cette identité.")).ToBeVisibleAsync();
+        await ScreenshotAsync(page, "insi-mismatch");
+        NoBrowserErrors();
+    }
+
+    [Fact]
     public async Task A_document_expired_when_checked_is_refused_next_to_its_expiry_date_and_the_strict_traits_of_a_recup_identity_are_locked_for_front_desk()
     {
         var page = await SignedInPageAsync(GatewayServer.FrontDesk);
