@@ -15,9 +15,34 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
 
     public async ValueTask DisposeAsync()
     {
+        // A failed test leaves a screenshot of each of its pages in artifacts/test/e2e (kept by CI, ignored by git).
+        var failed = TestContext.Current.TestState?.Result == TestResult.Failed;
         foreach (var c in contexts)
         {
+            if (failed)
+            {
+                await SaveFailureScreenshotsAsync(c);
+            }
+
             await c.DisposeAsync();
+        }
+    }
+
+    private static async Task SaveFailureScreenshotsAsync(IBrowserContext context)
+    {
+        var dir = Path.Combine(SanteGateway.Testing.TestPaths.RepoRoot, "artifacts", "test", "e2e");
+        Directory.CreateDirectory(dir);
+        var name = TestContext.Current.TestMethod?.MethodName ?? "test";
+        foreach (var page in context.Pages)
+        {
+            try
+            {
+                await page.ScreenshotAsync(new() { Path = Path.Combine(dir, $"{name}-{Guid.NewGuid():N}.png"), FullPage = true });
+            }
+            catch (PlaywrightException)
+            {
+                // The page may be gone; the assertion message is the primary evidence anyway.
+            }
         }
     }
 
