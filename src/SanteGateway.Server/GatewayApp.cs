@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -44,6 +45,14 @@ public static class GatewayApp
         services.AddSingleton(TimeProvider.System);
         services.AddGatewayStore(options.Store, configureDb);
         services.AddProblemDetails();
+        if (!string.IsNullOrEmpty(options.DataDirectory))
+        {
+            // Cookie-protection keys live with the rest of the gateway's state, so sign-ins survive restarts and moves.
+            services.AddDataProtection()
+                .SetApplicationName("SanteGateway")
+                .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
+        }
+
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
@@ -104,6 +113,11 @@ public static class GatewayApp
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "local",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = options.AuthPermitsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
+        if (options.HttpsPort is { } httpsPort)
+        {
+            services.AddHttpsRedirection(o => o.HttpsPort = httpsPort);
+        }
+
         services.AddHsts(o =>
         {
             o.MaxAge = TimeSpan.FromDays(365);

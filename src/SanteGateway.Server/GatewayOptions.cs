@@ -33,6 +33,9 @@ public sealed class GatewayOptions
     /// <summary>When false (tests), no HTTPS redirection and no HSTS are applied.</summary>
     public bool RequireHttps { get; set; } = true;
 
+    /// <summary>HTTPS port that plain-HTTP requests are redirected to; null to take it from the listening addresses.</summary>
+    public int? HttpsPort { get; set; }
+
     /// <summary>Authentication attempts allowed per client address and minute.</summary>
     public int AuthPermitsPerMinute { get; set; } = 10;
 }

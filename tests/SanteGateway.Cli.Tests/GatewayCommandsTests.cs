@@ -132,6 +132,27 @@ public sealed class GatewayCommandsTests : IDisposable
         broken.Out.Should().Contain("BROKEN at event 2");
     }
 
+    [Theory]
+    [InlineData("--db", "postgres")]
+    [InlineData("--db", "oracle")]
+    public async Task Serve_refuses_an_incomplete_database_choice_with_exit_2(string option, string value)
+    {
+        var (exit, _, err) = await Run("serve", "--data", dataDir, option, value);
+        exit.Should().Be(2);
+        err.Should().Contain("--");
+        File.Exists(Path.Combine(dataDir, "santegw.db")).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Serve_refuses_an_unknown_insi_mode_named_in_the_configuration_file()
+    {
+        Directory.CreateDirectory(dataDir);
+        await File.WriteAllTextAsync(Path.Combine(dataDir, "appsettings.json"), "{\"Insi\": {\"Mode\": \"carrier-pigeon\"}}");
+        var (exit, _, err) = await Run("serve", "--data", dataDir, "--urls", "http://127.0.0.1:0");
+        exit.Should().Be(2);
+        err.Should().Contain("Insi:Mode");
+    }
+
     [Fact]
     public async Task Audit_verify_without_a_database_is_a_usage_error()
     {

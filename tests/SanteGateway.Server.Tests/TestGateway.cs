@@ -38,7 +38,7 @@ internal sealed class TestGateway : IAsyncDisposable
     {
         var options = new GatewayOptions
         {
-            DataDirectory = Path.GetTempPath(),
+            DataDirectory = Path.Combine(Path.GetTempPath(), "santegw-gw-" + Guid.NewGuid().ToString("N")),
             RequireHttps = false,
             InsPolicy = SanteGateway.Identity.InsPolicy.AllowTestAndDemo,
             Store = new StoreOptions { Provider = database.Store.Provider, ConnectionString = database.Store.ConnectionString },
