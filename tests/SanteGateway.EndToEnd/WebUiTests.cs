@@ -271,6 +271,32 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
+    public async Task An_identity_vigilance_user_withdraws_the_qualification_of_a_qual_identity_which_returns_to_recup()
+    {
+        var page = await SignedInPageAsync(GatewayServer.Vigilance);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle identité" }).ClickAsync();
+        await page.GetByLabel("Nom de naissance", new() { Exact = true }).FillAsync("ADRTROIS");
+        await page.GetByLabel("Prénom(s) de naissance", new() { Exact = true }).FillAsync("DOMINIQUE");
+        await page.GetByLabel("Sexe", new() { Exact = true }).SelectOptionAsync("F");
+        await page.GetByLabel("Date de naissance", new() { Exact = true }).FillAsync("1997-02-26");
+        await page.GetByLabel("Type de pièce", new() { Exact = true }).SelectOptionAsync("CS");
+        await page.GetByLabel("Date d'expiration", new() { Exact = true }).FillAsync("2030-06-30");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Créer l'identité" }).ClickAsync();
+        await Expect(page.GetByText("Identité créée (statut VALI).")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
+        await Expect(Title(page)).ToContainTextAsync("QUAL");
+        await Expect(page.GetByTestId("ins-matricule")).ToHaveTextAsync("2 97 02 2A 020 778 78");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retirer la qualification" }).ClickAsync();
+        await Expect(page.GetByText("Qualification retirée. Statut de l'identité : RECUP.")).ToBeVisibleAsync();
+        await Expect(Title(page)).ToContainTextAsync("RECUP");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Retirer la qualification" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Img, new() { Name = "DataMatrix INS de l'identité" })).ToHaveCountAsync(0);
+        NoBrowserErrors();
+    }
+
+    [Fact]
     public async Task A_concurrent_edit_in_a_second_page_is_refused_with_the_modified_by_someone_else_message()
     {
         var first = await SignedInPageAsync(GatewayServer.FrontDesk);
