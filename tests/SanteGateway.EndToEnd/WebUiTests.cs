@@ -210,6 +210,8 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         var page = await SignedInPageAsync(GatewayServer.FrontDesk);
         await CreateAsync(page, "SESSION", "EXPIREE", "F", "1985-04-04", null);
         var identityUrl = page.Url;
+        // Let the page finish loading (its audit trail) so that the click below is what meets the ended session.
+        await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Canal" })).ToContainTextAsync("Création de l'identité");
 
         // The session ends behind the page's back (as after 8 hours, or a sign-out in another tab).
         (await page.Context.APIRequest.PostAsync("api/auth/logout")).Status.Should().Be(204);
