@@ -319,7 +319,9 @@ public sealed class InsiSandboxHandler
 
     private bool IsIssuedBySandboxCa(X509Certificate2 certificate)
     {
-        if (_chainCache.TryGetValue(certificate.Thumbprint, out var known))
+        // SHA-256 of the DER: a SHA-1 thumbprint is not a safe cache key for a security decision.
+        var key = certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        if (_chainCache.TryGetValue(key, out var known))
         {
             return known;
         }
@@ -330,7 +332,7 @@ public sealed class InsiSandboxHandler
             _chainCache.Clear();
         }
 
-        _chainCache[certificate.Thumbprint] = valid;
+        _chainCache[key] = valid;
         return valid;
     }
 

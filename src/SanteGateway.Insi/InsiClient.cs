@@ -16,6 +16,7 @@ public interface IInsiClient
     /// <exception cref="InsiFaultException">SOAP fault (after retries for "unavailable" faults).</exception>
     /// <exception cref="InsiTransportException">Connection, TLS, timeout, open circuit.</exception>
     /// <exception cref="InsiProtocolException">Malformed response.</exception>
+    /// <exception cref="InsiCardException">CPx mode: the card could not sign the PS assertion.</exception>
     Task<InsiSearchResult> SearchByTraitsAsync(InsiTraitsQuery query, InsiCallContext context, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -210,7 +211,16 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
         string? certificateCn;
         if (_options.Mode == InsiAuthenticationMode.CpxCard)
         {
-            var assertion = await _assertions!.GetAssertionAsync(ct).ConfigureAwait(false);
+            PsAssertion assertion;
+            try
+            {
+                assertion = await _assertions!.GetAssertionAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not InsiException)
+            {
+                throw new InsiCardException("No PS assertion could be produced by the CPx card: " + ex.Message, ex);
+            }
+
             security = assertion.Xml;
             emitter ??= assertion.NameId;
             certificateCn = assertion.NameId;

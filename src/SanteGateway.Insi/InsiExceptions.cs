@@ -74,3 +74,13 @@ public sealed class InsiInputException : InsiException
     private static string BuildMessage(IReadOnlyList<InsiInputError> errors) =>
         "INSi query refused before the call: " + string.Join("; ", errors.Select(e => $"{e.Field} [{e.Rule}] {e.Message}"));
 }
+
+/// <summary>CPx mode: no PS assertion could be produced (card absent, wrong PIN, token error). Nothing was sent.</summary>
+public sealed class InsiCardException : InsiException
+{
+    /// <summary>Creates the exception.</summary>
+    public InsiCardException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+}

@@ -284,3 +284,59 @@ public class InsiClientTests
             Lines.Add(formatter(state, exception) + " " + exception);
     }
 }
+
+public class InsiClientCpxModeTests
+{
+    private sealed class BrokenCard : IPsAssertionProvider
+    {
+        public ValueTask<PsAssertion> GetAssertionAsync(CancellationToken cancellationToken) => throw new InvalidOperationException("CKR_PIN_INCORRECT");
+    }
+
+    private sealed class FixedCard : IPsAssertionProvider
+    {
+        public ValueTask<PsAssertion> GetAssertionAsync(CancellationToken cancellationToken) => ValueTask.FromResult(new PsAssertion(
+            """<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_1" IssueInstant="2026-01-01T00:00:00.000Z" Version="2.0"><saml:Issuer>CN=899700870589</saml:Issuer></saml:Assertion>""",
+            "899700870589", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(20)));
+    }
+
+    private static InsiClientOptions CpxOptions()
+    {
+        var o = InsiClientTests.Options();
+        o.Mode = InsiAuthenticationMode.CpxCard;
+        return o;
+    }
+
+    [Fact]
+    public async Task A_card_that_cannot_sign_gives_a_card_error_and_nothing_is_sent()
+    {
+        var transport = new FakeTransport(_ => FakeTransport.Cr("01"));
+        using var client = new InsiClient(CpxOptions(), transport, new BrokenCard());
+
+        var act = () => client.SearchByTraitsAsync(new InsiTraitsQuery("ADRTROIS", ["TOUSSAINT"], Sex.Male, "1960-01-01"), InsiCallContext.Manual, TestContext.Current.CancellationToken);
+
+        (await act.Should().ThrowAsync<InsiCardException>()).Which.Message.Should().Contain("CKR_PIN_INCORRECT");
+        transport.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task In_cpx_mode_the_assertion_goes_into_wsse_security_and_the_ps_id_is_the_emitter()
+    {
+        var transport = new FakeTransport(_ => FakeTransport.Cr("01"));
+        using var client = new InsiClient(CpxOptions(), transport, new FixedCard());
+
+        await client.SearchByTraitsAsync(new InsiTraitsQuery("ADRTROIS", ["TOUSSAINT"], Sex.Male, "1960-01-01"), InsiCallContext.Manual, TestContext.Current.CancellationToken);
+
+        var sent = transport.Requests.Single();
+        sent.Value(InsiNamespaces.ContexteLps, "Emetteur").Should().Be("899700870589");
+        sent.Value(InsiNamespaces.Saml2, "Issuer").Should().Be("CN=899700870589");
+        InsiSchemas.ValidateEnvelope(sent.Body).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Cpx_mode_without_an_assertion_provider_is_a_configuration_error()
+    {
+        var act = () => new InsiClient(CpxOptions(), new FakeTransport(_ => FakeTransport.Cr("01")));
+
+        act.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("assertions");
+    }
+}

@@ -260,11 +260,13 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
         identity.GetProperty("canTransmitIns").GetBoolean().Should().BeTrue();
         identity.GetProperty("ins").GetProperty("matricule").GetString().Should().Be(FakeInsi.Matricule);
 
-        await using var scope = gw.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-        var exchange = await db.InsiExchanges.SingleAsync(x => x.IdentityId == Guid.Parse(id!));
-        exchange.ResponseXml.Should().Be("<response/>");
-        exchange.CertificateCn.Should().Be("TEST-CLIENT");
+        var exchanges = await (await client.GetAsync($"/api/identities/{id}/insi-exchanges")).JsonAsync();
+        exchanges.GetProperty("total").GetInt32().Should().Be(1);
+        var exchange = exchanges.GetProperty("items")[0];
+        exchange.GetProperty("operation").GetString().Should().Be("search");
+        exchange.GetProperty("outcome").GetString().Should().Be("found");
+        exchange.GetProperty("responseXml").GetString().Should().Be("<response/>");
+        exchange.GetProperty("certificateCn").GetString().Should().Be("TEST-CLIENT");
     }
 
     [Fact]

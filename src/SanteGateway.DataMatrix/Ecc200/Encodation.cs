@@ -47,6 +47,14 @@ internal static class Encodation
         from[Ascii] = -1;
         Span<byte> values = stackalloc byte[8];
 
+        // Number of C40 and Text values of each byte, computed once: the searches below revisit bytes many times.
+        var counts = new byte[2 * n];
+        for (var k = 0; k < n; k++)
+        {
+            counts[k] = (byte)CharValues(data[k], C40, values);
+            counts[n + k] = (byte)CharValues(data[k], Text, values);
+        }
+
         for (var i = 0; i <= n; i++)
         {
             // Same-position moves: unlatches first, then latches from the improved ASCII state.
@@ -85,7 +93,7 @@ internal static class Encodation
                 var v = 0;
                 for (var k = i; k < n; k++)
                 {
-                    v += CharValues(data[k], m, values);
+                    v += counts[((m - 1) * n) + k];
                     if (v % 3 == 0)
                     {
                         Relax(cost, from, i, m, k + 1, m, 2 * v / 3);
@@ -96,7 +104,7 @@ internal static class Encodation
         }
 
         var candidates = new List<Candidate>(8);
-        AddCandidates(data, cost, candidates, values);
+        AddCandidates(data, cost, candidates, counts);
         foreach (var size in sizes)
         {
             var cap = size.DataCodewords;
@@ -128,7 +136,7 @@ internal static class Encodation
         _ => cap == c.Length,
     };
 
-    private static void AddCandidates(ReadOnlySpan<byte> data, int[] cost, List<Candidate> candidates, Span<byte> values)
+    private static void AddCandidates(ReadOnlySpan<byte> data, int[] cost, List<Candidate> candidates, byte[] counts)
     {
         var n = data.Length;
         if (cost[(n * Modes) + Ascii] != int.MaxValue)
@@ -155,7 +163,7 @@ internal static class Encodation
                 var boundary = false;
                 for (var k = i; k < n; k++)
                 {
-                    v += CharValues(data[k], m, values);
+                    v += counts[((m - 1) * n) + k];
                     if (v % 3 == 0)
                     {
                         boundary = true;

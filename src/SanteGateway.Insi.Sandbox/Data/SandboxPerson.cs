@@ -57,9 +57,10 @@ public sealed record SandboxPerson(
             return true;
         }
 
-        foreach (var name in FirstNames)
+        // Indexed loop: foreach over the IReadOnlyList interface would box the enumerator (40 B per search).
+        for (var i = 0; i < FirstNames.Count; i++)
         {
-            if (string.Equals(query, name, StringComparison.Ordinal))
+            if (string.Equals(query, FirstNames[i], StringComparison.Ordinal))
             {
                 return true;
             }

@@ -103,3 +103,6 @@ internal sealed record CreateUserRequest(string? UserName, string? Password, IRe
 
 /// <summary>Body of <c>POST /api/auth/login</c>.</summary>
 internal sealed record LoginRequest(string? UserName, string? Password);
+
+/// <summary>An INSi exchange as returned by the API (raw XML included: identity-vigilance traceability).</summary>
+internal sealed record InsiExchangeView(Guid Id, string Operation, string Outcome, string? Detail, string? CertificateCn, long DurationMs, string Actor, DateTimeOffset OccurredAt, string? RequestXml, string? ResponseXml);

@@ -74,6 +74,10 @@ internal static class IdentityEndpoints
             Results.Text(SanteGateway.DataMatrix.InsDataMatrix.RenderSvg(await svc.DataMatrixPayloadAsync(id, ct).ConfigureAwait(false)), "image/svg+xml"))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixSvg").ProducesProblem(409);
 
+        g.MapGet("/{id:guid}/insi-exchanges", async (Guid id, int? page, int? pageSize, IdentityService svc, CancellationToken ct) =>
+            Results.Ok(await svc.ExchangesAsync(id, page, pageSize, ct).ConfigureAwait(false)))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityInsiExchanges").Produces<Paged<InsiExchangeView>>();
+
         g.MapGet("/{id:guid}/audit", async (Guid id, int? page, int? pageSize, IdentityService svc, CancellationToken ct) =>
             Results.Ok(await svc.AuditAsync(id, page, pageSize, ct).ConfigureAwait(false)))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityAudit").Produces<Paged<AuditView>>();

@@ -320,6 +320,28 @@ internal sealed partial class IdentityService(
         return payload;
     }
 
+    public async Task<Paged<InsiExchangeView>> ExchangesAsync(Guid id, int? page, int? pageSize, CancellationToken ct)
+    {
+        var p = Math.Max(page ?? 1, 1);
+        var size = pageSize ?? 20;
+        if (size is < 1 or > 100)
+        {
+            throw GatewayProblem.Field(400, "pageSize", "range", "pageSize is between 1 and 100.");
+        }
+
+        if (!await db.Identities.AnyAsync(x => x.Id == id, ct).ConfigureAwait(false))
+        {
+            throw GatewayProblem.NotFound(id);
+        }
+
+        var q = db.InsiExchanges.AsNoTracking().Where(e => e.IdentityId == id);
+        var total = await q.CountAsync(ct).ConfigureAwait(false);
+        var items = await q.OrderBy(e => e.OccurredAt).ThenBy(e => e.Id).Skip((p - 1) * size).Take(size)
+            .Select(e => new InsiExchangeView(e.Id, e.Operation, e.Outcome, e.Detail, e.CertificateCn, e.DurationMs, e.Actor, e.OccurredAt, e.RequestXml, e.ResponseXml))
+            .ToListAsync(ct).ConfigureAwait(false);
+        return new Paged<InsiExchangeView>(items, p, size, total);
+    }
+
     public async Task<Paged<AuditView>> AuditAsync(Guid id, int? page, int? pageSize, CancellationToken ct)
     {
         var p = Math.Max(page ?? 1, 1);
