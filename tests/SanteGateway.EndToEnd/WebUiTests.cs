@@ -67,6 +67,8 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await Expect(page.GetByTestId("ins-matricule")).ToHaveTextAsync("1 60 01 2B 020 777 13");
         await Expect(page.GetByText("Non transmissible tant que l'identité n'est pas qualifiée")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table).Filter(new() { HasText = "Matricule" })).ToContainTextAsync("1.2.250.1.213.1.4.8");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Échanges INSi" })).ToContainTextAsync("Identité trouvée");
+        await Expect(page.GetByText("Messages SOAP bruts (requête et réponse)")).ToHaveCountAsync(0);
         await ScreenshotAsync(page, "identity-recup");
 
         // The INS is verified against the stored traits: confirmed, status unchanged.
@@ -256,6 +258,13 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await CreateAsync(page, "ADRTROIS", "TOUSSAINT", "M", "1960-01-01", "2B020");
         await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
         await Expect(Title(page)).ToContainTextAsync("RECUP");
+
+        // Identity vigilance sees the recorded INSi exchange with its raw SOAP messages.
+        var exchanges = page.GetByRole(AriaRole.Table, new() { Name = "Échanges INSi" });
+        await Expect(exchanges).ToContainTextAsync("Recherche");
+        await Expect(exchanges).ToContainTextAsync("INSI-AUTO");
+        await page.GetByText("Messages SOAP bruts (requête et réponse)").ClickAsync();
+        await Expect(exchanges.Locator("pre.xml").First).ToContainTextAsync("ADRTROIS");
 
         await page.GetByRole(AriaRole.Checkbox, new() { Name = "Douteuse" }).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer les attributs" }).ClickAsync();

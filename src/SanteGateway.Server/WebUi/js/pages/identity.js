@@ -79,8 +79,23 @@ export async function renderIdentity(view, app, id) {
     }
   }
 
+  const exchangesBox = h('section', { class: 'card', 'aria-labelledby': 'exchanges-title', hidden: true });
+  async function loadExchanges() {
+    let data;
+    try {
+      // The latest 100 exchanges are plenty at a desk; the API pages further if ever needed.
+      data = await get(`/api/identities/${encodeURIComponent(id)}/insi-exchanges${query({ pageSize: 100 })}`);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      exchangesBox.hidden = true;
+      return;
+    }
+    drawExchanges(data);
+  }
+
   const auditBox = h('section', { class: 'card', 'aria-labelledby': 'audit-title' });
   async function loadAudit(page = 1) {
+    if (page === 1) loadExchanges();
     try {
       state.audit = await get(`/api/identities/${encodeURIComponent(id)}/audit${query({ page, pageSize: 50 })}`);
     } catch (e) {
@@ -105,6 +120,7 @@ export async function renderIdentity(view, app, id) {
         h('div', {}, traitsSection(i, s), insSection(i, s), evidenceSection(i, s)),
         h('div', {}, attributesSection(i, s), dataMatrixSection(i)),
       ),
+      exchangesBox,
       auditBox);
     renderBanner();
   }
@@ -391,6 +407,32 @@ export async function renderIdentity(view, app, id) {
       h('h2', { id: 'dm-title', text: 'DataMatrix INS' }),
       h('img', { class: 'datamatrix', src: `/api/identities/${i.id}/datamatrix.svg?v=${i.version}`, alt: 'DataMatrix INS de l\'identité', width: 160, height: 160 }),
       h('p', { class: 'hint', text: 'À imprimer sur les documents transmis (étiquettes, comptes rendus).' }));
+  }
+
+  // ---------- INSi exchanges (traceability; raw messages for identity vigilance) ----------
+  function drawExchanges(data) {
+    exchangesBox.hidden = data.total === 0;
+    const showXml = app.session?.isVigilance;
+    replace(exchangesBox,
+      h('h2', { id: 'exchanges-title', text: 'Échanges avec le téléservice INSi' }),
+      h('table', { class: 'table compact' },
+        h('caption', { class: 'visually-hidden', text: 'Échanges INSi' }),
+        h('thead', {}, h('tr', {}, ['Date', 'Opération', 'Résultat', 'Détail', 'Certificat', 'Durée', 'Auteur'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', {}, data.items.map((x) => [
+          h('tr', {},
+            h('td', { text: frDateTime(x.occurredAt) }),
+            h('td', { text: x.operation === 'search' ? 'Recherche' : x.operation === 'verify' ? 'Vérification' : x.operation }),
+            h('td', { text: INSI_OUTCOMES[x.outcome] ?? x.outcome }),
+            h('td', { text: x.detail ?? '—' }),
+            h('td', { text: x.certificateCn ?? '—' }),
+            h('td', { text: `${x.durationMs} ms` }),
+            h('td', { text: x.actor })),
+          showXml && (x.requestXml || x.responseXml) ? h('tr', { class: 'xml-row' }, h('td', { colspan: '7' },
+            h('details', {},
+              h('summary', { text: 'Messages SOAP bruts (requête et réponse)' }),
+              h('h3', { text: 'Requête' }), h('pre', { class: 'xml', text: x.requestXml ?? '—' }),
+              h('h3', { text: 'Réponse' }), h('pre', { class: 'xml', text: x.responseXml ?? '—' })))) : null,
+        ]))));
   }
 
   // ---------- Audit ----------
