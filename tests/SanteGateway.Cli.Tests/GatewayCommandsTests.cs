@@ -90,6 +90,13 @@ public sealed class GatewayCommandsTests : IDisposable
             lines.Should().Contain(l => l.StartsWith("santegw: INSi sandbox", StringComparison.Ordinal));
             File.Exists(Path.Combine(dataDir, "santegw.db")).Should().BeTrue();
             File.Exists(Path.Combine(dataDir, "pki", "INSI-AUTO.p12")).Should().BeTrue();
+
+            // The high-trust list is written into the structure's configuration for review, never hidden in code.
+            lines.Should().Contain(l => l.StartsWith("santegw: wrote the starter configuration ", StringComparison.Ordinal));
+            using var config = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDir, "appsettings.json")));
+            config.RootElement.GetProperty("Gateway").GetProperty("HighTrustDocuments").EnumerateArray()
+                .Select(e => e.GetString()).Should().Contain(["CN", "PA"]);
+            config.RootElement.GetProperty("Insi").GetProperty("Mode").GetString().Should().Be("sandbox");
         }
         finally
         {

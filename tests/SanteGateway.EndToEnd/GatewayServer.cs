@@ -59,6 +59,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
         var options = new GatewayOptions
         {
+            HighTrustDocuments = { "CN", "PA", "CS" },
             DataDirectory = dataDir,
             Urls = "http://127.0.0.1:0",
             RequireHttps = false,
