@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using SanteGateway.Server;
+using SanteGateway.Store;
+
+namespace SanteGateway.Cli;
+
+/// <summary>
+/// Resolves where the gateway keeps its data and which database it uses, shared by <c>serve</c> and <c>audit</c>.
+/// Order: command-line option, then the configuration file (<c>--config FILE</c> or <c>DATA/appsettings.json</c>),
+/// then the defaults (data folder <c>$SANTEGW_DATA</c> or <c>~/.santegw</c>, SQLite file <c>DATA/santegw.db</c>).
+/// </summary>
+internal static class GatewaySettings
+{
+    public const string ConfigFileName = "appsettings.json";
+    public const string DatabaseFileName = "santegw.db";
+
+    public static string DefaultDataDirectory()
+    {
+        var env = Environment.GetEnvironmentVariable("SANTEGW_DATA");
+        if (!string.IsNullOrWhiteSpace(env))
+        {
+            return Path.GetFullPath(env);
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Combine(string.IsNullOrEmpty(home) ? Directory.GetCurrentDirectory() : home, ".santegw");
+    }
+
+    /// <summary>Builds the options; returns an error message for bad input (exit code 2).</summary>
+    public static (GatewayOptions? Options, IConfiguration? Configuration, string? Error) Resolve(string? data, string? configFile, string? db, string? connection, string? urls)
+    {
+        var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(data) ? DefaultDataDirectory() : data);
+        var cfgBuilder = new ConfigurationBuilder();
+        if (!string.IsNullOrWhiteSpace(configFile))
+        {
+            if (!File.Exists(configFile))
+            {
+                return (null, null, $"--config: file not found: {configFile}");
+            }
+
+            cfgBuilder.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        }
+        else
+        {
+            var inData = Path.Combine(dataDir, ConfigFileName);
+            if (File.Exists(inData))
+            {
+                cfgBuilder.AddJsonFile(inData, optional: false);
+            }
+        }
+
+        IConfiguration cfg;
+        try
+        {
+            cfg = cfgBuilder.Build();
+        }
+        catch (InvalidDataException ex)
+        {
+            return (null, null, $"configuration file is not valid JSON: {ex.Message}");
+        }
+
+        var options = new GatewayOptions { DataDirectory = dataDir };
+        var section = cfg.GetSection("Gateway");
+        options.Urls = urls ?? section["Urls"] ?? GatewayOptions.DefaultUrls;
+        var providerText = db ?? section["Store:Provider"];
+        if (providerText is not null)
+        {
+            if (!StoreOptions.TryParseProvider(providerText, out var provider))
+            {
+                return (null, null, $"--db: expected sqlite or postgres, got '{providerText}'");
+            }
+
+            options.Store.Provider = provider;
+        }
+
+        options.Store.ConnectionString = connection ?? section["Store:ConnectionString"] ?? "";
+        if (options.Store.ConnectionString.Length == 0)
+        {
+            if (options.Store.Provider == StoreProvider.Postgres)
+            {
+                return (null, null, "--connection: a PostgreSQL connection string is required with --db postgres");
+            }
+
+            options.Store.ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dataDir, DatabaseFileName));
+        }
+
+        var docs = section.GetSection("HighTrustDocuments").Get<string[]>();
+        if (docs is { Length: > 0 })
+        {
+            options.HighTrustDocuments.Clear();
+            foreach (var d in docs)
+            {
+                options.HighTrustDocuments.Add(d.Trim().ToUpperInvariant());
+            }
+        }
+
+        return (options, cfg, null);
+    }
+}

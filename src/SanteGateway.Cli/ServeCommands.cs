@@ -1,0 +1,101 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using SanteGateway.Server.Insi;
+using SanteGateway.Server;
+using SanteGateway.Server.Security;
+
+namespace SanteGateway.Cli;
+
+/// <summary>
+/// <c>santegw serve</c>: runs the gateway. On a fresh machine it creates the data folder, the SQLite database,
+/// the HTTPS certificate and an admin account whose password is printed once.
+/// </summary>
+internal sealed class ServeCommands : ICommandModule
+{
+    public Command Create()
+    {
+        var serve = new Command("serve", "Run the gateway (REST API, audit trail, INSi).");
+        var data = new Option<string>("--data") { Description = "Data folder (default $SANTEGW_DATA or ~/.santegw)." };
+        var config = new Option<string>("--config") { Description = "Configuration file (default DATA/appsettings.json)." };
+        var urls = new Option<string>("--urls") { Description = $"Listening URLs, ';'-separated (default {GatewayOptions.DefaultUrls})." };
+        var db = new Option<string>("--db") { Description = "Database provider: sqlite (default) or postgres." };
+        var connection = new Option<string>("--connection") { Description = "Database connection string (default: DATA/santegw.db)." };
+        foreach (var o in new Option[] { data, config, urls, db, connection })
+        {
+            serve.Options.Add(o);
+        }
+
+        serve.SetAction(async (parse, ct) =>
+        {
+            var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), parse.GetValue(db), parse.GetValue(connection), parse.GetValue(urls));
+            if (options is null)
+            {
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            Directory.CreateDirectory(options.DataDirectory);
+            var urlList = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var https = urlList.Any(u => u.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
+            options.RequireHttps = https;
+
+            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
+            if (insiError is not null)
+            {
+                await Console.Error.WriteLineAsync(insiError).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            await using var sandboxLifetime = sandbox;
+            var builder = GatewayApp.CreateBuilder([], options);
+            if (insiOptions is not null)
+            {
+                builder.Services.RemoveAll<IInsiGateway>();
+                builder.Services.AddSingleton<IInsiGateway>(_ => new InsiClientGateway(insiOptions));
+            }
+            builder.WebHost.UseUrls(urlList);
+            if (https)
+            {
+                var certificate = DevelopmentCertificate.LoadOrCreate(options.DataDirectory);
+                builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+            }
+
+            await using var app = GatewayApp.Build(builder);
+            var password = await GatewayApp.InitializeAsync(app.Services, ct).ConfigureAwait(false);
+            if (password is not null)
+            {
+                // Printed once on the console only: it goes to no log sink.
+                Console.WriteLine($"santegw: created the account '{GatewayApp.AdminUserName}' with password: {password}");
+                Console.WriteLine("santegw: store it now; it is not shown again.");
+            }
+
+            await app.StartAsync(ct).ConfigureAwait(false);
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            Console.WriteLine($"santegw: data folder {options.DataDirectory}, database {options.Store.Provider.ToString().ToLowerInvariant()}");
+            Console.WriteLine(sandbox is not null
+                ? $"santegw: INSi sandbox (test PKI in {Path.Combine(options.DataDirectory, "pki")}) at {sandbox.Endpoint}"
+                : insiOptions is not null ? $"santegw: INSi endpoint {insiOptions.Endpoint}" : "santegw: no INSi endpoint configured (Insi:Mode none)");
+            foreach (var address in addresses)
+            {
+                Console.WriteLine($"santegw: listening on {address}");
+            }
+
+            try
+            {
+                await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        });
+        return serve;
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace SanteGateway.Store.Audit;
+
+/// <summary>
+/// Appends to and verifies the audit hash chain. Appends must run inside the caller's transaction: the chain head
+/// row is locked (<c>SELECT ... FOR UPDATE</c> on PostgreSQL; SQLite write transactions are already exclusive), so
+/// two concurrent writers cannot both extend the same head.
+/// </summary>
+public static class AuditTrail
+{
+    /// <summary>
+    /// Adds an event to the context (saved by the caller's <c>SaveChanges</c>, in the same transaction as the
+    /// change it describes). Requires an open transaction.
+    /// </summary>
+    public static async Task<AuditEvent> AppendAsync(GatewayDbContext db, AuditEntry entry, TimeProvider clock, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(clock);
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Audit appends must run inside a transaction.");
+        }
+
+        var head = db.AuditChainHeads.Local.FirstOrDefault(h => h.Id == 1)
+            ?? await LockHeadAsync(db, ct).ConfigureAwait(false);
+        var e = new AuditEvent
+        {
+            Sequence = head.LastSequence + 1,
+            OccurredAt = AuditHasher.Truncate(clock.GetUtcNow()),
+            Actor = entry.Actor,
+            Source = entry.Source,
+            Action = entry.Action,
+            EntityType = entry.EntityType,
+            EntityId = entry.EntityId,
+            PreviousValues = entry.PreviousValues,
+            NewValues = entry.NewValues,
+            PreviousHash = head.LastHash,
+        };
+        e.Hash = AuditHasher.Compute(e);
+        head.LastSequence = e.Sequence;
+        head.LastHash = e.Hash;
+        db.AuditEvents.Add(e);
+        return e;
+    }
+
+    /// <summary>Walks the chain in order and reports the first event whose content hash or link does not check.</summary>
+    public static async Task<AuditVerification> VerifyAsync(GatewayDbContext db, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var previous = AuditHasher.Genesis;
+        long expected = 1;
+        long count = 0;
+        await foreach (var e in db.AuditEvents.AsNoTracking().OrderBy(x => x.Sequence).AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
+        {
+            count++;
+            if (e.Sequence != expected)
+            {
+                return new(false, count, e.Sequence, $"sequence gap: expected {expected}, found {e.Sequence}");
+            }
+
+            if (!string.Equals(e.PreviousHash, previous, StringComparison.Ordinal))
+            {
+                return new(false, count, e.Sequence, "previous-hash link does not match the preceding event");
+            }
+
+            if (!string.Equals(AuditHasher.Compute(e), e.Hash, StringComparison.Ordinal))
+            {
+                return new(false, count, e.Sequence, "content hash does not match (event altered)");
+            }
+
+            previous = e.Hash;
+            expected++;
+        }
+
+        var head = await db.AuditChainHeads.AsNoTracking().FirstOrDefaultAsync(h => h.Id == 1, ct).ConfigureAwait(false);
+        if (head is not null && (head.LastSequence != expected - 1 || !string.Equals(head.LastHash, previous, StringComparison.Ordinal)))
+        {
+            return new(false, count, expected, $"chain head points at event {head.LastSequence}; events after {expected - 1} are missing or the last was replaced");
+        }
+
+        return new(true, count, null, null);
+    }
+
+    private static async Task<AuditChainHead> LockHeadAsync(GatewayDbContext db, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            return await db.AuditChainHeads
+                .FromSqlRaw("SELECT * FROM audit_chain_head WHERE \"Id\" = 1 FOR UPDATE")
+                .SingleAsync(ct).ConfigureAwait(false);
+        }
+
+        return await db.AuditChainHeads.SingleAsync(h => h.Id == 1, ct).ConfigureAwait(false);
+    }
+}

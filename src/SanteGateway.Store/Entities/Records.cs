@@ -1,0 +1,102 @@
+namespace SanteGateway.Store.Entities;
+
+/// <summary>One request/response exchanged with INSi, kept unaltered for traceability (EXI REC 07/08).</summary>
+public sealed class InsiExchange
+{
+    /// <summary>Exchange id.</summary>
+    public Guid Id { get; set; }
+
+    /// <summary>The identity the call was made for, when any.</summary>
+    public Guid? IdentityId { get; set; }
+
+    /// <summary>Operation (<c>search</c>, <c>verify</c>).</summary>
+    public string Operation { get; set; } = "";
+
+    /// <summary>Request as sent (SOAP XML), when the call got that far.</summary>
+    public string? RequestXml { get; set; }
+
+    /// <summary>Response as received, when any.</summary>
+    public string? ResponseXml { get; set; }
+
+    /// <summary>Outcome code (<c>found</c>, <c>not-found</c>, <c>multiple</c>, <c>error</c>, ...).</summary>
+    public string Outcome { get; set; } = "";
+
+    /// <summary>INSi CR code or error detail.</summary>
+    public string? Detail { get; set; }
+
+    /// <summary>Subject CN of the client certificate used for mTLS.</summary>
+    public string? CertificateCn { get; set; }
+
+    /// <summary>Call duration in milliseconds.</summary>
+    public long DurationMs { get; set; }
+
+    /// <summary>Who triggered the call.</summary>
+    public string Actor { get; set; } = "";
+
+    /// <summary>When the call ended.</summary>
+    public DateTimeOffset OccurredAt { get; set; }
+}
+
+/// <summary>A batch job (e.g. batch INSi verification).</summary>
+public sealed class BatchJob
+{
+    /// <summary>Job id.</summary>
+    public Guid Id { get; set; }
+
+    /// <summary>Kind of job (e.g. <c>insi-verify</c>).</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>Status (<c>queued</c>, <c>running</c>, <c>done</c>, <c>failed</c>).</summary>
+    public string Status { get; set; } = "queued";
+
+    /// <summary>Items to process.</summary>
+    public int Total { get; set; }
+
+    /// <summary>Items processed successfully.</summary>
+    public int Succeeded { get; set; }
+
+    /// <summary>Items that failed.</summary>
+    public int Failed { get; set; }
+
+    /// <summary>Who created the job.</summary>
+    public string CreatedBy { get; set; } = "";
+
+    /// <summary>Creation time.</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Start time.</summary>
+    public DateTimeOffset? StartedAt { get; set; }
+
+    /// <summary>End time.</summary>
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+/// <summary>An API client key. Only the SHA-256 of the secret is stored.</summary>
+public sealed class ApiKeyRecord
+{
+    /// <summary>Public key id (the part of the key before the secret).</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Human label.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Lower-case hex SHA-256 of the whole key string.</summary>
+    public string SecretHash { get; set; } = "";
+
+    /// <summary>Roles granted, comma separated.</summary>
+    public string Roles { get; set; } = "";
+
+    /// <summary>Who created it.</summary>
+    public string CreatedBy { get; set; } = "";
+
+    /// <summary>Creation time.</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When revoked; a revoked key never authenticates.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>A local web UI account (ASP.NET Core Identity).</summary>
+public sealed class GatewayUser : Microsoft.AspNetCore.Identity.IdentityUser
+{
+}

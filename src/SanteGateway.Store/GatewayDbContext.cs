@@ -1,0 +1,183 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using SanteGateway.Store.Audit;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Store;
+
+/// <summary>
+/// The gateway's database: identities, INSi exchanges, the audit chain, batch jobs, API keys and the
+/// ASP.NET Core Identity tables of the web UI accounts. Provider-specific subclasses
+/// (<see cref="SqliteGatewayDbContext"/>, <see cref="PostgresGatewayDbContext"/>) carry their own migrations.
+/// </summary>
+public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
+{
+    /// <summary>Creates the context with provider options built by a subclass.</summary>
+    protected GatewayDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
+    /// <summary>Stored identities.</summary>
+    public DbSet<IdentityRecord> Identities => Set<IdentityRecord>();
+
+    /// <summary>Matricules carried by identities.</summary>
+    public DbSet<InsHistoryEntry> InsHistory => Set<InsHistoryEntry>();
+
+    /// <summary>Evidence (checked documents).</summary>
+    public DbSet<EvidenceRecord> Evidence => Set<EvidenceRecord>();
+
+    /// <summary>INSi exchanges.</summary>
+    public DbSet<InsiExchange> InsiExchanges => Set<InsiExchange>();
+
+    /// <summary>Audit events (append-only).</summary>
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    /// <summary>The single chain head row.</summary>
+    public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
+
+    /// <summary>Batch jobs.</summary>
+    public DbSet<BatchJob> BatchJobs => Set<BatchJob>();
+
+    /// <summary>API client keys.</summary>
+    public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+
+    /// <inheritdoc />
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        PrepareSave();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <inheritdoc />
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        PrepareSave();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        base.OnModelCreating(builder);
+
+        builder.Entity<IdentityRecord>(e =>
+        {
+            e.ToTable("identities");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.BirthName).HasMaxLength(100).IsRequired();
+            e.Property(x => x.BirthFirstNames).HasMaxLength(100).IsRequired();
+            e.Property(x => x.FirstFirstName).HasMaxLength(100).IsRequired();
+            e.Property(x => x.Sex).HasMaxLength(1).IsRequired();
+            e.Property(x => x.BirthPlaceCog).HasMaxLength(5);
+            e.Property(x => x.UsedName).HasMaxLength(100);
+            e.Property(x => x.UsedFirstName).HasMaxLength(100);
+            e.Property(x => x.Status).HasMaxLength(5).IsRequired();
+            e.Property(x => x.CollectionChannel).HasMaxLength(4).IsRequired();
+            e.Property(x => x.InsMatricule).HasMaxLength(15);
+            e.Property(x => x.InsOid).HasMaxLength(64);
+            e.Property(x => x.BirthNameKey).HasMaxLength(100).IsRequired();
+            e.Property(x => x.FirstNameKey).HasMaxLength(100).IsRequired();
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => new { x.BirthNameKey, x.BirthDate });
+            e.HasIndex(x => new { x.BirthDate, x.FirstNameKey });
+            e.HasIndex(x => x.InsMatricule);
+            e.HasMany(x => x.InsHistory).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(x => x.Evidence).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<InsHistoryEntry>(e =>
+        {
+            e.ToTable("identity_ins_history");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Matricule).HasMaxLength(15).IsRequired();
+            e.Property(x => x.Oid).HasMaxLength(64).IsRequired();
+            e.Property(x => x.Source).HasMaxLength(16).IsRequired();
+        });
+        builder.Entity<EvidenceRecord>(e =>
+        {
+            e.ToTable("identity_evidence");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.DocumentType).HasMaxLength(8).IsRequired();
+            e.Property(x => x.CheckedBy).HasMaxLength(256).IsRequired();
+        });
+        builder.Entity<InsiExchange>(e =>
+        {
+            e.ToTable("insi_exchanges");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Operation).HasMaxLength(16).IsRequired();
+            e.Property(x => x.Outcome).HasMaxLength(32).IsRequired();
+            e.Property(x => x.Detail).HasMaxLength(512);
+            e.Property(x => x.CertificateCn).HasMaxLength(256);
+            e.Property(x => x.Actor).HasMaxLength(256).IsRequired();
+            e.HasIndex(x => x.IdentityId);
+        });
+        builder.Entity<AuditEvent>(e =>
+        {
+            e.ToTable("audit_events");
+            e.HasKey(x => x.Sequence);
+            e.Property(x => x.Sequence).ValueGeneratedNever();
+            e.Property(x => x.Actor).HasMaxLength(256).IsRequired();
+            e.Property(x => x.Source).HasMaxLength(32).IsRequired();
+            e.Property(x => x.Action).HasMaxLength(64).IsRequired();
+            e.Property(x => x.EntityType).HasMaxLength(64).IsRequired();
+            e.Property(x => x.EntityId).HasMaxLength(64).IsRequired();
+            e.Property(x => x.PreviousHash).HasMaxLength(64).IsRequired();
+            e.Property(x => x.Hash).HasMaxLength(64).IsRequired();
+            e.HasIndex(x => new { x.EntityType, x.EntityId });
+        });
+        builder.Entity<AuditChainHead>(e =>
+        {
+            e.ToTable("audit_chain_head");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.LastHash).HasMaxLength(64).IsRequired();
+            e.HasData(new AuditChainHead { Id = 1, LastSequence = 0, LastHash = AuditHasher.Genesis });
+        });
+        builder.Entity<BatchJob>(e =>
+        {
+            e.ToTable("batch_jobs");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Kind).HasMaxLength(32).IsRequired();
+            e.Property(x => x.Status).HasMaxLength(16).IsRequired();
+            e.Property(x => x.CreatedBy).HasMaxLength(256).IsRequired();
+        });
+        builder.Entity<ApiKeyRecord>(e =>
+        {
+            e.ToTable("api_keys");
+            e.Property(x => x.Id).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(128).IsRequired();
+            e.Property(x => x.SecretHash).HasMaxLength(64).IsRequired();
+            e.Property(x => x.Roles).HasMaxLength(256).IsRequired();
+            e.Property(x => x.CreatedBy).HasMaxLength(256).IsRequired();
+        });
+    }
+
+    /// <summary>
+    /// Enforces the append-only audit trail and stamps identity versions. Audit rows can only be added: any update
+    /// or delete through the context is refused before anything reaches the database.
+    /// </summary>
+    private void PrepareSave()
+    {
+        foreach (var entry in ChangeTracker.Entries<AuditEvent>())
+        {
+            if (entry.State is EntityState.Modified or EntityState.Deleted)
+            {
+                throw new InvalidOperationException($"Audit event {entry.Entity.Sequence} cannot be {entry.State.ToString().ToUpperInvariant()}: the audit trail is append-only.");
+            }
+        }
+
+        foreach (var entry in ChangeTracker.Entries<IdentityRecord>())
+        {
+            if (entry.State == EntityState.Modified)
+            {
+                // The original value stays in the WHERE clause: a concurrent writer makes this save affect no row.
+                entry.Entity.Version = entry.Property(x => x.Version).OriginalValue + 1;
+            }
+            else if (entry.State == EntityState.Added && entry.Entity.Version == 0)
+            {
+                entry.Entity.Version = 1;
+            }
+        }
+    }
+}

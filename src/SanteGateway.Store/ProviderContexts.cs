@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace SanteGateway.Store;
+
+/// <summary>The SQLite flavour of the gateway database (migrations in <c>Migrations/Sqlite</c>).</summary>
+public sealed class SqliteGatewayDbContext : GatewayDbContext
+{
+    /// <summary>Creates the context.</summary>
+    public SqliteGatewayDbContext(DbContextOptions<SqliteGatewayDbContext> options)
+        : base(options)
+    {
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite cannot order or compare DateTimeOffset stored as text; a sortable 64-bit form keeps queries portable.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}
+
+/// <summary>The PostgreSQL flavour of the gateway database (migrations in <c>Migrations/Postgres</c>).</summary>
+public sealed class PostgresGatewayDbContext : GatewayDbContext
+{
+    /// <summary>Creates the context.</summary>
+    public PostgresGatewayDbContext(DbContextOptions<PostgresGatewayDbContext> options)
+        : base(options)
+    {
+    }
+}
+
+/// <summary>Design-time factory for <c>dotnet ef migrations add X --context SqliteGatewayDbContext</c>.</summary>
+public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteGatewayDbContext>
+{
+    /// <inheritdoc />
+    public SqliteGatewayDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteGatewayDbContext>().UseSqlite("Data Source=design.db").Options);
+}
+
+/// <summary>Design-time factory for <c>dotnet ef migrations add X --context PostgresGatewayDbContext</c>.</summary>
+public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresGatewayDbContext>
+{
+    /// <inheritdoc />
+    public PostgresGatewayDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresGatewayDbContext>().UseNpgsql("Host=localhost;Database=santegw_design").Options);
+}
