@@ -83,6 +83,9 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasIndex(x => new { x.BirthNameKey, x.BirthDate });
             e.HasIndex(x => new { x.BirthDate, x.FirstNameKey });
+            // Search by birth name: covers the "same birth name + first name" homonym grouping (thousands of rows for a
+            // common surname, read from the index alone) and the page order (birth name, first name, id) without a sort.
+            e.HasIndex(x => new { x.BirthNameKey, x.FirstNameKey, x.Id });
             e.HasIndex(x => x.InsMatricule);
             e.HasMany(x => x.InsHistory).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(x => x.Evidence).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);

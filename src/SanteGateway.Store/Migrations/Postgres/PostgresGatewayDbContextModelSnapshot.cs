@@ -515,6 +515,8 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasIndex("BirthNameKey", "BirthDate");
 
+                    b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
+
                     b.ToTable("identities", (string)null);
                 });
 

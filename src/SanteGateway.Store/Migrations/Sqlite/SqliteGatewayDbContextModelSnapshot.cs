@@ -506,6 +506,8 @@ namespace SanteGateway.Store.Migrations.Sqlite
 
                     b.HasIndex("BirthNameKey", "BirthDate");
 
+                    b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
+
                     b.ToTable("identities", (string)null);
                 });
 

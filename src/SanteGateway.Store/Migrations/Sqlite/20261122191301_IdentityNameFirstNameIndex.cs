@@ -1,0 +1,27 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace SanteGateway.Store.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class IdentityNameFirstNameIndex : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateIndex(
+                name: "IX_identities_BirthNameKey_FirstNameKey_Id",
+                table: "identities",
+                columns: new[] { "BirthNameKey", "FirstNameKey", "Id" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_identities_BirthNameKey_FirstNameKey_Id",
+                table: "identities");
+        }
+    }
+}
