@@ -274,7 +274,9 @@ internal static class StoreSearchLoad
             var eq = l.IndexOf('=', StringComparison.Ordinal);
             var name = l[3..eq];
             var value = l[(eq + 1)..].Trim();
-            var typed = value.StartsWith('{') ? "ARRAY[" + string.Join(',', value.Trim('{', '}').Split(',').Select(v => "'" + v.Trim('"') + "'")) + "]::text[]" : value;
+            var dbType = value.LastIndexOf(" (DbType = ", StringComparison.Ordinal);
+            value = dbType >= 0 ? value[..dbType].Trim() : value;
+            var typed = value.StartsWith('{') ? "ARRAY[" + string.Join(',', value.Trim('{', '}').Split(',').Select(v => "'" + v.Trim().Trim('"', '\'') + "'")) + "]::text[]" : value;
             body = body.Replace(name, typed, StringComparison.Ordinal);
         }
 
