@@ -27,6 +27,8 @@ internal sealed class Options
 
     public int? Pid { get; private set; }
 
+    public int ShowErrors { get; private set; }
+
     public List<byte[]> Bodies { get; } = [];
 
     public static Options Parse(string[] args)
@@ -49,6 +51,7 @@ internal sealed class Options
                 case "--max-requests": o.MaxRequests = Positive(name, Next()); break;
                 case "--expect": o.Expect = Next(); break;
                 case "--pid": o.Pid = Positive(name, Next()); break;
+                case "--show-errors": o.ShowErrors = Positive(name, Next()); break;
                 case "--request": o.Bodies.Add(File.ReadAllBytes(Next())); break;
                 case "--search": o.Bodies.Add(Search(Next())); break;
                 default: throw new ArgumentException($"Unknown option {name}.");

@@ -27,8 +27,11 @@ internal static class Program
           --search N|F|S|D      search to send (birth name|first name|M/F|YYYY-MM-DD), repeatable; rotated
           --request FILE        raw SOAP request body to send instead, repeatable; rotated
           --expect TEXT         count an answer without TEXT as an error (default <CodeCR>00</CodeCR>; '' = off)
+          --show-errors N       print the first N failed exchanges (request tail and answer) to stderr
           --pid PID             print the VmRSS of that process (the sandbox) before and after each level
         """;
+
+    private static int s_errorsToShow;
 
     public static async Task<int> Main(string[] args)
     {
@@ -43,6 +46,7 @@ internal static class Program
             return 2;
         }
 
+        s_errorsToShow = o.ShowErrors;
         using var clientCert = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(o.Pki, o.Cert), o.Password);
         using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(o.Pki, "ca.pem")).ConfigureAwait(false));
         var bodies = o.Bodies;
@@ -137,7 +141,14 @@ internal static class Program
             content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/soap+xml; charset=utf-8; action=\"urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite\"");
             using var response = await client.PostAsync(endpoint, content).ConfigureAwait(false);
             var answer = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-            return response.StatusCode == HttpStatusCode.OK && (expect is null || answer.AsSpan().IndexOf(expect) >= 0);
+            var ok = response.StatusCode == HttpStatusCode.OK && (expect is null || answer.AsSpan().IndexOf(expect) >= 0);
+            if (!ok && Interlocked.Decrement(ref s_errorsToShow) >= 0)
+            {
+                // Only with --show-errors: synthetic identities, never real ones, go to the console here.
+                await Console.Error.WriteLineAsync($"error: HTTP {(int)response.StatusCode} for {Encoding.UTF8.GetString(body)[^260..]} -> {Encoding.UTF8.GetString(answer)[^Math.Min(answer.Length, 400)..]}").ConfigureAwait(false);
+            }
+
+            return ok;
         }
         catch (HttpRequestException)
         {
