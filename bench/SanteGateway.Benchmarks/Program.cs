@@ -5,6 +5,16 @@ namespace SanteGateway.Benchmarks;
 /// <summary>Runs the benchmarks: <c>dotnet run -c Release --project bench/SanteGateway.Benchmarks -- --filter '*'</c>.</summary>
 public static class Program
 {
-    /// <summary>Entry point; arguments are BenchmarkDotNet's (<c>--filter</c>, <c>--job short</c>, ...).</summary>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>Entry point; arguments are BenchmarkDotNet's (<c>--filter</c>, <c>--job short</c>, ...), or <c>store-search ...</c>.</summary>
+    public static int Main(string[] args)
+    {
+        if (args is ["store-search", ..])
+        {
+            // Not a BenchmarkDotNet run: bulk load + latency distribution (see StoreSearchLoad).
+            return StoreSearchLoad.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

@@ -216,4 +216,78 @@ public class InsiResponseReaderTests
 
         act.Should().Throw<InsiProtocolException>().Which.Message.Should().Contain("limit");
     }
+
+    [Theory]
+    [InlineData("<?xml version=\"1.0\" encoding=\"utf-8")]
+    [InlineData("<?xml version=\"1.0\" encoding=\"utf-8?>")]
+    [InlineData("<?xml version=\"1.0\" encoding=")]
+    [InlineData("\uFEFF<")]
+    public void A_tiny_response_cut_inside_its_xml_declaration_is_a_protocol_error(string xml)
+    {
+        // Exact-size arrays: nothing after the document that a reader could stray into.
+        var act = () => InsiResponseReader.Read(System.Text.Encoding.UTF8.GetBytes(xml));
+
+        act.Should().Throw<InsiProtocolException>();
+    }
+
+    [Theory]
+    [InlineData("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body/></s:Envelope>", "encoding")]
+    [InlineData("<?pi data?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body/></s:Envelope>", "well-formed")]
+    [InlineData("<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body><p:RESULTAT/></s:Body></s:Envelope>", "well-formed")]
+    public void Non_utf8_declarations_processing_instructions_and_undeclared_prefixes_are_refused(string xml, string reason)
+    {
+        var act = () => InsiResponseReader.Read(System.Text.Encoding.UTF8.GetBytes(xml));
+
+        act.Should().Throw<InsiProtocolException>().Which.Message.Should().Contain(reason);
+    }
+
+    [Fact]
+    public void Nesting_deeper_than_any_insi_answer_is_refused()
+    {
+        var xml = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body><RESULTAT xmlns=\"http://www.cnamts.fr/INSiResultat\"><CR><CodeCR>00</CodeCR></CR><x>"
+            + string.Concat(Enumerable.Repeat("<y>", 40)) + string.Concat(Enumerable.Repeat("</y>", 40))
+            + "</x></RESULTAT></s:Body></s:Envelope>";
+
+        var act = () => InsiResponseReader.Read(System.Text.Encoding.UTF8.GetBytes(xml));
+
+        act.Should().Throw<InsiProtocolException>().Which.Message.Should().Contain("depth");
+    }
+
+    [Fact]
+    public void A_response_read_after_a_refused_one_on_the_same_thread_reads_normally()
+    {
+        var good = File.ReadAllBytes(InsiFiles.Recorded("AdrtroisToussaint.response.xml"));
+        var bad = good[..(good.Length / 2)];
+
+        var refused = () => InsiResponseReader.Read(bad);
+        refused.Should().Throw<InsiProtocolException>();
+
+        InsiResponseReader.Read(good).Result!.Individual!.Active.Matricule!.Value.Value.Should().Be("160012B02077713");
+    }
+
+    [Fact]
+    public void A_response_in_the_middle_of_a_larger_buffer_or_a_stream_reads_like_the_bare_bytes()
+    {
+        var good = File.ReadAllBytes(InsiFiles.Recorded("AdrtroisToussaint.response.xml"));
+        var framed = new byte[good.Length + 20];
+        framed.AsSpan().Fill((byte)'"');
+        good.CopyTo(framed, 7);
+
+        var fromSlice = InsiResponseReader.Read(new ReadOnlyMemory<byte>(framed, 7, good.Length)).Result!;
+        using var stream = new MemoryStream(good);
+        var fromStream = InsiResponseReader.Read(stream).Result!;
+
+        fromSlice.Individual!.Active.Matricule!.Value.Value.Should().Be("160012B02077713");
+        fromStream.Individual!.Traits.Should().Be(fromSlice.Individual.Traits);
+    }
+
+    [Fact]
+    public void A_stream_longer_than_the_limit_is_refused()
+    {
+        using var stream = new MemoryStream(File.ReadAllBytes(InsiFiles.Recorded("AdrtroisToussaint.response.xml")));
+
+        var act = () => InsiResponseReader.Read(stream, maxBytes: 100);
+
+        act.Should().Throw<InsiProtocolException>().Which.Message.Should().Contain("limit");
+    }
 }

@@ -504,7 +504,9 @@ namespace SanteGateway.Store.Migrations.Sqlite
 
                     b.HasIndex("BirthDate", "FirstNameKey");
 
-                    b.HasIndex("BirthNameKey", "BirthDate");
+                    b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
+
+                    b.HasIndex("BirthNameKey", "BirthDate", "FirstNameKey", "Id");
 
                     b.ToTable("identities", (string)null);
                 });
