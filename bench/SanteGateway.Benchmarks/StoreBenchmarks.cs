@@ -34,6 +34,7 @@ public class StoreBenchmarks
         Directory.CreateDirectory(dir);
         var options = new GatewayOptions
         {
+            HighTrustDocuments = { "CN", "PA", "CS" },
             DataDirectory = dir,
             RequireHttps = false,
             Store = new StoreOptions { ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dir, "bench.db")) },

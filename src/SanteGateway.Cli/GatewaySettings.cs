@@ -26,10 +26,44 @@ internal static class GatewaySettings
         return Path.Combine(string.IsNullOrEmpty(home) ? Directory.GetCurrentDirectory() : home, ".santegw");
     }
 
+    /// <summary>The data folder the options name (same rule as <see cref="Resolve"/>).</summary>
+    public static string DataDirectory(string? data) =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(data) ? DefaultDataDirectory() : data);
+
+    /// <summary>
+    /// On a fresh data folder, writes a starter <c>appsettings.json</c> (sandbox INSi, SQLite, and the high-trust document
+    /// list for the structure to review) so that what the gateway runs with is written down, not hidden in code.
+    /// Returns the file's path when it was written, null when a configuration already exists.
+    /// </summary>
+    public static string? WriteStarterConfigurationIfMissing(string dataDir)
+    {
+        var path = Path.Combine(dataDir, ConfigFileName);
+        if (File.Exists(path))
+        {
+            return null;
+        }
+
+        Directory.CreateDirectory(dataDir);
+        var documents = string.Join(", ", GatewayOptions.StarterHighTrustDocuments.Select(d => $"\"{d}\""));
+        var json = $$"""
+            {
+              "Gateway": {
+                "Urls": "{{GatewayOptions.DefaultUrls}}",
+                "Store": { "Provider": "sqlite" },
+                "HighTrustDocuments": [{{documents}}]
+              },
+              "Insi": { "Mode": "sandbox", "SandboxPort": 0 }
+            }
+
+            """;
+        File.WriteAllText(path, json);
+        return path;
+    }
+
     /// <summary>Builds the options; returns an error message for bad input (exit code 2).</summary>
     public static (GatewayOptions? Options, IConfiguration? Configuration, string? Error) Resolve(string? data, string? configFile, string? db, string? connection, string? urls)
     {
-        var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(data) ? DefaultDataDirectory() : data);
+        var dataDir = DataDirectory(data);
         var cfgBuilder = new ConfigurationBuilder();
         if (!string.IsNullOrWhiteSpace(configFile))
         {

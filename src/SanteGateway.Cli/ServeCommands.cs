@@ -32,6 +32,14 @@ internal sealed class ServeCommands : ICommandModule
 
         serve.SetAction(async (parse, ct) =>
         {
+            var starter = parse.GetValue(config) is null
+                ? GatewaySettings.WriteStarterConfigurationIfMissing(GatewaySettings.DataDirectory(parse.GetValue(data)))
+                : null;
+            if (starter is not null)
+            {
+                Console.WriteLine($"santegw: wrote the starter configuration {starter}: review Gateway:HighTrustDocuments, your structure's list of high-trust identity documents.");
+            }
+
             var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), parse.GetValue(db), parse.GetValue(connection), parse.GetValue(urls));
             if (options is null)
             {

@@ -154,6 +154,7 @@ public static class GatewayApp
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapIdentityEndpoints();
         app.MapAccountEndpoints();
+        SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);
         return app;
     }
 

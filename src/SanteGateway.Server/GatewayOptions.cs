@@ -18,11 +18,18 @@ public sealed class GatewayOptions
     public StoreOptions Store { get; set; } = new();
 
     /// <summary>
-    /// Document types accepted as high-trust identification devices (RNIV; configurable per structure).
-    /// Defaults: CNI, passport, residence permit, e-ID, Identité Numérique La Poste, Appli carte Vitale,
-    /// livret de famille/acte + Vitale with photo, eIDAS electronic identification.
+    /// Document types the structure accepts as high-trust identification devices (RNIV [EXI ID 19]: configurable per
+    /// structure, nothing pre-selected). Empty by default: until the structure configures
+    /// <c>Gateway:HighTrustDocuments</c>, no document validates an identity. <c>santegw serve</c> writes
+    /// <see cref="StarterHighTrustDocuments"/> into a fresh data folder's configuration file, where it is reviewed and edited.
     /// </summary>
-    public IList<string> HighTrustDocuments { get; } = ["CN", "PA", "CS", "ECN", "IN", "AV", "LECV", "ANCV", "IE"];
+    public IList<string> HighTrustDocuments { get; } = [];
+
+    /// <summary>
+    /// The list written into a new data folder's configuration file for the structure to review: CNI, passport, residence
+    /// permit, e-ID card, Identité Numérique La Poste, Appli carte Vitale, livret de famille/acte + Vitale with photo, eIDAS.
+    /// </summary>
+    public static IReadOnlyList<string> StarterHighTrustDocuments { get; } = ["CN", "PA", "CS", "ECN", "IN", "AV", "LECV", "ANCV", "IE"];
 
     /// <summary>
     /// Which INS OIDs are accepted from INSi: <see cref="SanteGateway.Identity.InsPolicy.Production"/> refuses the test and

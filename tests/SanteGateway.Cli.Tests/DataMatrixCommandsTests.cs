@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using SanteGateway.Cli;
 
 namespace SanteGateway.Cli.Tests;
 
@@ -16,30 +15,10 @@ public class DataMatrixCommandsTests
         "--first-names", "DOMINIQUE", "--sex", "F", "--birth-date", "1979-03-28", "--birth-place", "63220",
     ];
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var originalOut = Console.Out;
-        var originalErr = Console.Error;
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var exit = await Program.Main(args);
-            return (exit, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalErr);
-        }
-    }
-
     [Fact]
     public async Task Encode_with_payload_prints_the_worked_example_exactly()
     {
-        var (exit, stdout, stderr) = await Run([.. PatTrois, "--payload"]);
+        var (exit, stdout, stderr) = await CliRunner.RunAsync([.. PatTrois, "--payload"]);
         exit.Should().Be(0, stderr);
         stdout.TrimEnd('\r', '\n').Should().Be(Example);
     }
@@ -50,7 +29,7 @@ public class DataMatrixCommandsTests
         var file = Path.Combine(Path.GetTempPath(), $"santegw-cli-{Guid.NewGuid():N}.png");
         try
         {
-            var (exit, stdout, stderr) = await Run([.. PatTrois, "--png", file]);
+            var (exit, stdout, stderr) = await CliRunner.RunAsync([.. PatTrois, "--png", file]);
             exit.Should().Be(0, stderr);
             stdout.Should().Contain("36x36");
 
@@ -60,7 +39,7 @@ public class DataMatrixCommandsTests
             process.WaitForExit();
             ms.ToArray().Should().Equal(System.Text.Encoding.ASCII.GetBytes(Example));
 
-            var (decodeExit, json, _) = await Run("datamatrix", "decode", "--png", file, "--json");
+            var (decodeExit, json, _) = await CliRunner.RunAsync("datamatrix", "decode", "--png", file, "--json");
             decodeExit.Should().Be(0);
             using var doc = JsonDocument.Parse(json);
             doc.RootElement.GetProperty("matricule").GetString().Should().Be("279035121518989");
@@ -80,7 +59,7 @@ public class DataMatrixCommandsTests
         var file = Path.Combine(Path.GetTempPath(), $"santegw-cli-{Guid.NewGuid():N}.svg");
         try
         {
-            var (exit, _, stderr) = await Run([.. PatTrois, "--svg", file, "--module-mm", "0.4"]);
+            var (exit, _, stderr) = await CliRunner.RunAsync([.. PatTrois, "--svg", file, "--module-mm", "0.4"]);
             exit.Should().Be(0, stderr);
             var svg = await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken);
             svg.Should().StartWith("<svg").And.Contain("width=\"16mm\"");
@@ -97,7 +76,7 @@ public class DataMatrixCommandsTests
         var args = PatTrois.ToArray();
         args[3] = "279035121518988";
         args[11] = "U";
-        var (exit, stdout, stderr) = await Run([.. args, "--payload"]);
+        var (exit, stdout, stderr) = await CliRunner.RunAsync([.. args, "--payload"]);
         exit.Should().Be(1);
         stdout.Should().BeEmpty();
         stderr.Should().Contain("S1: key:").And.Contain("S5: sex:");
@@ -108,7 +87,7 @@ public class DataMatrixCommandsTests
     {
         var args = PatTrois.ToArray();
         args[13] = "28-03-1979";
-        var (exit, _, stderr) = await Run([.. args, "--payload"]);
+        var (exit, _, stderr) = await CliRunner.RunAsync([.. args, "--payload"]);
         exit.Should().Be(1);
         stderr.Should().Contain("S6: date:");
     }
@@ -118,7 +97,7 @@ public class DataMatrixCommandsTests
     [InlineData("--payload", "--png", "x.png")]
     public async Task Encode_without_exactly_one_output_is_a_usage_error(params string[] outputs)
     {
-        var (exit, _, stderr) = await Run([.. PatTrois, .. outputs]);
+        var (exit, _, stderr) = await CliRunner.RunAsync([.. PatTrois, .. outputs]);
         exit.Should().Be(2);
         stderr.Should().Contain("exactly one output");
     }
@@ -126,7 +105,7 @@ public class DataMatrixCommandsTests
     [Fact]
     public async Task Decode_reads_scanner_text_with_GS_placeholders()
     {
-        var (exit, stdout, stderr) = await Run("datamatrix", "decode", "--payload", Example.Replace("\u001d", "<GS>"));
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("datamatrix", "decode", "--payload", Example.Replace("\u001d", "<GS>"));
         exit.Should().Be(0, stderr);
         stdout.Should().Contain("S4 birth name     PAT-TROIS");
     }
@@ -134,7 +113,7 @@ public class DataMatrixCommandsTests
     [Fact]
     public async Task Decode_of_a_bad_payload_exits_1_with_block_and_rule_in_JSON()
     {
-        var (exit, stdout, _) = await Run("datamatrix", "decode", "--payload", Example.Replace("S5F", "S5X"), "--json");
+        var (exit, stdout, _) = await CliRunner.RunAsync("datamatrix", "decode", "--payload", Example.Replace("S5F", "S5X"), "--json");
         exit.Should().Be(1);
         using var doc = JsonDocument.Parse(stdout);
         doc.RootElement.GetProperty("valid").GetBoolean().Should().BeFalse();
@@ -146,7 +125,7 @@ public class DataMatrixCommandsTests
     [Fact]
     public async Task Decode_of_a_missing_file_exits_1_and_of_no_input_exits_2()
     {
-        (await Run("datamatrix", "decode", "--png", "/nonexistent/x.png")).Exit.Should().Be(1);
-        (await Run("datamatrix", "decode")).Exit.Should().Be(2);
+        (await CliRunner.RunAsync("datamatrix", "decode", "--png", "/nonexistent/x.png")).Exit.Should().Be(1);
+        (await CliRunner.RunAsync("datamatrix", "decode")).Exit.Should().Be(2);
     }
 }

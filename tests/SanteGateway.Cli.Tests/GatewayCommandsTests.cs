@@ -3,7 +3,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using SanteGateway.Cli;
 using SanteGateway.Store;
 using SanteGateway.Store.Audit;
 
@@ -23,26 +22,6 @@ public sealed class GatewayCommandsTests : IDisposable
         }
         catch (IOException)
         {
-        }
-    }
-
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var originalOut = Console.Out;
-        var originalErr = Console.Error;
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var exit = await Program.Main(args);
-            return (exit, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalErr);
         }
     }
 
@@ -90,6 +69,13 @@ public sealed class GatewayCommandsTests : IDisposable
             lines.Should().Contain(l => l.StartsWith("santegw: INSi sandbox", StringComparison.Ordinal));
             File.Exists(Path.Combine(dataDir, "santegw.db")).Should().BeTrue();
             File.Exists(Path.Combine(dataDir, "pki", "INSI-AUTO.p12")).Should().BeTrue();
+
+            // The high-trust list is written into the structure's configuration for review, never hidden in code.
+            lines.Should().Contain(l => l.StartsWith("santegw: wrote the starter configuration ", StringComparison.Ordinal));
+            using var config = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDir, "appsettings.json")));
+            config.RootElement.GetProperty("Gateway").GetProperty("HighTrustDocuments").EnumerateArray()
+                .Select(e => e.GetString()).Should().Contain(["CN", "PA"]);
+            config.RootElement.GetProperty("Insi").GetProperty("Mode").GetString().Should().Be("sandbox");
         }
         finally
         {
@@ -115,7 +101,7 @@ public sealed class GatewayCommandsTests : IDisposable
             }
         }
 
-        var intact = await Run("audit", "verify", "--data", dataDir);
+        var intact = await CliRunner.RunAsync("audit", "verify", "--data", dataDir);
         intact.Exit.Should().Be(0, intact.Err);
         intact.Out.Should().Contain("intact: 3 events");
 
@@ -127,7 +113,7 @@ public sealed class GatewayCommandsTests : IDisposable
             (await cmd.ExecuteNonQueryAsync()).Should().Be(1);
         }
 
-        var broken = await Run("audit", "verify", "--data", dataDir);
+        var broken = await CliRunner.RunAsync("audit", "verify", "--data", dataDir);
         broken.Exit.Should().Be(1);
         broken.Out.Should().Contain("BROKEN at event 2");
     }
@@ -137,7 +123,7 @@ public sealed class GatewayCommandsTests : IDisposable
     [InlineData("--db", "oracle")]
     public async Task Serve_refuses_an_incomplete_database_choice_with_exit_2(string option, string value)
     {
-        var (exit, _, err) = await Run("serve", "--data", dataDir, option, value);
+        var (exit, _, err) = await CliRunner.RunAsync("serve", "--data", dataDir, option, value);
         exit.Should().Be(2);
         err.Should().Contain("--");
         File.Exists(Path.Combine(dataDir, "santegw.db")).Should().BeFalse();
@@ -148,7 +134,7 @@ public sealed class GatewayCommandsTests : IDisposable
     {
         Directory.CreateDirectory(dataDir);
         await File.WriteAllTextAsync(Path.Combine(dataDir, "appsettings.json"), "{\"Insi\": {\"Mode\": \"carrier-pigeon\"}}");
-        var (exit, _, err) = await Run("serve", "--data", dataDir, "--urls", "http://127.0.0.1:0");
+        var (exit, _, err) = await CliRunner.RunAsync("serve", "--data", dataDir, "--urls", "http://127.0.0.1:0");
         exit.Should().Be(2);
         err.Should().Contain("Insi:Mode");
     }
@@ -156,7 +142,7 @@ public sealed class GatewayCommandsTests : IDisposable
     [Fact]
     public async Task Audit_verify_without_a_database_is_a_usage_error()
     {
-        var (exit, _, err) = await Run("audit", "verify", "--data", dataDir);
+        var (exit, _, err) = await CliRunner.RunAsync("audit", "verify", "--data", dataDir);
         exit.Should().Be(2);
         err.Should().Contain("No gateway database");
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SanteGateway.Cli;
 using SanteGateway.Insi.Sandbox;
 using SanteGateway.Insi.Sandbox.Pki;
 
@@ -44,31 +43,12 @@ public sealed class InsiCliSandbox : IAsyncLifetime
 [Collection("insi-cli")]
 public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var code = await Program.Main(args);
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
-
     private static readonly string[] Toussaint = ["--birth-name", "ADRTROIS", "--first-names", "TOUSSAINT", "--sex", "M", "--birth-date", "1960-01-01"];
 
     [Fact]
     public async Task Insi_search_prints_the_found_identity_as_json_and_exits_0()
     {
-        var (code, output, _) = await Run(["insi", "search", .. Toussaint, .. sandbox.Connection(), "--json"]);
+        var (code, output, _) = await CliRunner.RunAsync(["insi", "search", .. Toussaint, .. sandbox.Connection(), "--json"]);
 
         code.Should().Be(0);
         using var json = JsonDocument.Parse(output);
@@ -88,7 +68,7 @@ public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
     [Fact]
     public async Task Insi_search_exits_0_on_a_no_match_answer()
     {
-        var (code, output, _) = await Run(["insi", "search", "--birth-name", "HOUILLES", "--first-names", "PIERRE", "--sex", "M", "--birth-date", "1993-01-27", .. sandbox.Connection(), "--json"]);
+        var (code, output, _) = await CliRunner.RunAsync(["insi", "search", "--birth-name", "HOUILLES", "--first-names", "PIERRE", "--sex", "M", "--birth-date", "1993-01-27", .. sandbox.Connection(), "--json"]);
 
         code.Should().Be(0);
         using var json = JsonDocument.Parse(output);
@@ -99,7 +79,7 @@ public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
     [Fact]
     public async Task Insi_verify_reports_a_replaced_ins_with_the_history()
     {
-        var (code, output, _) = await Run(["insi", "verify", "--matricule", "209076322083439", "--oid", "1.2.250.1.213.1.4.8",
+        var (code, output, _) = await CliRunner.RunAsync(["insi", "verify", "--matricule", "209076322083439", "--oid", "1.2.250.1.213.1.4.8",
             "--birth-name", "ECETINSI", "--first-names", "PIERRE-ALAIN MURIEL FLORIANT", "--sex", "M", "--birth-date", "2009-07-14", .. sandbox.Connection(), "--json"]);
 
         code.Should().Be(0);
@@ -114,7 +94,7 @@ public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
     [Fact]
     public async Task A_fault_exits_1_with_the_codes_on_stderr()
     {
-        var (code, _, error) = await Run(["insi", "search", .. Toussaint, .. sandbox.Connection(), "--idam", "FAKE-IDAM"]);
+        var (code, _, error) = await CliRunner.RunAsync(["insi", "search", .. Toussaint, .. sandbox.Connection(), "--idam", "FAKE-IDAM"]);
 
         code.Should().Be(1);
         error.Should().Contain("siram_100").And.Contain("desir_550");
@@ -123,7 +103,7 @@ public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
     [Fact]
     public async Task A_wrong_certificate_cn_exits_1_with_desir_560()
     {
-        var (code, _, error) = await Run(["insi", "search", .. Toussaint, .. sandbox.Connection(TestPki.OtherP12File)]);
+        var (code, _, error) = await CliRunner.RunAsync(["insi", "search", .. Toussaint, .. sandbox.Connection(TestPki.OtherP12File)]);
 
         code.Should().Be(1);
         error.Should().Contain("DESIR_560");
@@ -132,7 +112,7 @@ public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
     [Fact]
     public async Task Traits_outside_the_insi_lexical_profile_exit_1_naming_the_field_and_rule()
     {
-        var (code, _, error) = await Run(["insi", "search", "--birth-name", "D'ÆION", "--first-names", "CŒUR", "--sex", "M", "--birth-date", "1987-01-01", .. sandbox.Connection()]);
+        var (code, _, error) = await CliRunner.RunAsync(["insi", "search", "--birth-name", "D'ÆION", "--first-names", "CŒUR", "--sex", "M", "--birth-date", "1987-01-01", .. sandbox.Connection()]);
 
         code.Should().Be(1);
         error.Should().Contain("refused: birthName").And.Contain("refused: firstNames[0]");
@@ -141,7 +121,7 @@ public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
     [Fact]
     public async Task A_sex_other_than_m_or_f_is_a_usage_error()
     {
-        var (code, _, _) = await Run(["insi", "search", "--birth-name", "ADRTROIS", "--first-names", "TOUSSAINT", "--sex", "X", "--birth-date", "1960-01-01", .. sandbox.Connection()]);
+        var (code, _, _) = await CliRunner.RunAsync(["insi", "search", "--birth-name", "ADRTROIS", "--first-names", "TOUSSAINT", "--sex", "X", "--birth-date", "1960-01-01", .. sandbox.Connection()]);
 
         code.Should().Be(2);
     }
@@ -149,7 +129,7 @@ public sealed class InsiCommandsTests(InsiCliSandbox sandbox)
     [Fact]
     public async Task The_human_readable_output_shows_cr_ins_and_traits()
     {
-        var (code, output, _) = await Run(["insi", "search", "--birth-name", "DE VINCI", "--first-names", "LEONARDO", "--sex", "M", "--birth-date", "2014-02-01", "--birth-place", "63220", .. sandbox.Connection()]);
+        var (code, output, _) = await CliRunner.RunAsync(["insi", "search", "--birth-name", "DE VINCI", "--first-names", "LEONARDO", "--sex", "M", "--birth-date", "2014-02-01", "--birth-place", "63220", .. sandbox.Connection()]);
 
         code.Should().Be(0);
         output.Should().Contain("CR 00 OK").And.Contain("DE VINCI / LEONARDO / M / 2014-02-01 / 63220");

@@ -85,6 +85,17 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     }
 
     [Fact]
+    public async Task Without_a_configured_high_trust_list_a_passport_is_recorded_but_validates_nothing()
+    {
+        // RNIV EXI ID 19: the list is the structure's choice; the code pre-selects no document.
+        await using var bare = await TestGateway.StartAsync(database, configure: o => o.HighTrustDocuments.Clear());
+        var client = await bare.ClientAsync(FrontDesk);
+        var json = await client.CreateAsync(Http.Person(Unique("MOREL"), evidence: Http.Passport()));
+        json.GetProperty("status").GetString().Should().Be("PROV");
+        json.GetProperty("evidence")[0].GetProperty("highTrust").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
     public async Task A_driving_licence_is_recorded_but_does_not_validate_the_identity()
     {
         var client = await Gateway.ClientAsync(FrontDesk);

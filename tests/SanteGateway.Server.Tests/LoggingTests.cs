@@ -19,7 +19,7 @@ public sealed class LoggingTests(SqliteTestDatabase database) : IClassFixture<Sq
     public async Task Creating_and_searching_an_identity_logs_its_id_but_no_trait()
     {
         var sink = new ListLoggerProvider();
-        var options = new GatewayOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "santegw-gw-" + Guid.NewGuid().ToString("N")), RequireHttps = false, Store = database.Store };
+        var options = new GatewayOptions { HighTrustDocuments = { "CN", "PA", "CS" }, DataDirectory = Path.Combine(Path.GetTempPath(), "santegw-gw-" + Guid.NewGuid().ToString("N")), RequireHttps = false, Store = database.Store };
         var builder = GatewayApp.CreateBuilder([], options);
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();

@@ -38,6 +38,7 @@ internal sealed class TestGateway : IAsyncDisposable
     {
         var options = new GatewayOptions
         {
+            HighTrustDocuments = { "CN", "PA", "CS" },
             DataDirectory = Path.Combine(Path.GetTempPath(), "santegw-gw-" + Guid.NewGuid().ToString("N")),
             RequireHttps = false,
             InsPolicy = SanteGateway.Identity.InsPolicy.AllowTestAndDemo,

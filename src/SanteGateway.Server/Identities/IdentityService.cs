@@ -35,7 +35,8 @@ internal sealed partial class IdentityService(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private HighTrustDocumentPolicy Policy => new(options.Value.HighTrustDocuments);
+    // Null while the structure has configured no high-trust list: then no document validates an identity.
+    private HighTrustDocumentPolicy? Policy => options.Value.HighTrustDocuments.Count == 0 ? null : new(options.Value.HighTrustDocuments);
 
     private static IdentityAttributes Flag(IdentityAttributes a, IdentityAttributes flag, bool? set) =>
         set switch
@@ -110,7 +111,7 @@ internal sealed partial class IdentityService(
         {
             if (evidence.IsHighTrust)
             {
-                Transition(domain.RecordHighTrustEvidence(new Evidence(evidence.DocumentType, evidence.CheckedOn, evidence.ExpiresOn), Policy), "evidence", "rniv.evidence");
+                Transition(domain.RecordHighTrustEvidence(new Evidence(evidence.DocumentType, evidence.CheckedOn, evidence.ExpiresOn), Policy!), "evidence", "rniv.evidence");
             }
 
             evidence.IdentityId = record.Id;
@@ -258,7 +259,7 @@ internal sealed partial class IdentityService(
         errors.ThrowIfAny();
         if (evidence!.IsHighTrust)
         {
-            Transition(domain.RecordHighTrustEvidence(new Evidence(evidence.DocumentType, evidence.CheckedOn, evidence.ExpiresOn), Policy), "documentType", "rniv.evidence");
+            Transition(domain.RecordHighTrustEvidence(new Evidence(evidence.DocumentType, evidence.CheckedOn, evidence.ExpiresOn), Policy!), "documentType", "rniv.evidence");
         }
 
         evidence.IdentityId = record.Id;
@@ -617,7 +618,7 @@ internal sealed partial class IdentityService(
         {
             Id = Guid.CreateVersion7(now),
             DocumentType = type!,
-            IsHighTrust = Policy.IsHighTrust(type),
+            IsHighTrust = Policy?.IsHighTrust(type) ?? false,
             CheckedOn = checkedOn!.Value,
             ExpiresOn = expiresOn,
             CheckedBy = actor.Name,

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using SanteGateway.Insi;
+using SanteGateway.Insi.Sandbox;
+using SanteGateway.Insi.Sandbox.Pki;
+using SanteGateway.Server;
+using SanteGateway.Server.Insi;
+using SanteGateway.Server.Security;
+using SanteGateway.Store;
+
+namespace SanteGateway.EndToEnd;
+
+/// <summary>
+/// The real thing, as <c>santegw serve</c> runs it: the gateway on Kestrel (127.0.0.1, ephemeral port), a fresh data
+/// folder with a SQLite database, and the INSi sandbox reached through the INSi client over mutual TLS with a
+/// throw-away test PKI. Accounts are created through the admin API with the generated admin password.
+/// </summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    public const string FrontDesk = "accueil1";
+    public const string FrontDesk2 = "accueil2";
+    public const string Vigilance = "vigilance1";
+    public const string Password = "Motdepasse-E2E-2026!";
+    private const string PkiPassword = "e2e-sandbox-pass";
+
+    private readonly string dataDir;
+    private readonly WebApplication app;
+    private readonly InsiSandboxServer sandbox;
+
+    private GatewayServer(string dataDir, WebApplication app, InsiSandboxServer sandbox, Uri baseAddress, string adminPassword)
+    {
+        AdminPassword = adminPassword;
+        this.dataDir = dataDir;
+        this.app = app;
+        this.sandbox = sandbox;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>The generated password of the <c>admin</c> account.</summary>
+    public string AdminPassword { get; }
+
+    /// <summary><c>http://127.0.0.1:PORT/</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    public static async Task<GatewayServer> StartAsync()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "santegw-e2e-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var pkiDir = Path.Combine(dataDir, "pki");
+        TestPki.Create(pkiDir, PkiPassword, force: true);
+        var sandbox = await InsiSandboxServer.StartAsync(new InsiSandboxOptions { PkiDirectory = pkiDir, Password = PkiPassword, Port = 0 });
+
+        var options = new GatewayOptions
+        {
+            HighTrustDocuments = { "CN", "PA", "CS" },
+            DataDirectory = dataDir,
+            Urls = "http://127.0.0.1:0",
+            RequireHttps = false,
+            // The browser signs in many times within a minute.
+            AuthPermitsPerMinute = 1000,
+            InsPolicy = SanteGateway.Identity.InsPolicy.AllowTestAndDemo,
+            Store = new StoreOptions { Provider = StoreProvider.Sqlite, ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dataDir, "santegw.db")) },
+        };
+        var insiOptions = new InsiClientOptions
+        {
+            Endpoint = sandbox.Endpoint,
+            Idam = InsiSandboxOptions.DefaultIdam,
+            Instance = "6c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
+            AutomaticCertificatePath = Path.Combine(pkiDir, TestPki.InsiAutoP12File),
+            AutomaticCertificatePassword = PkiPassword,
+            ManualCertificatePath = Path.Combine(pkiDir, TestPki.InsiManuP12File),
+            ManualCertificatePassword = PkiPassword,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+        };
+        insiOptions.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
+
+        var builder = GatewayApp.CreateBuilder([], options);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.RemoveAll<IInsiGateway>();
+        builder.Services.AddSingleton<IInsiGateway>(_ => new InsiClientGateway(insiOptions));
+        var app = GatewayApp.Build(builder);
+        var adminPassword = await GatewayApp.InitializeAsync(app.Services) ?? throw new InvalidOperationException("A fresh database must create the admin account.");
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var server = new GatewayServer(dataDir, app, sandbox, new Uri(address.TrimEnd('/') + "/"), adminPassword);
+
+        using var admin = await server.SignedInClientAsync(GatewayApp.AdminUserName, adminPassword);
+        await CreateUserAsync(admin, FrontDesk, GatewayRoles.FrontDesk);
+        await CreateUserAsync(admin, FrontDesk2, GatewayRoles.FrontDesk);
+        await CreateUserAsync(admin, Vigilance, GatewayRoles.IdentityVigilance);
+        return server;
+    }
+
+    /// <summary>An HTTP client holding the session cookie of <paramref name="user"/> (for test setup through the API).</summary>
+    public async Task<HttpClient> SignedInClientAsync(string user, string password = Password)
+    {
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = BaseAddress };
+        var response = await client.PostAsJsonAsync("api/auth/login", new { userName = user, password });
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        return client;
+    }
+
+    private static async Task CreateUserAsync(HttpClient admin, string userName, string role)
+    {
+        var response = await admin.PostAsJsonAsync("api/admin/users", new { userName, password = Password, roles = new[] { role } });
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        await sandbox.DisposeAsync();
+        try
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
