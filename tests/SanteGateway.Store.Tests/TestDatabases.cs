@@ -92,7 +92,7 @@ public sealed class PostgresTestDatabase : TestDatabase
                 throw new InvalidOperationException("SANTEGW_TEST_POSTGRES is not set under CI: the PostgreSQL half of the suite must run (scripts/test starts a server).");
             }
 
-            SkipReason = "PostgreSQL tests skipped: set SANTEGW_TEST_POSTGRES (scripts/test starts a server on 127.0.0.1:55432 and sets it).";
+            SkipReason = "PostgreSQL tests skipped: set SANTEGW_TEST_POSTGRES (scripts/test starts a server on a free loopback port and sets it).";
             return;
         }
 
