@@ -59,7 +59,16 @@ public static class GatewayApp
         services.AddSingleton<InsiMetrics>();
         services.AddSingleton<IInsiGateway, UnconfiguredInsiGateway>();
         services.AddScoped<IdentityService>();
-        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(InsiMetrics.MeterName));
+        services.AddOpenTelemetry().WithMetrics(m =>
+        {
+            m.AddMeter(InsiMetrics.MeterName);
+
+            // Exported only where the operator names a collector, with the standard OpenTelemetry variable.
+            if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+            {
+                m.AddOtlpExporter();
+            }
+        });
 
         services.AddAuthentication(o =>
             {
