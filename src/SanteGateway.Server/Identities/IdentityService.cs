@@ -212,10 +212,7 @@ internal sealed partial class IdentityService(
         var expected = ifMatch ?? req.Version
             ?? throw GatewayProblem.Field(428, "version", "concurrency.required", "Send If-Match: \"<version>\" or a version field.");
         var now = Now();
-        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
-        Guard(record, expected);
-        var before = Serialize(Rniv.Snapshot(record));
-        var domain = IdentityMapping.ToDomain(record);
+        var (record, before, domain) = await BeginChangeAsync(id, expected, ct).ConfigureAwait(false);
         var current = domain.Traits;
 
         var errors = new FieldErrors();
@@ -246,14 +243,7 @@ internal sealed partial class IdentityService(
     public async Task<IdentityView> AddEvidenceAsync(Guid id, EvidenceInput input, long? ifMatch, Actor actor, CancellationToken ct)
     {
         var now = Now();
-        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
-        if (ifMatch is { } v)
-        {
-            Guard(record, v);
-        }
-
-        var before = Serialize(Rniv.Snapshot(record));
-        var domain = IdentityMapping.ToDomain(record);
+        var (record, before, domain) = await BeginChangeAsync(id, ifMatch, ct).ConfigureAwait(false);
         var errors = new FieldErrors();
         var evidence = ParseEvidence(errors, input, "", actor, now);
         errors.ThrowIfAny();
@@ -271,14 +261,7 @@ internal sealed partial class IdentityService(
     public async Task<IdentityView> SetAttributesAsync(Guid id, AttributesRequest req, long? ifMatch, Actor actor, CancellationToken ct)
     {
         var now = Now();
-        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
-        if ((ifMatch ?? req.Version) is { } v)
-        {
-            Guard(record, v);
-        }
-
-        var before = Serialize(Rniv.Snapshot(record));
-        var domain = IdentityMapping.ToDomain(record);
+        var (record, before, domain) = await BeginChangeAsync(id, ifMatch ?? req.Version, ct).ConfigureAwait(false);
         var a = domain.Attributes;
         a = Flag(a, IdentityAttributes.Homonym, req.Homonym);
         a = Flag(a, IdentityAttributes.Doubtful, req.Doubtful);
@@ -290,14 +273,7 @@ internal sealed partial class IdentityService(
     public async Task<IdentityView> RevertQualificationAsync(Guid id, RevertRequest req, long? ifMatch, Actor actor, CancellationToken ct)
     {
         var now = Now();
-        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
-        if ((ifMatch ?? req.Version) is { } v)
-        {
-            Guard(record, v);
-        }
-
-        var before = Serialize(Rniv.Snapshot(record));
-        var domain = IdentityMapping.ToDomain(record);
+        var (record, before, domain) = await BeginChangeAsync(id, ifMatch ?? req.Version, ct).ConfigureAwait(false);
         Transition(domain.WithdrawQualification(), "status", "rniv.not-qualified");
         return await SaveChangeAsync(record, domain, actor, "identity.qualification-reverted", before, now, ct).ConfigureAwait(false);
     }
@@ -624,6 +600,21 @@ internal sealed partial class IdentityService(
             CheckedBy = actor.Name,
             RecordedAt = now,
         };
+    }
+
+    /// <summary>
+    /// Loads an identity for a change: checks the expected version when one is given, snapshots the row for the audit
+    /// event and maps it to the RNIV aggregate, which decides the change.
+    /// </summary>
+    private async Task<(IdentityRecord Record, string Before, RnivIdentity Domain)> BeginChangeAsync(Guid id, long? expectedVersion, CancellationToken ct)
+    {
+        var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
+        if (expectedVersion is { } v)
+        {
+            Guard(record, v);
+        }
+
+        return (record, Serialize(Rniv.Snapshot(record)), IdentityMapping.ToDomain(record));
     }
 
     private async Task<IdentityRecord> LoadAsync(Guid id, bool tracking, CancellationToken ct)
