@@ -75,7 +75,7 @@ public class InsiClientTests
 
         transport.Requests.Select(r => r.Prenom).Should().Equal("OLA", "CATARINA", "BELLA", "OLA CATARINA BELLA");
         outcome.Final.ResultCode.Should().Be(InsiResultCode.Found);
-        outcome.Attempts.Select(a => a.Result.Code).Should().Equal("01", "01", "01", "00");
+        outcome.Attempts.Select(a => a.Result!.Code).Should().Equal("01", "01", "01", "00");
     }
 
     [Fact]
