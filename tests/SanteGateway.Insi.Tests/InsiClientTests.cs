@@ -13,6 +13,14 @@ public class InsiClientTests
         MaxRetries = 2,
     };
 
+    private static InsiClientOptions NoRetries()
+    {
+        var o = Options();
+        o.MaxRetries = 0;
+        o.BreakerMinimumThroughput = 100;
+        return o;
+    }
+
     private static InsiClient Client(FakeTransport transport, IInsiTraceSink? traces = null, InsiClientOptions? options = null, ILogger<InsiClient>? logger = null) =>
         new(options ?? Options(), transport, traces: traces, logger: logger);
 
@@ -61,6 +69,35 @@ public class InsiClientTests
         var error = (await act.Should().ThrowAsync<InsiInputException>()).Which.Errors.Should().ContainSingle().Which;
         (error.Field, error.Rule).Should().Be((field, rule));
         transport.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task The_strategy_goes_on_after_a_fault_and_keeps_the_ambiguous_answer_of_an_earlier_attempt()
+    {
+        // Live pattern: LEONARDO answers CR 02, DICAPRIO a fault: the CR 02 must not be lost.
+        var transport = new FakeTransport(s => s.Prenom == "LEONARDO"
+            ? FakeTransport.File200(InsiFiles.Recorded("DeVinciLeonardo.response.xml"))
+            : FakeTransport.Fault("siram_40", "insi_102"));
+        using var client = Client(transport, options: NoRetries());
+
+        var outcome = await client.SearchWithStrategyAsync(new InsiTraitsQuery("DE VINCI", ["LEONARDO", "DICAPRIO"], Sex.Male, "2014-02-01"), InsiCallContext.Manual, TestContext.Current.CancellationToken);
+
+        outcome.Final.Code.Should().Be("02");
+        outcome.Attempts.Select(a => a.FirstNames).Should().Equal("LEONARDO", "DICAPRIO", "LEONARDO DICAPRIO");
+        outcome.Attempts[0].Result!.Code.Should().Be("02");
+        outcome.Attempts[1].Result.Should().BeNull();
+        outcome.Attempts[1].Failure.Should().BeOfType<InsiFaultException>();
+    }
+
+    [Fact]
+    public async Task The_strategy_fails_only_when_no_attempt_got_an_answer()
+    {
+        var transport = new FakeTransport(_ => FakeTransport.Fault("siram_40", "insi_102"));
+        using var client = Client(transport, options: NoRetries());
+
+        var act = () => client.SearchWithStrategyAsync(new InsiTraitsQuery("DE VINCI", ["LEONARDO", "DICAPRIO"], Sex.Male, "2014-02-01"), InsiCallContext.Manual, TestContext.Current.CancellationToken);
+
+        await act.Should().ThrowAsync<InsiFaultException>();
     }
 
     [Fact]

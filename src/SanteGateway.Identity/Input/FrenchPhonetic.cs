@@ -14,7 +14,7 @@ public static class FrenchPhonetic
     // Ordered: longer spellings first so that "EAU" wins over "AU".
     private static readonly (string From, string To)[] Rules =
     [
-        ("SCH", "CH"), ("EAU", "O"), ("GUI", "KI"), ("GUE", "KE"), ("QU", "K"), ("PH", "F"), ("TH", "T"), ("CK", "K"),
+        ("AILL", "AY"), ("EILL", "EY"), ("OUILL", "OUY"), ("SCH", "CH"), ("EAU", "O"), ("GUI", "KI"), ("GUE", "KE"), ("QU", "K"), ("PH", "F"), ("TH", "T"), ("CK", "K"),
         ("CE", "SE"), ("CI", "SI"), ("CY", "SI"), ("GE", "JE"), ("GI", "JI"), ("AU", "O"), ("AI", "E"), ("EI", "E"),
         ("OU", "U"), ("OI", "OA"), ("EN", "AN"), ("EM", "AN"), ("AM", "AN"), ("IN", "EN"), ("Y", "I"), ("W", "V"),
         ("Z", "S"), ("Q", "K"), ("C", "K"), ("H", ""),

@@ -14,9 +14,9 @@ public sealed record TraitDifference(string Field, string? Local, string? Insi);
 public static class TraitComparison
 {
     /// <summary>
-    /// Differences between local traits and INSi traits. An empty INSi first-name list (the live service may return one)
-    /// is not a difference; a birth place is compared only when both sides have one; the first first-name must be
-    /// consistent with the INSi list.
+    /// Differences between local traits and INSi traits: birth name, sex and birth date must be equal; the local first
+    /// first-name must be the start of the INSi first-name list (an empty INSi list, which the live service may return,
+    /// is not a difference); a birth place is compared only when both sides have one.
     /// </summary>
     /// <param name="local">Local traits.</param>
     /// <param name="insi">Traits returned by INSi.</param>
@@ -31,16 +31,11 @@ public static class TraitComparison
             list.Add(new("birthName", local.BirthName, insi.BirthName));
         }
 
-        if (insi.BirthFirstNames.Count > 0)
+        // INSi is the authority for the first-name list (a document may show fewer names); what must agree is the first
+        // first-name chosen locally, which must be the start of the INSi list. An empty INSi list is not a difference.
+        if (insi.BirthFirstNames.Count > 0 && InsiFirstFirstName(local.FirstFirstName, insi.BirthFirstNames) is null)
         {
-            if (!SameName(local.BirthFirstNamesJoined, insi.BirthFirstNamesJoined, birthName: false))
-            {
-                list.Add(new("birthFirstNames", local.BirthFirstNamesJoined, insi.BirthFirstNamesJoined));
-            }
-            else if (InsiFirstFirstName(local.FirstFirstName, insi.BirthFirstNames) is null)
-            {
-                list.Add(new("firstFirstName", local.FirstFirstName, insi.BirthFirstNamesJoined));
-            }
+            list.Add(new("firstFirstName", local.FirstFirstName, insi.BirthFirstNamesJoined));
         }
 
         if (local.Sex != insi.Sex)
