@@ -14,8 +14,8 @@ public sealed record TraitDifference(string Field, string? Local, string? Insi);
 public static class TraitComparison
 {
     /// <summary>
-    /// Differences between local traits and INSi traits: birth name, sex and birth date must be equal; the local first
-    /// first-name must be the start of the INSi first-name list (an empty INSi list, which the live service may return,
+    /// Differences between local traits and INSi traits: birth name, sex and birth date must be equal; the local first-name
+    /// list and first first-name must be the start of the INSi list (an empty INSi list, which the live service may return,
     /// is not a difference); a birth place is compared only when both sides have one.
     /// </summary>
     /// <param name="local">Local traits.</param>
@@ -31,11 +31,19 @@ public static class TraitComparison
             list.Add(new("birthName", local.BirthName, insi.BirthName));
         }
 
-        // INSi is the authority for the first-name list (a document may show fewer names); what must agree is the first
-        // first-name chosen locally, which must be the start of the INSi list. An empty INSi list is not a difference.
-        if (insi.BirthFirstNames.Count > 0 && InsiFirstFirstName(local.FirstFirstName, insi.BirthFirstNames) is null)
+        // INSi is the authority for the first-name list, and a document may show fewer names: the local list must be the
+        // start of the INSi list (word by word, a hyphen equal to a space), and the local first first-name too. An empty
+        // INSi list, which the live service may return, is not a difference.
+        if (insi.BirthFirstNames.Count > 0)
         {
-            list.Add(new("firstFirstName", local.FirstFirstName, insi.BirthFirstNamesJoined));
+            if (!IsWordPrefix(local.BirthFirstNamesJoined, insi.BirthFirstNamesJoined))
+            {
+                list.Add(new("birthFirstNames", local.BirthFirstNamesJoined, insi.BirthFirstNamesJoined));
+            }
+            else if (InsiFirstFirstName(local.FirstFirstName, insi.BirthFirstNames) is null)
+            {
+                list.Add(new("firstFirstName", local.FirstFirstName, insi.BirthFirstNamesJoined));
+            }
         }
 
         if (local.Sex != insi.Sex)
@@ -99,6 +107,20 @@ public static class TraitComparison
 
         // The chosen first name must end where a name of the list ends ("JEAN" is not "JEANNE").
         return joined.Length == n || joined[n] is ' ' or '-' or '\'' ? joined[..n] : null;
+    }
+
+    private static bool IsWordPrefix(string local, string insi)
+    {
+        var a = InsiLexicalProfile.NormalizeFirstNames(local);
+        var b = InsiLexicalProfile.NormalizeFirstNames(insi);
+        if (!a.IsSuccess || !b.IsSuccess)
+        {
+            return string.Equals(local.Trim(), insi.Trim(), StringComparison.OrdinalIgnoreCase);
+        }
+
+        var x = Fold(a.Value).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var y = Fold(b.Value).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return x.Length <= y.Length && x.SequenceEqual(y.Take(x.Length), StringComparer.Ordinal);
     }
 
     private static string Fold(string s) => s.Replace('-', ' ').Replace('\'', ' ');
