@@ -189,6 +189,7 @@ public static class GatewayApp
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
         await db.Database.MigrateAsync(ct).ConfigureAwait(false);
+        await IdentityMaintenance.BackfillPhoneticKeysAsync(db, ct).ConfigureAwait(false);
 
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
         foreach (var role in GatewayRoles.All)

@@ -235,6 +235,26 @@ public abstract class VigilanceRulesApiTests<TDb>(TDb database) : IClassFixture<
     }
 
     [Fact]
+    public async Task Identities_stored_before_the_phonetic_key_existed_get_it_at_start()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var client = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var name = Unique("GAUTHIER");
+        var id = Guid.Parse((await client.CreateAsync(Http.Person(name))).GetProperty("id").GetString()!);
+        await using var scope = gw.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var row = await db.Identities.SingleAsync(x => x.Id == id);
+        row.BirthNamePhonetic.Should().Be(SanteGateway.Identity.FrenchPhonetic.Key(name));
+        row.BirthNamePhonetic = "";
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+
+        (await IdentityMaintenance.BackfillPhoneticKeysAsync(db)).Should().BeGreaterThanOrEqualTo(1);
+
+        (await db.Identities.AsNoTracking().SingleAsync(x => x.Id == id)).BirthNamePhonetic.Should().Be(SanteGateway.Identity.FrenchPhonetic.Key(name));
+    }
+
+    [Fact]
     public async Task Unknown_worklists_are_refused_naming_the_known_ones()
     {
         await using var gw = await TestGateway.StartAsync(database);

@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using SanteGateway.Store;
+
+namespace SanteGateway.Application;
+
+/// <summary>Start-up upkeep of derived columns, for databases created before the column existed.</summary>
+public static class IdentityMaintenance
+{
+    /// <summary>
+    /// Fills the phonetic key of identities stored before potential-duplicate detection existed (empty key), in batches,
+    /// so that an upgraded database finds the same candidates as a new one.
+    /// </summary>
+    /// <param name="db">Database context.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>How many rows were filled.</returns>
+    public static async Task<int> BackfillPhoneticKeysAsync(GatewayDbContext db, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var total = 0;
+        while (true)
+        {
+            var rows = await db.Identities.Where(x => x.BirthNamePhonetic == "" && x.BirthName != "").OrderBy(x => x.Id).Take(1000).ToListAsync(ct).ConfigureAwait(false);
+            var changed = 0;
+            foreach (var r in rows)
+            {
+                var key = SanteGateway.Identity.FrenchPhonetic.Key(r.BirthName);
+                if (key.Length > 0)
+                {
+                    r.BirthNamePhonetic = key;
+                    changed++;
+                }
+            }
+
+            if (changed == 0)
+            {
+                return total;
+            }
+
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            db.ChangeTracker.Clear();
+            total += changed;
+        }
+    }
+}
