@@ -183,7 +183,8 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     public async Task A_document_expired_when_checked_is_refused_next_to_its_expiry_date_and_the_strict_traits_of_a_recup_identity_are_locked_for_front_desk()
     {
         var page = await SignedInPageAsync(GatewayServer.FrontDesk);
-        await CreateAsync(page, "ADRTROIS", "TOUSSAINT", "M", "1960-01-01", "2B020");
+        // Each test uses its own sandbox person: one INS is active on one identity only.
+        await CreateAsync(page, "ADRUN", "ZOE", "F", "1975-12-31", "63220");
 
         await page.GetByLabel("Type de pièce", new() { Exact = true }).SelectOptionAsync("CN");
         await page.GetByLabel("Date du contrôle", new() { Exact = true }).FillAsync("2026-01-10");
@@ -255,16 +256,16 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
     public async Task An_identity_vigilance_user_marks_a_recup_identity_doubtful_and_its_status_falls_to_prov()
     {
         var page = await SignedInPageAsync(GatewayServer.Vigilance);
-        await CreateAsync(page, "ADRTROIS", "TOUSSAINT", "M", "1960-01-01", "2B020");
+        await CreateAsync(page, "NESSI", "NATHALIE", "F", "1977-07-14", "63220");
         await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
         await Expect(Title(page)).ToContainTextAsync("RECUP");
 
         // Identity vigilance sees the recorded INSi exchange with its raw SOAP messages.
         var exchanges = page.GetByRole(AriaRole.Table, new() { Name = "Échanges INSi" });
         await Expect(exchanges).ToContainTextAsync("Recherche");
-        await Expect(exchanges).ToContainTextAsync("INSI-AUTO");
+        await Expect(exchanges).ToContainTextAsync("INSI-MANU");
         await page.GetByText("Messages SOAP bruts (requête et réponse)").ClickAsync();
-        await Expect(exchanges.Locator("pre.xml").First).ToContainTextAsync("ADRTROIS");
+        await Expect(exchanges.Locator("pre.xml").First).ToContainTextAsync("NESSI");
 
         await page.GetByRole(AriaRole.Checkbox, new() { Name = "Douteuse" }).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer les attributs" }).ClickAsync();
@@ -299,6 +300,9 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await Expect(Title(page)).ToContainTextAsync("QUAL");
         await Expect(page.GetByTestId("ins-matricule")).ToHaveTextAsync("2 97 02 2A 020 778 78");
 
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retirer la qualification" }).ClickAsync();
+        await Expect(page.GetByText("Indiquez le motif du retrait de la qualification.")).ToBeVisibleAsync();
+        await page.GetByLabel("Motif du retrait", new() { Exact = true }).FillAsync("Pièce d'identité falsifiée");
         await page.GetByRole(AriaRole.Button, new() { Name = "Retirer la qualification" }).ClickAsync();
         await Expect(page.GetByText("Qualification retirée. Statut de l'identité : RECUP.")).ToBeVisibleAsync();
         await Expect(Title(page)).ToContainTextAsync("RECUP");
@@ -342,7 +346,8 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
             for (var i = 0; i < 21; i++)
             {
                 var birthDate = i < 2 ? "1950-01-01" : $"19{60 + i}-02-03";
-                var r = await api.PostAsJsonAsync("api/identities", new { birthName = "LEFÈVRE", birthFirstNames = "ÉLODIE", sex = "F", birthDate });
+                // The two born the same day are homonyms born in different places (otherwise the second would be a duplicate).
+                var r = await api.PostAsJsonAsync("api/identities", new { birthName = "LEFÈVRE", birthFirstNames = "ÉLODIE", sex = "F", birthDate, birthPlaceCog = i == 1 ? "69123" : "75056" });
                 r.IsSuccessStatusCode.Should().BeTrue(await r.Content.ReadAsStringAsync());
             }
         }

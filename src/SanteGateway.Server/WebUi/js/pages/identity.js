@@ -384,18 +384,26 @@ export async function renderIdentity(view, app, id) {
     add(section, form);
 
     if (can && i.status === 'QUAL') {
+      // The gateway requires a reason for the withdrawal (audited).
+      const reason = h('input', { id: 'revert-reason', type: 'text', maxlength: 500, autocomplete: 'off' });
       const revert = h('button', { type: 'button', class: 'danger', text: 'Retirer la qualification' });
       revert.addEventListener('click', async () => {
+        if (!reason.value.trim()) {
+          state.message = { kind: 'error', text: 'Indiquez le motif du retrait de la qualification.' };
+          renderBanner();
+          reason.focus();
+          return;
+        }
         revert.disabled = true;
         try {
-          const identity = await post(`/api/identities/${i.id}/revert-qualification`, { reason: null }, { ifMatch: i.version });
+          const identity = await post(`/api/identities/${i.id}/revert-qualification`, { reason: reason.value.trim() }, { ifMatch: i.version });
           updated(identity, `Qualification retirée. Statut de l'identité : ${identity.status}.`);
         } catch (e) {
           revert.disabled = false;
           failed(e);
         }
       });
-      add(section, h('div', { class: 'actions' }, revert));
+      add(section, h('div', { class: 'actions' }, h('label', { for: 'revert-reason', text: 'Motif du retrait' }), reason, revert));
     }
     return section;
   }
