@@ -40,6 +40,35 @@ internal static class GatewayOpenApi
         ("Web UI", "Settings read by the embedded staff web UI."),
     ];
 
+    /// <summary>
+    /// Summaries of today's operations, used only where the endpoint declares none (an endpoint's own
+    /// <c>WithSummary</c> wins; move these onto the endpoints when they are next edited). Unknown ids get a summary
+    /// derived from the id.
+    /// </summary>
+    private static readonly Dictionary<string, string> Summaries = new(StringComparer.Ordinal)
+    {
+        ["UiSettings"] = "Settings of the staff web UI",
+        ["CreateIdentity"] = "Create an identity (PROV, or VALI with a checked high-trust document)",
+        ["SearchIdentities"] = "Search identities by birth name, birth date, first name and sex",
+        ["GetIdentity"] = "Get an identity",
+        ["PatchIdentity"] = "Edit an identity's traits",
+        ["AddEvidence"] = "Record a checked identity document",
+        ["SetAttributes"] = "Set the homonym, doubtful and fictitious attributes",
+        ["RevertQualification"] = "Withdraw a validation or qualification",
+        ["InsiSearch"] = "Search the identity's INS with INSi and apply the answer (RECUP or QUAL)",
+        ["InsiVerify"] = "Verify the identity's INS with INSi",
+        ["IdentityDataMatrixPng"] = "INS DataMatrix of a qualified identity (PNG)",
+        ["IdentityDataMatrixSvg"] = "INS DataMatrix of a qualified identity (SVG)",
+        ["IdentityInsiExchanges"] = "INSi exchanges of an identity (raw messages)",
+        ["IdentityAudit"] = "Audit trail of an identity",
+        ["Login"] = "Sign in (sets the session cookie)",
+        ["Logout"] = "Sign out",
+        ["Me"] = "The signed-in account and its roles",
+        ["CreateApiKey"] = "Create an API key (shown once)",
+        ["CreateUser"] = "Create a staff account",
+        ["VerifyAuditChain"] = "Verify the hash chain of the audit trail",
+    };
+
     /// <summary>Registers the OpenAPI document (<c>/openapi/v1.json</c>) with the gateway's transformers.</summary>
     public static IServiceCollection AddGatewayOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(o =>
@@ -137,7 +166,7 @@ internal static class GatewayOpenApi
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         if (string.IsNullOrEmpty(operation.Summary) && operation.OperationId is { Length: > 0 } id)
         {
-            operation.Summary = SummaryFromOperationId(id);
+            operation.Summary = Summaries.TryGetValue(id, out var known) ? known : SummaryFromOperationId(id);
         }
 
         operation.Responses ??= new OpenApiResponses();
