@@ -40,6 +40,41 @@ public static class Program
             root.Subcommands.Add(module.Create());
         }
 
+        // --version: the package version and the commit it was built from (see docs/packaging.md).
+        foreach (var option in root.Options.OfType<VersionOption>())
+        {
+            option.Action = new PrintVersionAction();
+        }
+
         return root;
+    }
+
+    /// <summary>
+    /// The version line: <c>santegw 1.2.3 (commit 0123456789ab)</c>, from the informational version that MinVer and
+    /// SourceLink stamp as <c>1.2.3+fullsha</c>; <c>(commit unknown)</c> when built outside git.
+    /// </summary>
+    public static string VersionLine()
+    {
+        var informational = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? typeof(Program).Assembly.GetName().Version?.ToString()
+            ?? "0.0.0";
+        var plus = informational.IndexOf('+', StringComparison.Ordinal);
+        var version = plus < 0 ? informational : informational[..plus];
+        var commit = plus < 0 ? "unknown" : informational[(plus + 1)..];
+        if (commit.Length > 12)
+        {
+            commit = commit[..12];
+        }
+
+        return $"santegw {version} (commit {commit})";
+    }
+
+    private sealed class PrintVersionAction : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(VersionLine());
+            return 0;
+        }
     }
 }

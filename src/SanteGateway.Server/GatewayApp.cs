@@ -11,6 +11,7 @@ using SanteGateway.Application;
 using SanteGateway.Server.Hosting;
 using SanteGateway.Server.Identities;
 using SanteGateway.Server.Insi;
+using SanteGateway.Server.OpenApi;
 using SanteGateway.Server.Security;
 using SanteGateway.Store;
 using SanteGateway.Store.Entities;
@@ -55,7 +56,7 @@ public static class GatewayApp
                 .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
         }
 
-        services.AddOpenApi();
+        services.AddGatewayOpenApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
         services.AddSanteGatewayApplication();
@@ -170,6 +171,7 @@ public static class GatewayApp
         app.UseAuthorization();
 
         app.MapOpenApi().AllowAnonymous();
+        app.MapGatewayApiReference();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapIdentityEndpoints();
