@@ -8,7 +8,7 @@ namespace SanteGateway.EndToEnd;
 public sealed class SlowInsiBrowserFixture : BrowserFixture
 {
     /// <summary>Delay of every INSi answer: long enough to observe the waiting state, short of the client's time-outs.</summary>
-    public static readonly TimeSpan Latency = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan Latency = TimeSpan.FromSeconds(5);
 
     protected override Task<GatewayServer> StartGatewayAsync() => GatewayServer.StartAsync(o => o.Latency = SandboxLatency.Fixed(Latency));
 }
@@ -47,14 +47,25 @@ public sealed class InsiWaitingStateTests(SlowInsiBrowserFixture fixture) : ICla
         var search = page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" });
 
         await search.ClickAsync();
+        var clicked = System.Diagnostics.Stopwatch.StartNew();
 
-        // Checked while the sandbox is still holding its answer (3 s); assertions poll, so a slow machine only makes them wait.
         await Expect(search).ToHaveAttributeAsync("aria-busy", "true");
-        await Expect(search).ToBeDisabledAsync(new() { Timeout = 1_500 });
-        await Expect(page.GetByText("Interrogation du téléservice INSi…")).ToBeVisibleAsync(new() { Timeout = 1_500 });
+        await Expect(search).ToBeDisabledAsync();
+        await Expect(page.GetByText("Interrogation du téléservice INSi…")).ToBeVisibleAsync();
+
+        // Half-way through the sandbox's delay the answer cannot have come: the waiting state must still be there.
+        var halfway = SlowInsiBrowserFixture.Latency / 2 - clicked.Elapsed;
+        if (halfway > TimeSpan.Zero)
+        {
+            await Task.Delay(halfway, TestContext.Current.CancellationToken);
+        }
+
+        await Expect(search).ToHaveAttributeAsync("aria-busy", "true", new() { Timeout = 500 });
+        await Expect(page.GetByText("Interrogation du téléservice INSi…")).ToBeVisibleAsync(new() { Timeout = 500 });
 
         var result = page.GetByRole(AriaRole.Status, new() { Name = "Résultat de l'interrogation INSi" });
         await Expect(result).ToContainTextAsync("Identité trouvée");
+        clicked.Elapsed.Should().BeGreaterThanOrEqualTo(SlowInsiBrowserFixture.Latency - TimeSpan.FromMilliseconds(500), "the answer waited the sandbox's delay");
         await Expect(page.GetByText("Interrogation du téléservice INSi…")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("ins-matricule")).ToHaveTextAsync("2 97 02 2A 020 778 78");
     }
