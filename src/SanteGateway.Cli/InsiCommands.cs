@@ -84,6 +84,7 @@ internal sealed class InsiCommands : ICommandModule
                 SoftwareName = "santegw",
                 SoftwareVersion = typeof(InsiCommands).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
                 MaxRetries = parse.GetValue(o.Retries),
+                RecordDirectory = parse.GetValue(o.Record),
             };
             var cert = parse.GetValue(o.Cert) ?? Environment.GetEnvironmentVariable(CertVariable);
             if (string.IsNullOrEmpty(cert))
@@ -147,6 +148,12 @@ internal sealed class InsiCommands : ICommandModule
         catch (InsiException ex)
         {
             await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 1;
+        }
+        catch (ArgumentException ex) when (ex.ParamName is "options" or "endpoint")
+        {
+            // Refusals of the client's settings (e.g. --record against production), worded for the user.
+            await Console.Error.WriteLineAsync("configuration error: " + ex.Message.Split(" (Parameter", 2)[0]).ConfigureAwait(false);
             return 1;
         }
         catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or UriFormatException)
@@ -268,7 +275,7 @@ internal sealed class InsiCommands : ICommandModule
         public CommonOptions(Command cmd)
         {
             Sex.AcceptOnlyFromAmong("M", "F");
-            foreach (var o in new Option[] { BirthName, FirstNames, Sex, BirthDate, BirthPlace, Endpoint, Cert, CertPasswordEnv, Ca, Idam, TraceDir, TraceRetentionDays, Manual, Retries, Json })
+            foreach (var o in new Option[] { BirthName, FirstNames, Sex, BirthDate, BirthPlace, Endpoint, Cert, CertPasswordEnv, Ca, Idam, TraceDir, TraceRetentionDays, Record, Manual, Retries, Json })
             {
                 cmd.Options.Add(o);
             }
@@ -295,6 +302,8 @@ internal sealed class InsiCommands : ICommandModule
         public Option<string?> Idam { get; } = new("--idam") { Description = $"CNDA authorisation number (default: ${IdamVariable}, else {SandboxIdam})." };
 
         public Option<string?> TraceDir { get; } = new("--trace-dir") { Description = "Write each exchange (request, response, metadata) to this folder." };
+
+        public Option<string?> Record { get; } = new("--record") { Description = "Record each exchange (request, response, timing) into this folder for 'santegw sandbox insi --replay' (refused against production)." };
 
         public Option<int> TraceRetentionDays { get; } = new("--trace-retention-days") { Description = "Delete traces older than this many days.", DefaultValueFactory = _ => 30 };
 

@@ -24,18 +24,54 @@ internal sealed class SandboxCommands : ICommandModule
             DefaultValueFactory = _ => "cr01",
         };
         unknown.AcceptOnlyFromAmong("cr01", "insi_102", "desir_1020");
-        var latency = new Option<int>("--latency-ms") { Description = "Delay added to every answer.", DefaultValueFactory = _ => 0 };
+        var latency = new Option<int>("--latency-ms") { Description = "Fixed delay added to every answer (same as --latency Nms).", DefaultValueFactory = _ => 0 };
+        var latencyProfile = new Option<string?>("--latency")
+        {
+            Description = "Answer delay: none, 200ms, 1.5s, uniform:100ms-400ms, lognormal:MEDIAN,P95, live (close to the real service) or recorded (replayed answers take their recorded time).",
+        };
+        var unavailableBurst = new Option<string?>("--unavailable-burst") { Description = "Windows of unavailability faults, DURATION/PERIOD (e.g. 5s/60s: 5 s of siram_40 faults every minute)." };
+        var slowBurst = new Option<string?>("--slow-burst") { Description = "Windows of slow answers, DURATION/PERIOD (e.g. 10s/120s); answers inside wait --slow-latency." };
+        var slowLatency = new Option<string>("--slow-latency") { Description = "Delay of answers inside a slow burst.", DefaultValueFactory = _ => "25s" };
+        var randomSeed = new Option<int?>("--seed") { Description = "Seed of the random draws (latency, fault rate) for repeatable runs." };
+        var faultLayout = new Option<string>("--fault-layout") { Description = "Fault serialisation: current (live service today) or 2022 (as the recorded FakeIdam.fault.xml).", DefaultValueFactory = _ => "current" };
+        faultLayout.AcceptOnlyFromAmong("current", "2022");
+        var replay = new Option<string?>("--replay") { Description = "Folder recorded with 'santegw insi ... --record' (or Insi:RecordDirectory): matching requests get the recorded answers." };
+        var persons = new Option<string?>("--persons") { Description = "CSV of your own test persons added to the base (columns local_id;birth_name;first_names;sex;birth_date;birth_place_cog;ins_matricule;oid)." };
         var faultRate = new Option<double>("--fault-rate") { Description = "Share (0..1) of requests answered with an unavailability fault.", DefaultValueFactory = _ => 0 };
         var scripted = new Option<string?>("--scripted") { Description = "Folder of scripted answers (index.json + response files)." };
-        foreach (var option in new Option[] { port, cpxPort, pki, passwordEnv, data, idam, unknown, latency, faultRate, scripted })
+        foreach (var option in new Option[] { port, cpxPort, pki, passwordEnv, data, idam, unknown, latency, latencyProfile, unavailableBurst, slowBurst, slowLatency, randomSeed, faultLayout, faultRate, scripted, replay, persons })
         {
             insi.Options.Add(option);
         }
 
         insi.SetAction(async (parseResult, ct) =>
         {
+            SandboxLatency? profile;
+            SandboxBurst? unavailable, slow;
+            TimeSpan slowDelay;
+            try
+            {
+                profile = parseResult.GetValue(latencyProfile) is { } spec ? SandboxLatency.Parse(spec) : null;
+                unavailable = parseResult.GetValue(unavailableBurst) is { } u ? SandboxBurst.Parse(u) : null;
+                slow = parseResult.GetValue(slowBurst) is { } sb ? SandboxBurst.Parse(sb) : null;
+                slowDelay = SandboxLatency.ParseDuration(parseResult.GetValue(slowLatency)!);
+            }
+            catch (FormatException ex)
+            {
+                await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                return 2;
+            }
+
             var options = new InsiSandboxOptions
             {
+                Latency = profile,
+                UnavailableBurst = unavailable,
+                SlowBurst = slow,
+                SlowLatency = slowDelay,
+                FaultSeed = parseResult.GetValue(randomSeed),
+                FaultLayout = parseResult.GetValue(faultLayout) == "2022" ? SandboxFaultLayout.Recorded2022 : SandboxFaultLayout.Current,
+                ReplayDirectory = parseResult.GetValue(replay),
+                PersonsCsvFile = parseResult.GetValue(persons),
                 Port = parseResult.GetValue(port),
                 CpxPort = parseResult.GetValue(cpxPort),
                 PkiDirectory = parseResult.GetValue(pki),
@@ -86,7 +122,13 @@ internal sealed class SandboxCommands : ICommandModule
                     Console.WriteLine($"INSi sandbox (CPx) listening on {server.CpxEndpoint}");
                 }
 
-                Console.WriteLine($"Identity base: {server.Handler.IdentityBase.Persons.Count} persons; IDAM accepted: {string.Join(", ", server.Handler.Idams.Order(StringComparer.Ordinal))}. Ctrl-C to stop.");
+                Console.WriteLine($"Identity base: {server.Handler.IdentityBase.Persons.Count} persons; IDAM accepted: {string.Join(", ", server.Handler.Idams.Order(StringComparer.Ordinal))}; latency: {server.Handler.Latency}.");
+                if (server.Handler.Recording is { } recording)
+                {
+                    Console.WriteLine($"Replaying {recording} from {options.ReplayDirectory}; other requests use the identity base.");
+                }
+
+                Console.WriteLine("Ctrl-C to stop.");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);

@@ -20,6 +20,9 @@ namespace SanteGateway.Insi.Sandbox;
 /// <c>scripted:FILE</c> or the fault's <c>siram:Erreur/@code</c>. Never contains identity data.</param>
 public sealed record InsiSandboxResponse(int StatusCode, byte[] Body, string Outcome)
 {
+    /// <summary>How long the real service took, for a replayed answer (used by the <c>recorded</c> latency profile); else null.</summary>
+    public TimeSpan? RecordedDuration { get; init; }
+
     /// <summary>Content-Type of every answer.</summary>
     public const string ContentType = "application/soap+xml; charset=utf-8";
 }
@@ -37,6 +40,9 @@ public sealed class InsiSandboxHandler
     private readonly HashSet<string> _idams;
     private readonly X509Certificate2Collection _anchors;
     private readonly ScriptedResponses? _scripted;
+    private readonly SandboxRecording? _recording;
+    private readonly SandboxLatency _latency;
+    private readonly long _startTimestamp;
     private readonly ILogger _logger;
     private readonly Random? _seededRandom;
     private readonly ConcurrentDictionary<string, bool> _chainCache = new(StringComparer.Ordinal);
@@ -50,9 +56,13 @@ public sealed class InsiSandboxHandler
         options.Validate();
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        IdentityBase = options.IdentityBase
+        var identityBase = options.IdentityBase
             ?? (options.DataFile is null ? SandboxIdentityBase.LoadDefault() : SandboxIdentityBase.LoadFile(options.DataFile));
+        IdentityBase = options.PersonsCsvFile is null ? identityBase : Extend(identityBase, options.PersonsCsvFile);
         _scripted = options.ScriptedResponsesDirectory is null ? null : ScriptedResponses.Load(options.ScriptedResponsesDirectory);
+        _recording = options.ReplayDirectory is null ? null : SandboxRecording.Load(options.ReplayDirectory, options.MaxRequestBytes);
+        _latency = options.Latency ?? (options.LatencyMs > 0 ? SandboxLatency.Fixed(TimeSpan.FromMilliseconds(options.LatencyMs)) : SandboxLatency.None);
+        _startTimestamp = options.TimeProvider.GetTimestamp();
         _idams = new HashSet<string>(options.Idams, StringComparer.Ordinal);
         if (options.IncludeDefaultIdam)
         {
@@ -66,6 +76,12 @@ public sealed class InsiSandboxHandler
 
     /// <summary>The identity base in use.</summary>
     public SandboxIdentityBase IdentityBase { get; }
+
+    /// <summary>The replayed recording, or null.</summary>
+    public SandboxRecording? Recording => _recording;
+
+    /// <summary>The latency profile in use.</summary>
+    public SandboxLatency Latency => _latency;
 
     /// <summary>The accepted IDAM values.</summary>
     public IReadOnlyCollection<string> Idams => _idams;
@@ -106,7 +122,7 @@ public sealed class InsiSandboxHandler
                     var certificate = mode == InsiSandboxAuthentication.MutualTls
                         ? context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync(ct).ConfigureAwait(false)
                         : null;
-                    response = Process(buffer.AsMemory(0, length), context.Request.ContentType, certificate, mode);
+                    response = ProcessSafely(buffer.AsMemory(0, length), context.Request.ContentType, certificate, mode);
                 }
             }
             finally
@@ -115,15 +131,70 @@ public sealed class InsiSandboxHandler
             }
         }
 
-        if (_options.LatencyMs > 0)
+        var delay = NextDelay(response);
+        if (delay > TimeSpan.Zero)
         {
-            await Task.Delay(_options.LatencyMs, ct).ConfigureAwait(false);
+            await Task.Delay(delay, _options.TimeProvider, ct).ConfigureAwait(false);
         }
 
         context.Response.StatusCode = response.StatusCode;
         context.Response.ContentType = InsiSandboxResponse.ContentType;
         context.Response.ContentLength = response.Body.Length;
         await context.Response.Body.WriteAsync(response.Body, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// How long to wait before sending <paramref name="response"/>: the slow-burst delay inside a slow window, the recorded
+    /// duration of a replayed answer under the <c>recorded</c> profile, else a draw from the latency profile.
+    /// </summary>
+    public TimeSpan NextDelay(InsiSandboxResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (_options.SlowBurst is { } slow && slow.IsActive(Elapsed))
+        {
+            return _options.SlowLatency;
+        }
+
+        if (_latency.UsesRecordedDurations && response.RecordedDuration is { } recorded)
+        {
+            return recorded;
+        }
+
+        if (ReferenceEquals(_latency, SandboxLatency.None))
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (_seededRandom is null)
+        {
+            return _latency.Sample(Random.Shared);
+        }
+
+        lock (_seededRandom)
+        {
+            return _latency.Sample(_seededRandom);
+        }
+    }
+
+    private TimeSpan Elapsed => _options.TimeProvider.GetElapsedTime(_startTimestamp);
+
+    /// <summary>
+    /// <see cref="Process"/> behind a last line of defence: an unexpected exception becomes a generic Receiver fault whose
+    /// text never carries the exception's message or stack (they stay in the log, at Error, by type only).
+    /// </summary>
+    private InsiSandboxResponse ProcessSafely(ReadOnlyMemory<byte> body, string? contentType, X509Certificate2? certificate, InsiSandboxAuthentication mode)
+    {
+        try
+        {
+            return Process(body, contentType, certificate, mode);
+        }
+#pragma warning disable CA1031 // Last line of defence of a network endpoint: answer a fault, never an exception page.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            SandboxLog.Failed(_logger, ex.GetType().Name);
+            return FaultResponse(SandboxFaults.InternalError, null);
+        }
     }
 
     /// <summary>
@@ -160,17 +231,37 @@ public sealed class InsiSandboxHandler
         }
 
         var authFault = Authenticate(body.Span, request, clientCertificate, mode);
-        var fault = authFault ?? CheckEnvelope(request, out operation);
-        if (fault is not null)
+        if (authFault is not null)
         {
-            return FaultResponse(fault, request.MessageId);
+            return FaultResponse(authFault, request.MessageId);
         }
 
-        if (_options.FaultRate > 0 && NextDouble() < _options.FaultRate)
+        // A recorded answer is the real service's decision (IDAM refusal included): it wins over the sandbox's own checks.
+        var recorded = _recording?.Find(request);
+        if (recorded is null)
+        {
+            var fault = CheckEnvelope(request, out operation);
+            if (fault is not null)
+            {
+                return FaultResponse(fault, request.MessageId);
+            }
+        }
+
+        if ((_options.UnavailableBurst is { } burst && burst.IsActive(Elapsed)) ||
+            (_options.FaultRate > 0 && NextDouble() < _options.FaultRate))
         {
             return FaultResponse(
                 _options.UnknownIdentity == UnknownIdentityBehaviour.Insi102 ? SandboxFaults.TechnicalError : SandboxFaults.TemporarilyUnavailable,
                 request.MessageId);
+        }
+
+        if (recorded is not null)
+        {
+            Log("replay");
+            return new InsiSandboxResponse(recorded.HttpStatus, SandboxRecording.Substitute(recorded, request), "replay:" + recorded.Stem)
+            {
+                RecordedDuration = recorded.Duration,
+            };
         }
 
         return operation == InsiOperation.SearchByTraits ? SearchByTraits(request) : SearchWithVitale(request);
@@ -195,7 +286,8 @@ public sealed class InsiSandboxHandler
         if (scripted is not null)
         {
             Log("scripted");
-            return new InsiSandboxResponse(scripted.IsFault ? 500 : 200, InsiResponseWriter.Replay(scripted.Body), "scripted:" + scripted.ResponseFile);
+            var bytes = scripted.EnvelopeBytes ?? InsiResponseWriter.Wrap(scripted.ElementXml!, scripted.IsFault, _options.FaultLayout);
+            return new InsiSandboxResponse(scripted.IsFault ? 500 : 200, bytes, "scripted:" + scripted.ResponseFile);
         }
 
         var result = IdentityBase.Search(request.BirthName!, firstNames, sex, request.BirthDate!, request.BirthPlace);
@@ -255,7 +347,7 @@ public sealed class InsiSandboxHandler
             }
             catch (System.Xml.XmlException ex)
             {
-                return SandboxFaults.InvalidAssertion($"Assertion illisible : {ex.Message}");
+                return SandboxFaults.InvalidAssertion(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Assertion illisible (ligne {ex.LineNumber}, position {ex.LinePosition})."));
             }
         }
 
@@ -356,7 +448,21 @@ public sealed class InsiSandboxHandler
     private InsiSandboxResponse FaultResponse(SandboxFault fault, string? messageId)
     {
         Log(fault.ErreurCode);
-        return new InsiSandboxResponse(fault.HttpStatus, InsiResponseWriter.Fault(fault, messageId), fault.ErreurCode);
+        return new InsiSandboxResponse(fault.HttpStatus, InsiResponseWriter.Fault(fault, messageId, _options.FaultLayout), fault.ErreurCode);
+    }
+
+    /// <summary>The base plus the persons of the CSV; an INS already in the base is refused with its CSV line.</summary>
+    private static SandboxIdentityBase Extend(SandboxIdentityBase identityBase, string csvFile)
+    {
+        var read = SandboxPersonsCsv.Parse(File.ReadAllBytes(csvFile), csvFile);
+        var extra = read.PersonsOrThrow(csvFile);
+        var known = identityBase.Persons.Select(p => p.Ins.NumIdentifiant).ToHashSet(StringComparer.Ordinal);
+        var clashes = read.Lines
+            .Where(x => known.Contains(x.Person.Ins.NumIdentifiant))
+            .Select(x => new CsvProblem(x.Line, "ins_matricule", "ins-unique", $"{x.Person.Ins.NumIdentifiant} is already in the identity base"))
+            .ToList();
+        _ = new SandboxCsvResult([], clashes).PersonsOrThrow(csvFile);
+        return SandboxIdentityBase.FromPersons(identityBase.Persons.Concat(extra));
     }
 
     private InsiSandboxResponse LogAndReturn(InsiSandboxResponse response)
@@ -425,4 +531,7 @@ internal static partial class SandboxLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "INSi sandbox answered {Outcome}")]
     public static partial void Answered(ILogger logger, string outcome);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "INSi sandbox failed on a request ({ExceptionType}); answered a generic fault")]
+    public static partial void Failed(ILogger logger, string exceptionType);
 }

@@ -16,6 +16,22 @@ public enum UnknownIdentityBehaviour
     Desir1020,
 }
 
+/// <summary>How SOAP faults are laid out on the wire (the live service changed it; insi.md §3.5).</summary>
+public enum SandboxFaultLayout
+{
+    /// <summary>
+    /// As the live service writes them today (captured 2026): <c>env:Body</c> declaring only <c>xmlns:env</c>,
+    /// <c>soap:</c> prefixes, <c>xml:lang="fr"</c>. Default.
+    /// </summary>
+    Current,
+
+    /// <summary>
+    /// As in the recorded <c>FakeIdam.fault.xml</c> (2022 generation): <c>env:Body</c> declaring <c>xmlns:S</c> and <c>xmlns:env</c>,
+    /// <c>S:Fault</c> with an extra <c>xmlns:ns4</c> (SOAP 1.1 namespace), <c>S:</c> prefixes, <c>xml:lang="en"</c>.
+    /// </summary>
+    Recorded2022,
+}
+
 /// <summary>How a request reaching the sandbox endpoint is authenticated.</summary>
 public enum InsiSandboxAuthentication
 {
@@ -59,13 +75,37 @@ public sealed class InsiSandboxOptions
     /// <summary>Answer for a person absent from the base.</summary>
     public UnknownIdentityBehaviour UnknownIdentity { get; set; } = UnknownIdentityBehaviour.Cr01;
 
-    /// <summary>Artificial delay added to every answer, in milliseconds.</summary>
+    /// <summary>Artificial delay added to every answer, in milliseconds (a fixed profile; <see cref="Latency"/> wins when set).</summary>
     public int LatencyMs { get; set; }
+
+    /// <summary>Delay distribution of the answers (fixed, uniform, log-normal, <c>live</c>, <c>recorded</c>); null = <see cref="LatencyMs"/>.</summary>
+    public SandboxLatency? Latency { get; set; }
+
+    /// <summary>Recurring windows during which every valid request gets an unavailability fault (siram_40); null = none.</summary>
+    public SandboxBurst? UnavailableBurst { get; set; }
+
+    /// <summary>Recurring windows during which every answer waits <see cref="SlowLatency"/>; null = none.</summary>
+    public SandboxBurst? SlowBurst { get; set; }
+
+    /// <summary>Delay of the answers inside a <see cref="SlowBurst"/> window (default 25 s, beyond the client's 20 s attempt time-out).</summary>
+    public TimeSpan SlowLatency { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>Layout of the faults the sandbox writes (default: as the live service writes them today).</summary>
+    public SandboxFaultLayout FaultLayout { get; set; } = SandboxFaultLayout.Current;
+
+    /// <summary>
+    /// Folder recorded by the INSi client (<c>InsiClientOptions.RecordDirectory</c>, <c>santegw insi --record</c>): a request whose
+    /// business content matches a recorded one gets the recorded bytes (echoed ids substituted); others use the base.
+    /// </summary>
+    public string? ReplayDirectory { get; set; }
+
+    /// <summary>CSV of additional test persons (publisher's own), checked at start; see README "Test persons CSV".</summary>
+    public string? PersonsCsvFile { get; set; }
 
     /// <summary>Probability (0..1) of answering a valid request with an unavailability fault (siram_40 / desir_1020, or insi_102 in <see cref="UnknownIdentityBehaviour.Insi102"/> mode).</summary>
     public double FaultRate { get; set; }
 
-    /// <summary>Seed of the fault-injection draw (null = random).</summary>
+    /// <summary>Seed of the random draws: fault injection and latency (null = random).</summary>
     public int? FaultSeed { get; set; }
 
     /// <summary>Folder of scripted answers (<c>index.json</c> + response files), or null.</summary>
@@ -110,6 +150,11 @@ public sealed class InsiSandboxOptions
         if (LatencyMs < 0)
         {
             throw new ArgumentException($"LatencyMs must be ≥ 0 (got {LatencyMs}).", nameof(LatencyMs));
+        }
+
+        if (SlowLatency < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"SlowLatency must be ≥ 0 (got {SlowLatency}).", nameof(SlowLatency));
         }
 
         if (MaxRequestBytes < 1024)

@@ -89,7 +89,7 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
         _options = options;
         _transport = transport;
         _assertions = assertions;
-        _traces = traces;
+        _traces = InsiExchangeRecorder.Attach(options, traces);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _ownsTransport = ownsTransport;

@@ -85,6 +85,12 @@ public sealed class InsiClientOptions
     /// <summary>How long the circuit stays open.</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Folder where every exchange (request, response, timing) is recorded for replay by the sandbox
+    /// (<see cref="InsiExchangeRecorder"/>); null = no recording. Refused against production. Configuration key <c>Insi:RecordDirectory</c>.
+    /// </summary>
+    public string? RecordDirectory { get; set; }
+
     /// <summary>Maximum accepted response size in bytes.</summary>
     public int MaxResponseBytes { get; set; } = InsiResponseReader.DefaultMaxBytes;
 

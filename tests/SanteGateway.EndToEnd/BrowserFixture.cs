@@ -6,7 +6,7 @@ namespace SanteGateway.EndToEnd;
 /// One gateway and one headless Debian Chromium for the whole test class. Playwright never downloads a browser here:
 /// it drives <c>/usr/bin/chromium</c>. Without it the tests skip on a developer machine but fail in CI (CI=true).
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -22,7 +22,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Gateway = await GatewayServer.StartAsync();
+        Gateway = await StartGatewayAsync();
         if (!File.Exists(ChromiumPath))
         {
             Unavailable = $"{ChromiumPath} is missing (apt-get install chromium).";
@@ -39,6 +39,9 @@ public sealed class BrowserFixture : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
     }
+
+    /// <summary>Starts the gateway the tests use (a subclass may configure its INSi sandbox).</summary>
+    protected virtual Task<GatewayServer> StartGatewayAsync() => GatewayServer.StartAsync();
 
     /// <summary>A fresh browser context (own cookies) with French locale, on the gateway's address.</summary>
     public async Task<IBrowserContext> NewContextAsync()

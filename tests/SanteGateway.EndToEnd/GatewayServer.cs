@@ -49,13 +49,16 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary><c>http://127.0.0.1:PORT/</c>.</summary>
     public Uri BaseAddress { get; }
 
-    public static async Task<GatewayServer> StartAsync()
+    /// <param name="configureSandbox">Changes to the INSi sandbox settings (e.g. a latency profile, to see the UI's waiting state).</param>
+    public static async Task<GatewayServer> StartAsync(Action<InsiSandboxOptions>? configureSandbox = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "santegw-e2e-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
         var pkiDir = Path.Combine(dataDir, "pki");
         TestPki.Create(pkiDir, PkiPassword, force: true);
-        var sandbox = await InsiSandboxServer.StartAsync(new InsiSandboxOptions { PkiDirectory = pkiDir, Password = PkiPassword, Port = 0 });
+        var sandboxOptions = new InsiSandboxOptions { PkiDirectory = pkiDir, Password = PkiPassword, Port = 0 };
+        configureSandbox?.Invoke(sandboxOptions);
+        var sandbox = await InsiSandboxServer.StartAsync(sandboxOptions);
 
         var options = new GatewayOptions
         {

@@ -83,15 +83,95 @@ public sealed class CliStartupTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Insi_search_with_record_then_sandbox_insi_with_replay_gives_the_same_answer_and_says_what_it_replays()
+    {
+        var record = Path.Combine(_dir, "recording");
+        var (pki, live, endpoint) = await StartSandboxAsync();
+        using (live)
+        {
+            try
+            {
+                var first = await SearchAsync(pki, endpoint, "--record", record);
+                first.ExitCode.Should().Be(0, first.Stderr);
+                Directory.EnumerateFiles(record, "*.exchange.json").Should().ContainSingle();
+            }
+            finally
+            {
+                await StopAsync(live);
+            }
+        }
+
+        var (replay, replayOut, replayEndpoint) = await StartSandboxWithAsync(pki, "--replay", record, "--latency", "5ms", "--fault-layout", "2022");
+        using (replay)
+        {
+            try
+            {
+                replayOut.Should().Contain("Replaying 1 recorded request(s)");
+                var again = await SearchAsync(pki, replayEndpoint);
+                again.ExitCode.Should().Be(0, again.Stderr);
+                again.Stdout.Should().Contain("\"matricule\":\"160012B02077713\"");
+            }
+            finally
+            {
+                await StopAsync(replay);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Insi_search_with_record_against_the_production_endpoint_is_refused_before_any_call()
+    {
+        var record = Path.Combine(_dir, "prod-recording");
+
+        var run = await SearchAsync(SharedPki.Directory, new Uri(InsiClientOptions.ProductionMutualTlsEndpoint), "--record", record);
+
+        run.ExitCode.Should().Be(1);
+        run.Stderr.Should().Contain("refusing to record against the production endpoint");
+        Directory.Exists(record).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Sandbox_insi_with_a_bad_persons_CSV_exits_1_naming_the_line_and_the_rule()
+    {
+        Directory.CreateDirectory(_dir);
+        var csv = Path.Combine(_dir, "persons.csv");
+        await File.WriteAllTextAsync(csv, "local_id;birth_name;first_names;sex;birth_date;birth_place_cog;ins_matricule;oid\nP1;DUPONT;JEAN;M;1985-04-12;75056;185047505612300;1.2.250.1.213.1.4.8\n", TestContext.Current.CancellationToken);
+
+        var run = await ProcessRunner.RunAsync(Dotnet, [CliDll, "sandbox", "insi", "--pki", SharedPki.Directory, "--password-env", "SANTEGW_SANDBOX_TEST_PW", "--persons", csv],
+            AppContext.BaseDirectory, TimeSpan.FromMinutes(1), new Dictionary<string, string> { ["SANTEGW_SANDBOX_TEST_PW"] = SharedPki.Password });
+
+        run.ExitCode.Should().Be(1);
+        run.Stderr.Should().Contain("INSi sandbox not started").And.Contain("line 2: ins_matricule: key '00'").And.Contain("[rule ins-key]");
+    }
+
+    private static Task<(int ExitCode, string Stdout, string Stderr)> SearchAsync(string pki, Uri endpoint, params string[] extra)
+    {
+        var password = pki == SharedPki.Directory ? SharedPki.Password : TestPki.ReadPasswordFile(pki);
+        return ProcessRunner.RunAsync(Dotnet,
+            [
+                CliDll, "insi", "search", "--birth-name", "ADRTROIS", "--first-names", "TOUSSAINT", "--sex", "M", "--birth-date", "1960-01-01",
+                "--endpoint", endpoint.ToString(), "--cert", Path.Combine(pki, TestPki.InsiAutoP12File), "--cert-password-env", "SANTEGW_SANDBOX_TEST_PW",
+                "--ca", Path.Combine(pki, TestPki.CaPemFile), "--idam", InsiSandboxOptions.DefaultIdam, "--retries", "0", "--json", .. extra,
+            ],
+            AppContext.BaseDirectory, TimeSpan.FromMinutes(1),
+            new Dictionary<string, string> { ["SANTEGW_SANDBOX_TEST_PW"] = password });
+    }
+
     private async Task<(string Pki, Process Sandbox, Uri Endpoint)> StartSandboxAsync()
     {
         var pki = Path.Combine(_dir, "pki");
         var init = await ProcessRunner.RunAsync(Dotnet, [CliDll, "pki", "init", "--dir", pki], AppContext.BaseDirectory, TimeSpan.FromMinutes(2));
         init.ExitCode.Should().Be(0, init.Stderr);
         init.Stdout.Should().Contain("INSI-AUTO.p12").And.Contain("password.txt");
+        var (sandbox, _, endpoint) = await StartSandboxWithAsync(pki);
+        return (pki, sandbox, endpoint);
+    }
 
+    private static async Task<(Process Sandbox, string Stdout, Uri Endpoint)> StartSandboxWithAsync(string pki, params string[] extra)
+    {
         var info = new ProcessStartInfo(Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { CliDll, "sandbox", "insi", "--port", "0", "--pki", pki, "--idam", Recorded.RecordedIdam })
+        foreach (var a in new[] { CliDll, "sandbox", "insi", "--port", "0", "--pki", pki, "--idam", Recorded.RecordedIdam }.Concat(extra))
         {
             info.ArgumentList.Add(a);
         }
@@ -99,7 +179,18 @@ public sealed class CliStartupTests : IDisposable
         var sandbox = Process.Start(info)!;
         try
         {
-            return (pki, sandbox, await ReadEndpointAsync(sandbox));
+            var endpoint = await ReadEndpointAsync(sandbox);
+            var rest = new StringBuilder();
+            while (await sandbox.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+            {
+                rest.AppendLine(line);
+                if (line.Contains("Ctrl-C", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+
+            return (sandbox, rest.ToString(), endpoint);
         }
         catch
         {

@@ -131,9 +131,9 @@ internal static class PsAssertionValidator
         {
             signed.LoadXml((XmlElement)signatures[0]!);
         }
-        catch (CryptographicException ex)
+        catch (CryptographicException)
         {
-            return SandboxFaults.InvalidAssertion($"Signature illisible : {ex.Message}");
+            return SandboxFaults.InvalidAssertion("Signature illisible.");
         }
 
         if (signed.SignedInfo?.References.Count != 1 || ((Reference)signed.SignedInfo.References[0]!).Uri != "#" + id)
@@ -154,7 +154,7 @@ internal static class PsAssertionValidator
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException)
         {
-            return SandboxFaults.InvalidAssertion($"Certificat de signature illisible : {ex.Message}");
+            return SandboxFaults.InvalidAssertion("Certificat de signature illisible.");
         }
 
         using (signer)

@@ -14,6 +14,15 @@ namespace SanteGateway.Insi.Sandbox.Data;
 /// <param name="Body">The <c>RESULTAT</c> or <c>soap:Fault</c> element to replay.</param>
 public sealed record ScriptedResponse(string BirthName, string? FirstName, char Sex, string BirthDate, string? BirthPlace, string ResponseFile, XElement Body)
 {
+    /// <summary>
+    /// The file's exact bytes when it is a full SOAP envelope (CNDA files are served as the approval centre gives them:
+    /// their declaration, CRLF line breaks, tabs and comments included); null for a bare element.
+    /// </summary>
+    public byte[]? EnvelopeBytes { get; init; }
+
+    /// <summary>The exact XML text of a bare <c>RESULTAT</c>/<c>Fault</c> file (without its declaration); null for an envelope.</summary>
+    public string? ElementXml { get; init; }
+
     /// <summary>True when the replayed body is a SOAP fault (answered with HTTP 500).</summary>
     public bool IsFault => Body.Name == XName.Get("Fault", InsiNamespaces.Soap12);
 }
@@ -89,7 +98,13 @@ public sealed class ScriptedResponses
                 throw new InvalidDataException($"{where}.response: '{e.Response}' is not a file inside {root}.");
             }
 
-            entries.Add(new ScriptedResponse(e.BirthName, e.FirstName, e.Sex[0], e.BirthDate, e.BirthPlace, e.Response, ReadBody(file, where)));
+            var (body, isEnvelope) = ReadBody(file, where);
+            var bytes = File.ReadAllBytes(file);
+            entries.Add(new ScriptedResponse(e.BirthName, e.FirstName, e.Sex[0], e.BirthDate, e.BirthPlace, e.Response, body)
+            {
+                EnvelopeBytes = isEnvelope ? bytes : null,
+                ElementXml = isEnvelope ? null : ElementText(bytes),
+            });
         }
 
         return new ScriptedResponses(entries);
@@ -123,7 +138,30 @@ public sealed class ScriptedResponses
         return best;
     }
 
-    private static XElement ReadBody(string file, string where)
+    /// <summary>The file's text from its root element on (declaration, leading comments and BOM removed), as written.</summary>
+    private static string ElementText(byte[] bytes)
+    {
+        var text = new System.Text.UTF8Encoding(false).GetString(bytes).TrimStart('\uFEFF');
+        var i = 0;
+        while (true)
+        {
+            i = text.IndexOf('<', i);
+            if (i < 0 || i + 1 >= text.Length || (text[i + 1] != '?' && text[i + 1] != '!'))
+            {
+                break;
+            }
+
+            i = text.AsSpan(i).StartsWith("<!--", StringComparison.Ordinal) ? text.IndexOf("-->", i, StringComparison.Ordinal) + 3 : text.IndexOf('>', i) + 1;
+            if (i <= 2)
+            {
+                return text;
+            }
+        }
+
+        return i < 0 ? text : text[i..].TrimEnd();
+    }
+
+    private static (XElement Body, bool IsEnvelope) ReadBody(string file, string where)
     {
         var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, MaxCharactersInDocument = 1 << 20 };
         try
@@ -131,7 +169,8 @@ public sealed class ScriptedResponses
             using var reader = XmlReader.Create(file, settings);
             var doc = XDocument.Load(reader);
             var root = doc.Root!;
-            if (root.Name == XName.Get("Envelope", InsiNamespaces.Soap12))
+            var isEnvelope = root.Name == XName.Get("Envelope", InsiNamespaces.Soap12);
+            if (isEnvelope)
             {
                 root = root.Element(XName.Get("Body", InsiNamespaces.Soap12))?.Elements().FirstOrDefault()
                     ?? throw new InvalidDataException($"{where}: {file} has an empty soap:Body.");
@@ -152,7 +191,7 @@ public sealed class ScriptedResponses
                 }
             }
 
-            return copy;
+            return (copy, isEnvelope);
         }
         catch (XmlException ex)
         {

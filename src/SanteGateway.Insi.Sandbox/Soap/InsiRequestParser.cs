@@ -24,6 +24,15 @@ internal sealed class InsiRequest
 
     public string? Idam { get; set; }
 
+    /// <summary>ContexteLPS/Id, ContexteLPS/Temps, ContexteBAM/Id, ContexteBAM/Temps as sent (replay substitutes them).</summary>
+    public string? LpsId { get; set; }
+
+    public string? LpsTime { get; set; }
+
+    public string? BamId { get; set; }
+
+    public string? BamTime { get; set; }
+
     public bool HasSecurity { get; set; }
 
     /// <summary>First problem met in a context header (the fault detail), or null.</summary>
@@ -129,7 +138,8 @@ internal static class InsiRequestParser
         }
         catch (XmlException ex)
         {
-            throw Fault(SandboxFaults.InvalidMessage($"XML illisible : {ex.Message}"), request.MessageId);
+            // Position only: exception texts never reach a fault (they are .NET internals, and may quote the input).
+            throw Fault(SandboxFaults.InvalidMessage(string.Create(CultureInfo.InvariantCulture, $"XML illisible (ligne {ex.LineNumber}, position {ex.LinePosition}).")), request.MessageId);
         }
 
         return request;
@@ -219,6 +229,8 @@ internal static class InsiRequestParser
                     break;
             }
         });
+        request.LpsId = id;
+        request.LpsTime = temps;
         CheckIdAndTime("ContexteLPS", id, temps, request);
     }
 
@@ -250,6 +262,8 @@ internal static class InsiRequestParser
                 default: c.Skip(); break;
             }
         });
+        request.BamId = id;
+        request.BamTime = temps;
         CheckIdAndTime("ContexteBAM", id, temps, request);
         if (!couverture)
         {

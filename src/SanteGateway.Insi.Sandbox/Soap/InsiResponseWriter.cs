@@ -1,125 +1,131 @@
 using System.Text;
 using System.Xml;
-using System.Xml.Linq;
 using SanteGateway.Insi.Sandbox.Data;
 
 namespace SanteGateway.Insi.Sandbox.Soap;
 
 /// <summary>
-/// Writes INSi answers with the layout of the live service since late 2022:
-/// <c>soap:Envelope/env:Body/RESULTAT</c> (default namespace INSiResultat, <c>ns0</c>/<c>ns1</c> declared), no SOAP header,
-/// <c>ListePrenom</c> and no <c>Prenom</c> in <c>TIQ</c>; faults in the Oct 2023 layout (<c>soap:</c> prefix, xml:lang fr).
+/// Writes INSi answers byte for byte as the live service does (compared with <c>shared/data/insi/recorded</c>): the
+/// declaration <c>&lt;?xml version="1.0" encoding="UTF-8"?&gt;</c> followed by one line feed, then the envelope on one
+/// line without trailing line break; <c>soap:Envelope/env:Body</c> where the body declares <c>xmlns:S</c> then
+/// <c>xmlns:env</c>; <c>RESULTAT</c> declaring <c>xmlns</c> first, then <c>ns0</c> and <c>ns1</c>; <c>ListePrenom</c> and
+/// no <c>Prenom</c> in <c>TIQ</c>. Written by hand rather than with <see cref="XmlWriter"/>, which decides declaration
+/// spelling and namespace-declaration order itself.
 /// </summary>
 internal static class InsiResponseWriter
 {
-    private static readonly XmlWriterSettings WriterSettings = new()
-    {
-        Encoding = new UTF8Encoding(false),
-        Indent = false,
-        OmitXmlDeclaration = false,
-        CloseOutput = false,
-    };
+    /// <summary>XML declaration and line feed that open every live answer.</summary>
+    public const string Declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+    private const string EnvelopeStart = "<soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\">";
+    private const string ResultBodyStart = "<env:Body xmlns:S=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\">";
+    private const string CurrentFaultBodyStart = "<env:Body xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\">";
+    private const string End = "</env:Body></soap:Envelope>";
+
+    private static readonly UTF8Encoding Utf8 = new(false);
 
     public static byte[] Result(string codeCr, SandboxPerson? person)
     {
-        using var buffer = new MemoryStream(person is null ? 512 : 1024);
-        using (var w = Begin(buffer))
+        var sb = new StringBuilder(person is null ? 512 : 1024);
+        sb.Append(Declaration).Append(EnvelopeStart).Append(ResultBodyStart)
+            .Append("<RESULTAT xmlns=\"http://www.cnamts.fr/INSiResultat\" xmlns:ns0=\"http://www.cnamts.fr/INSiRecVit\" xmlns:ns1=\"http://www.cnamts.fr/INSiRecSans\">")
+            .Append("<CR>");
+        Element(sb, "CodeCR", codeCr);
+        Element(sb, "LibelleCR", Libelle(codeCr));
+        sb.Append("</CR>");
+        if (person is not null)
         {
-            w.WriteStartElement(null, "RESULTAT", InsiNamespaces.Resultat);
-            w.WriteAttributeString("xmlns", "ns0", null, InsiNamespaces.RecVit);
-            w.WriteAttributeString("xmlns", "ns1", null, InsiNamespaces.RecSans);
-            w.WriteStartElement("CR", InsiNamespaces.Resultat);
-            w.WriteElementString("CodeCR", InsiNamespaces.Resultat, codeCr);
-            w.WriteElementString("LibelleCR", InsiNamespaces.Resultat, Libelle(codeCr));
-            w.WriteEndElement();
-            if (person is not null)
+            sb.Append("<INDIVIDU>");
+            WriteIns(sb, "INSACTIF", person.Ins);
+            foreach (var histo in person.History)
             {
-                w.WriteStartElement("INDIVIDU", InsiNamespaces.Resultat);
-                WriteIns(w, "INSACTIF", person.Ins);
-                foreach (var histo in person.History)
-                {
-                    WriteIns(w, "INSHISTO", histo);
-                }
-
-                w.WriteStartElement("TIQ", InsiNamespaces.Resultat);
-                w.WriteElementString("NomNaissance", InsiNamespaces.Resultat, person.BirthName);
-                w.WriteElementString("ListePrenom", InsiNamespaces.Resultat, person.FirstNamesJoined);
-                w.WriteElementString("Sexe", InsiNamespaces.Resultat, person.Sex.ToString());
-                w.WriteElementString("DateNaissance", InsiNamespaces.Resultat, person.BirthDate);
-                if (person.BirthPlace is not null)
-                {
-                    w.WriteElementString("LieuNaissance", InsiNamespaces.Resultat, person.BirthPlace);
-                }
-
-                w.WriteEndElement();
-                w.WriteEndElement();
+                WriteIns(sb, "INSHISTO", histo);
             }
 
-            w.WriteEndElement();
-            End(w);
+            sb.Append("<TIQ>");
+            Element(sb, "NomNaissance", person.BirthName);
+            Element(sb, "ListePrenom", person.FirstNamesJoined);
+            Element(sb, "Sexe", person.Sex.ToString());
+            Element(sb, "DateNaissance", person.BirthDate);
+            if (person.BirthPlace is not null)
+            {
+                Element(sb, "LieuNaissance", person.BirthPlace);
+            }
+
+            sb.Append("</TIQ></INDIVIDU>");
         }
 
-        return buffer.ToArray();
+        sb.Append("</RESULTAT>").Append(End);
+        return Utf8.GetBytes(sb.ToString());
     }
 
-    public static byte[] Fault(SandboxFault fault, string? messageId)
+    public static byte[] Fault(SandboxFault fault, string? messageId, SandboxFaultLayout layout = SandboxFaultLayout.Current)
     {
-        using var buffer = new MemoryStream(1024);
-        using (var w = Begin(buffer))
+        var p = layout == SandboxFaultLayout.Current ? "soap" : "S";
+        var sb = new StringBuilder(1024);
+        sb.Append(Declaration).Append(EnvelopeStart)
+            .Append(layout == SandboxFaultLayout.Current ? CurrentFaultBodyStart : ResultBodyStart)
+            .Append('<').Append(p).Append(":Fault")
+            .Append(layout == SandboxFaultLayout.Current ? string.Empty : " xmlns:ns4=\"http://schemas.xmlsoap.org/soap/envelope/\"")
+            .Append('>');
+        sb.Append('<').Append(p).Append(":Code>");
+        Element(sb, p + ":Value", p + ":" + fault.Code);
+        if (fault.Subcode is not null)
         {
-            const string soap = InsiNamespaces.Soap12;
-            w.WriteStartElement("soap", "Fault", soap);
-            w.WriteStartElement("soap", "Code", soap);
-            w.WriteElementString("soap", "Value", soap, "soap:" + fault.Code);
-            if (fault.Subcode is not null)
-            {
-                w.WriteStartElement("soap", "Subcode", soap);
-                w.WriteElementString("soap", "Value", soap, "soap:" + fault.Subcode);
-                w.WriteEndElement();
-            }
-
-            w.WriteEndElement();
-            w.WriteStartElement("soap", "Reason", soap);
-            w.WriteStartElement("soap", "Text", soap);
-            w.WriteAttributeString("xml", "lang", null, "fr");
-            w.WriteString(fault.Reason);
-            w.WriteEndElement();
-            w.WriteEndElement();
-            w.WriteStartElement("soap", "Detail", soap);
-            w.WriteStartElement("siram", "Erreur", InsiNamespaces.Siram);
-            w.WriteAttributeString("code", fault.ErreurCode);
-            if (!string.IsNullOrEmpty(messageId))
-            {
-                w.WriteAttributeString("messageID", Printable(messageId));
-            }
-
-            w.WriteAttributeString("severite", fault.Severite);
-            w.WriteString(Printable(fault.Detail));
-            w.WriteEndElement();
-            w.WriteEndElement();
-            w.WriteEndElement();
-            End(w);
+            sb.Append('<').Append(p).Append(":Subcode>");
+            Element(sb, p + ":Value", p + ":" + fault.Subcode);
+            sb.Append("</").Append(p).Append(":Subcode>");
         }
 
-        return buffer.ToArray();
+        sb.Append("</").Append(p).Append(":Code>");
+        sb.Append('<').Append(p).Append(":Reason><").Append(p).Append(":Text xml:lang=\"")
+            .Append(layout == SandboxFaultLayout.Current ? "fr" : "en").Append("\">");
+        Text(sb, fault.Reason);
+        sb.Append("</").Append(p).Append(":Text></").Append(p).Append(":Reason>");
+        sb.Append('<').Append(p).Append(":Detail><siram:Erreur code=\"");
+        Attribute(sb, fault.ErreurCode);
+        sb.Append('"');
+        if (!string.IsNullOrEmpty(messageId))
+        {
+            sb.Append(" messageID=\"");
+            Attribute(sb, Printable(messageId));
+            sb.Append('"');
+        }
+
+        sb.Append(" severite=\"");
+        Attribute(sb, fault.Severite);
+        sb.Append("\" xmlns:siram=\"urn:siram\">");
+        Text(sb, Printable(fault.Detail));
+        sb.Append("</siram:Erreur></").Append(p).Append(":Detail></").Append(p).Append(":Fault>").Append(End);
+        return Utf8.GetBytes(sb.ToString());
     }
 
-    /// <summary>Replays a scripted body element (RESULTAT or Fault) inside the standard envelope.</summary>
-    public static byte[] Replay(XElement bodyContent)
+    /// <summary>Wraps a bare scripted element (its exact XML text) in the live envelope.</summary>
+    public static byte[] Wrap(string elementXml, bool isFault, SandboxFaultLayout layout)
     {
-        using var buffer = new MemoryStream(2048);
-        using (var w = Begin(buffer))
-        {
-            bodyContent.WriteTo(w);
-            End(w);
-        }
-
-        return buffer.ToArray();
+        var bodyStart = isFault && layout == SandboxFaultLayout.Current ? CurrentFaultBodyStart : ResultBodyStart;
+        return Utf8.GetBytes(string.Concat(Declaration, EnvelopeStart, bodyStart, elementXml, End));
     }
+
+    /// <summary>XML-escapes <paramref name="value"/> for use in text content (what a substitution in recorded bytes needs).</summary>
+    public static string EscapeText(string value)
+    {
+        var sb = new StringBuilder(value.Length);
+        Text(sb, value);
+        return sb.ToString();
+    }
+
+    /// <summary>Exact <c>LibelleCR</c> of the live service (no accents).</summary>
+    public static string Libelle(string codeCr) => codeCr switch
+    {
+        "00" => "OK",
+        "01" => "Aucune identite trouvee",
+        "02" => "Plusieurs identites trouvees",
+        _ => throw new ArgumentOutOfRangeException(nameof(codeCr), codeCr, "INSi only answers CR 00, 01 or 02."),
+    };
 
     /// <summary>
-    /// Fault details may quote parser messages about hostile input: keep them writable (no character XML 1.0 forbids)
-    /// and short.
+    /// Fault details may quote hostile input: keep them writable (no character XML 1.0 forbids) and short.
     /// </summary>
     private static string Printable(string text)
     {
@@ -139,51 +145,64 @@ internal static class InsiResponseWriter
         return builder.ToString();
     }
 
-    /// <summary>Exact <c>LibelleCR</c> of the live service (no accents).</summary>
-    public static string Libelle(string codeCr) => codeCr switch
+    private static void Element(StringBuilder sb, string name, string value)
     {
-        "00" => "OK",
-        "01" => "Aucune identite trouvee",
-        "02" => "Plusieurs identites trouvees",
-        _ => throw new ArgumentOutOfRangeException(nameof(codeCr), codeCr, "INSi only answers CR 00, 01 or 02."),
-    };
-
-    private static XmlWriter Begin(Stream buffer)
-    {
-        var w = XmlWriter.Create(buffer, WriterSettings);
-        w.WriteStartDocument();
-        w.WriteStartElement("soap", "Envelope", InsiNamespaces.Soap12);
-        w.WriteStartElement("env", "Body", InsiNamespaces.Soap12);
-        w.WriteAttributeString("xmlns", "S", null, InsiNamespaces.Soap12);
-        return w;
+        sb.Append('<').Append(name).Append('>');
+        Text(sb, value);
+        sb.Append("</").Append(name).Append('>');
     }
 
-    private static void End(XmlWriter w)
+    /// <summary>Escapes like the live service: apostrophes and quotes stay literal in text.</summary>
+    private static void Text(StringBuilder sb, string value)
     {
-        w.WriteEndElement();
-        w.WriteEndElement();
-        w.WriteEndDocument();
-        w.Flush();
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '&' => sb.Append("&amp;"),
+                '<' => sb.Append("&lt;"),
+                '>' => sb.Append("&gt;"),
+                '\r' => sb.Append("&#xD;"),
+                _ => sb.Append(c),
+            };
+        }
     }
 
-    private static void WriteIns(XmlWriter w, string element, SandboxIns ins)
+    private static void Attribute(StringBuilder sb, string value)
     {
-        w.WriteStartElement(element, InsiNamespaces.Resultat);
-        w.WriteStartElement("IdIndividu", InsiNamespaces.Resultat);
-        w.WriteElementString("NumIdentifiant", InsiNamespaces.Resultat, ins.NumIdentifiant);
-        w.WriteElementString("Cle", InsiNamespaces.Resultat, ins.Cle);
-        w.WriteEndElement();
-        w.WriteElementString("OID", InsiNamespaces.Resultat, ins.Oid);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '&' => sb.Append("&amp;"),
+                '<' => sb.Append("&lt;"),
+                '>' => sb.Append("&gt;"),
+                '"' => sb.Append("&quot;"),
+                '\r' => sb.Append("&#xD;"),
+                '\n' => sb.Append("&#xA;"),
+                '\t' => sb.Append("&#x9;"),
+                _ => sb.Append(c),
+            };
+        }
+    }
+
+    private static void WriteIns(StringBuilder sb, string element, SandboxIns ins)
+    {
+        sb.Append('<').Append(element).Append("><IdIndividu>");
+        Element(sb, "NumIdentifiant", ins.NumIdentifiant);
+        Element(sb, "Cle", ins.Cle);
+        sb.Append("</IdIndividu>");
+        Element(sb, "OID", ins.Oid);
         if (ins.DateDeb is not null)
         {
-            w.WriteElementString("DateDeb", InsiNamespaces.Resultat, ins.DateDeb);
+            Element(sb, "DateDeb", ins.DateDeb);
         }
 
         if (ins.DateFin is not null)
         {
-            w.WriteElementString("DateFin", InsiNamespaces.Resultat, ins.DateFin);
+            Element(sb, "DateFin", ins.DateFin);
         }
 
-        w.WriteEndElement();
+        sb.Append("</").Append(element).Append('>');
     }
 }

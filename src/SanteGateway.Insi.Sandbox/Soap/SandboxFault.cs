@@ -72,6 +72,10 @@ public static class SandboxFaults
     public static SandboxFault MustUnderstand(string detail) => new(
         "MustUnderstand", null, "sandbox_entete_inconnu", "erreur", "Un en-tête obligatoire n'est pas compris.", detail);
 
+    /// <summary>Unexpected failure inside the sandbox: a fixed text, never the exception's message or stack.</summary>
+    public static SandboxFault InternalError { get; } = new(
+        "Receiver", "siram_40", "sandbox_erreur_interne", "fatale", UnavailableReason, "Erreur interne du bac à sable.");
+
     /// <summary>Request body over the size limit.</summary>
     public static SandboxFault TooLarge(int limit) => new(
         "Sender", "siram_10", "sandbox_message_trop_grand", "erreur", "La requête est trop volumineuse.", $"Taille maximale : {limit} octets.", 413);

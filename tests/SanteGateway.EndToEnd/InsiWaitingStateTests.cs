@@ -1,0 +1,72 @@
+using Microsoft.Playwright;
+using SanteGateway.Insi.Sandbox;
+using static Microsoft.Playwright.Assertions;
+
+namespace SanteGateway.EndToEnd;
+
+/// <summary>A gateway whose INSi sandbox answers slowly, like the real service does (seconds rather than microseconds).</summary>
+public sealed class SlowInsiBrowserFixture : BrowserFixture
+{
+    /// <summary>Delay of every INSi answer: long enough to observe the waiting state, short of the client's time-outs.</summary>
+    public static readonly TimeSpan Latency = TimeSpan.FromSeconds(5);
+
+    protected override Task<GatewayServer> StartGatewayAsync() => GatewayServer.StartAsync(o => o.Latency = SandboxLatency.Fixed(Latency));
+}
+
+/// <summary>While an INSi call runs, the staff UI shows that it is waiting and prevents a second click.</summary>
+public sealed class InsiWaitingStateTests(SlowInsiBrowserFixture fixture) : IClassFixture<SlowInsiBrowserFixture>, IAsyncLifetime
+{
+    private IBrowserContext? context;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (context is not null)
+        {
+            await context.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task During_a_slow_INSi_search_the_button_is_busy_and_disabled_and_a_waiting_notice_shows_until_the_answer_arrives()
+    {
+        context = await fixture.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await page.GetByLabel("Identifiant", new() { Exact = true }).FillAsync(GatewayServer.FrontDesk);
+        await page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(GatewayServer.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle identité" }).ClickAsync();
+        await page.GetByLabel("Nom de naissance", new() { Exact = true }).FillAsync("ADRTROIS");
+        await page.GetByLabel("Prénom(s) de naissance", new() { Exact = true }).FillAsync("DOMINIQUE");
+        await page.GetByLabel("Sexe", new() { Exact = true }).SelectOptionAsync("F");
+        await page.GetByLabel("Date de naissance", new() { Exact = true }).FillAsync("1997-02-26");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Créer l'identité" }).ClickAsync();
+        await Expect(page.GetByText("Identité créée (statut PROV).")).ToBeVisibleAsync();
+        var search = page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" });
+
+        await search.ClickAsync();
+        var clicked = System.Diagnostics.Stopwatch.StartNew();
+
+        await Expect(search).ToHaveAttributeAsync("aria-busy", "true");
+        await Expect(search).ToBeDisabledAsync();
+        await Expect(page.GetByText("Interrogation du téléservice INSi…")).ToBeVisibleAsync();
+
+        // Half-way through the sandbox's delay the answer cannot have come: the waiting state must still be there.
+        var halfway = SlowInsiBrowserFixture.Latency / 2 - clicked.Elapsed;
+        if (halfway > TimeSpan.Zero)
+        {
+            await Task.Delay(halfway, TestContext.Current.CancellationToken);
+        }
+
+        await Expect(search).ToHaveAttributeAsync("aria-busy", "true", new() { Timeout = 500 });
+        await Expect(page.GetByText("Interrogation du téléservice INSi…")).ToBeVisibleAsync(new() { Timeout = 500 });
+
+        var result = page.GetByRole(AriaRole.Status, new() { Name = "Résultat de l'interrogation INSi" });
+        await Expect(result).ToContainTextAsync("Identité trouvée");
+        clicked.Elapsed.Should().BeGreaterThanOrEqualTo(SlowInsiBrowserFixture.Latency - TimeSpan.FromMilliseconds(500), "the answer waited the sandbox's delay");
+        await Expect(page.GetByText("Interrogation du téléservice INSi…")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("ins-matricule")).ToHaveTextAsync("2 97 02 2A 020 778 78");
+    }
+}
