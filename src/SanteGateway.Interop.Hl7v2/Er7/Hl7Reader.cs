@@ -46,7 +46,7 @@ public static class Hl7Reader
             bytes = bytes[3..];
         }
 
-        if (bytes.Length < 8 || bytes[0] != (byte)'M' || bytes[1] != (byte)'S' || bytes[2] != (byte)'H')
+        if (bytes.Length < 3 || bytes[0] != (byte)'M' || bytes[1] != (byte)'S' || bytes[2] != (byte)'H')
         {
             error = bytes.IsEmpty
                 ? new Hl7ParseError("empty", "The message is empty.")
@@ -128,7 +128,7 @@ public static class Hl7Reader
             return false;
         }
 
-        if (!text.StartsWith("MSH", StringComparison.Ordinal) || text.Length < 8)
+        if (!text.StartsWith("MSH", StringComparison.Ordinal))
         {
             error = text.Length == 0 ? new Hl7ParseError("empty", "The message is empty.") : new Hl7ParseError("no-msh", "A message starts with an MSH segment.", 1);
             return false;
