@@ -9,7 +9,7 @@ const inbound = server.createInbound({ port }, async (req, res) => {
     received: true,
     controlId: message.get('MSH.10').toString(),
     trigger: message.get('MSH.9.2').toString(),
-    pid3: message.get('PID.3').toString(),
+    pid: message.toString().split(/\r|\n/).find((s) => s.startsWith('PID|')),
     pid32: message.get('PID.32').toString(),
   }));
   await res.sendResponse('AA');
