@@ -59,6 +59,7 @@ public static class GatewayApp
         services.AddSingleton<InsiMetrics>();
         services.AddSingleton<IInsiGateway, UnconfiguredInsiGateway>();
         services.AddScoped<IdentityService>();
+        SanteGateway.Server.Hl7.Hl7ServiceCollectionExtensions.AddHl7Messaging(services, builder.Configuration);
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);

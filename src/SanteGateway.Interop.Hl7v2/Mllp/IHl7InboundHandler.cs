@@ -16,10 +16,11 @@ public sealed record Hl7InboundMessage(ReadOnlyMemory<byte> Raw, Hl7Message? Mes
 /// </summary>
 public sealed record Hl7StoreReceipt
 {
-    private Hl7StoreReceipt(string storageId, Hl7AckError? rejection)
+    private Hl7StoreReceipt(string storageId, Hl7AckError? rejection, Hl7AckError? warning = null)
     {
         StorageId = storageId;
         Rejection = rejection;
+        Warning = warning;
     }
 
     /// <summary>The identifier under which the message was stored (for the operator, and the audit trail).</summary>
@@ -27,6 +28,20 @@ public sealed record Hl7StoreReceipt
 
     /// <summary>Set when the message was stored but a rule refuses it: the ACK is then <c>AE</c> with this error.</summary>
     public Hl7AckError? Rejection { get; }
+
+    /// <summary>Set when the message was stored and accepted with a remark (e.g. an INS not integrated): <c>AA</c> with an ERR of severity W.</summary>
+    public Hl7AckError? Warning { get; }
+
+    /// <summary>The message was stored and is accepted, with a remark for the sender (<c>AA</c> + ERR severity W).</summary>
+    /// <param name="storageId">The storage identifier (not blank).</param>
+    /// <param name="warning">The remark: rule and reason.</param>
+    /// <returns>The receipt.</returns>
+    public static Hl7StoreReceipt StoredWithWarning(string storageId, Hl7AckError warning)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(storageId);
+        ArgumentNullException.ThrowIfNull(warning);
+        return new Hl7StoreReceipt(storageId, null, warning);
+    }
 
     /// <summary>The message was stored and is accepted (<c>AA</c>).</summary>
     /// <param name="storageId">The storage identifier (not blank).</param>

@@ -251,7 +251,7 @@ public sealed partial class MllpListener : IAsyncDisposable
             }
             else
             {
-                ack = Hl7Acks.Build(message, Hl7AckCode.Accept, controlId, null, now, _options.ApplicationName);
+                ack = Hl7Acks.Build(message, Hl7AckCode.Accept, controlId, receipt.Warning, now, _options.ApplicationName);
             }
 
             LogStored(_logger, receipt.StorageId, message?.Msh.ControlId, receipt.Rejection?.Rule ?? parseError?.Rule);
