@@ -18,7 +18,7 @@ public sealed class Hl7Segment
         Terminator = terminator;
         Delimiters = delimiters;
         Encoding = encoding;
-        Name = text.Length >= 3 ? text[..3].ToString() : text.ToString();
+        Name = text.Length >= 3 ? Intern(text.Span[..3]) : text.ToString();
     }
 
     /// <summary>The segment identifier (<c>MSH</c>, <c>PID</c>, <c>ZFD</c>…).</summary>
@@ -118,6 +118,23 @@ public sealed class Hl7Segment
 
     /// <inheritdoc/>
     public override string ToString() => _text.ToString();
+
+    private static readonly string[] KnownNames =
+        ["MSH", "EVN", "PID", "PD1", "PV1", "PV2", "MRG", "ZFD", "ZBE", "ZFA", "ZFM", "ZFP", "ZFV", "ROL", "OBX", "OBR", "ORC", "TXA", "PRT", "NTE", "MSA", "ERR", "NK1", "IN1", "AL1", "DG1", "ACC"];
+
+    /// <summary>The segment identifier, without allocating for the usual ones (parsing is a hot path).</summary>
+    private static string Intern(ReadOnlySpan<char> name)
+    {
+        foreach (var known in KnownNames)
+        {
+            if (name.SequenceEqual(known))
+            {
+                return known;
+            }
+        }
+
+        return new string(name);
+    }
 
     /// <summary>Start and length of the <paramref name="index"/>-th part after the segment name (1-based), or length −1.</summary>
     private (int Start, int Length) Bounds(int index)
