@@ -72,6 +72,7 @@ public static class GatewayApp
             a.UserCallCertificate = g.Value.UserCallCertificate;
             a.AutomaticCallCertificate = g.Value.AutomaticCallCertificate;
         });
+        SanteGateway.Server.Hl7.Hl7ServiceCollectionExtensions.AddHl7Messaging(services, builder.Configuration);
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);

@@ -48,6 +48,12 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
     /// <summary>Identifiers of the person in other identification domains.</summary>
     public DbSet<ExternalIdentifier> ExternalIdentifiers => Set<ExternalIdentifier>();
 
+    /// <summary>Messages waiting for delivery (HL7 subscribers, …).</summary>
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    /// <summary>Messages received from partners, stored before they are acknowledged.</summary>
+    public DbSet<ReceivedMessage> ReceivedMessages => Set<ReceivedMessage>();
+
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
@@ -190,6 +196,35 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.SecretHash).HasMaxLength(64).IsRequired();
             e.Property(x => x.Roles).HasMaxLength(256).IsRequired();
             e.Property(x => x.CreatedBy).HasMaxLength(256).IsRequired();
+        });
+        builder.Entity<OutboxMessage>(e =>
+        {
+            e.ToTable("outbox_messages");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Channel).HasMaxLength(16).IsRequired();
+            e.Property(x => x.Destination).HasMaxLength(128).IsRequired();
+            e.Property(x => x.OrderingKey).HasMaxLength(64).IsRequired();
+            e.Property(x => x.Kind).HasMaxLength(32);
+            e.Property(x => x.MessageId).HasMaxLength(64);
+            e.Property(x => x.Payload).IsRequired();
+            e.Property(x => x.State).HasMaxLength(16).IsRequired();
+            e.Property(x => x.LastError).HasMaxLength(1024);
+            // The worker picks due messages, then the head of each (destination, key) queue.
+            e.HasIndex(x => new { x.State, x.NextAttemptAt });
+            e.HasIndex(x => new { x.Destination, x.OrderingKey, x.State, x.Id });
+        });
+        builder.Entity<ReceivedMessage>(e =>
+        {
+            e.ToTable("received_messages");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Channel).HasMaxLength(16).IsRequired();
+            e.Property(x => x.Partner).HasMaxLength(256).IsRequired();
+            e.Property(x => x.Raw).IsRequired();
+            e.Property(x => x.MessageId).HasMaxLength(64);
+            e.Property(x => x.Kind).HasMaxLength(32);
+            e.Property(x => x.Error).HasMaxLength(1024);
+            e.Property(x => x.AckCode).HasMaxLength(2);
+            e.HasIndex(x => x.ReceivedAt);
         });
     }
 

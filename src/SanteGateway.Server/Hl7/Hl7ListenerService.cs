@@ -1,0 +1,165 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Options;
+using SanteGateway.Identity;
+using SanteGateway.Interop.Hl7v2.Er7;
+using SanteGateway.Interop.Hl7v2.Mllp;
+using SanteGateway.Interop.Hl7v2.Pam;
+using SanteGateway.Store;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Server.Hl7;
+
+/// <summary>
+/// Stores every received HL7 message in <c>received_messages</c> (committed) before the listener acknowledges it. Unreadable
+/// messages are stored too, with the parse error; PAM mapping findings (an INS not integrated…) are recorded and returned to
+/// the sender as an ERR of severity W. What the message does to the identity store belongs to the inbound gate.
+/// </summary>
+public sealed class StoreReceivedMessageHandler : IHl7InboundHandler
+{
+    /// <summary>The channel recorded for MLLP.</summary>
+    public const string Channel = "hl7v2-mllp";
+
+    private readonly IServiceScopeFactory _scopes;
+    private readonly PamReadOptions _pam;
+
+    /// <summary>Creates the handler.</summary>
+    /// <param name="scopes">Creates a database context per message.</param>
+    /// <param name="insPolicy">Which INS OIDs are accepted when mapping.</param>
+    public StoreReceivedMessageHandler(IServiceScopeFactory scopes, InsPolicy insPolicy)
+    {
+        _scopes = scopes;
+        _pam = new PamReadOptions { InsPolicy = insPolicy };
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Hl7StoreReceipt> StoreAsync(Hl7InboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var issues = message.Message is { } m ? PamIdentityReader.Read(m, _pam)?.Issues.Where(i => i.Severity == PamIssueSeverity.Warning).ToList() ?? [] : [];
+        var error = message.ParseError?.ToString() ?? (issues.Count > 0 ? string.Join("; ", issues) : null);
+        var row = new ReceivedMessage
+        {
+            Channel = Channel,
+            Partner = Truncate(message.Partner, 256)!,
+            ReceivedAt = message.ReceivedAt,
+            Raw = message.Raw.ToArray(),
+            MessageId = Truncate(message.Message?.Msh.ControlId, 64),
+            Kind = Truncate(message.Message is { } mm ? $"{mm.Msh.MessageCode}^{mm.Msh.TriggerEvent}" : null, 32),
+            Error = Truncate(error, 1024),
+            AckCode = message.ParseError is null ? "AA" : "AE",
+        };
+        await using (var scope = _scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+            db.ReceivedMessages.Add(row);
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var id = row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return issues.Count > 0
+            ? Hl7StoreReceipt.StoredWithWarning(id, new Hl7AckError(issues[0].Rule, issues[0].ToString(), "207", "PID", 3))
+            : Hl7StoreReceipt.Stored(id);
+    }
+
+    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+}
+
+/// <summary>Opens the MLLP listener of <c>santegw serve</c> when <c>Hl7:Listener:Port</c> is set.</summary>
+public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
+{
+    private readonly Hl7Options _options;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly InsPolicy _insPolicy;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<MllpListener> _logger;
+    private MllpListener? _listener;
+    private X509Certificate2? _certificate;
+
+    /// <summary>Creates the service.</summary>
+    /// <param name="options">HL7 settings.</param>
+    /// <param name="gateway">Gateway settings (INS policy).</param>
+    /// <param name="scopes">Database scopes.</param>
+    /// <param name="clock">Clock.</param>
+    /// <param name="logger">Logger of the listener.</param>
+    public Hl7ListenerService(IOptions<Hl7Options> options, IOptions<GatewayOptions> gateway, IServiceScopeFactory scopes, TimeProvider clock, ILogger<MllpListener> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(gateway);
+        _options = options.Value;
+        _insPolicy = gateway.Value.InsPolicy;
+        _scopes = scopes;
+        _clock = clock;
+        _logger = logger;
+    }
+
+    /// <summary>The bound endpoint, once started (null when the listener is off).</summary>
+    public IPEndPoint? LocalEndpoint => _listener?.LocalEndpoint;
+
+    /// <inheritdoc/>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = _options.Listener;
+        if (settings.Port is not { } port)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (settings.CertificatePath is { Length: > 0 } path)
+        {
+            _certificate = X509CertificateLoader.LoadPkcs12FromFile(path, settings.CertificatePassword);
+        }
+
+        _listener = new MllpListener(
+            new MllpListenerOptions
+            {
+                Address = IPAddress.Parse(settings.Address),
+                Port = port,
+                ServerCertificate = _certificate,
+                RequireClientCertificate = settings.RequireClientCertificate,
+                MaxFrameBytes = settings.MaxMessageBytes,
+                ReadOptions = new Hl7ReadOptions { MaxMessageBytes = settings.MaxMessageBytes },
+                ApplicationName = _options.SendingApplication,
+                Clock = _clock,
+            },
+            new StoreReceivedMessageHandler(_scopes, _insPolicy),
+            _logger);
+        _listener.Start();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
+            _listener = null;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _certificate?.Dispose();
+    }
+}
+
+/// <summary>Registration of the HL7 services.</summary>
+public static class Hl7ServiceCollectionExtensions
+{
+    /// <summary>Binds <c>Hl7</c> and registers the outbox worker and the optional MLLP listener.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The configuration root (section <c>Hl7</c> is read).</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddHl7Messaging(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<Hl7Options>().Bind(configuration.GetSection(Hl7Options.Section));
+        services.AddHostedService<Hl7OutboxWorker>();
+        services.AddSingleton<Hl7ListenerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Hl7ListenerService>());
+        return services;
+    }
+}
