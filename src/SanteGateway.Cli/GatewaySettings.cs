@@ -43,7 +43,7 @@ internal static class GatewaySettings
             return null;
         }
 
-        Directory.CreateDirectory(dataDir);
+        SanteGateway.Server.Security.DataFolder.EnsurePrivateDirectory(dataDir);
         var documents = string.Join(", ", GatewayOptions.StarterHighTrustDocuments.Select(d => $"\"{d}\""));
         var json = $$"""
             {
@@ -117,6 +117,18 @@ internal static class GatewaySettings
 
             options.Store.ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dataDir, DatabaseFileName));
         }
+
+        if (section["Store:MigrateOnStart"] is { } migrate)
+        {
+            if (!bool.TryParse(migrate, out var m))
+            {
+                return (null, null, $"Gateway:Store:MigrateOnStart: expected true or false, got '{migrate}'");
+            }
+
+            options.Store.MigrateOnStart = m;
+        }
+
+        options.Store.MigrationConnectionString = section["Store:MigrationConnectionString"];
 
         var docs = section.GetSection("HighTrustDocuments").Get<string[]>();
         if (docs is { Length: > 0 })

@@ -32,6 +32,8 @@ internal sealed class ServeCommands : ICommandModule
 
         serve.SetAction(async (parse, ct) =>
         {
+            // Everything the server creates (database, journals, keys, certificates) is private to its account.
+            DataFolder.RestrictProcessUmask();
             var starter = parse.GetValue(config) is null
                 ? GatewaySettings.WriteStarterConfigurationIfMissing(GatewaySettings.DataDirectory(parse.GetValue(data)))
                 : null;
@@ -47,7 +49,7 @@ internal sealed class ServeCommands : ICommandModule
                 return Program.UsageError;
             }
 
-            Directory.CreateDirectory(options.DataDirectory);
+            DataFolder.EnsurePrivateDirectory(options.DataDirectory);
             var urlList = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var https = urlList.Any(u => u.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
             options.RequireHttps = https;

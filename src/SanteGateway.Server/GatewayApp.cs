@@ -48,6 +48,8 @@ public static class GatewayApp
         if (!string.IsNullOrEmpty(options.DataDirectory))
         {
             // Cookie-protection keys live with the rest of the gateway's state, so sign-ins survive restarts and moves.
+            DataFolder.EnsurePrivateDirectory(options.DataDirectory);
+            DataFolder.EnsurePrivateDirectory(Path.Combine(options.DataDirectory, "keys"));
             services.AddDataProtection()
                 .SetApplicationName("SanteGateway")
                 .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
@@ -177,7 +179,8 @@ public static class GatewayApp
         ArgumentNullException.ThrowIfNull(services);
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-        await db.Database.MigrateAsync(ct).ConfigureAwait(false);
+        var gatewayOptions = scope.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        await PrepareDatabaseAsync(db, gatewayOptions, ct).ConfigureAwait(false);
 
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
         foreach (var role in GatewayRoles.All)
@@ -204,6 +207,42 @@ public static class GatewayApp
 
         await users.AddToRoleAsync(admin, GatewayRoles.Admin).ConfigureAwait(false);
         return password;
+    }
+
+    /// <summary>
+    /// Data at rest and schema: the SQLite file and its journals 600 in a 700 folder (before the first open, so no page is
+    /// ever written to a readable file), then the migrations when <c>Gateway:Store:MigrateOnStart</c> (the
+    /// default); otherwise a database with pending migrations is refused (<c>santegw db migrate</c> applies them with
+    /// the owner role).
+    /// </summary>
+    private static async Task PrepareDatabaseAsync(GatewayDbContext db, GatewayOptions options, CancellationToken ct)
+    {
+        var sqlitePath = options.Store.Provider == StoreProvider.Sqlite ? DataFolder.SqlitePath(options.Store.ConnectionString) : null;
+        if (sqlitePath is not null)
+        {
+            DataFolder.SecureSqliteDatabase(sqlitePath);
+        }
+
+        if (options.Store.MigrateOnStart)
+        {
+            await db.Database.MigrateAsync(ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(ct).ConfigureAwait(false)).ToList();
+            if (pending.Count > 0)
+            {
+                throw new InvalidOperationException($"The database schema is behind ({pending.Count} pending migrations, first {pending[0]}) and Gateway:Store:MigrateOnStart is false: run 'santegw db migrate' with the migration connection string.");
+            }
+        }
+
+        if (sqlitePath is not null)
+        {
+            foreach (var suffix in DataFolder.SqliteSidecars)
+            {
+                DataFolder.TightenIfExists(sqlitePath + suffix);
+            }
+        }
     }
 
     /// <summary>A random 24-character password meeting the default Identity rules.</summary>
