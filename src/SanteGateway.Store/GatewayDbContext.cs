@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SanteGateway.Store.Audit;
@@ -10,7 +11,7 @@ namespace SanteGateway.Store;
 /// ASP.NET Core Identity tables of the web UI accounts. Provider-specific subclasses
 /// (<see cref="SqliteGatewayDbContext"/>, <see cref="PostgresGatewayDbContext"/>) carry their own migrations.
 /// </summary>
-public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
+public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataProtectionKeyContext
 {
     /// <summary>Creates the context with provider options built by a subclass.</summary>
     protected GatewayDbContext(DbContextOptions options)
@@ -41,6 +42,9 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
 
     /// <summary>API client keys.</summary>
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+
+    /// <summary>ASP.NET Core data-protection keys (cookie encryption), shared by every instance on one database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
@@ -131,6 +135,7 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.EntityId).HasMaxLength(64).IsRequired();
             e.Property(x => x.PreviousHash).HasMaxLength(64).IsRequired();
             e.Property(x => x.Hash).HasMaxLength(64).IsRequired();
+            e.Property(x => x.AfterImageHash).HasMaxLength(64);
             e.HasIndex(x => new { x.EntityType, x.EntityId });
         });
         builder.Entity<AuditChainHead>(e =>
@@ -156,7 +161,9 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.SecretHash).HasMaxLength(64).IsRequired();
             e.Property(x => x.Roles).HasMaxLength(256).IsRequired();
             e.Property(x => x.CreatedBy).HasMaxLength(256).IsRequired();
+            e.Property(x => x.RevokedBy).HasMaxLength(256);
         });
+        builder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
     }
 
     /// <summary>
