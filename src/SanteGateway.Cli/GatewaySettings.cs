@@ -129,6 +129,37 @@ internal static class GatewaySettings
         }
 
         options.Store.MigrationConnectionString = section["Store:MigrationConnectionString"];
+        if (section["InitialAdmin"] is { Length: > 0 } initialAdmin)
+        {
+            options.InitialAdminUserName = initialAdmin.Trim();
+        }
+
+        foreach (var (key, set) in new (string, Action<TimeSpan>)[]
+        {
+            ("Session:IdleTimeout", v => options.SessionIdleTimeout = v),
+            ("Session:AbsoluteLifetime", v => options.SessionAbsoluteLifetime = v),
+        })
+        {
+            if (section[key] is { } text)
+            {
+                if (!TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) || value <= TimeSpan.Zero)
+                {
+                    return (null, null, $"Gateway:{key}: expected a positive time span such as 08:00:00, got '{text}'");
+                }
+
+                set(value);
+            }
+        }
+
+        if (section["DataProtection:KeysInDatabase"] is { } inDb)
+        {
+            if (!bool.TryParse(inDb, out var b))
+            {
+                return (null, null, $"Gateway:DataProtection:KeysInDatabase: expected true or false, got '{inDb}'");
+            }
+
+            options.DataProtectionKeysInDatabase = b;
+        }
 
         var docs = section.GetSection("HighTrustDocuments").Get<string[]>();
         if (docs is { Length: > 0 })

@@ -23,7 +23,7 @@ namespace SanteGateway.Server;
 /// </summary>
 public static class GatewayApp
 {
-    /// <summary>Name of the initial administrator account created on a fresh database.</summary>
+    /// <summary>Default name of the initial administrator account created on a fresh database.</summary>
     public const string AdminUserName = "admin";
 
     /// <summary>Creates the builder with every gateway service registered.</summary>
@@ -44,8 +44,18 @@ public static class GatewayApp
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(TimeProvider.System);
         services.AddGatewayStore(options.Store, configureDb);
-        services.AddProblemDetails();
-        if (!string.IsNullOrEmpty(options.DataDirectory))
+        // Problems carry a correlation id; unexpected exceptions never leak their text (GatewayExceptionHandler).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = SecurityHeaders.AddCorrelationId);
+        services.AddExceptionHandler<GatewayExceptionHandler>();
+        services.AddSingleton<LoginThrottle>();
+        if (options.DataProtectionKeysInDatabase ?? options.Store.Provider == StoreProvider.Postgres)
+        {
+            // Shared by every instance on the database: a cookie issued by one instance is read by the others.
+            services.AddDataProtection()
+                .SetApplicationName("SanteGateway")
+                .PersistKeysToDbContext<GatewayDbContext>();
+        }
+        else if (!string.IsNullOrEmpty(options.DataDirectory))
         {
             // Cookie-protection keys live with the rest of the gateway's state, so sign-ins survive restarts and moves.
             DataFolder.EnsurePrivateDirectory(options.DataDirectory);
@@ -86,8 +96,10 @@ public static class GatewayApp
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 o.Cookie.SecurePolicy = options.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.ExpireTimeSpan = options.SessionIdleTimeout;
                 o.SlidingExpiration = true;
+                // Security stamp, disabled flag and absolute lifetime checked on every request (Sessions).
+                o.Events.OnValidatePrincipal = Sessions.ValidateAsync;
                 // An API answers 401/403; it never redirects to a login page.
                 o.Events.OnRedirectToLogin = c =>
                 {
@@ -100,15 +112,7 @@ public static class GatewayApp
                     return Task.CompletedTask;
                 };
             });
-        services.AddIdentityCore<GatewayUser>(o =>
-            {
-                o.Password.RequiredLength = 12;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
-                o.User.RequireUniqueEmail = false;
-            })
-            .AddRoles<IdentityRole>()
-            .AddEntityFrameworkStores<GatewayDbContext>()
+        services.AddGatewayAccounts()
             .AddSignInManager();
 
         services.AddAuthorizationBuilder()
@@ -148,6 +152,7 @@ public static class GatewayApp
         // Unexpected failures become a bare 500 problem: no stack trace, no identity data in the answer.
         app.UseExceptionHandler();
         app.UseGatewaySecurityHeaders();
+        app.UseApiKeyTransportCheck();
         if (options.RequireHttps)
         {
             app.UseHsts();
@@ -191,21 +196,23 @@ public static class GatewayApp
             }
         }
 
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<GatewayUser>>();
         if (await db.Users.AnyAsync(ct).ConfigureAwait(false))
         {
             return null;
         }
 
+        // The first administrator: audited like any account created later.
+        var account = scope.ServiceProvider.GetRequiredService<AccountAdmin>();
         var password = GeneratePassword();
-        var admin = new GatewayUser { UserName = AdminUserName };
-        var created = await users.CreateAsync(admin, password).ConfigureAwait(false);
-        if (!created.Succeeded)
+        try
         {
-            throw new InvalidOperationException("Could not create the admin account: " + string.Join("; ", created.Errors.Select(e => e.Code)));
+            await account.CreateUserAsync(gatewayOptions.InitialAdminUserName, password, [GatewayRoles.Admin], "santegw", "serve", ct).ConfigureAwait(false);
+        }
+        catch (AccountProblem p)
+        {
+            throw new InvalidOperationException($"Could not create the first administrator '{gatewayOptions.InitialAdminUserName}': {p.Message}", p);
         }
 
-        await users.AddToRoleAsync(admin, GatewayRoles.Admin).ConfigureAwait(false);
         return password;
     }
 
