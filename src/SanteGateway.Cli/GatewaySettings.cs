@@ -151,6 +151,31 @@ internal static class GatewaySettings
             }
         }
 
+        var audit = SanteGateway.Store.Audit.AuditCheckpointOptions.InDataFolder(dataDir);
+        audit.CheckpointPath = section["Audit:CheckpointPath"] ?? audit.CheckpointPath;
+        audit.SigningKeyPath = section["Audit:SigningKeyPath"] ?? audit.SigningKeyPath;
+        if (section["Audit:EveryEvents"] is { } every)
+        {
+            if (!int.TryParse(every, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)
+            {
+                return (null, null, $"Gateway:Audit:EveryEvents: expected a positive number, got '{every}'");
+            }
+
+            audit.EveryEvents = n;
+        }
+
+        if (section["Audit:Interval"] is { } interval)
+        {
+            if (!TimeSpan.TryParse(interval, System.Globalization.CultureInfo.InvariantCulture, out var i) || i <= TimeSpan.Zero)
+            {
+                return (null, null, $"Gateway:Audit:Interval: expected a positive time span such as 00:01:00, got '{interval}'");
+            }
+
+            audit.Interval = i;
+        }
+
+        options.AuditCheckpoints = audit;
+
         if (section["DataProtection:KeysInDatabase"] is { } inDb)
         {
             if (!bool.TryParse(inDb, out var b))

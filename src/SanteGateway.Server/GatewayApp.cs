@@ -48,6 +48,10 @@ public static class GatewayApp
         services.AddProblemDetails(o => o.CustomizeProblemDetails = SecurityHeaders.AddCorrelationId);
         services.AddExceptionHandler<GatewayExceptionHandler>();
         services.AddSingleton<LoginThrottle>();
+        if (options.AuditCheckpoints is not null)
+        {
+            services.AddHostedService<AuditCheckpointService>();
+        }
         if (options.DataProtectionKeysInDatabase ?? options.Store.Provider == StoreProvider.Postgres)
         {
             // Shared by every instance on the database: a cookie issued by one instance is read by the others.

@@ -60,4 +60,10 @@ public sealed class GatewayOptions
     /// opened on one works on the others) or in <c>DATA/keys</c>. Null: the database on PostgreSQL, the folder on SQLite.
     /// </summary>
     public bool? DataProtectionKeysInDatabase { get; set; }
+
+    /// <summary>
+    /// External anchors of the audit chain (<c>Gateway:Audit</c>): signed checkpoints appended to a file outside the
+    /// database. Null: none (tests); <c>serve</c> defaults to <c>DATA/audit-checkpoints</c> and <c>DATA/audit-key</c>.
+    /// </summary>
+    public SanteGateway.Store.Audit.AuditCheckpointOptions? AuditCheckpoints { get; set; }
 }

@@ -192,5 +192,8 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
                 entry.Entity.Version = 1;
             }
         }
+
+        // After the versions are stamped: the audit events commit to the identity rows exactly as saved.
+        AuditTrail.SealPending(this);
     }
 }
