@@ -4,46 +4,58 @@ using SanteGateway.Store.Audit;
 
 namespace SanteGateway.Cli;
 
-/// <summary><c>santegw audit verify</c>: checks the audit hash chain.</summary>
+/// <summary>
+/// <c>santegw audit verify</c>: checks the audit hash chain, its signed checkpoints outside the database
+/// (<c>Gateway:Audit</c>, or <c>--checkpoints</c>/<c>--key</c>) and the identity rows against their audit events.
+/// </summary>
 internal sealed class AuditCommands : ICommandModule
 {
     public Command Create()
     {
         var audit = new Command("audit", "The gateway's append-only audit trail.");
-        var verify = new Command("verify", "Recompute the audit hash chain; exit 0 when intact, 1 with the first broken event.");
-        var data = new Option<string>("--data") { Description = "Data folder (default $SANTEGW_DATA or ~/.santegw)." };
-        var config = new Option<string>("--config") { Description = "Configuration file (default DATA/appsettings.json)." };
-        var db = new Option<string>("--db") { Description = "Database provider: sqlite (default) or postgres." };
-        var connection = new Option<string>("--connection") { Description = "Database connection string." };
-        verify.Options.Add(data);
-        verify.Options.Add(config);
-        verify.Options.Add(db);
-        verify.Options.Add(connection);
+        var verify = new Command("verify", "Verify the audit chain, its external checkpoints and the identity rows; exit 0 when intact, 1 naming each problem.");
+        var db = DbCommands.DatabaseOptions.AddTo(verify);
+        var checkpoints = new Option<string>("--checkpoints") { Description = "Checkpoint file (default Gateway:Audit:CheckpointPath, else DATA/audit-checkpoints/checkpoints.jsonl)." };
+        var key = new Option<string>("--key") { Description = "Verification key: the signing key or its public key PEM (default Gateway:Audit:SigningKeyPath)." };
+        var grace = new Option<TimeSpan?>("--uncovered-grace") { Description = "Events older than this must be covered by a checkpoint (default 2 x Gateway:Audit:Interval + 1 min)." };
+        verify.Options.Add(checkpoints);
+        verify.Options.Add(key);
+        verify.Options.Add(grace);
         verify.SetAction(async (parse, ct) =>
         {
-            var (options, _, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), parse.GetValue(db), parse.GetValue(connection), null);
+            var options = await db.ResolveExistingAsync(parse).ConfigureAwait(false);
             if (options is null)
             {
-                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
                 return Program.UsageError;
             }
 
-            if (options.Store.Provider == StoreProvider.Sqlite && parse.GetValue(connection) is null
-                && !File.Exists(Path.Combine(options.DataDirectory, GatewaySettings.DatabaseFileName)))
+            var anchors = options.AuditCheckpoints ?? AuditCheckpointOptions.InDataFolder(options.DataDirectory);
+            var checkpointPath = parse.GetValue(checkpoints) ?? anchors.CheckpointPath;
+            var keyPath = parse.GetValue(key) ?? anchors.SigningKeyPath;
+            var explicitCheckpoints = parse.GetValue(checkpoints) is not null;
+            var useCheckpoints = explicitCheckpoints || File.Exists(checkpointPath) || File.Exists(keyPath);
+            if (useCheckpoints && !File.Exists(keyPath))
             {
-                await Console.Error.WriteLineAsync($"No gateway database in {options.DataDirectory}.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"--key: no verification key at {keyPath}").ConfigureAwait(false);
                 return Program.UsageError;
             }
 
+            using var verificationKey = useCheckpoints ? AuditCheckpoints.LoadVerificationKey(keyPath) : null;
             await using var context = GatewayStore.CreateContext(options.Store);
-            var result = await AuditTrail.VerifyAsync(context, ct).ConfigureAwait(false);
-            if (result.IsIntact)
+            var report = await AuditVerifier.VerifyAsync(context, useCheckpoints ? checkpointPath : null, verificationKey,
+                parse.GetValue(grace) ?? (anchors.Interval * 2) + TimeSpan.FromMinutes(1), DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+            if (report.IsIntact)
             {
-                Console.WriteLine($"audit chain intact: {result.EventCount} events");
+                Console.WriteLine($"audit chain intact: {report.Chain.EventCount} events, {report.CheckpointCount} signed checkpoints"
+                    + (useCheckpoints ? "" : " (no checkpoint file: chain checked alone)") + $", {report.IdentitiesChecked} identity rows match their audit");
                 return 0;
             }
 
-            Console.WriteLine($"audit chain BROKEN at event {result.FirstBrokenSequence}: {result.Reason}");
+            foreach (var f in report.Findings)
+            {
+                Console.WriteLine(f.Kind == "chain-broken" ? $"audit chain BROKEN {f.Detail}" : $"audit BROKEN: {f.Kind}: {f.Detail}");
+            }
+
             return 1;
         });
         audit.Subcommands.Add(verify);

@@ -43,7 +43,7 @@ internal static class GatewaySettings
             return null;
         }
 
-        Directory.CreateDirectory(dataDir);
+        SanteGateway.Server.Security.DataFolder.EnsurePrivateDirectory(dataDir);
         var documents = string.Join(", ", GatewayOptions.StarterHighTrustDocuments.Select(d => $"\"{d}\""));
         var json = $$"""
             {
@@ -116,6 +116,74 @@ internal static class GatewaySettings
             }
 
             options.Store.ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dataDir, DatabaseFileName));
+        }
+
+        if (section["Store:MigrateOnStart"] is { } migrate)
+        {
+            if (!bool.TryParse(migrate, out var m))
+            {
+                return (null, null, $"Gateway:Store:MigrateOnStart: expected true or false, got '{migrate}'");
+            }
+
+            options.Store.MigrateOnStart = m;
+        }
+
+        options.Store.MigrationConnectionString = section["Store:MigrationConnectionString"];
+        if (section["InitialAdmin"] is { Length: > 0 } initialAdmin)
+        {
+            options.InitialAdminUserName = initialAdmin.Trim();
+        }
+
+        foreach (var (key, set) in new (string, Action<TimeSpan>)[]
+        {
+            ("Session:IdleTimeout", v => options.SessionIdleTimeout = v),
+            ("Session:AbsoluteLifetime", v => options.SessionAbsoluteLifetime = v),
+        })
+        {
+            if (section[key] is { } text)
+            {
+                if (!TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) || value <= TimeSpan.Zero)
+                {
+                    return (null, null, $"Gateway:{key}: expected a positive time span such as 08:00:00, got '{text}'");
+                }
+
+                set(value);
+            }
+        }
+
+        var audit = SanteGateway.Store.Audit.AuditCheckpointOptions.InDataFolder(dataDir);
+        audit.CheckpointPath = section["Audit:CheckpointPath"] ?? audit.CheckpointPath;
+        audit.SigningKeyPath = section["Audit:SigningKeyPath"] ?? audit.SigningKeyPath;
+        if (section["Audit:EveryEvents"] is { } every)
+        {
+            if (!int.TryParse(every, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)
+            {
+                return (null, null, $"Gateway:Audit:EveryEvents: expected a positive number, got '{every}'");
+            }
+
+            audit.EveryEvents = n;
+        }
+
+        if (section["Audit:Interval"] is { } interval)
+        {
+            if (!TimeSpan.TryParse(interval, System.Globalization.CultureInfo.InvariantCulture, out var i) || i <= TimeSpan.Zero)
+            {
+                return (null, null, $"Gateway:Audit:Interval: expected a positive time span such as 00:01:00, got '{interval}'");
+            }
+
+            audit.Interval = i;
+        }
+
+        options.AuditCheckpoints = audit;
+
+        if (section["DataProtection:KeysInDatabase"] is { } inDb)
+        {
+            if (!bool.TryParse(inDb, out var b))
+            {
+                return (null, null, $"Gateway:DataProtection:KeysInDatabase: expected true or false, got '{inDb}'");
+            }
+
+            options.DataProtectionKeysInDatabase = b;
         }
 
         var docs = section.GetSection("HighTrustDocuments").Get<string[]>();

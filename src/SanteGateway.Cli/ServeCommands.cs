@@ -25,13 +25,16 @@ internal sealed class ServeCommands : ICommandModule
         var urls = new Option<string>("--urls") { Description = $"Listening URLs, ';'-separated (default {GatewayOptions.DefaultUrls})." };
         var db = new Option<string>("--db") { Description = "Database provider: sqlite (default) or postgres." };
         var connection = new Option<string>("--connection") { Description = "Database connection string (default: DATA/santegw.db)." };
-        foreach (var o in new Option[] { data, config, urls, db, connection })
+        var adminName = new Option<string>("--admin") { Description = "Name of the first administrator, created on an empty database (default Gateway:InitialAdmin, else 'admin')." };
+        foreach (var o in new Option[] { data, config, urls, db, connection, adminName })
         {
             serve.Options.Add(o);
         }
 
         serve.SetAction(async (parse, ct) =>
         {
+            // Everything the server creates (database, journals, keys, certificates) is private to its account.
+            DataFolder.RestrictProcessUmask();
             var starter = parse.GetValue(config) is null
                 ? GatewaySettings.WriteStarterConfigurationIfMissing(GatewaySettings.DataDirectory(parse.GetValue(data)))
                 : null;
@@ -47,7 +50,12 @@ internal sealed class ServeCommands : ICommandModule
                 return Program.UsageError;
             }
 
-            Directory.CreateDirectory(options.DataDirectory);
+            DataFolder.EnsurePrivateDirectory(options.DataDirectory);
+            if (parse.GetValue(adminName) is { } name)
+            {
+                options.InitialAdminUserName = name.Trim();
+            }
+
             var urlList = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var https = urlList.Any(u => u.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
             options.RequireHttps = https;
@@ -86,7 +94,7 @@ internal sealed class ServeCommands : ICommandModule
             if (password is not null)
             {
                 // Printed once on the console only: it goes to no log sink.
-                Console.WriteLine($"santegw: created the account '{GatewayApp.AdminUserName}' with password: {password}");
+                Console.WriteLine($"santegw: created the account '{options.InitialAdminUserName}' with password: {password}");
                 Console.WriteLine("santegw: store it now; it is not shown again.");
             }
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace SanteGateway.DataMatrix;
 
-/// <summary>Adds a <c>pHYs</c> chunk (pixels per metre) right after <c>IHDR</c>; SkiaSharp's encoder writes none.</summary>
+/// <summary>Adds a <c>pHYs</c> chunk (pixels per metre) right after <c>IHDR</c> of an existing PNG; also the CRC-32 of PNG chunks.</summary>
 internal static class PngPhysicalSize
 {
     private static readonly uint[] CrcTable = BuildCrcTable();
@@ -25,15 +25,18 @@ internal static class PngPhysicalSize
         return output;
     }
 
-    private static uint Crc(ReadOnlySpan<byte> data)
+    private static uint Crc(ReadOnlySpan<byte> data) => Crc(data, 0xFFFFFFFFu, finish: true);
+
+    /// <summary>CRC-32 (ISO-HDLC, as PNG uses) of <paramref name="data"/> continuing from <paramref name="state"/>.</summary>
+    public static uint Crc(ReadOnlySpan<byte> data, uint state, bool finish)
     {
-        var c = 0xFFFFFFFFu;
+        var c = state;
         foreach (var b in data)
         {
             c = CrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
         }
 
-        return c ^ 0xFFFFFFFFu;
+        return finish ? c ^ 0xFFFFFFFFu : c;
     }
 
     private static uint[] BuildCrcTable()

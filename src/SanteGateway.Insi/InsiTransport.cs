@@ -84,8 +84,29 @@ public static class InsiCertificates
 
     /// <summary>
     /// Validates a server certificate against <paramref name="trustedCas"/> only (custom root trust, never the
-    /// system store, never "accept any"). The host name check of the platform must already have passed.
+    /// system store, never "accept any") and requires the serverAuth purpose (<see cref="OutboundTls"/>). The host name
+    /// check of the platform must already have passed.
     /// </summary>
+    public static bool ValidateServer(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection trustedCas, bool checkRevocation) =>
+        OutboundTls.ValidateServer(certificate, errors, trustedCas, checkRevocation);
+}
+
+/// <summary>
+/// Server certificate policy of every outbound TLS client of the gateway (INSi today; ROR and document sharing reuse it):
+/// the chain must end at one of the configured CAs (custom root trust, never the system store), the host name must
+/// match, and the leaf must carry the <c>serverAuth</c> extended key usage explicitly (a certificate issued by the
+/// same CA for a client or a signature purpose is refused) with every CA of the chain allowing that purpose.
+/// </summary>
+public static class OutboundTls
+{
+    /// <summary>id-kp-serverAuth (RFC 5280 4.2.1.12).</summary>
+    public const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>Validates a server certificate; use as <c>RemoteCertificateValidationCallback</c>.</summary>
+    /// <param name="certificate">The server's leaf certificate.</param>
+    /// <param name="errors">The platform's verdict (only the name mismatch and missing certificate are kept).</param>
+    /// <param name="trustedCas">The only trust anchors (and intermediates) accepted.</param>
+    /// <param name="checkRevocation">Online revocation check of the chain.</param>
     public static bool ValidateServer(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection trustedCas, bool checkRevocation)
     {
         ArgumentNullException.ThrowIfNull(trustedCas);
@@ -94,16 +115,10 @@ public static class InsiCertificates
             return false;
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trustedCas);
-        chain.ChainPolicy.ExtraStore.AddRange(trustedCas);
-        chain.ChainPolicy.RevocationMode = checkRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.NoFlag;
         var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         try
         {
-            return chain.Build(leaf);
+            return HasServerAuth(leaf) && BuildChain(leaf, trustedCas, checkRevocation);
         }
         finally
         {
@@ -112,6 +127,43 @@ public static class InsiCertificates
                 leaf.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// True when the certificate carries an extended key usage extension listing serverAuth. A certificate without the
+    /// extension is refused: RFC 5280 would read it as "any purpose", which is exactly what this check rules out.
+    /// </summary>
+    public static bool HasServerAuth(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        foreach (var extension in certificate.Extensions)
+        {
+            if (extension is X509EnhancedKeyUsageExtension eku)
+            {
+                foreach (var oid in eku.EnhancedKeyUsages)
+                {
+                    if (oid.Value == ServerAuthOid)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool BuildChain(X509Certificate2 leaf, X509Certificate2Collection trustedCas, bool checkRevocation)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(trustedCas);
+        chain.ChainPolicy.ExtraStore.AddRange(trustedCas);
+        chain.ChainPolicy.RevocationMode = checkRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.NoFlag;
+        // The platform also checks that CAs restricting their EKU allow serverAuth (NotValidForUsage otherwise).
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthOid));
+        return chain.Build(leaf);
     }
 }
 

@@ -25,7 +25,7 @@ namespace SanteGateway.Server;
 /// </summary>
 public static class GatewayApp
 {
-    /// <summary>Name of the initial administrator account created on a fresh database.</summary>
+    /// <summary>Default name of the initial administrator account created on a fresh database.</summary>
     public const string AdminUserName = "admin";
 
     /// <summary>Creates the builder with every gateway service registered.</summary>
@@ -46,11 +46,27 @@ public static class GatewayApp
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(TimeProvider.System);
         services.AddGatewayStore(options.Store, configureDb);
-        services.AddProblemDetails();
+        // Problems carry a correlation id; unexpected exceptions never leak their text (GatewayExceptionHandler).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = SecurityHeaders.AddCorrelationId);
+        services.AddExceptionHandler<GatewayProblemHandler>();
         services.AddExceptionHandler<GatewayExceptionHandler>();
-        if (!string.IsNullOrEmpty(options.DataDirectory))
+        services.AddSingleton<LoginThrottle>();
+        if (options.AuditCheckpoints is not null)
+        {
+            services.AddHostedService<AuditCheckpointService>();
+        }
+        if (options.DataProtectionKeysInDatabase ?? options.Store.Provider == StoreProvider.Postgres)
+        {
+            // Shared by every instance on the database: a cookie issued by one instance is read by the others.
+            services.AddDataProtection()
+                .SetApplicationName("SanteGateway")
+                .PersistKeysToDbContext<GatewayDbContext>();
+        }
+        else if (!string.IsNullOrEmpty(options.DataDirectory))
         {
             // Cookie-protection keys live with the rest of the gateway's state, so sign-ins survive restarts and moves.
+            DataFolder.EnsurePrivateDirectory(options.DataDirectory);
+            DataFolder.EnsurePrivateDirectory(Path.Combine(options.DataDirectory, "keys"));
             services.AddDataProtection()
                 .SetApplicationName("SanteGateway")
                 .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
@@ -98,8 +114,10 @@ public static class GatewayApp
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 o.Cookie.SecurePolicy = options.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.ExpireTimeSpan = options.SessionIdleTimeout;
                 o.SlidingExpiration = true;
+                // Security stamp, disabled flag and absolute lifetime checked on every request (Sessions).
+                o.Events.OnValidatePrincipal = Sessions.ValidateAsync;
                 // An API answers 401/403; it never redirects to a login page.
                 o.Events.OnRedirectToLogin = c =>
                 {
@@ -112,15 +130,7 @@ public static class GatewayApp
                     return Task.CompletedTask;
                 };
             });
-        services.AddIdentityCore<GatewayUser>(o =>
-            {
-                o.Password.RequiredLength = 12;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
-                o.User.RequireUniqueEmail = false;
-            })
-            .AddRoles<IdentityRole>()
-            .AddEntityFrameworkStores<GatewayDbContext>()
+        services.AddGatewayAccounts()
             .AddSignInManager();
 
         services.AddAuthorizationBuilder()
@@ -160,6 +170,7 @@ public static class GatewayApp
         // Unexpected failures become a bare 500 problem: no stack trace, no identity data in the answer.
         app.UseExceptionHandler();
         app.UseGatewaySecurityHeaders();
+        app.UseApiKeyTransportCheck();
         if (options.RequireHttps)
         {
             app.UseHsts();
@@ -191,7 +202,8 @@ public static class GatewayApp
         ArgumentNullException.ThrowIfNull(services);
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-        await db.Database.MigrateAsync(ct).ConfigureAwait(false);
+        var gatewayOptions = scope.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        await PrepareDatabaseAsync(db, gatewayOptions, ct).ConfigureAwait(false);
         await IdentityMaintenance.BackfillPhoneticKeysAsync(db, ct).ConfigureAwait(false);
 
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
@@ -203,22 +215,60 @@ public static class GatewayApp
             }
         }
 
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<GatewayUser>>();
         if (await db.Users.AnyAsync(ct).ConfigureAwait(false))
         {
             return null;
         }
 
+        // The first administrator: audited like any account created later.
+        var account = scope.ServiceProvider.GetRequiredService<AccountAdmin>();
         var password = GeneratePassword();
-        var admin = new GatewayUser { UserName = AdminUserName };
-        var created = await users.CreateAsync(admin, password).ConfigureAwait(false);
-        if (!created.Succeeded)
+        try
         {
-            throw new InvalidOperationException("Could not create the admin account: " + string.Join("; ", created.Errors.Select(e => e.Code)));
+            await account.CreateUserAsync(gatewayOptions.InitialAdminUserName, password, [GatewayRoles.Admin], "santegw", "serve", ct).ConfigureAwait(false);
+        }
+        catch (AccountProblem p)
+        {
+            throw new InvalidOperationException($"Could not create the first administrator '{gatewayOptions.InitialAdminUserName}': {p.Message}", p);
         }
 
-        await users.AddToRoleAsync(admin, GatewayRoles.Admin).ConfigureAwait(false);
         return password;
+    }
+
+    /// <summary>
+    /// Data at rest and schema: the SQLite file and its journals 600 in a 700 folder (before the first open, so no page is
+    /// ever written to a readable file), then the migrations when <c>Gateway:Store:MigrateOnStart</c> (the
+    /// default); otherwise a database with pending migrations is refused (<c>santegw db migrate</c> applies them with
+    /// the owner role).
+    /// </summary>
+    private static async Task PrepareDatabaseAsync(GatewayDbContext db, GatewayOptions options, CancellationToken ct)
+    {
+        var sqlitePath = options.Store.Provider == StoreProvider.Sqlite ? DataFolder.SqlitePath(options.Store.ConnectionString) : null;
+        if (sqlitePath is not null)
+        {
+            DataFolder.SecureSqliteDatabase(sqlitePath);
+        }
+
+        if (options.Store.MigrateOnStart)
+        {
+            await db.Database.MigrateAsync(ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(ct).ConfigureAwait(false)).ToList();
+            if (pending.Count > 0)
+            {
+                throw new InvalidOperationException($"The database schema is behind ({pending.Count} pending migrations, first {pending[0]}) and Gateway:Store:MigrateOnStart is false: run 'santegw db migrate' with the migration connection string.");
+            }
+        }
+
+        if (sqlitePath is not null)
+        {
+            foreach (var suffix in DataFolder.SqliteSidecars)
+            {
+                DataFolder.TightenIfExists(sqlitePath + suffix);
+            }
+        }
     }
 
     /// <summary>A random 24-character password meeting the default Identity rules.</summary>

@@ -11,8 +11,8 @@ public sealed class GatewayOptions
     /// <summary>Listening URLs, semicolon separated.</summary>
     public string Urls { get; set; } = DefaultUrls;
 
-    /// <summary>Default listening URLs: HTTPS on 5443 and HTTP on 5080, loopback only.</summary>
-    public const string DefaultUrls = "https://127.0.0.1:5443;http://127.0.0.1:5080";
+    /// <summary>Default listening URLs: HTTPS on 5443, loopback only. Plain HTTP only when the operator lists an http URL.</summary>
+    public const string DefaultUrls = "https://127.0.0.1:5443";
 
     /// <summary>Database settings.</summary>
     public StoreOptions Store { get; set; } = new();
@@ -51,4 +51,25 @@ public sealed class GatewayOptions
 
     /// <summary>INSi certificate for unattended calls: batch jobs, inbound messages (default INSI-AUTO).</summary>
     public SanteGateway.Application.InsiCertificate AutomaticCallCertificate { get; set; } = SanteGateway.Application.InsiCertificate.Automatic;
+
+    /// <summary>A session cookie not used for this long expires (sliding; <c>Gateway:Session:IdleTimeout</c>).</summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>A session ends this long after sign-in however active it is (<c>Gateway:Session:AbsoluteLifetime</c>).</summary>
+    public TimeSpan SessionAbsoluteLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>Name of the administrator account created on an empty database (<c>serve --admin NAME</c>; default <c>admin</c>).</summary>
+    public string InitialAdminUserName { get; set; } = "admin";
+
+    /// <summary>
+    /// Where cookie-protection keys live: in the database (shared by every instance on one PostgreSQL, so a session
+    /// opened on one works on the others) or in <c>DATA/keys</c>. Null: the database on PostgreSQL, the folder on SQLite.
+    /// </summary>
+    public bool? DataProtectionKeysInDatabase { get; set; }
+
+    /// <summary>
+    /// External anchors of the audit chain (<c>Gateway:Audit</c>): signed checkpoints appended to a file outside the
+    /// database. Null: none (tests); <c>serve</c> defaults to <c>DATA/audit-checkpoints</c> and <c>DATA/audit-key</c>.
+    /// </summary>
+    public SanteGateway.Store.Audit.AuditCheckpointOptions? AuditCheckpoints { get; set; }
 }

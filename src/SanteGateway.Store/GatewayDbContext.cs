@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SanteGateway.Store.Audit;
@@ -10,7 +11,7 @@ namespace SanteGateway.Store;
 /// ASP.NET Core Identity tables of the web UI accounts. Provider-specific subclasses
 /// (<see cref="SqliteGatewayDbContext"/>, <see cref="PostgresGatewayDbContext"/>) carry their own migrations.
 /// </summary>
-public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
+public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataProtectionKeyContext
 {
     /// <summary>Creates the context with provider options built by a subclass.</summary>
     protected GatewayDbContext(DbContextOptions options)
@@ -53,6 +54,9 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
 
     /// <summary>Messages received from partners, stored before they are acknowledged.</summary>
     public DbSet<ReceivedMessage> ReceivedMessages => Set<ReceivedMessage>();
+
+    /// <summary>ASP.NET Core data-protection keys (cookie encryption), shared by every instance on one database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
@@ -171,6 +175,7 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.EntityId).HasMaxLength(64).IsRequired();
             e.Property(x => x.PreviousHash).HasMaxLength(64).IsRequired();
             e.Property(x => x.Hash).HasMaxLength(64).IsRequired();
+            e.Property(x => x.AfterImageHash).HasMaxLength(64);
             e.HasIndex(x => new { x.EntityType, x.EntityId });
         });
         builder.Entity<AuditChainHead>(e =>
@@ -196,6 +201,7 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.SecretHash).HasMaxLength(64).IsRequired();
             e.Property(x => x.Roles).HasMaxLength(256).IsRequired();
             e.Property(x => x.CreatedBy).HasMaxLength(256).IsRequired();
+            e.Property(x => x.RevokedBy).HasMaxLength(256);
         });
         builder.Entity<OutboxMessage>(e =>
         {
@@ -226,6 +232,8 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.AckCode).HasMaxLength(2);
             e.HasIndex(x => x.ReceivedAt);
         });
+
+        builder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
     }
 
     /// <summary>
@@ -254,5 +262,8 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
                 entry.Entity.Version = 1;
             }
         }
+
+        // After the versions are stamped: the audit events commit to the identity rows exactly as saved.
+        AuditTrail.SealPending(this);
     }
 }

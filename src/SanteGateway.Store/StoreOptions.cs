@@ -22,6 +22,16 @@ public sealed class StoreOptions
     /// <summary>Provider connection string (e.g. <c>Data Source=/path/santegw.db</c>).</summary>
     public string ConnectionString { get; set; } = "";
 
+    /// <summary>
+    /// Whether <c>serve</c> applies pending migrations at start (default true). On PostgreSQL with least-privilege roles,
+    /// set it to false: the application role has no DDL right and <c>santegw db migrate</c> runs the migrations with
+    /// <see cref="MigrationConnectionString"/>.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>Connection string of the schema owner used by <c>santegw db migrate</c> (defaults to <see cref="ConnectionString"/>).</summary>
+    public string? MigrationConnectionString { get; set; }
+
     /// <summary>Parses <c>sqlite</c>/<c>postgres</c>/<c>postgresql</c>/<c>pg</c> (case-insensitive).</summary>
     public static bool TryParseProvider(string? value, out StoreProvider provider)
     {

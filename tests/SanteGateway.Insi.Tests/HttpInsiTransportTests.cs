@@ -54,6 +54,84 @@ public sealed class HttpInsiTransportTests : IDisposable
         server.Requests.Should().BeEmpty();
     }
 
+    [Theory]
+    [InlineData("1.3.6.1.5.5.7.3.2")]
+    [InlineData("1.3.6.1.5.5.7.3.4")]
+    [InlineData]
+    public async Task A_server_certificate_from_the_trusted_ca_without_the_server_auth_purpose_is_refused(params string[] ekus)
+    {
+        // A bare TLS server: Kestrel itself refuses to serve a certificate whose EKU lacks serverAuth.
+        using var serverCert = _pki.IssueServer(ekus);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var requests = 0;
+        var serve = Task.Run(
+            async () =>
+        {
+            while (true)
+            {
+                System.Net.Sockets.TcpClient tcp;
+                try
+                {
+                    tcp = await listener.AcceptTcpClientAsync(CancellationToken.None);
+                }
+                catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
+                {
+                    return;
+                }
+
+                using (tcp)
+                await using (var tls = new System.Net.Security.SslStream(tcp.GetStream()))
+                {
+                    try
+                    {
+                        await tls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions
+                        {
+                            ServerCertificate = serverCert,
+                            ClientCertificateRequired = true,
+                            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+                        }, CancellationToken.None);
+                        // Under TLS 1.3 the server side completes before the client has judged the certificate:
+                        // what matters is whether the client then sends its request.
+                        var buffer = new byte[64];
+                        if (await tls.ReadAsync(buffer, CancellationToken.None) > 0)
+                        {
+                            Interlocked.Increment(ref requests);
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+                    {
+                    }
+                }
+            }
+        }, CancellationToken.None);
+        var options = Options(new Uri($"https://127.0.0.1:{port}/lps"));
+        options.MaxRetries = 0;
+        using var client = InsiClient.Create(options);
+
+        var act = () => client.SearchByTraitsAsync(Toussaint, InsiCallContext.Automatic, TestContext.Current.CancellationToken);
+
+        var error = (await act.Should().ThrowAsync<InsiTransportException>()).Which;
+        error.IsTransient.Should().BeFalse();
+        listener.Stop();
+        await serve;
+        requests.Should().Be(0);
+    }
+
+    [Fact]
+    public void The_outbound_tls_check_accepts_server_auth_among_other_purposes_and_refuses_it_missing()
+    {
+        var cas = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(_pki.Ca);
+        using var both = _pki.IssueServer("1.3.6.1.5.5.7.3.2", OutboundTls.ServerAuthOid);
+        using var client = _pki.IssueServer("1.3.6.1.5.5.7.3.2");
+        using var none = _pki.IssueServer();
+        OutboundTls.ValidateServer(both, System.Net.Security.SslPolicyErrors.None, cas, checkRevocation: false).Should().BeTrue();
+        OutboundTls.ValidateServer(client, System.Net.Security.SslPolicyErrors.None, cas, checkRevocation: false).Should().BeFalse();
+        OutboundTls.ValidateServer(none, System.Net.Security.SslPolicyErrors.None, cas, checkRevocation: false).Should().BeFalse();
+        OutboundTls.ValidateServer(both, System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch, cas, checkRevocation: false).Should().BeFalse();
+    }
+
     [Fact]
     public async Task A_soap_fault_over_http_500_becomes_a_typed_fault()
     {

@@ -72,13 +72,27 @@ internal sealed class TestCertificates : IDisposable
         }
     }
 
-    private X509Certificate2 Issue(string subject, bool server)
+    /// <summary>A server certificate (127.0.0.1, localhost) from this CA with the given EKUs (none: no extension at all).</summary>
+    public X509Certificate2 IssueServer(params string[] ekuOids) => Issue("CN=127.0.0.1, O=SanteGateway Tests", server: true, ekuOids);
+
+    private X509Certificate2 Issue(string subject, bool server, string[]? ekuOids = null)
     {
         using var key = RSA.Create(2048);
         var req = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
-        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([Oid.FromOidValue(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2", OidGroup.EnhancedKeyUsage)], false));
+        ekuOids ??= [server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2"];
+        if (ekuOids.Length > 0)
+        {
+            var usages = new OidCollection();
+            foreach (var oid in ekuOids)
+            {
+                usages.Add(new Oid(oid));
+            }
+
+            req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
+        }
+
         if (server)
         {
             var san = new SubjectAlternativeNameBuilder();

@@ -35,7 +35,8 @@ internal sealed class TestGateway : IAsyncDisposable
         TestDatabase database,
         IInsiPort? insi = null,
         Action<DbContextOptionsBuilder>? configureDb = null,
-        Action<GatewayOptions>? configure = null)
+        Action<GatewayOptions>? configure = null,
+        Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var options = new GatewayOptions
         {
@@ -55,6 +56,7 @@ internal sealed class TestGateway : IAsyncDisposable
             builder.Services.AddSingleton(insi);
         }
 
+        configureBuilder?.Invoke(builder);
         var app = GatewayApp.Build(builder);
         var password = await GatewayApp.InitializeAsync(app.Services) ?? "";
         await app.StartAsync();
@@ -62,6 +64,9 @@ internal sealed class TestGateway : IAsyncDisposable
     }
 
     public HttpClient Anonymous() => app.GetTestClient();
+
+    /// <summary>A client that does not follow redirects.</summary>
+    public HttpClient NoRedirects() => app.GetTestServer().CreateClient();
 
     /// <summary>A client authenticated with a fresh API key holding the given roles.</summary>
     public async Task<HttpClient> ClientAsync(params string[] roles)
@@ -129,6 +134,16 @@ internal static class Http
 
         return client.SendAsync(req);
     }
+}
+
+/// <summary>A clock the test moves.</summary>
+internal sealed class MutableClock : TimeProvider
+{
+    private long ticks = DateTimeOffset.UtcNow.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref ticks), TimeSpan.Zero);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
 }
 
 /// <summary>An INSi stand-in answering what the test says (the real client and sandbox are exercised in InsiSandboxApiTests).</summary>

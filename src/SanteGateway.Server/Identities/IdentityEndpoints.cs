@@ -204,9 +204,9 @@ internal static class Http
 
 /// <summary>
 /// Turns the gateway's own refusals (<see cref="GatewayProblem"/>), unreadable bodies and unreadable stored rows into
-/// problem details; anything else is a bare 500 with no exception text (identity data never leaves in an error).
+/// problem details; anything else goes on to <c>GatewayExceptionHandler</c> (a bare 500 with a correlation id).
 /// </summary>
-internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHandler> log) : IExceptionHandler
+internal sealed partial class GatewayProblemHandler(ILogger<GatewayProblemHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -230,13 +230,10 @@ internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHa
                 problem.Extensions["rule"] = "store.unreadable-row";
                 break;
             default:
-                LogUnexpected(log, exception.GetType().Name, httpContext.TraceIdentifier);
-                problem = new ProblemDetails { Status = 500, Title = "Unexpected error.", Type = "https://santegw.local/problems/internal" };
-                problem.Extensions["rule"] = "internal";
-                problem.Extensions["traceId"] = httpContext.TraceIdentifier;
-                break;
+                return false;
         }
 
+        problem.Extensions["correlationId"] = SecurityHeaders.CorrelationId(httpContext);
         httpContext.Response.StatusCode = problem.Status ?? 500;
         await Results.Problem(problem).ExecuteAsync(httpContext).ConfigureAwait(false);
         return true;
@@ -245,6 +242,4 @@ internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHa
     [LoggerMessage(Level = LogLevel.Error, Message = "Stored identity {IdentityId} cannot be read: {Fields}")]
     private static partial void LogStoredRow(ILogger logger, Guid identityId, string fields);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected {ExceptionType} (trace {TraceId})")]
-    private static partial void LogUnexpected(ILogger logger, string exceptionType, string traceId);
 }

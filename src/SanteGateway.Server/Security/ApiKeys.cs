@@ -87,7 +87,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    GatewayDbContext db)
+    GatewayDbContext db,
+    TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -103,10 +104,19 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Malformed API key.");
         }
 
+        // Read on every request: a revoked or expired key stops working at once, on every instance.
         var record = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id, Context.RequestAborted).ConfigureAwait(false);
-        if (record is null || record.RevokedAt is not null || !ApiKeys.Matches(presented, record.SecretHash))
+        var now = clock.GetUtcNow();
+        if (record is null || record.RevokedAt is not null || record.ExpiresAt <= now || !ApiKeys.Matches(presented, record.SecretHash))
         {
-            return AuthenticateResult.Fail("Unknown or revoked API key.");
+            return AuthenticateResult.Fail("Unknown, revoked or expired API key.");
+        }
+
+        if (record.LastUsedAt is null || now - record.LastUsedAt > TimeSpan.FromMinutes(1))
+        {
+            // At most one write a minute per key; a lost race only loses a timestamp.
+            var stamp = SanteGateway.Store.Audit.AuditHasher.Truncate(now);
+            await db.ApiKeys.Where(k => k.Id == id).ExecuteUpdateAsync(u => u.SetProperty(k => k.LastUsedAt, stamp), Context.RequestAborted).ConfigureAwait(false);
         }
 
         var claims = new List<Claim> { new(ClaimTypes.Name, $"apikey:{record.Id}"), new(ClaimTypes.NameIdentifier, $"apikey:{record.Id}") };

@@ -33,6 +33,13 @@ public sealed class AuditEvent
     /// <summary>New values (JSON), when any.</summary>
     public string? NewValues { get; set; }
 
+    /// <summary>
+    /// For events about an identity: SHA-256 of the identity row as this change left it (<see cref="RowImage"/>), so that
+    /// <c>audit verify</c> can tell a row edited behind the gateway's back. Null on events that change no row and on
+    /// events written before this column existed; part of the hashed content only when present.
+    /// </summary>
+    public string? AfterImageHash { get; set; }
+
     /// <summary>Hash of the previous event (the genesis hash for the first).</summary>
     public string PreviousHash { get; set; } = "";
 

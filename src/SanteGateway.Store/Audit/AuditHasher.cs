@@ -30,6 +30,12 @@ public static class AuditHasher
             w.WriteStringValue(e.EntityId);
             WriteNullable(w, e.PreviousValues);
             WriteNullable(w, e.NewValues);
+            if (e.AfterImageHash is not null)
+            {
+                // Only when present, so that events written before the column existed keep their hash.
+                w.WriteStringValue("after:" + e.AfterImageHash);
+            }
+
             w.WriteStringValue(e.PreviousHash);
             w.WriteEndArray();
         }

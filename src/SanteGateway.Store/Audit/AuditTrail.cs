@@ -83,6 +83,50 @@ public static class AuditTrail
         return new(true, count, null, null);
     }
 
+    /// <summary>
+    /// Called by <see cref="GatewayDbContext"/> just before a save: stamps the after-image hash of every pending identity
+    /// event whose identity row is tracked (the row as this save writes it), then re-hashes the pending events in order
+    /// and moves the head, so the chain commits to the rows.
+    /// </summary>
+    internal static void SealPending(GatewayDbContext db)
+    {
+        var pending = db.ChangeTracker.Entries<AuditEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).OrderBy(e => e.Sequence).ToList();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        var changed = false;
+        foreach (var e in pending.Where(e => e.EntityType == RowImage.IdentityEntityType && e.AfterImageHash is null))
+        {
+            var row = db.ChangeTracker.Entries<Entities.IdentityRecord>()
+                .FirstOrDefault(x => x.State != EntityState.Deleted && x.State != EntityState.Detached && x.Entity.Id.ToString() == e.EntityId);
+            if (row is not null)
+            {
+                e.AfterImageHash = RowImage.Hash(row.Entity);
+                changed = true;
+            }
+        }
+
+        if (!changed)
+        {
+            return;
+        }
+
+        var previous = pending[0].PreviousHash;
+        foreach (var e in pending)
+        {
+            e.PreviousHash = previous;
+            e.Hash = AuditHasher.Compute(e);
+            previous = e.Hash;
+        }
+
+        if (db.AuditChainHeads.Local.FirstOrDefault(h => h.Id == 1) is { } head && head.LastSequence == pending[^1].Sequence)
+        {
+            head.LastHash = previous;
+        }
+    }
+
     private static async Task<AuditChainHead> LockHeadAsync(GatewayDbContext db, CancellationToken ct)
     {
         if (db.Database.IsNpgsql())

@@ -94,9 +94,23 @@ public sealed class ApiKeyRecord
 
     /// <summary>When revoked; a revoked key never authenticates.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>Who revoked it.</summary>
+    public string? RevokedBy { get; set; }
+
+    /// <summary>Optional end of validity; an expired key never authenticates.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>Last successful authentication (updated at most once a minute).</summary>
+    public DateTimeOffset? LastUsedAt { get; set; }
 }
 
 /// <summary>A local web UI account (ASP.NET Core Identity).</summary>
 public sealed class GatewayUser : Microsoft.AspNetCore.Identity.IdentityUser
 {
+    /// <summary>A disabled account cannot sign in and its sessions end at once.</summary>
+    public bool IsDisabled { get; set; }
+
+    /// <summary>Creation time.</summary>
+    public DateTimeOffset? CreatedAt { get; set; }
 }
