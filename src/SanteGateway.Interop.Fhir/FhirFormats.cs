@@ -43,8 +43,9 @@ public static class FhirFormats
 
     private static readonly FhirJsonSerializer JsonSerializer = new();
     private static readonly FhirXmlSerializer XmlSerializer = new();
-    private static readonly FhirJsonDeserializer JsonDeserializer = new(new DeserializerSettings().UsingMode(DeserializationMode.Recoverable, null));
-    private static readonly FhirXmlDeserializer XmlDeserializer = new(new DeserializerSettings().UsingMode(DeserializationMode.Recoverable, null));
+    // Default (strict) settings through the Try* methods: every problem is reported and the partial resource is kept.
+    private static readonly FhirJsonDeserializer JsonDeserializer = new(new DeserializerSettings());
+    private static readonly FhirXmlDeserializer XmlDeserializer = new(new DeserializerSettings());
 
     /// <summary>Writes JSON.</summary>
     /// <param name="resource">The resource.</param>
@@ -72,7 +73,12 @@ public static class FhirFormats
             throw new FhirFormatException($"The document has {json.Length} characters; at most {MaxCharacters} are read.");
         }
 
-        return Typed<T>(() => JsonDeserializer.DeserializeResource(json));
+        return Typed<T>(() =>
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), new System.Text.Json.JsonReaderOptions { MaxDepth = 64 });
+            JsonDeserializer.TryDeserializeResource(ref reader, out var resource, out var issues);
+            return (resource, issues.Select(i => i.Message).ToArray());
+        });
     }
 
     /// <summary>Reads XML (no DTD, no external entity, bounded size), tolerating element-level problems.</summary>
@@ -96,23 +102,19 @@ public static class FhirFormats
         return Typed<T>(() =>
         {
             using var reader = XmlReader.Create(new StringReader(xml), settings);
-            return XmlDeserializer.DeserializeResource(reader);
+            XmlDeserializer.TryDeserializeResource(reader, out var resource, out var issues);
+            return (resource, issues.Select(i => i.Message).ToArray());
         });
     }
 
-    private static FhirParseResult<T> Typed<T>(Func<Resource?> parse)
+    private static FhirParseResult<T> Typed<T>(Func<(Resource? Resource, string[] Issues)> parse)
         where T : Resource
     {
         Resource? resource;
-        IReadOnlyList<string> issues = [];
+        IReadOnlyList<string> issues;
         try
         {
-            resource = parse();
-        }
-        catch (DeserializationFailedException ex) when (ex.PartialResult is Resource partial)
-        {
-            resource = partial;
-            issues = ex.Exceptions.Select(e => e.Message).ToArray();
+            (resource, issues) = parse();
         }
         catch (DeserializationFailedException ex)
         {
@@ -134,7 +136,7 @@ public static class FhirFormats
         return resource switch
         {
             T typed => new FhirParseResult<T>(typed, issues),
-            null => throw new FhirFormatException("The document holds no resource."),
+            null => throw new FhirFormatException("Not a FHIR resource: " + string.Join(" ", issues.Take(3))),
             _ => throw new FhirFormatException($"Expected a {typeof(T).Name}, found a {resource.TypeName}."),
         };
     }
