@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using SanteGateway.Server;
-using SanteGateway.Server.Identities;
+using SanteGateway.Application;
 using SanteGateway.Store;
 using SanteGateway.Store.Entities;
 
@@ -95,7 +95,7 @@ public class StoreBenchmarks
     public async Task<int> Search_by_birth_name_and_birth_date()
     {
         using var scope = host!.App.Services.CreateScope();
-        var page = await scope.ServiceProvider.GetRequiredService<IdentityService>().SearchAsync(probeName, probeDate, null, null, 1, 20, CancellationToken.None);
+        var page = (await scope.ServiceProvider.GetRequiredService<IdentityService>().SearchAsync(probeName, probeDate, null, null, 1, 20, CancellationToken.None)).Unwrap();
         return page.Total;
     }
 
@@ -104,7 +104,7 @@ public class StoreBenchmarks
     public async Task<int> Search_by_birth_name_first_page()
     {
         using var scope = host!.App.Services.CreateScope();
-        var page = await scope.ServiceProvider.GetRequiredService<IdentityService>().SearchAsync(probeName, null, null, null, 1, 20, CancellationToken.None);
+        var page = (await scope.ServiceProvider.GetRequiredService<IdentityService>().SearchAsync(probeName, null, null, null, 1, 20, CancellationToken.None)).Unwrap();
         return page.Total;
     }
 
@@ -113,7 +113,7 @@ public class StoreBenchmarks
     public async Task<long> Get_by_id()
     {
         using var scope = host!.App.Services.CreateScope();
-        var view = await scope.ServiceProvider.GetRequiredService<IdentityService>().GetAsync(probeId, CancellationToken.None);
+        var view = (await scope.ServiceProvider.GetRequiredService<IdentityService>().GetAsync(probeId, CancellationToken.None)).Unwrap();
         return view.Version;
     }
 

@@ -8,7 +8,7 @@ using Npgsql;
 using NpgsqlTypes;
 using SanteGateway.Insi.Sandbox.Data;
 using SanteGateway.Server;
-using SanteGateway.Server.Identities;
+using SanteGateway.Application;
 using SanteGateway.Store;
 
 namespace SanteGateway.Benchmarks;
@@ -128,8 +128,8 @@ internal static class StoreSearchLoad
     {
         await using var scope = services.CreateAsyncScope();
         // Lower case: the API normalises (case, accents) before comparing keys.
-        var page = await scope.ServiceProvider.GetRequiredService<IdentityService>()
-            .SearchAsync(p.BirthName.ToLowerInvariant(), withDate ? p.BirthDate : null, null, null, 1, 20, CancellationToken.None).ConfigureAwait(false);
+        var page = (await scope.ServiceProvider.GetRequiredService<IdentityService>()
+            .SearchAsync(p.BirthName.ToLowerInvariant(), withDate ? p.BirthDate : null, null, null, 1, 20, CancellationToken.None).ConfigureAwait(false)).Unwrap();
         return page.Total;
     }
 

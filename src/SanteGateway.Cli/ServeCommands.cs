@@ -63,9 +63,17 @@ internal sealed class ServeCommands : ICommandModule
             var builder = GatewayApp.CreateBuilder([], options);
             if (insiOptions is not null)
             {
-                builder.Services.RemoveAll<IInsiGateway>();
-                builder.Services.AddSingleton<IInsiGateway>(_ => new InsiClientGateway(insiOptions));
+                try
+                {
+                    builder.Services.AddGatewayInsi(insiOptions);
+                }
+                catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+                {
+                    await Console.Error.WriteLineAsync(string.Join(Environment.NewLine, ex.Failures)).ConfigureAwait(false);
+                    return Program.UsageError;
+                }
             }
+
             builder.WebHost.UseUrls(urlList);
             if (https)
             {

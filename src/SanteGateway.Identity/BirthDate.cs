@@ -16,6 +16,26 @@ namespace SanteGateway.Identity;
 /// <param name="IsCorrected">True when the date was partial and has been completed by the rules above.</param>
 public readonly record struct BirthDate(DateOnly Value, bool IsCorrected)
 {
+    /// <summary>Which parts were unknown when the date was declared (kept so the declared form is what INSi and partners see).</summary>
+    public BirthDateParts UnknownParts { get; init; }
+
+    /// <summary>
+    /// The date as declared: <c>YYYY-MM-DD</c> with <c>00</c> for each unknown part (<c>1960-00-00</c>, <c>1980-05-00</c>).
+    /// This is the form sent to INSi, which holds partial dates that way; <see cref="ToIso"/> is the completed date.
+    /// </summary>
+    /// <returns>The declared form.</returns>
+    public string ToDeclared()
+    {
+        if (UnknownParts == BirthDateParts.None)
+        {
+            return ToIso();
+        }
+
+        var month = UnknownParts.HasFlag(BirthDateParts.Month) ? 0 : Value.Month;
+        var day = UnknownParts.HasFlag(BirthDateParts.Day) ? 0 : Value.Day;
+        return string.Create(CultureInfo.InvariantCulture, $"{Value.Year:0000}-{month:00}-{day:00}");
+    }
+
     /// <summary>Reads <c>YYYY-MM-DD</c>, and partial dates <c>YYYY-MM-00</c>, <c>YYYY-00-DD</c>, <c>YYYY-00-00</c>, <c>YYYY-MM</c>, <c>YYYY</c>
     /// (completed and marked <see cref="IsCorrected"/>).</summary>
     /// <param name="yyyyMmDd">The text (INSi <c>DateNaissance</c> format).</param>
@@ -88,7 +108,10 @@ public readonly record struct BirthDate(DateOnly Value, bool IsCorrected)
             return false;
         }
 
-        d = new BirthDate(new DateOnly(year, m, dd), month is null || day is null);
+        d = new BirthDate(new DateOnly(year, m, dd), month is null || day is null)
+        {
+            UnknownParts = (month is null ? BirthDateParts.Month : BirthDateParts.None) | (day is null ? BirthDateParts.Day : BirthDateParts.None),
+        };
         error = null;
         return true;
     }
@@ -112,4 +135,18 @@ public readonly record struct BirthDate(DateOnly Value, bool IsCorrected)
 
         return true;
     }
+}
+
+/// <summary>Parts of a birth date that were unknown when it was declared.</summary>
+[Flags]
+public enum BirthDateParts
+{
+    /// <summary>A full date.</summary>
+    None = 0,
+
+    /// <summary>The day was unknown (<c>00</c>).</summary>
+    Day = 1,
+
+    /// <summary>The month was unknown (<c>00</c>).</summary>
+    Month = 2,
 }

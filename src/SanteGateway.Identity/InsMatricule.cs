@@ -17,6 +17,9 @@ public enum InsMatriculeErrorKind
 
     /// <summary>The 2-digit control key does not match the 13 first characters.</summary>
     WrongKey,
+
+    /// <summary>A group is out of its range: month <c>00</c> or <c>13</c>–<c>19</c>, department <c>00</c> or <c>96</c> (ins-rules §1.2).</summary>
+    Range,
 }
 
 /// <summary>A refused matricule INS: the kind of error, a human-readable reason, and where useful the position and the expected key.</summary>
@@ -186,7 +189,7 @@ public readonly record struct InsMatricule
             return false;
         }
 
-        return (int)(k1 * 10 + k2) == 97 - (int)((ulong)n % 97);
+        return (int)(k1 * 10 + k2) == 97 - (int)((ulong)n % 97) && InRange(fifteenChars);
     }
 
     /// <summary>Computes the control key (1 to 97) of the 13 first characters of a matricule; <c>2A</c> counts as <c>19</c>, <c>2B</c> as <c>18</c>.</summary>
@@ -313,6 +316,11 @@ public readonly record struct InsMatricule
                 : CharacterError(i + 1, i >= 13 ? "must be a digit (key)" : "must be a digit");
         }
 
+        if (RangeError(s) is { } range)
+        {
+            return range;
+        }
+
         var expected = 97 - (int)((ulong)BodyValue(s) % 97);
         var actual = ((s[13] - '0') * 10) + (s[14] - '0');
         if (actual != expected)
@@ -325,6 +333,41 @@ public readonly record struct InsMatricule
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Month (positions 4–5): <c>01</c>–<c>12</c>, or <c>20</c>–<c>99</c> when the month is unknown; department (6–7):
+    /// <c>01</c>–<c>95</c>, <c>2A</c>/<c>2B</c>, <c>97</c>/<c>98</c> overseas, <c>99</c> abroad (ins-rules §1.2).
+    /// </summary>
+    private static InsMatriculeError? RangeError(ReadOnlySpan<char> s)
+    {
+        if (!InRange(s))
+        {
+            var month = ((s[3] - '0') * 10) + (s[4] - '0');
+            return month is 0 or (>= 13 and <= 19)
+                ? new InsMatriculeError(InsMatriculeErrorKind.Range, "The month at positions 4-5 must be 01 to 12, or 20 to 99 when unknown.", 4)
+                : new InsMatriculeError(InsMatriculeErrorKind.Range, "The department at positions 6-7 must be 01 to 95, 2A, 2B, 97, 98 or 99.", 6);
+        }
+
+        return null;
+    }
+
+    /// <summary>Allocation-free range check of the month and department groups (characters already checked).</summary>
+    private static bool InRange(ReadOnlySpan<char> s)
+    {
+        var month = ((s[3] - '0') * 10) + (s[4] - '0');
+        if (month is 0 or (>= 13 and <= 19))
+        {
+            return false;
+        }
+
+        if (s[6] is < '0' or > '9')
+        {
+            return true; // 2A / 2B, already checked by the layout rules.
+        }
+
+        var department = ((s[5] - '0') * 10) + (s[6] - '0');
+        return department is not (0 or 96);
     }
 
     private static InsMatriculeError CharacterError(int position, string rule) =>

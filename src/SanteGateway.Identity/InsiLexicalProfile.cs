@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text;
 
 namespace SanteGateway.Identity;
 
@@ -184,7 +185,7 @@ public static class InsiLexicalProfile
             {
                 mapped = ' ';
             }
-            else if (c is >= '\u0300' and <= '\u036F' && n > 0 && output[n - 1] is >= 'A' and <= 'Z')
+            else if (n > 0 && output[n - 1] is >= 'A' and <= 'Z' && CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark)
             {
                 // A combining accent on the letter before it: the base letter is already written.
                 continue;
@@ -248,7 +249,7 @@ public static class InsiLexicalProfile
         }
         else
         {
-            return false;
+            return TryDecompose(c, out single, out pair);
         }
 
         if (m == '#')
@@ -271,6 +272,78 @@ public static class InsiLexicalProfile
             _ => "SS", // ß (U+00DF) and ẞ (U+1E9E)
         };
         return true;
+    }
+
+    /// <summary>
+    /// Other precomposed Latin letters (Latin Extended-B, Latin Extended Additional: Ș, Ț, Ư, ễ, Ǆ…): the compatibility
+    /// decomposition gives one or two base letters followed by combining marks, which are dropped. Anything else
+    /// (Greek, Cyrillic, symbols) has no equivalent and is refused.
+    /// </summary>
+    private static bool TryDecompose(char c, out char single, out string? pair)
+    {
+        single = '\0';
+        pair = null;
+        if (char.IsSurrogate(c) || !char.IsLetter(c))
+        {
+            return false;
+        }
+
+        var decomposed = c.ToString().Normalize(NormalizationForm.FormKD);
+        Span<char> letters = stackalloc char[2];
+        var n = 0;
+        foreach (var x in decomposed)
+        {
+            if (x is >= 'A' and <= 'Z' or >= 'a' and <= 'z')
+            {
+                if (n == 2)
+                {
+                    return false;
+                }
+
+                letters[n++] = char.ToUpperInvariant(x);
+            }
+            else if (CharUnicodeInfo.GetUnicodeCategory(x) != UnicodeCategory.NonSpacingMark)
+            {
+                return false;
+            }
+        }
+
+        switch (n)
+        {
+            case 1:
+                single = letters[0];
+                return true;
+            case 2:
+                pair = new string(letters);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// True when normalising <paramref name="input"/> would replace a letter (a diacritic removed, a ligature split,
+    /// a letter of another Latin block): such a change is shown to the user and confirmed before it is sent to INSi.
+    /// Case, outer spaces and typographic apostrophes or hyphens are not transliterations.
+    /// </summary>
+    /// <param name="input">Raw value.</param>
+    /// <returns>True when a letter would be transliterated.</returns>
+    public static bool NeedsTransliteration(string? input)
+    {
+        if (input is null)
+        {
+            return false;
+        }
+
+        foreach (var c in input)
+        {
+            if (c > '\u007F' && (char.IsLetter(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Index of the first character breaking a rule of already-transliterated text, or −1 when it conforms.</summary>

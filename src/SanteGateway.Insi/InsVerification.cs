@@ -117,12 +117,13 @@ public static class InsVerification
     private static List<string> Differences(InsiTraitsQuery stored, InsiReturnedTraits returned)
     {
         var list = new List<string>();
-        if (returned.BirthName is not null && returned.BirthName != stored.BirthName)
+        // Names compare in the INSi lexical form, as everywhere else (TraitComparison).
+        if (returned.BirthName is not null && !TraitComparison.SameName(returned.BirthName, stored.BirthName, birthName: true))
         {
             list.Add("birthName");
         }
 
-        if (returned.FirstNames is { Length: > 0 } names && names != stored.FirstNamesJoined)
+        if (returned.FirstNames is { Length: > 0 } names && !TraitComparison.SameName(names, stored.FirstNamesJoined, birthName: false))
         {
             list.Add("firstNames");
         }

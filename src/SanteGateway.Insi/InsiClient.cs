@@ -34,11 +34,12 @@ public interface IInsiClient
 /// <summary>One call made by the first-name strategy.</summary>
 /// <param name="FirstNames">The <c>Prenom</c> value sent.</param>
 /// <param name="WithBirthPlace">Whether <c>LieuNaissance</c> was sent.</param>
-/// <param name="Result">The answer.</param>
-public sealed record InsiAttempt(string FirstNames, bool WithBirthPlace, InsiSearchResult Result);
+/// <param name="Result">The answer, or null when the call failed (see <paramref name="Failure"/>).</param>
+/// <param name="Failure">Why the call got no answer (SOAP fault, transport, unreadable answer); the strategy went on.</param>
+public sealed record InsiAttempt(string FirstNames, bool WithBirthPlace, InsiSearchResult? Result, InsiException? Failure = null);
 
 /// <summary>Outcome of <see cref="IInsiClient.SearchWithStrategyAsync"/>.</summary>
-/// <param name="Final">The retained answer: the first CR 00, else the last CR 02, else CR 01.</param>
+/// <param name="Final">The retained answer: the first CR 00, else the last CR 02, else the last CR 01.</param>
 /// <param name="Attempts">Every call made, in order.</param>
 public sealed record InsiStrategyResult(InsiSearchResult Final, IReadOnlyList<InsiAttempt> Attempts);
 
@@ -119,33 +120,54 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
         InsiQueryValidator.EnsureValid(query);
         var attempts = new List<InsiAttempt>();
         InsiSearchResult? ambiguous = null;
-        InsiSearchResult? last = null;
+        InsiSearchResult? notFound = null;
+        InsiException? lastFailure = null;
         foreach (var firstNames in StrategyVariants(query.FirstNames))
         {
             var attempt = query with { FirstNames = firstNames, BirthPlace = null };
-            var result = await SearchOnceAsync(attempt, context, cancellationToken).ConfigureAwait(false);
-            attempts.Add(new InsiAttempt(attempt.FirstNamesJoined, false, result));
-            last = result;
-            if (result.ResultCode == InsiResultCode.Ambiguous && query.BirthPlace is not null)
-            {
-                var withPlace = attempt with { BirthPlace = query.BirthPlace };
-                result = await SearchOnceAsync(withPlace, context, cancellationToken).ConfigureAwait(false);
-                attempts.Add(new InsiAttempt(withPlace.FirstNamesJoined, true, result));
-                last = result;
-            }
-
-            if (result.ResultCode == InsiResultCode.Found)
-            {
-                return new InsiStrategyResult(result, attempts);
-            }
-
-            if (result.ResultCode == InsiResultCode.Ambiguous)
+            var result = await TryAttemptAsync(attempt, false, context, attempts, cancellationToken).ConfigureAwait(false);
+            if (result?.ResultCode == InsiResultCode.Ambiguous && query.BirthPlace is not null)
             {
                 ambiguous = result;
+                result = await TryAttemptAsync(attempt with { BirthPlace = query.BirthPlace }, true, context, attempts, cancellationToken).ConfigureAwait(false);
+            }
+
+            switch (result?.ResultCode)
+            {
+                case InsiResultCode.Found:
+                    return new InsiStrategyResult(result, attempts);
+                case InsiResultCode.Ambiguous:
+                    ambiguous = result;
+                    break;
+                case null:
+                    lastFailure = attempts[^1].Failure;
+                    break;
+                default:
+                    notFound = result;
+                    break;
             }
         }
 
-        return new InsiStrategyResult(ambiguous ?? last!, attempts);
+        // A failure on one attempt does not lose the answers of the others (live pattern: CR 02, then a fault).
+        var final = ambiguous ?? notFound;
+        return final is not null
+            ? new InsiStrategyResult(final, attempts)
+            : throw lastFailure ?? new InsiProtocolException("The first-name strategy made no call.");
+    }
+
+    private async Task<InsiSearchResult?> TryAttemptAsync(InsiTraitsQuery attempt, bool withPlace, InsiCallContext context, List<InsiAttempt> attempts, CancellationToken ct)
+    {
+        try
+        {
+            var result = await SearchOnceAsync(attempt, context, ct).ConfigureAwait(false);
+            attempts.Add(new InsiAttempt(attempt.FirstNamesJoined, withPlace, result));
+            return result;
+        }
+        catch (InsiException ex) when (ex is InsiFaultException or InsiProtocolException or InsiTransportException)
+        {
+            attempts.Add(new InsiAttempt(attempt.FirstNamesJoined, withPlace, null, ex));
+            return null;
+        }
     }
 
     /// <inheritdoc />

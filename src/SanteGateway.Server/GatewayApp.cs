@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using SanteGateway.Application;
 using SanteGateway.Server.Hosting;
 using SanteGateway.Server.Identities;
 using SanteGateway.Server.Insi;
@@ -18,7 +19,7 @@ namespace SanteGateway.Server;
 
 /// <summary>
 /// Builds the gateway web application. <c>santegw serve</c> and the integration tests use the same two steps:
-/// <see cref="CreateBuilder"/> (services; callers may replace some, e.g. <see cref="IInsiGateway"/>), then
+/// <see cref="CreateBuilder"/> (services; callers may replace some, e.g. <see cref="IInsiPort"/>), then
 /// <see cref="Build"/> (pipeline and endpoints), then <see cref="InitializeAsync"/> (migrations and first-run seed).
 /// </summary>
 public static class GatewayApp
@@ -45,6 +46,7 @@ public static class GatewayApp
         services.AddSingleton(TimeProvider.System);
         services.AddGatewayStore(options.Store, configureDb);
         services.AddProblemDetails();
+        services.AddExceptionHandler<GatewayExceptionHandler>();
         if (!string.IsNullOrEmpty(options.DataDirectory))
         {
             // Cookie-protection keys live with the rest of the gateway's state, so sign-ins survive restarts and moves.
@@ -56,9 +58,19 @@ public static class GatewayApp
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
-        services.AddSingleton<InsiMetrics>();
-        services.AddSingleton<IInsiGateway, UnconfiguredInsiGateway>();
-        services.AddScoped<IdentityService>();
+        services.AddSanteGatewayApplication();
+        services.AddOptions<ApplicationOptions>().Configure<IOptions<GatewayOptions>>((a, g) =>
+        {
+            // Read when first needed: `serve` adjusts the INS policy after choosing the INSi endpoint.
+            foreach (var code in g.Value.HighTrustDocuments)
+            {
+                a.HighTrustDocuments.Add(code);
+            }
+
+            a.InsPolicy = g.Value.InsPolicy;
+            a.UserCallCertificate = g.Value.UserCallCertificate;
+            a.AutomaticCallCertificate = g.Value.AutomaticCallCertificate;
+        });
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
@@ -152,7 +164,6 @@ public static class GatewayApp
             app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal), b => b.UseHttpsRedirection());
         }
 
-        app.UseGatewayProblems();
         app.UseStatusCodePages();
         app.UseRateLimiter();
         app.UseAuthentication();

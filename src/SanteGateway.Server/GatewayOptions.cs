@@ -45,4 +45,10 @@ public sealed class GatewayOptions
 
     /// <summary>Authentication attempts allowed per client address and minute.</summary>
     public int AuthPermitsPerMinute { get; set; } = 10;
+
+    /// <summary>INSi certificate for calls a user triggers at a screen or through the API (default INSI-MANU).</summary>
+    public SanteGateway.Application.InsiCertificate UserCallCertificate { get; set; } = SanteGateway.Application.InsiCertificate.Manual;
+
+    /// <summary>INSi certificate for unattended calls: batch jobs, inbound messages (default INSI-AUTO).</summary>
+    public SanteGateway.Application.InsiCertificate AutomaticCallCertificate { get; set; } = SanteGateway.Application.InsiCertificate.Automatic;
 }

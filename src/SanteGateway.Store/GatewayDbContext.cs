@@ -42,6 +42,12 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
     /// <summary>API client keys.</summary>
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
 
+    /// <summary>Alerts for identity vigilance (collisions, verification alerts, INSi failures, forced duplicates).</summary>
+    public DbSet<VigilanceAlert> VigilanceAlerts => Set<VigilanceAlert>();
+
+    /// <summary>Identifiers of the person in other identification domains.</summary>
+    public DbSet<ExternalIdentifier> ExternalIdentifiers => Set<ExternalIdentifier>();
+
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
@@ -89,7 +95,13 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.HasIndex(x => new { x.BirthNameKey, x.BirthDate, x.FirstNameKey, x.Id });
             e.HasIndex(x => new { x.BirthDate, x.FirstNameKey });
             e.HasIndex(x => new { x.BirthNameKey, x.FirstNameKey, x.Id });
-            e.HasIndex(x => x.InsMatricule);
+            // One active INS per person: the same matricule + OID can never be active on two identities (RNIV). NULLs
+            // (no INS) never conflict in either provider.
+            e.HasIndex(x => new { x.InsMatricule, x.InsOid }).IsUnique();
+            e.Property(x => x.BirthNamePhonetic).HasMaxLength(100).IsRequired();
+            e.Property(x => x.MergeSnapshot);
+            e.HasIndex(x => new { x.BirthNamePhonetic, x.BirthDate });
+            e.HasIndex(x => x.MergedIntoId);
             e.HasMany(x => x.InsHistory).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(x => x.Evidence).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -117,6 +129,28 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>
             e.Property(x => x.Detail).HasMaxLength(512);
             e.Property(x => x.CertificateCn).HasMaxLength(256);
             e.Property(x => x.Actor).HasMaxLength(256).IsRequired();
+            e.HasIndex(x => x.IdentityId);
+        });
+        builder.Entity<VigilanceAlert>(e =>
+        {
+            e.ToTable("vigilance_alerts");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Kind).HasMaxLength(32).IsRequired();
+            e.Property(x => x.Detail).HasMaxLength(512);
+            e.Property(x => x.CreatedBy).HasMaxLength(256).IsRequired();
+            e.Property(x => x.ResolvedBy).HasMaxLength(256);
+            e.Property(x => x.Resolution).HasMaxLength(1000);
+            e.HasIndex(x => new { x.Kind, x.ResolvedAt });
+            e.HasIndex(x => x.IdentityId);
+        });
+        builder.Entity<ExternalIdentifier>(e =>
+        {
+            e.ToTable("identity_external_ids");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Authority).HasMaxLength(128).IsRequired();
+            e.Property(x => x.Value).HasMaxLength(64).IsRequired();
+            e.Property(x => x.Kind).HasMaxLength(16).IsRequired();
+            e.HasIndex(x => new { x.Authority, x.Value }).IsUnique();
             e.HasIndex(x => x.IdentityId);
         });
         builder.Entity<AuditEvent>(e =>

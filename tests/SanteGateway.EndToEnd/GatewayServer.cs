@@ -84,8 +84,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var builder = GatewayApp.CreateBuilder([], options);
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.RemoveAll<IInsiGateway>();
-        builder.Services.AddSingleton<IInsiGateway>(_ => new InsiClientGateway(insiOptions));
+        builder.Services.AddGatewayInsi(insiOptions);
         var app = GatewayApp.Build(builder);
         var adminPassword = await GatewayApp.InitializeAsync(app.Services) ?? throw new InvalidOperationException("A fresh database must create the admin account.");
         await app.StartAsync();

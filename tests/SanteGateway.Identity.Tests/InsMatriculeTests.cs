@@ -177,13 +177,15 @@ public class InsMatriculeTests
         default(InsMatricule).ToDisplayString().Should().BeEmpty();
     }
 
+    // Bodies in the ranges of ins-rules §1.2: month 01-12 or 20-99, department 01-95, 2A/2B, 97-99.
     private static readonly Gen<string> Body13 =
         Gen.Select(
             Gen.OneOf('1', '2'),
-            Gen.Char['0', '9'].Array[4],
-            Gen.OneOf(Gen.Char['0', '9'].Array[2].Select(a => new string(a)), Gen.OneOf("2A", "2B")),
+            Gen.Char['0', '9'].Array[2],
+            Gen.OneOf(Gen.Int[1, 12], Gen.Int[20, 99]).Select(m => m.ToString("00", System.Globalization.CultureInfo.InvariantCulture)),
+            Gen.OneOf(Gen.OneOf(Gen.Int[1, 95], Gen.Int[97, 99]).Select(d => d.ToString("00", System.Globalization.CultureInfo.InvariantCulture)), Gen.OneOf("2A", "2B")),
             Gen.Char['0', '9'].Array[6],
-            (s, a, d, b) => s + new string(a) + d + new string(b));
+            (s, y, m, d, b) => s + new string(y) + m + d + new string(b));
 
     [Fact]
     public void Any_13_character_body_has_exactly_one_valid_key_among_01_to_97()

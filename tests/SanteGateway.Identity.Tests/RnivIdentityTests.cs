@@ -92,7 +92,8 @@ public class RnivIdentityTests
         var id = Vali();
         var r = id.RecordInsiResult(Ins, [], FromInsi("PAT-QUATRE"), Now);
         r.Succeeded.Should().BeFalse();
-        r.Reason.Should().Contain("BirthName");
+        r.Reason.Should().Contain("birthName");
+        r.Rule.Should().Be("rniv.insi-traits-differ");
         id.Status.Should().Be(IdentityStatus.Vali);
         id.Ins.Should().BeNull();
         id.Traits.Should().Be(Local());

@@ -13,6 +13,14 @@ public class InsiClientTests
         MaxRetries = 2,
     };
 
+    private static InsiClientOptions NoRetries()
+    {
+        var o = Options();
+        o.MaxRetries = 0;
+        o.BreakerMinimumThroughput = 100;
+        return o;
+    }
+
     private static InsiClient Client(FakeTransport transport, IInsiTraceSink? traces = null, InsiClientOptions? options = null, ILogger<InsiClient>? logger = null) =>
         new(options ?? Options(), transport, traces: traces, logger: logger);
 
@@ -64,6 +72,35 @@ public class InsiClientTests
     }
 
     [Fact]
+    public async Task The_strategy_goes_on_after_a_fault_and_keeps_the_ambiguous_answer_of_an_earlier_attempt()
+    {
+        // Live pattern: LEONARDO answers CR 02, DICAPRIO a fault: the CR 02 must not be lost.
+        var transport = new FakeTransport(s => s.Prenom == "LEONARDO"
+            ? FakeTransport.File200(InsiFiles.Recorded("DeVinciLeonardo.response.xml"))
+            : FakeTransport.Fault("siram_40", "insi_102"));
+        using var client = Client(transport, options: NoRetries());
+
+        var outcome = await client.SearchWithStrategyAsync(new InsiTraitsQuery("DE VINCI", ["LEONARDO", "DICAPRIO"], Sex.Male, "2014-02-01"), InsiCallContext.Manual, TestContext.Current.CancellationToken);
+
+        outcome.Final.Code.Should().Be("02");
+        outcome.Attempts.Select(a => a.FirstNames).Should().Equal("LEONARDO", "DICAPRIO", "LEONARDO DICAPRIO");
+        outcome.Attempts[0].Result!.Code.Should().Be("02");
+        outcome.Attempts[1].Result.Should().BeNull();
+        outcome.Attempts[1].Failure.Should().BeOfType<InsiFaultException>();
+    }
+
+    [Fact]
+    public async Task The_strategy_fails_only_when_no_attempt_got_an_answer()
+    {
+        var transport = new FakeTransport(_ => FakeTransport.Fault("siram_40", "insi_102"));
+        using var client = Client(transport, options: NoRetries());
+
+        var act = () => client.SearchWithStrategyAsync(new InsiTraitsQuery("DE VINCI", ["LEONARDO", "DICAPRIO"], Sex.Male, "2014-02-01"), InsiCallContext.Manual, TestContext.Current.CancellationToken);
+
+        await act.Should().ThrowAsync<InsiFaultException>();
+    }
+
+    [Fact]
     public async Task The_strategy_tries_each_first_name_then_all_of_them_and_stops_at_the_first_match()
     {
         var transport = new FakeTransport(s => s.Prenom == "OLA CATARINA BELLA"
@@ -75,7 +112,7 @@ public class InsiClientTests
 
         transport.Requests.Select(r => r.Prenom).Should().Equal("OLA", "CATARINA", "BELLA", "OLA CATARINA BELLA");
         outcome.Final.ResultCode.Should().Be(InsiResultCode.Found);
-        outcome.Attempts.Select(a => a.Result.Code).Should().Equal("01", "01", "01", "00");
+        outcome.Attempts.Select(a => a.Result!.Code).Should().Equal("01", "01", "01", "00");
     }
 
     [Fact]

@@ -128,7 +128,7 @@ public sealed class SandboxTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         without.Code.Should().Be("02");
         with.Code.Should().Be("00");
         with.Individual!.Traits.BirthPlace.Should().Be("63220");
-        strategy.Attempts.Select(a => (a.Result.Code, a.WithBirthPlace)).Should().Equal(("02", false), ("00", true));
+        strategy.Attempts.Select(a => (a.Result!.Code, a.WithBirthPlace)).Should().Equal(("02", false), ("00", true));
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class SandboxTests(SandboxFixture sandbox) : IClassFixture<Sandbox
 
         var r = await client.SearchWithStrategyAsync(new InsiTraitsQuery("TCHITCHI", ["OLA", "CATARINA", "BELLA"], Sex.Female, "1936-06-21"), InsiCallContext.Manual, Ct);
 
-        r.Attempts.Select(a => (a.FirstNames, a.Result.Code)).Should().Equal(("OLA", "01"), ("CATARINA", "00"));
+        r.Attempts.Select(a => (a.FirstNames, a.Result!.Code)).Should().Equal(("OLA", "01"), ("CATARINA", "00"));
         r.Final.Individual!.Traits.FirstNames.Should().Be("CATARINA BELLA");
         r.Final.Individual.Active.Raw.Should().Be("236066322083656");
     }

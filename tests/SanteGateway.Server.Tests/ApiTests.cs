@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using SanteGateway.Application;
 using SanteGateway.Server.Insi;
 using SanteGateway.Server.Security;
 using SanteGateway.Store;
@@ -236,11 +237,12 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     [Fact]
     public async Task A_doubtful_identity_is_forced_provisional_and_insi_is_refused()
     {
-        var insi = FakeInsi.Returning();
+        var name = Unique("DUPONT");
+        var insi = FakeInsi.Returning(birthName: name);
         await using var gw = await TestGateway.StartAsync(database, insi);
         var frontDesk = await gw.ClientAsync(FrontDesk);
         var vigilance = await gw.ClientAsync(Vigilance);
-        var id = (await frontDesk.CreateAsync(Http.Person(evidence: Http.Passport()))).GetProperty("id").GetString();
+        var id = (await frontDesk.CreateAsync(Http.Person(name, evidence: Http.Passport()))).GetProperty("id").GetString();
 
         var set = await (await vigilance.PostAsJsonAsync($"/api/identities/{id}/attributes", new { doubtful = true }, Http.Json)).JsonAsync();
         set.GetProperty("status").GetString().Should().Be("PROV");
@@ -258,9 +260,11 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     [Fact]
     public async Task A_consistent_insi_answer_makes_a_validated_identity_qualified_and_records_the_exchange()
     {
-        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning());
+        var name = Unique("DUPONT");
+        var insi = FakeInsi.Returning(birthName: name);
+        await using var gw = await TestGateway.StartAsync(database, insi);
         var client = await gw.ClientAsync(FrontDesk);
-        var id = (await client.CreateAsync(Http.Person(evidence: Http.Passport()))).GetProperty("id").GetString();
+        var id = (await client.CreateAsync(Http.Person(name, evidence: Http.Passport()))).GetProperty("id").GetString();
 
         var r = await client.PostAsync($"/api/identities/{id}/insi-search", null);
         r.StatusCode.Should().Be(HttpStatusCode.OK);
@@ -269,7 +273,7 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
         var identity = json.GetProperty("identity");
         identity.GetProperty("status").GetString().Should().Be("QUAL");
         identity.GetProperty("canTransmitIns").GetBoolean().Should().BeTrue();
-        identity.GetProperty("ins").GetProperty("matricule").GetString().Should().Be(FakeInsi.Matricule);
+        identity.GetProperty("ins").GetProperty("matricule").GetString().Should().Be(insi.ReturnedMatricule);
 
         var exchanges = await (await client.GetAsync($"/api/identities/{id}/insi-exchanges")).JsonAsync();
         exchanges.GetProperty("total").GetInt32().Should().Be(1);
@@ -283,9 +287,10 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     [Fact]
     public async Task An_insi_answer_with_other_traits_is_reported_and_never_overwrites_the_identity()
     {
-        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning(firstNames: "JEAN PAUL"));
+        var name = Unique("DUPONT");
+        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning(birthName: name, firstNames: "JEAN PAUL"));
         var client = await gw.ClientAsync(FrontDesk);
-        var id = (await client.CreateAsync(Http.Person())).GetProperty("id").GetString();
+        var id = (await client.CreateAsync(Http.Person(name))).GetProperty("id").GetString();
 
         var json = await (await client.PostAsync($"/api/identities/{id}/insi-search", null)).JsonAsync();
         json.GetProperty("applied").GetBoolean().Should().BeFalse();
@@ -302,10 +307,11 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     [Fact]
     public async Task A_crash_between_the_insi_answer_and_the_save_leaves_the_identity_untouched_and_the_exchange_recorded()
     {
+        var name = Unique("DUPONT");
         var failing = new FailIdentityUpdates();
-        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning(), o => o.AddInterceptors(failing));
+        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning(birthName: name), o => o.AddInterceptors(failing));
         var client = await gw.ClientAsync(FrontDesk);
-        var id = Guid.Parse((await client.CreateAsync(Http.Person(evidence: Http.Passport()))).GetProperty("id").GetString()!);
+        var id = Guid.Parse((await client.CreateAsync(Http.Person(name, evidence: Http.Passport()))).GetProperty("id").GetString()!);
         long auditBefore;
         await using (var scope = gw.Services.CreateAsyncScope())
         {
@@ -355,6 +361,7 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     [Fact]
     public async Task Insi_calls_are_counted_by_outcome_on_the_santegateway_insi_meter()
     {
+        var name = Unique("DUPONT");
         var outcomes = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -378,7 +385,7 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
 
         await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning(birthName: "AUTRE"));
         var client = await gw.ClientAsync(FrontDesk);
-        var id = (await client.CreateAsync(Http.Person())).GetProperty("id").GetString();
+        var id = (await client.CreateAsync(Http.Person(name))).GetProperty("id").GetString();
         (await client.PostAsync($"/api/identities/{id}/insi-search", null)).EnsureSuccessStatusCode();
 
         outcomes.Should().Contain("found");
@@ -387,7 +394,7 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     [Fact]
     public async Task Insi_errors_are_recorded_and_answered_with_502()
     {
-        await using var gw = await TestGateway.StartAsync(database, new FakeInsi(() => new InsiCallResult(InsiOutcome.Error, "transport", null, "<request/>", null, null, "timeout")));
+        await using var gw = await TestGateway.StartAsync(database, new FakeInsi(() => new InsiPortResult(InsiCallOutcome.Error, "transport", null, null, [], [new InsiRawExchange("<request/>", null, null, TimeSpan.Zero, "TransportError")], "timeout", [])));
         var client = await gw.ClientAsync(FrontDesk);
         var id = (await client.CreateAsync(Http.Person(Unique("FAURE")))).GetProperty("id").GetString();
         var r = await client.PostAsync($"/api/identities/{id}/insi-search", null);
@@ -398,10 +405,11 @@ public abstract class ApiTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLi
     [Fact]
     public async Task Only_identity_vigilance_may_revert_a_qualified_identity_which_becomes_recovered()
     {
-        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning());
+        var name = Unique("DUPONT");
+        await using var gw = await TestGateway.StartAsync(database, FakeInsi.Returning(birthName: name));
         var frontDesk = await gw.ClientAsync(FrontDesk);
         var vigilance = await gw.ClientAsync(Vigilance);
-        var id = (await frontDesk.CreateAsync(Http.Person(evidence: Http.Passport()))).GetProperty("id").GetString();
+        var id = (await frontDesk.CreateAsync(Http.Person(name, evidence: Http.Passport()))).GetProperty("id").GetString();
         (await (await frontDesk.PostAsync($"/api/identities/{id}/insi-search", null)).JsonAsync()).GetProperty("identity").GetProperty("status").GetString().Should().Be("QUAL");
 
         (await frontDesk.PostAsJsonAsync($"/api/identities/{id}/revert-qualification", new { reason = "doubt on the document" }, Http.Json)).StatusCode.Should().Be(HttpStatusCode.Forbidden);

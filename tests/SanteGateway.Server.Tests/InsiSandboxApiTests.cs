@@ -39,7 +39,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         }
     }
 
-    public InsiClientGateway CreateGateway()
+    public InsiClientPort CreateGateway()
     {
         var o = new InsiClientOptions
         {
@@ -53,7 +53,7 @@ public sealed class SandboxFixture : IAsyncLifetime
             RetryBaseDelay = TimeSpan.FromMilliseconds(10),
         };
         o.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
-        return new InsiClientGateway(o);
+        return new InsiClientPort(Microsoft.Extensions.Options.Options.Create(o), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, TimeProvider.System);
     }
 }
 
@@ -62,7 +62,7 @@ public abstract class InsiSandboxApiTests<TDb>(TDb database, SandboxFixture sand
     where TDb : TestDatabase
 {
     private TestGateway? gateway;
-    private InsiClientGateway? insi;
+    private InsiClientPort? insi;
 
     public async ValueTask InitializeAsync()
     {
@@ -125,7 +125,7 @@ public abstract class InsiSandboxApiTests<TDb>(TDb database, SandboxFixture sand
         var first = exchanges.Single(x => x.Operation == "search");
         first.RequestXml.Should().Contain("ADRTROIS");
         first.ResponseXml.Should().Contain("160012B020777");
-        first.CertificateCn.Should().Be("INSI-AUTO");
+        first.CertificateCn.Should().Be("INSI-MANU", "a call a user triggers presents the INSI-MANU certificate");
     }
 
     [Fact]

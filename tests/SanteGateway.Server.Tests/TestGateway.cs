@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SanteGateway.Application;
 using SanteGateway.Server.Insi;
 using SanteGateway.Server.Security;
 using SanteGateway.Store;
@@ -32,7 +33,7 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public static async Task<TestGateway> StartAsync(
         TestDatabase database,
-        IInsiGateway? insi = null,
+        IInsiPort? insi = null,
         Action<DbContextOptionsBuilder>? configureDb = null,
         Action<GatewayOptions>? configure = null)
     {
@@ -50,7 +51,7 @@ internal sealed class TestGateway : IAsyncDisposable
         builder.Logging.SetMinimumLevelWarning();
         if (insi is not null)
         {
-            builder.Services.RemoveAll<IInsiGateway>();
+            builder.Services.RemoveAll<IInsiPort>();
             builder.Services.AddSingleton(insi);
         }
 
@@ -130,32 +131,55 @@ internal static class Http
     }
 }
 
-/// <summary>An INSi stand-in answering what the test says.</summary>
-internal sealed class FakeInsi(Func<InsiCallResult> answer) : IInsiGateway
+/// <summary>An INSi stand-in answering what the test says (the real client and sandbox are exercised in InsiSandboxApiTests).</summary>
+internal sealed class FakeInsi(Func<InsiPortResult> answer) : IInsiPort
 {
     public const string Matricule = "180057505600167";
 
     public int Calls { get; private set; }
 
-    public Task<InsiCallResult> SearchAsync(InsiSearchRequest request, CancellationToken ct)
+    /// <summary>The INS a <see cref="Returning"/> fake answers with.</summary>
+    public string? ReturnedMatricule { get; init; }
+
+    public List<object> Requests { get; } = [];
+
+    public Task<InsiPortResult> SearchAsync(InsiSearchRequest request, CancellationToken ct)
     {
         Calls++;
+        Requests.Add(request);
         return Task.FromResult(answer());
     }
 
-    public Task<InsiCallResult> VerifyAsync(InsiVerifyRequest request, CancellationToken ct)
+    public Task<InsiPortResult> VerifyAsync(InsiVerifyRequest request, CancellationToken ct)
     {
         Calls++;
+        Requests.Add(request);
         return Task.FromResult(answer());
     }
 
-    public static FakeInsi Returning(string birthName = "DUPONT", string firstNames = "JEAN PIERRE", string sex = "M", string birthDate = "1980-05-17") =>
-        new(() => new InsiCallResult(
-            InsiOutcome.Found,
+    public static InsiPortResult Found(string birthName = "DUPONT", string firstNames = "JEAN PIERRE", string sex = "M", string birthDate = "1980-05-17", string matricule = Matricule, InsiVerificationOutcome? verification = null, IReadOnlyList<InsiReturnedIns>? history = null) =>
+        new(
+            InsiCallOutcome.Found,
             "00",
-            new InsiIdentity(Matricule, "1.2.250.1.213.1.4.10", birthName, firstNames, sex, DateOnly.Parse(birthDate, System.Globalization.CultureInfo.InvariantCulture), "75056"),
-            "<request/>",
-            "<response/>",
-            "TEST-CLIENT",
-            null));
+            new InsiReturnedIdentity(new InsiReturnedIns(matricule, "1.2.250.1.213.1.4.10", null, null, true), history ?? [], birthName, firstNames, sex, birthDate, "75056"),
+            verification,
+            [new InsiAttemptView(firstNames, false, "00", null)],
+            [new InsiRawExchange("<request/>", "<response/>", "TEST-CLIENT", TimeSpan.FromMilliseconds(3), "CR 00")],
+            null,
+            []);
+
+    /// <summary>Always the same answer, with an INS of its own (two fakes never return the same INS: that would be a collision).</summary>
+    public static FakeInsi Returning(string birthName = "DUPONT", string firstNames = "JEAN PIERRE", string sex = "M", string birthDate = "1980-05-17")
+    {
+        var matricule = NewMatricule();
+        return new(() => Found(birthName, firstNames, sex, birthDate, matricule)) { ReturnedMatricule = matricule };
+    }
+
+    /// <summary>A fresh valid matricule (random body in the §1.2 ranges, computed key).</summary>
+    public static string NewMatricule()
+    {
+        var r = Random.Shared;
+        var body = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"1{r.Next(0, 100):00}{r.Next(1, 13):00}{r.Next(21, 96):00}{r.Next(1, 1000):000}{r.Next(1, 1000):000}");
+        return body + SanteGateway.Identity.InsMatricule.ComputeKey(body).ToString("00", System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

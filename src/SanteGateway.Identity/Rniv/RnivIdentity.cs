@@ -17,7 +17,7 @@ namespace SanteGateway.Identity;
 /// <item><term><see cref="RecordHighTrustEvidence"/></term><description>PROV→VALI, RECUP→QUAL (VALI/QUAL renew their evidence).</description></item>
 /// <item><term><see cref="RecordAppCvRead"/></term><description>any status → QUAL directly (Appli carte Vitale, no INSi call).</description></item>
 /// <item><term><see cref="SetAttributes"/></term><description>doubtful/fictitious force PROV and drop the INS.</description></item>
-/// <item><term><see cref="EditStrictTraits"/></term><description>QUAL→VALI, RECUP→PROV, INS dropped.</description></item>
+/// <item><term><see cref="EditStrictTraits(IdentityTraits)"/></term><description>QUAL→VALI, RECUP→PROV, INS dropped.</description></item>
 /// <item><term><see cref="WithdrawQualification"/></term><description>QUAL→RECUP (and VALI→PROV): the document check no longer holds.</description></item>
 /// <item><term><see cref="RemoveIns"/></term><description>wrong INS: RECUP→PROV, QUAL→VALI.</description></item>
 /// </list>
@@ -232,19 +232,86 @@ public sealed class RnivIdentity
             return TransitionResult.Refused("The INS history holds a null entry.");
         }
 
-        if (Status is IdentityStatus.Vali or IdentityStatus.Qual && MismatchWithCheckedTraits(insiTraits) is { } field)
+        if (Status is IdentityStatus.Vali or IdentityStatus.Qual && TraitComparison.Differences(Traits, insiTraits) is { Count: > 0 } differences)
         {
-            return TransitionResult.Refused($"The INSi traits differ from the document-checked traits ({field}); the identity keeps its status.");
+            return TransitionResult.Refused("rniv.insi-traits-differ", $"The INSi traits differ from the document-checked traits ({string.Join(", ", differences.Select(d => d.Field))}); the identity keeps its status.");
+        }
+
+        if (history.Any(h => h.Equals(ins)))
+        {
+            return TransitionResult.Refused("rniv.history-holds-active", "The active INS cannot also be a history entry.");
         }
 
         Status = Status is IdentityStatus.Vali or IdentityStatus.Qual ? IdentityStatus.Qual : IdentityStatus.Recup;
         Ins = ins;
         InsHistory = history.ToArray();
         InsiTraits = insiTraits;
-        Traits = KeepUsedNames(insiTraits);
+        Traits = AdoptInsiTraits(insiTraits);
         Channel = CollectionChannel.INSI;
         InsiCalledAt = at;
         return TransitionResult.Ok;
+    }
+
+    /// <summary>
+    /// A verification found that INSi now holds a newer INS for this person (the stored one is in its history): the
+    /// newer INS becomes active and the previous one goes to the history; the status is unchanged.
+    /// </summary>
+    /// <param name="newer">The INS now active at INSi.</param>
+    /// <param name="history">INSi's history (it holds the INS that was active here).</param>
+    /// <param name="at">When INSi answered.</param>
+    /// <returns>The transition result.</returns>
+    public TransitionResult RecordNewerIns(InsIdentifier newer, IReadOnlyList<InsIdentifier> history, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(newer);
+        ArgumentNullException.ThrowIfNull(history);
+        if (Ins is null)
+        {
+            return TransitionResult.Refused("rniv.no-ins", "The identity holds no INS to replace.");
+        }
+
+        if (history.Any(h => h is null) || history.Any(h => h.Equals(newer)))
+        {
+            return TransitionResult.Refused("rniv.history-holds-active", "The INS history holds a null entry or the active INS.");
+        }
+
+        var previous = Ins;
+        Ins = newer;
+        InsHistory = history.Any(h => h.Equals(previous)) ? history.ToArray() : [previous, .. history];
+        InsiCalledAt = at;
+        return TransitionResult.Ok;
+    }
+
+    /// <summary>
+    /// Why INSi may not be called for this identity: a doubtful or fictitious identity (EXI SI 09), or a sex other than
+    /// F or M (INSi knows no other). Null when the call is allowed.
+    /// </summary>
+    /// <returns>The refusal (field, rule, message), or null.</returns>
+    public ValidationError? CheckInsiCall()
+    {
+        if (!CanCallInsi)
+        {
+            return new ValidationError("attributes", "rniv.insi-blocked", "INSi cannot be called for a doubtful or fictitious identity (EXI SI 09).");
+        }
+
+        return Traits.Sex is Sex.Female or Sex.Male ? null : new ValidationError("sex", "insi.sex", "INSi needs the sex F or M.");
+    }
+
+    /// <summary>
+    /// Strict traits of a RECUP, VALI or QUAL identity are locked: only identity vigilance may change them (the change
+    /// then downgrades the status, see <see cref="EditStrictTraits(IdentityTraits)"/>).
+    /// </summary>
+    /// <param name="traits">The new traits.</param>
+    /// <param name="byIdentityVigilance">Whether the actor holds the identity-vigilance role.</param>
+    /// <returns>The transition result; refused with <c>rniv.strict-traits-locked</c> when locked.</returns>
+    public TransitionResult EditStrictTraits(IdentityTraits traits, bool byIdentityVigilance)
+    {
+        ArgumentNullException.ThrowIfNull(traits);
+        if (!traits.HasSameStrictTraits(Traits) && Status != IdentityStatus.Prov && !byIdentityVigilance)
+        {
+            return TransitionResult.Refused("rniv.strict-traits-locked", $"Strict traits of a {RnivCodes.ToCode(Status)} identity are locked; only identity-vigilance may unlock them.");
+        }
+
+        return EditStrictTraits(traits);
     }
 
     /// <summary>Records the check of a high-trust identification document: PROV→VALI, RECUP→QUAL; VALI and QUAL renew their evidence.</summary>
@@ -412,6 +479,29 @@ public sealed class RnivIdentity
         InsiTraits = null;
     }
 
+    /// <summary>
+    /// The traits kept after an INSi answer: INSi's strict traits verbatim, except that the first first-name chosen
+    /// locally is kept when it is consistent with the INSi list (written as INSi writes it), an empty INSi first-name
+    /// list keeps the local list, and the used names stay local (INSi has none).
+    /// </summary>
+    private IdentityTraits AdoptInsiTraits(IdentityTraits insi)
+    {
+        var names = insi.BirthFirstNames;
+        var first = insi.FirstFirstName;
+        if (names.Count == 0)
+        {
+            names = Traits.BirthFirstNames;
+            first = Traits.FirstFirstName;
+        }
+        else if (TraitComparison.InsiFirstFirstName(Traits.FirstFirstName, names) is { } chosen)
+        {
+            first = chosen;
+        }
+
+        var adopted = IdentityTraits.Create(insi.BirthName, names, first, insi.Sex, insi.BirthDate, insi.BirthPlaceCog ?? Traits.BirthPlaceCog, Traits.UsedName, Traits.UsedFirstName);
+        return adopted.IsValid ? adopted.Value : KeepUsedNames(insi);
+    }
+
     private IdentityTraits KeepUsedNames(IdentityTraits incoming)
     {
         if (incoming.UsedName is not null || incoming.UsedFirstName is not null)
@@ -421,44 +511,5 @@ public sealed class RnivIdentity
 
         var merged = incoming.WithUsedNames(Traits.UsedName, Traits.UsedFirstName);
         return merged.IsValid ? merged.Value : incoming;
-    }
-
-    /// <summary>The first strict trait on which INSi disagrees with the checked traits, or null.</summary>
-    private string? MismatchWithCheckedTraits(IdentityTraits insi)
-    {
-        var local = Traits;
-        if (local.Sex != insi.Sex)
-        {
-            return nameof(IdentityTraits.Sex);
-        }
-
-        if (local.BirthDate.Value != insi.BirthDate.Value)
-        {
-            return nameof(IdentityTraits.BirthDate);
-        }
-
-        if (local.BirthPlaceCog is not null && insi.BirthPlaceCog is not null && local.BirthPlaceCog != insi.BirthPlaceCog)
-        {
-            return nameof(IdentityTraits.BirthPlaceCog);
-        }
-
-        var localName = InsiLexicalProfile.NormalizeBirthName(local.BirthName);
-        var insiName = InsiLexicalProfile.NormalizeBirthName(insi.BirthName);
-        if (!localName.IsSuccess || !insiName.IsSuccess || localName.Value != insiName.Value)
-        {
-            return nameof(IdentityTraits.BirthName);
-        }
-
-        if (insi.BirthFirstNames.Count > 0)
-        {
-            var first = InsiLexicalProfile.NormalizeFirstName(local.FirstFirstName);
-            var list = InsiLexicalProfile.NormalizeFirstNames(insi.BirthFirstNamesJoined);
-            if (!first.IsSuccess || !list.IsSuccess || !IdentityTraits.IsConsistentFirstFirstName(first.Value, [list.Value]))
-            {
-                return nameof(IdentityTraits.FirstFirstName);
-            }
-        }
-
-        return null;
     }
 }

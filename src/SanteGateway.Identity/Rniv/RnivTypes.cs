@@ -78,11 +78,32 @@ public sealed record TransitionResult(bool Succeeded, string? Reason)
     /// <param name="reason">Why.</param>
     /// <returns>The result.</returns>
     public static TransitionResult Refused(string reason) => new(false, reason);
+
+    /// <summary>A refused transition with the stable code of the rule it breaks.</summary>
+    /// <param name="rule">Rule code, e.g. <c>rniv.strict-traits-locked</c>.</param>
+    /// <param name="reason">Why.</param>
+    /// <returns>The result.</returns>
+    public static TransitionResult Refused(string rule, string reason) => new(false, reason) { Rule = rule };
+
+    /// <summary>Stable code of the broken rule, when the transition names one.</summary>
+    public string? Rule { get; init; }
 }
 
 /// <summary>Identification document type codes (HL7 table IHE-FRANCE-ZFD-7 and FR Core validationMode). Not all are high-trust.</summary>
 public static class DocumentTypes
 {
+    /// <summary>Document codes accepted as evidence (PAM ZFD-7 and FR Core validation modes); which of them are high-trust is the structure's choice.</summary>
+    public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "AN", "CC", "CE", "CM", "CN", "CS", "LE", "PA", "PC", "TC", "AV", "DC", "AC", "IE", "ECN", "IN", "LECV", "LEP", "ANCV", "CIMS",
+    };
+
+    /// <summary>Collection channels a caller may declare when creating an identity (<c>INSI</c> is set only after an INSi call).</summary>
+    public static IReadOnlySet<CollectionChannel> DeclarableChannels { get; } = new HashSet<CollectionChannel>
+    {
+        CollectionChannel.SM, CollectionChannel.CV, CollectionChannel.CB, CollectionChannel.RFID, CollectionChannel.AV,
+    };
+
     /// <summary>Carte nationale d'identité.</summary>
     public const string NationalIdentityCard = "CN";
 

@@ -1,10 +1,13 @@
 using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using SanteGateway.Application;
 using SanteGateway.Server.Security;
 
 namespace SanteGateway.Server.Identities;
 
-/// <summary>The <c>/api/identities</c> routes.</summary>
+/// <summary>The identity and vigilance REST API: thin adapters from HTTP to the application layer's use cases.</summary>
 internal static class IdentityEndpoints
 {
     public static void MapIdentityEndpoints(this IEndpointRouteBuilder app)
@@ -12,82 +15,154 @@ internal static class IdentityEndpoints
         var g = app.MapGroup("/api/identities").WithTags("Identities");
 
         g.MapPost("/", async (CreateIdentityRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
-        {
-            var view = await svc.CreateAsync(body, Actor.From(http.User), ct).ConfigureAwait(false);
-            SetEtag(http, view.Version);
-            return Results.Created($"/api/identities/{view.Id}", view);
-        }).RequireAuthorization(GatewayRoles.WritePolicy).WithName("CreateIdentity")
-          .Produces<IdentityView>(StatusCodes.Status201Created).ProducesValidationProblem();
+            Http.Map(await svc.CreateAsync(body, Actors.From(http.User), ct).ConfigureAwait(false), http, v => Results.Created($"/api/identities/{v.Id}", v), v => v.Version))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("CreateIdentity")
+            .Produces<IdentityView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(403);
 
         g.MapGet("/{id:guid}", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
-        {
-            var view = await svc.GetAsync(id, ct).ConfigureAwait(false);
-            SetEtag(http, view.Version);
-            return Results.Ok(view);
-        }).RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetIdentity").Produces<IdentityView>().ProducesProblem(404);
+            Http.Map(await svc.GetAsync(id, ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetIdentity").Produces<IdentityView>().ProducesProblem(404);
 
-        g.MapGet("/", async (string? birthName, string? birthDate, string? firstName, string? sex, int? page, int? pageSize, IdentityService svc, CancellationToken ct) =>
-            Results.Ok(await svc.SearchAsync(birthName, birthDate, firstName, sex, page, pageSize, ct).ConfigureAwait(false)))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("SearchIdentities").Produces<Paged<IdentitySummary>>();
+        g.MapGet("/", async (string? birthName, string? birthDate, string? firstName, string? sex, string? ins, int? page, int? pageSize, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.SearchAsync(birthName, birthDate, firstName, sex, page, pageSize, ct, ins).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("SearchIdentities").Produces<Paged<IdentitySummary>>().ProducesValidationProblem();
 
         g.MapPatch("/{id:guid}", async (Guid id, PatchIdentityRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
-        {
-            var view = await svc.PatchAsync(id, body, IfMatch(http), Actor.From(http.User), ct).ConfigureAwait(false);
-            SetEtag(http, view.Version);
-            return Results.Ok(view);
-        }).RequireAuthorization(GatewayRoles.WritePolicy).WithName("PatchIdentity").Produces<IdentityView>().ProducesProblem(409).ProducesProblem(403);
+            Http.Map(await svc.PatchAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("PatchIdentity").Produces<IdentityView>().ProducesProblem(409).ProducesProblem(403).ProducesProblem(428);
 
         g.MapPost("/{id:guid}/evidence", async (Guid id, EvidenceInput body, IdentityService svc, HttpContext http, CancellationToken ct) =>
-        {
-            var view = await svc.AddEvidenceAsync(id, body, IfMatch(http), Actor.From(http.User), ct).ConfigureAwait(false);
-            SetEtag(http, view.Version);
-            return Results.Ok(view);
-        }).RequireAuthorization(GatewayRoles.WritePolicy).WithName("AddEvidence").Produces<IdentityView>();
+            Http.Map(await svc.AddEvidenceAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("AddEvidence").Produces<IdentityView>().ProducesProblem(409);
 
         g.MapPost("/{id:guid}/attributes", async (Guid id, AttributesRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
-        {
-            var view = await svc.SetAttributesAsync(id, body, IfMatch(http), Actor.From(http.User), ct).ConfigureAwait(false);
-            SetEtag(http, view.Version);
-            return Results.Ok(view);
-        }).RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("SetAttributes").Produces<IdentityView>();
+            Http.Map(await svc.SetAttributesAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("SetAttributes").Produces<IdentityView>();
 
         g.MapPost("/{id:guid}/revert-qualification", async (Guid id, RevertRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
-        {
-            var view = await svc.RevertQualificationAsync(id, body, IfMatch(http), Actor.From(http.User), ct).ConfigureAwait(false);
-            SetEtag(http, view.Version);
-            return Results.Ok(view);
-        }).RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("RevertQualification").Produces<IdentityView>();
+            Http.Map(await svc.RevertQualificationAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("RevertQualification").Produces<IdentityView>().ProducesValidationProblem();
 
-        g.MapPost("/{id:guid}/insi-search", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
-            Results.Ok(await svc.InsiSearchAsync(id, Actor.From(http.User), ct).ConfigureAwait(false)))
-            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiSearch").Produces<InsiActionResult>().ProducesProblem(502);
+        g.MapPost("/{id:guid}/insi-search", async (Guid id, HttpContext http, IdentityService svc, CancellationToken ct) =>
+            Http.Map(await svc.InsiSearchAsync(id, await Http.OptionalBodyAsync<InsiCallRequest>(http, ct).ConfigureAwait(false), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiSearch").Accepts<InsiCallRequest>("application/json").Produces<InsiActionResult>().ProducesProblem(422).ProducesProblem(502);
 
-        g.MapPost("/{id:guid}/insi-verify", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
-            Results.Ok(await svc.InsiVerifyAsync(id, Actor.From(http.User), ct).ConfigureAwait(false)))
-            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiVerify").Produces<InsiActionResult>().ProducesProblem(502);
+        g.MapPost("/{id:guid}/insi-verify", async (Guid id, HttpContext http, IdentityService svc, CancellationToken ct) =>
+            Http.Map(await svc.InsiVerifyAsync(id, await Http.OptionalBodyAsync<InsiCallRequest>(http, ct).ConfigureAwait(false), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiVerify").Accepts<InsiCallRequest>("application/json").Produces<InsiActionResult>().ProducesProblem(422).ProducesProblem(502);
 
-        g.MapGet("/{id:guid}/datamatrix.png", async (Guid id, IdentityService svc, CancellationToken ct) =>
-            Results.File(SanteGateway.DataMatrix.InsDataMatrix.RenderPng(await svc.DataMatrixPayloadAsync(id, ct).ConfigureAwait(false)), "image/png"))
+        g.MapPost("/{id:guid}/merge", async (Guid id, MergeRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.MergeAsync(id, body, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("MergeIdentities").Produces<IdentityView>().ProducesProblem(409);
+
+        g.MapGet("/{id:guid}/potential-duplicates", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.PotentialDuplicatesAsync(id, ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("PotentialDuplicates").Produces<IReadOnlyList<PotentialDuplicateView>>();
+
+        g.MapGet("/{id:guid}/datamatrix.png", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.GetQualifiedAsync(id, ct).ConfigureAwait(false), http, d => DataMatrix(d, p => Results.File(SanteGateway.DataMatrix.InsDataMatrix.RenderPng(p), "image/png"))))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixPng").ProducesProblem(409);
 
-        g.MapGet("/{id:guid}/datamatrix.svg", async (Guid id, IdentityService svc, CancellationToken ct) =>
-            Results.Text(SanteGateway.DataMatrix.InsDataMatrix.RenderSvg(await svc.DataMatrixPayloadAsync(id, ct).ConfigureAwait(false)), "image/svg+xml"))
+        g.MapGet("/{id:guid}/datamatrix.svg", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.GetQualifiedAsync(id, ct).ConfigureAwait(false), http, d => DataMatrix(d, p => Results.Text(SanteGateway.DataMatrix.InsDataMatrix.RenderSvg(p), "image/svg+xml"))))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixSvg").ProducesProblem(409);
 
-        g.MapGet("/{id:guid}/insi-exchanges", async (Guid id, int? page, int? pageSize, IdentityService svc, CancellationToken ct) =>
-            Results.Ok(await svc.ExchangesAsync(id, page, pageSize, ct).ConfigureAwait(false)))
+        g.MapGet("/{id:guid}/insi-exchanges", async (Guid id, int? page, int? pageSize, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.ExchangesAsync(id, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityInsiExchanges").Produces<Paged<InsiExchangeView>>();
 
-        g.MapGet("/{id:guid}/audit", async (Guid id, int? page, int? pageSize, IdentityService svc, CancellationToken ct) =>
-            Results.Ok(await svc.AuditAsync(id, page, pageSize, ct).ConfigureAwait(false)))
+        g.MapGet("/{id:guid}/audit", async (Guid id, int? page, int? pageSize, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.AuditAsync(id, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityAudit").Produces<Paged<AuditView>>();
+
+        var v = app.MapGroup("/api/vigilance").WithTags("Vigilance");
+        v.MapGet("/summary", async (VigilanceService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.SummaryAsync(ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("VigilanceSummary").Produces<VigilanceSummary>();
+        v.MapGet("/worklist", async (string? kind, int? page, int? pageSize, VigilanceService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.WorklistAsync(kind, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("VigilanceWorklist").Produces<Paged<WorklistItem>>().ProducesValidationProblem();
+        v.MapPost("/alerts/{alertId:guid}/resolve", async (Guid alertId, ResolveAlertRequest body, VigilanceService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.ResolveAlertAsync(alertId, body, Actors.From(http.User), ct).ConfigureAwait(false), http, id => Results.Ok(new { identityId = id })))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("ResolveAlert").ProducesProblem(404).ProducesProblem(409);
     }
 
-    private static void SetEtag(HttpContext http, long version) =>
-        http.Response.Headers.ETag = $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
+    private static IResult DataMatrix(SanteGateway.Identity.RnivIdentity domain, Func<SanteGateway.DataMatrix.InsDataMatrixPayload, IResult> render)
+    {
+        if (!SanteGateway.DataMatrix.InsDataMatrix.TryCreatePayload(domain, out var payload, out var errors))
+        {
+            return Http.Problem(AppError.Validation(errors.Select(e => e with { Field = char.ToLowerInvariant(e.Field[0]) + e.Field[1..] })));
+        }
 
-    /// <summary>Reads <c>If-Match: "N"</c> (weak or strong); a malformed header is a 400 naming the header.</summary>
-    private static long? IfMatch(HttpContext http)
+        return render(payload);
+    }
+}
+
+/// <summary><c>Actor.From(user)</c> for the endpoints of the host.</summary>
+internal static class ActorExtensions
+{
+    extension(Actor)
+    {
+        /// <summary>The actor behind an authenticated principal.</summary>
+        public static Actor From(ClaimsPrincipal user) => Actors.From(user);
+    }
+}
+
+/// <summary>Who is acting, from the authenticated principal.</summary>
+internal static class Actors
+{
+    public static Actor From(ClaimsPrincipal user) => new(
+        user.Identity?.Name ?? "anonymous",
+        string.Equals(user.Identity?.AuthenticationType, ApiKeys.Scheme, StringComparison.Ordinal) ? "api" : "ui",
+        user.IsInRole(GatewayRoles.IdentityVigilance));
+}
+
+/// <summary>Results of the application layer as HTTP answers: problem details naming the rule (RFC 7807).</summary>
+internal static class Http
+{
+    public static IResult Map<T>(Result<T> result, HttpContext http, Func<T, IResult> ok, Func<T, long>? etag = null)
+    {
+        if (!result.IsSuccess)
+        {
+            return Problem(result.Error);
+        }
+
+        if (etag is not null)
+        {
+            http.Response.Headers.ETag = $"\"{etag(result.Value).ToString(CultureInfo.InvariantCulture)}\"";
+        }
+
+        return ok(result.Value);
+    }
+
+    public static int Status(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Invalid => StatusCodes.Status400BadRequest,
+        ErrorKind.NotFound => StatusCodes.Status404NotFound,
+        ErrorKind.Conflict => StatusCodes.Status409Conflict,
+        ErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+        ErrorKind.PreconditionRequired => StatusCodes.Status428PreconditionRequired,
+        ErrorKind.Unprocessable => StatusCodes.Status422UnprocessableEntity,
+        _ => StatusCodes.Status502BadGateway,
+    };
+
+    public static IResult Problem(AppError error)
+    {
+        var status = Status(error.Kind);
+        var problem = error.Fields is null
+            ? new ProblemDetails { Status = status, Title = error.Message }
+            : new HttpValidationProblemDetails(error.Fields.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal)) { Status = status, Title = error.Message };
+        problem.Type = $"https://santegw.local/problems/{error.Rule}";
+        problem.Extensions["rule"] = error.Rule;
+        foreach (var (key, value) in error.Data ?? new Dictionary<string, object?>())
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return Results.Problem(problem);
+    }
+
+    public static long? IfMatch(HttpContext http)
     {
         var raw = http.Request.Headers.IfMatch.ToString();
         if (string.IsNullOrWhiteSpace(raw))
@@ -106,34 +181,70 @@ internal static class IdentityEndpoints
             ? n
             : throw GatewayProblem.Field(400, "If-Match", "format", "Expected If-Match: \"<version>\" as returned in ETag.");
     }
+
+    /// <summary>A JSON body that may be absent (POST without body keeps working for the actions that take options).</summary>
+    public static async Task<T?> OptionalBodyAsync<T>(HttpContext http, CancellationToken ct)
+        where T : class
+    {
+        if (http.Request.ContentLength is 0 || !http.Request.HasJsonContentType())
+        {
+            return null;
+        }
+
+        try
+        {
+            return await http.Request.ReadFromJsonAsync<T>(ct).ConfigureAwait(false);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new BadHttpRequestException("The request body is not valid JSON.", ex);
+        }
+    }
 }
 
-/// <summary>Writes <see cref="GatewayProblem"/> as RFC 7807 problem details.</summary>
-internal static class ProblemMiddleware
+/// <summary>
+/// Turns the gateway's own refusals (<see cref="GatewayProblem"/>), unreadable bodies and unreadable stored rows into
+/// problem details; anything else is a bare 500 with no exception text (identity data never leaves in an error).
+/// </summary>
+internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHandler> log) : IExceptionHandler
 {
-    public static IApplicationBuilder UseGatewayProblems(this IApplicationBuilder app) =>
-        app.Use(async (context, next) =>
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails problem;
+        switch (exception)
         {
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
-            catch (GatewayProblem p) when (!context.Response.HasStarted)
-            {
-                context.Response.Clear();
-                var problem = p.Errors is null
+            case GatewayProblem p:
+                problem = p.Errors is null
                     ? new ProblemDetails { Status = p.Status, Title = p.Message }
                     : new HttpValidationProblemDetails(p.Errors) { Status = p.Status, Title = p.Message };
                 problem.Type = $"https://santegw.local/problems/{p.Rule}";
                 problem.Extensions["rule"] = p.Rule;
-                await Results.Problem(problem).ExecuteAsync(context).ConfigureAwait(false);
-            }
-            catch (BadHttpRequestException b) when (!context.Response.HasStarted)
-            {
-                context.Response.Clear();
-                var problem = new ProblemDetails { Status = b.StatusCode, Title = "The request body could not be read.", Type = "https://santegw.local/problems/body" };
+                break;
+            case BadHttpRequestException b:
+                problem = new ProblemDetails { Status = b.StatusCode, Title = "The request body could not be read.", Type = "https://santegw.local/problems/body" };
                 problem.Extensions["rule"] = "body";
-                await Results.Problem(problem).ExecuteAsync(context).ConfigureAwait(false);
-            }
-        });
+                break;
+            case StoredIdentityException s:
+                LogStoredRow(log, s.IdentityId, string.Join(",", s.Fields));
+                problem = new ProblemDetails { Status = 500, Title = $"Stored identity {s.IdentityId} cannot be read ({string.Join(", ", s.Fields)}); an administrator must repair it.", Type = "https://santegw.local/problems/store.unreadable-row" };
+                problem.Extensions["rule"] = "store.unreadable-row";
+                break;
+            default:
+                LogUnexpected(log, exception.GetType().Name, httpContext.TraceIdentifier);
+                problem = new ProblemDetails { Status = 500, Title = "Unexpected error.", Type = "https://santegw.local/problems/internal" };
+                problem.Extensions["rule"] = "internal";
+                problem.Extensions["traceId"] = httpContext.TraceIdentifier;
+                break;
+        }
+
+        httpContext.Response.StatusCode = problem.Status ?? 500;
+        await Results.Problem(problem).ExecuteAsync(httpContext).ConfigureAwait(false);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stored identity {IdentityId} cannot be read: {Fields}")]
+    private static partial void LogStoredRow(ILogger logger, Guid identityId, string fields);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected {ExceptionType} (trace {TraceId})")]
+    private static partial void LogUnexpected(ILogger logger, string exceptionType, string traceId);
 }

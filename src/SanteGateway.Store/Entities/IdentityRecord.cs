@@ -74,6 +74,24 @@ public sealed class IdentityRecord
 
     /// <summary>High-trust (or other) documents checked for this identity.</summary>
     public ICollection<EvidenceRecord> Evidence { get; } = new List<EvidenceRecord>();
+
+    /// <summary>Parts of the birth date unknown when declared (<c>1</c> day, <c>2</c> month): the declared form is <c>YYYY-00-00</c>.</summary>
+    public int BirthDateUnknownParts { get; set; }
+
+    /// <summary>French phonetic key of the birth name (potential-duplicate detection).</summary>
+    public string BirthNamePhonetic { get; set; } = "";
+
+    /// <summary>When INSi last confirmed the active INS (verification).</summary>
+    public DateTimeOffset? InsVerifiedAt { get; set; }
+
+    /// <summary>Set on a merged identity (tombstone): the surviving identity.</summary>
+    public Guid? MergedIntoId { get; set; }
+
+    /// <summary>When the identity was merged into <see cref="MergedIntoId"/>.</summary>
+    public DateTimeOffset? MergedAt { get; set; }
+
+    /// <summary>The merged identity as it was just before the merge (JSON), kept with the tombstone.</summary>
+    public string? MergeSnapshot { get; set; }
 }
 
 /// <summary>One matricule INS the identity carried.</summary>
@@ -99,6 +117,12 @@ public sealed class InsHistoryEntry
 
     /// <summary>True for the matricule currently in use.</summary>
     public bool IsActive { get; set; }
+
+    /// <summary>Start of validity returned by INSi (<c>DateDeb</c> of an INSHISTO entry).</summary>
+    public DateOnly? ValidFrom { get; set; }
+
+    /// <summary>End of validity returned by INSi (<c>DateFin</c> of an INSHISTO entry).</summary>
+    public DateOnly? ValidTo { get; set; }
 }
 
 /// <summary>A document checked against the person (identity evidence).</summary>

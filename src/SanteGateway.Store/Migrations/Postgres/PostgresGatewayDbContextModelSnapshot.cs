@@ -356,6 +356,42 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.ToTable("identity_evidence", (string)null);
                 });
 
+            modelBuilder.Entity("SanteGateway.Store.Entities.ExternalIdentifier", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Authority")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("IdentityId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IdentityId");
+
+                    b.HasIndex("Authority", "Value")
+                        .IsUnique();
+
+                    b.ToTable("identity_external_ids", (string)null);
+                });
+
             modelBuilder.Entity("SanteGateway.Store.Entities.GatewayUser", b =>
                 {
                     b.Property<string>("Id")
@@ -434,6 +470,9 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<bool>("BirthDateCorrected")
                         .HasColumnType("boolean");
 
+                    b.Property<int>("BirthDateUnknownParts")
+                        .HasColumnType("integer");
+
                     b.Property<string>("BirthFirstNames")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -445,6 +484,11 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .HasColumnType("character varying(100)");
 
                     b.Property<string>("BirthNameKey")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("BirthNamePhonetic")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
@@ -479,8 +523,20 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset?>("InsVerifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset?>("InsiCalledAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MergeSnapshot")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("MergedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("MergedIntoId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Sex")
                         .IsRequired()
@@ -509,9 +565,14 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InsMatricule");
+                    b.HasIndex("MergedIntoId");
 
                     b.HasIndex("BirthDate", "FirstNameKey");
+
+                    b.HasIndex("BirthNamePhonetic", "BirthDate");
+
+                    b.HasIndex("InsMatricule", "InsOid")
+                        .IsUnique();
 
                     b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
 
@@ -548,6 +609,12 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<DateOnly?>("ValidFrom")
+                        .HasColumnType("date");
+
+                    b.Property<DateOnly?>("ValidTo")
+                        .HasColumnType("date");
 
                     b.HasKey("Id");
 
@@ -604,6 +671,57 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.HasIndex("IdentityId");
 
                     b.ToTable("insi_exchanges", (string)null);
+                });
+
+            modelBuilder.Entity("SanteGateway.Store.Entities.VigilanceAlert", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<Guid?>("ExchangeId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("IdentityId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<Guid?>("OtherIdentityId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IdentityId");
+
+                    b.HasIndex("Kind", "ResolvedAt");
+
+                    b.ToTable("vigilance_alerts", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

@@ -347,6 +347,42 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.ToTable("identity_evidence", (string)null);
                 });
 
+            modelBuilder.Entity("SanteGateway.Store.Entities.ExternalIdentifier", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Authority")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("IdentityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IdentityId");
+
+                    b.HasIndex("Authority", "Value")
+                        .IsUnique();
+
+                    b.ToTable("identity_external_ids", (string)null);
+                });
+
             modelBuilder.Entity("SanteGateway.Store.Entities.GatewayUser", b =>
                 {
                     b.Property<string>("Id")
@@ -425,6 +461,9 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.Property<bool>("BirthDateCorrected")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("BirthDateUnknownParts")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("BirthFirstNames")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -436,6 +475,11 @@ namespace SanteGateway.Store.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("BirthNameKey")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BirthNamePhonetic")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
@@ -470,8 +514,20 @@ namespace SanteGateway.Store.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("InsVerifiedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("InsiCalledAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("MergeSnapshot")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MergedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("MergedIntoId")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Sex")
                         .IsRequired()
@@ -500,9 +556,14 @@ namespace SanteGateway.Store.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InsMatricule");
+                    b.HasIndex("MergedIntoId");
 
                     b.HasIndex("BirthDate", "FirstNameKey");
+
+                    b.HasIndex("BirthNamePhonetic", "BirthDate");
+
+                    b.HasIndex("InsMatricule", "InsOid")
+                        .IsUnique();
 
                     b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
 
@@ -538,6 +599,12 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("ValidFrom")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("ValidTo")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -595,6 +662,57 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.HasIndex("IdentityId");
 
                     b.ToTable("insi_exchanges", (string)null);
+                });
+
+            modelBuilder.Entity("SanteGateway.Store.Entities.VigilanceAlert", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ExchangeId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("IdentityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("OtherIdentityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IdentityId");
+
+                    b.HasIndex("Kind", "ResolvedAt");
+
+                    b.ToTable("vigilance_alerts", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace SanteGateway.Server.Insi;
+namespace SanteGateway.Application;
 
 /// <summary>OpenTelemetry instruments for INSi calls (meter <c>SanteGateway.Insi</c>).</summary>
 public sealed class InsiMetrics : IDisposable
@@ -14,6 +14,7 @@ public sealed class InsiMetrics : IDisposable
     private readonly Histogram<double> duration;
 
     /// <summary>Creates the instruments through the host's meter factory.</summary>
+    /// <param name="factory">Meter factory.</param>
     public InsiMetrics(IMeterFactory factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
@@ -23,7 +24,10 @@ public sealed class InsiMetrics : IDisposable
     }
 
     /// <summary>Records one call.</summary>
-    public void Record(string operation, InsiOutcome outcome, TimeSpan elapsed)
+    /// <param name="operation"><c>search</c> or <c>verify</c>.</param>
+    /// <param name="outcome">Outcome.</param>
+    /// <param name="elapsed">Duration.</param>
+    public void Record(string operation, InsiCallOutcome outcome, TimeSpan elapsed)
     {
         var tags = new TagList { { "operation", operation }, { "outcome", outcome.ToString().ToLowerInvariant() } };
         calls.Add(1, tags);

@@ -1,0 +1,472 @@
+using Microsoft.EntityFrameworkCore;
+using SanteGateway.Identity;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Application;
+
+/// <summary>INSi search and verification, applied as the RNIV says.</summary>
+public sealed partial class IdentityService
+{
+    /// <summary>
+    /// INSi search, in two steps: (1) every exchange is recorded in its own transaction as soon as INSi has answered, so
+    /// the call is traceable whatever happens next; (2) the result is applied in a second transaction guarded by the
+    /// version read before the call. An INS another identity holds is never applied: a collision is raised.
+    /// </summary>
+    /// <param name="id">Identity id.</param>
+    /// <param name="req">Options (transliteration confirmation).</param>
+    /// <param name="actor">Who (a user triggers INSI-MANU calls, a process INSI-AUTO).</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>What INSi said and what was applied.</returns>
+    public Task<Result<InsiActionResult>> InsiSearchAsync(Guid id, InsiCallRequest? req, Actor actor, CancellationToken ct) => AppFailure.Run(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var snapshot = await LoadAsync(id, tracking: false, ct).ConfigureAwait(false);
+        EnsureLive(snapshot);
+        var domain = IdentityRows.ToDomain(snapshot);
+        CheckInsiAllowed(domain);
+        var (traits, transliterated) = LexicalTraits(domain.Traits, req?.ConfirmTransliteration == true);
+        var port = await CallPortAsync("search", snapshot.Id, c => insi.SearchAsync(new InsiSearchRequest(traits, Certificate(actor), snapshot.Id.ToString()), c), ct).ConfigureAwait(false);
+        var exchanges = await RecordExchangesAsync("search", snapshot.Id, actor, port, transliterated, ct).ConfigureAwait(false);
+        return await ApplySearchAsync(snapshot, domain, port, exchanges, actor, ct).ConfigureAwait(false);
+    });
+
+    /// <summary>
+    /// INSi verification of the active INS: confirmed → verification date recorded; replaced by a newer INS → the new INS
+    /// becomes active and the old one goes to history; mismatch, not found or ambiguous → nothing changes and an alert is
+    /// raised for identity vigilance. Every outcome is audited.
+    /// </summary>
+    /// <param name="id">Identity id.</param>
+    /// <param name="req">Options (transliteration confirmation).</param>
+    /// <param name="actor">Who.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>What INSi said and what was applied.</returns>
+    public Task<Result<InsiActionResult>> InsiVerifyAsync(Guid id, InsiCallRequest? req, Actor actor, CancellationToken ct) => AppFailure.Run(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var snapshot = await LoadAsync(id, tracking: false, ct).ConfigureAwait(false);
+        EnsureLive(snapshot);
+        var domain = IdentityRows.ToDomain(snapshot);
+        CheckInsiAllowed(domain);
+        if (domain.Ins is not { } ins)
+        {
+            throw new AppFailure(AppError.Field(ErrorKind.Conflict, "ins", "rniv.no-ins", "The identity carries no INS to verify; run insi-search first."));
+        }
+
+        var (traits, transliterated) = LexicalTraits(domain.Traits, req?.ConfirmTransliteration == true);
+        var port = await CallPortAsync("verify", snapshot.Id, c => insi.VerifyAsync(new InsiVerifyRequest(ins, traits, Certificate(actor), snapshot.Id.ToString()), c), ct).ConfigureAwait(false);
+        var exchanges = await RecordExchangesAsync("verify", snapshot.Id, actor, port, transliterated, ct).ConfigureAwait(false);
+        return await ApplyVerificationAsync(snapshot, domain, port, exchanges, actor, ct).ConfigureAwait(false);
+    });
+
+    private static void CheckInsiAllowed(RnivIdentity domain)
+    {
+        if (domain.CheckInsiCall() is { } refusal)
+        {
+            var kind = refusal.Rule == "insi.sex" ? ErrorKind.Unprocessable : ErrorKind.Conflict;
+            throw new AppFailure(AppError.Field(kind, refusal.Field, refusal.Rule, refusal.Message));
+        }
+    }
+
+    /// <summary>
+    /// The traits as INSi must receive them. Case and spacing are folded silently; any other change (a diacritic
+    /// removed, a ligature split) is a transliteration the user must see and confirm; a character with no equivalent
+    /// is refused and nothing is sent (CNDA 2.03 cas 3).
+    /// </summary>
+    private static (IdentityTraits Traits, bool Transliterated) LexicalTraits(IdentityTraits local, bool confirmed)
+    {
+        var errors = new FieldErrors();
+        var name = InsiLexicalProfile.NormalizeBirthName(local.BirthName);
+        var list = InsiLexicalProfile.NormalizeFirstNames(local.BirthFirstNamesJoined);
+        var first = InsiLexicalProfile.NormalizeFirstName(local.FirstFirstName);
+        void Check(string field, LexicalResult r)
+        {
+            if (!r.IsSuccess)
+            {
+                errors.Add(field, "insi.lexical." + r.Error!.Rule, r.Error.Message);
+            }
+        }
+
+        Check("birthName", name);
+        Check("birthFirstNames", list);
+        Check("firstFirstName", first);
+        if (errors.Any)
+        {
+            throw new AppFailure(new AppError(ErrorKind.Unprocessable, "insi.lexical", "These traits cannot be written in the INSi alphabet; nothing was sent to INSi.",
+                errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => $"{e.Rule}: {e.Message}").ToArray(), StringComparer.Ordinal)));
+        }
+
+        var transliterated = InsiLexicalProfile.NeedsTransliteration(local.BirthName) || InsiLexicalProfile.NeedsTransliteration(local.BirthFirstNamesJoined)
+            || InsiLexicalProfile.NeedsTransliteration(local.FirstFirstName);
+        if (transliterated && !confirmed)
+        {
+            throw new AppFailure(new AppError(
+                ErrorKind.Unprocessable,
+                "insi.transliteration-required",
+                "INSi accepts only A-Z, space, apostrophe and hyphen: confirm the transliterated traits (confirmTransliteration: true) to send them.",
+                Data: new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["proposed"] = new Dictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        ["birthName"] = name.Value!,
+                        ["birthFirstNames"] = list.Value!,
+                        ["firstFirstName"] = first.Value!,
+                    },
+                }));
+        }
+
+        var traits = IdentityTraits.Create(name.Value, IdentityTraits.SplitFirstNames(list.Value), first.Value, local.Sex, local.BirthDate, local.BirthPlaceCog);
+        if (!traits.IsValid)
+        {
+            throw new AppFailure(AppError.Validation(traits.Errors.Select(e => e with { Field = char.ToLowerInvariant(e.Field[0]) + e.Field[1..] })) with { Kind = ErrorKind.Unprocessable, Rule = "insi.lexical" });
+        }
+
+        return (traits.Value, transliterated);
+    }
+
+    private InsiCertificate Certificate(Actor actor) => actor.Trigger == Trigger.User ? options.UserCallCertificate : options.AutomaticCallCertificate;
+
+    private async Task<InsiPortResult> CallPortAsync(string operation, Guid identityId, Func<CancellationToken, Task<InsiPortResult>> call, CancellationToken ct)
+    {
+        var started = clock.GetTimestamp();
+        InsiPortResult result;
+        try
+        {
+            result = await call(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            result = InsiPortResult.Failed("transport", ex.GetType().Name);
+        }
+
+        var elapsed = clock.GetElapsedTime(started);
+        metrics?.Record(operation, result.Outcome, elapsed);
+        LogInsiCall(log, operation, identityId, OutcomeCode(result.Outcome), (long)elapsed.TotalMilliseconds);
+        return result;
+    }
+
+    /// <summary>Records every exchange (one row per call of the strategy) and the audit event, in their own transaction.</summary>
+    private async Task<IReadOnlyList<InsiExchange>> RecordExchangesAsync(string operation, Guid identityId, Actor actor, InsiPortResult result, bool transliterationConfirmed, CancellationToken ct)
+    {
+        var now = Now();
+        var rows = new List<InsiExchange>();
+        var raws = result.Exchanges.Count > 0 ? result.Exchanges : [new InsiRawExchange(null, null, null, TimeSpan.Zero, result.Code ?? "error")];
+        for (var i = 0; i < raws.Count; i++)
+        {
+            var raw = raws[i];
+            var last = i == raws.Count - 1;
+            var detail = last
+                ? (result.Code is null ? result.Error : $"{result.Code}{(result.Error is null ? "" : ": " + result.Error)}")
+                : raw.Outcome;
+            rows.Add(new InsiExchange
+            {
+                Id = Guid.CreateVersion7(now.AddTicks(i)),
+                IdentityId = identityId,
+                Operation = operation,
+                RequestXml = raw.RequestXml,
+                ResponseXml = raw.ResponseXml,
+                Outcome = last ? OutcomeCode(result.Outcome) : AttemptOutcome(raw.Outcome),
+                Detail = detail is { Length: > 512 } ? detail[..512] : detail,
+                CertificateCn = raw.CertificateCn,
+                DurationMs = (long)raw.Duration.TotalMilliseconds,
+                Actor = actor.Name,
+                OccurredAt = now,
+            });
+        }
+
+        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+        {
+            db.InsiExchanges.AddRange(rows);
+            var exchangeId = rows[^1].Id;
+            if (result.Outcome == InsiCallOutcome.Error)
+            {
+                await RaiseAlertOnceAsync(AlertKinds.InsiFailure, identityId, null, exchangeId, result.Code, actor, now, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await ResolveAlertsAsync(identityId, [AlertKinds.InsiFailure], "A later INSi call was answered.", actor, now, ct).ConfigureAwait(false);
+            }
+
+            await AuditAsync(actor, $"insi.{operation}", identityId, null, new
+            {
+                exchangeIds = rows.Select(r => r.Id),
+                outcome = rows[^1].Outcome,
+                code = result.Code,
+                verification = result.Verification is { } v ? VerificationCode(v) : null,
+                attempts = result.Attempts.Select(a => new { a.WithBirthPlace, a.Code, a.Failure }),
+                certificate = rows[^1].CertificateCn,
+                transliterationConfirmed,
+            }, ct).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+
+        db.ChangeTracker.Clear();
+        return rows;
+    }
+
+    private async Task<InsiActionResult> ApplySearchAsync(IdentityRecord snapshot, RnivIdentity domain, InsiPortResult result, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
+    {
+        var last = exchanges[^1];
+        if (result.Outcome == InsiCallOutcome.Error)
+        {
+            throw new AppFailure(UpstreamError(result, last.Id));
+        }
+
+        var view = await ViewAsync(snapshot, ct).ConfigureAwait(false);
+        if (result.Outcome != InsiCallOutcome.Found || result.Identity is null)
+        {
+            var message = result.Outcome == InsiCallOutcome.Multiple
+                ? "INSi returned several identities: complete the traits (birth place) and retry."
+                : "INSi found no identity for these traits; nothing was changed.";
+            return Action(result, exchanges, false, [], message, view);
+        }
+
+        var returned = ReadReturned(result.Identity, last.Id);
+        var differences = TraitComparison.Differences(domain.Traits, returned.Traits);
+        if (differences.Count > 0)
+        {
+            return Action(result, exchanges, false, differences,
+                "INSi traits differ from the stored identity: nothing was applied; check the document and correct the traits (identity vigilance).", view);
+        }
+
+        if (await HolderAsync(returned.Ins, snapshot.Id, ct).ConfigureAwait(false) is { } holder)
+        {
+            return await CollisionAsync(snapshot, result, exchanges, holder, returned.Ins, actor, ct).ConfigureAwait(false);
+        }
+
+        var now = Now();
+        var (record, before, current) = await BeginChangeAsync(snapshot.Id, snapshot.Version, ct).ConfigureAwait(false);
+        var applied = current.RecordInsiResult(returned.Ins, returned.History, returned.Traits, now);
+        if (!applied.Succeeded)
+        {
+            return Action(result, exchanges, false, [], applied.Reason, view);
+        }
+
+        try
+        {
+            var after = await SaveChangeAsync(record, current, actor, "identity.ins-obtained", before, now, ct, extra: new { exchangeId = last.Id }, insiDates: returned.Dates).ConfigureAwait(false);
+            return Action(result, exchanges, true, [], null, after);
+        }
+        catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException)
+        {
+            // Another request gave the same INS to another identity between our check and our save (unique index).
+            var racer = await HolderAfterFailureAsync(returned.Ins, snapshot.Id).ConfigureAwait(false);
+            if (racer is null)
+            {
+                throw;
+            }
+
+            return await CollisionAsync(snapshot, result, exchanges, racer.Value, returned.Ins, actor, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<InsiActionResult> ApplyVerificationAsync(IdentityRecord snapshot, RnivIdentity domain, InsiPortResult result, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
+    {
+        var last = exchanges[^1];
+        if (result.Outcome == InsiCallOutcome.Error || result.Verification is not { } verification)
+        {
+            throw new AppFailure(UpstreamError(result, last.Id));
+        }
+
+        var now = Now();
+        var returned = result.Identity is null ? null : ReadReturned(result.Identity, last.Id);
+        var differences = returned is null ? [] : TraitComparison.Differences(domain.Traits, returned.Traits);
+        switch (verification)
+        {
+            case InsiVerificationOutcome.Confirmed when differences.Count == 0:
+            {
+                var (record, before, current) = await BeginChangeAsync(snapshot.Id, snapshot.Version, ct).ConfigureAwait(false);
+                record.InsVerifiedAt = now;
+                await ResolveAlertsAsync(snapshot.Id, [AlertKinds.VerificationMismatch, AlertKinds.VerificationNotFound, AlertKinds.VerificationAmbiguous], "INSi confirmed the INS.", actor, now, ct).ConfigureAwait(false);
+                var view = await SaveChangeAsync(record, current, actor, "identity.ins-verified", before, now, ct, extra: new { exchangeId = last.Id, verification = "confirmed" }).ConfigureAwait(false);
+                return Action(result, exchanges, true, [], "INSi confirmed the INS; the verification date is recorded.", view);
+            }
+
+            case InsiVerificationOutcome.ReplacedByNewer when returned is not null:
+            {
+                if (await HolderAsync(returned.Ins, snapshot.Id, ct).ConfigureAwait(false) is { } holder)
+                {
+                    return await CollisionAsync(snapshot, result, exchanges, holder, returned.Ins, actor, ct).ConfigureAwait(false);
+                }
+
+                var (record, before, current) = await BeginChangeAsync(snapshot.Id, snapshot.Version, ct).ConfigureAwait(false);
+                var history = returned.History.Where(h => !h.Equals(returned.Ins)).ToList();
+                Transition(current.RecordNewerIns(returned.Ins, history, now), "ins", "rniv.ins-replaced");
+                record.InsVerifiedAt = now;
+                try
+                {
+                    var view = await SaveChangeAsync(record, current, actor, "identity.ins-replaced", before, now, ct, extra: new { exchangeId = last.Id, verification = "replaced-by-newer" }, insiDates: returned.Dates).ConfigureAwait(false);
+                    return Action(result, exchanges, true, [], "INSi holds a newer INS for this person: it is now active and the previous one is kept in the history.", view);
+                }
+                catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException)
+                {
+                    var racer = await HolderAfterFailureAsync(returned.Ins, snapshot.Id).ConfigureAwait(false);
+            if (racer is null)
+            {
+                throw;
+            }
+
+                    return await CollisionAsync(snapshot, result, exchanges, racer.Value, returned.Ins, actor, ct).ConfigureAwait(false);
+                }
+            }
+
+            default:
+            {
+                var kind = verification switch
+                {
+                    InsiVerificationOutcome.NotFound => AlertKinds.VerificationNotFound,
+                    InsiVerificationOutcome.Ambiguous => AlertKinds.VerificationAmbiguous,
+                    _ => AlertKinds.VerificationMismatch,
+                };
+                var detail = differences.Count > 0 ? "traits: " + string.Join(",", differences.Select(d => d.Field)) : VerificationCode(verification);
+                VigilanceAlert alert;
+                await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+                {
+                    alert = await RaiseAlertOnceAsync(kind, snapshot.Id, null, last.Id, detail, actor, now, ct).ConfigureAwait(false);
+                    await AuditAsync(actor, "identity.verification-alert", snapshot.Id, null, new { exchangeId = last.Id, verification = VerificationCode(verification), alertId = alert.Id, differences = differences.Select(d => d.Field) }, ct).ConfigureAwait(false);
+                    await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                }
+
+                db.ChangeTracker.Clear();
+                var message = verification switch
+                {
+                    InsiVerificationOutcome.NotFound => "INSi no longer finds this person with these traits: nothing was changed; identity vigilance is alerted.",
+                    InsiVerificationOutcome.Ambiguous => "INSi returns several identities for these traits: nothing was changed; identity vigilance is alerted.",
+                    _ when differences.Count > 0 => "INSi confirms the INS but its traits differ from the stored ones: nothing was changed; identity vigilance is alerted.",
+                    _ => "INSi returns another INS for these traits: nothing was changed; identity vigilance is alerted.",
+                };
+                var view = await ViewAsync(snapshot, ct).ConfigureAwait(false);
+                return Action(result, exchanges, false, differences, message, view) with { AlertId = alert.Id };
+            }
+        }
+    }
+
+    private async Task<InsiActionResult> CollisionAsync(IdentityRecord snapshot, InsiPortResult result, IReadOnlyList<InsiExchange> exchanges, Guid holder, InsIdentifier ins, Actor actor, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var now = Now();
+        VigilanceAlert alert;
+        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+        {
+            alert = await RaiseAlertOnceAsync(AlertKinds.Collision, snapshot.Id, holder, exchanges[^1].Id, ins.Oid, actor, now, ct).ConfigureAwait(false);
+            var values = new { ins = ins.Matricule.Value, insOid = ins.Oid, exchangeId = exchanges[^1].Id, alertId = alert.Id };
+            await AuditAsync(actor, "identity.ins-collision", snapshot.Id, null, new { values.ins, values.insOid, values.exchangeId, values.alertId, heldBy = holder }, ct).ConfigureAwait(false);
+            await AuditAsync(actor, "identity.ins-collision", holder, null, new { values.ins, values.insOid, values.exchangeId, values.alertId, returnedFor = snapshot.Id }, ct).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+
+        db.ChangeTracker.Clear();
+        LogCollision(log, snapshot.Id, holder);
+        var view = await ViewAsync(await LoadAsync(snapshot.Id, tracking: false, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        return Action(result, exchanges, false, [], $"INSi returned an INS that identity {holder} already holds: nothing was applied; identity vigilance must decide (possible duplicate or collision).", view)
+            with { CollisionWith = holder, AlertId = alert.Id };
+    }
+
+    private async Task<Guid?> HolderAsync(InsIdentifier ins, Guid self, CancellationToken ct)
+    {
+        var m = ins.Matricule.Value;
+        return await db.Identities.AsNoTracking().Where(x => x.InsMatricule == m && x.InsOid == ins.Oid && x.Id != self).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task<Guid?> HolderAfterFailureAsync(InsIdentifier ins, Guid self)
+    {
+        db.ChangeTracker.Clear();
+        return await HolderAsync(ins, self, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task ResolveAlertsAsync(Guid identityId, string[] kinds, string resolution, Actor actor, DateTimeOffset now, CancellationToken ct)
+    {
+        var open = await db.VigilanceAlerts.Where(a => a.IdentityId == identityId && a.ResolvedAt == null && kinds.Contains(a.Kind)).ToListAsync(ct).ConfigureAwait(false);
+        foreach (var a in open)
+        {
+            a.ResolvedAt = now;
+            a.ResolvedBy = actor.Name;
+            a.Resolution = resolution;
+        }
+    }
+
+    /// <summary>The INSi answer as domain values; an untrusted or refused INS, or unusable traits, stop here (exchange kept).</summary>
+    private Returned ReadReturned(InsiReturnedIdentity r, Guid exchangeId)
+    {
+        if (!r.Active.KeyChecks || !InsIdentifier.TryCreate(r.Active.Matricule, r.Active.Oid, options.InsPolicy, out var ins, out var insError))
+        {
+            var why = r.Active.KeyChecks ? "refused by the INS policy" : "its key does not check";
+            throw new AppFailure(new AppError(ErrorKind.Upstream, "insi.ins-refused", $"INSi returned an INS the gateway does not trust ({why}); exchange {exchangeId} recorded.",
+                Data: new Dictionary<string, object?>(StringComparer.Ordinal) { ["exchangeId"] = exchangeId, ["reason"] = r.Active.KeyChecks ? "policy" : "wrong-key" }));
+        }
+
+        _ = insError;
+        var dates = new Dictionary<string, (DateOnly? From, DateOnly? To)>(StringComparer.Ordinal) { [ins!.Matricule.Value] = (r.Active.ValidFrom, r.Active.ValidTo) };
+        var history = new List<InsIdentifier>();
+        foreach (var h in r.History)
+        {
+            // History entries that do not check are left out (they stay in the raw exchange); the active INS is never a history row.
+            if (h.KeyChecks && InsIdentifier.TryCreate(h.Matricule, h.Oid, options.InsPolicy, out var old, out _) && !old!.Equals(ins) && !history.Contains(old))
+            {
+                history.Add(old);
+                dates[old.Matricule.Value] = (h.ValidFrom, h.ValidTo);
+            }
+        }
+
+        var names = IdentityTraits.SplitFirstNames(r.FirstNames);
+        var ok = BirthDate.TryParseIso(r.BirthDate, out var date);
+        var sexOk = TraitInput.TryParseSexCode(r.Sex, out var sex) && sex != Sex.Unknown;
+        var traits = ok && sexOk
+            ? IdentityTraits.Create(r.BirthName, names, names.Count > 0 ? names[0] : "X", sex, date, string.IsNullOrWhiteSpace(r.BirthPlaceCog) ? null : r.BirthPlaceCog.Trim())
+            : null;
+        if (traits is null || !traits.IsValid)
+        {
+            throw new AppFailure(new AppError(ErrorKind.Upstream, "insi.traits-invalid", $"INSi returned traits the gateway cannot store; exchange {exchangeId} recorded.",
+                Data: new Dictionary<string, object?>(StringComparer.Ordinal) { ["exchangeId"] = exchangeId }));
+        }
+
+        return new Returned(ins, history, traits.Value, dates);
+    }
+
+    private static AppError UpstreamError(InsiPortResult result, Guid exchangeId) =>
+        new(result.Code is "input" ? ErrorKind.Unprocessable : ErrorKind.Upstream,
+            result.Code is "input" ? "insi.input" : "insi.error",
+            $"INSi call failed ({result.Code ?? "error"}); exchange {exchangeId} recorded.",
+            Data: new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["exchangeId"] = exchangeId,
+                ["code"] = result.Code,
+                ["attempts"] = result.Attempts,
+            });
+
+    private static InsiActionResult Action(InsiPortResult result, IReadOnlyList<InsiExchange> exchanges, bool applied, IReadOnlyList<TraitDifference> mismatches, string? message, IdentityView view) =>
+        new(exchanges[^1].Id, exchanges[^1].Outcome, result.Code, applied, mismatches, message, view,
+            result.Verification is { } v ? VerificationCode(v) : null, result.Attempts, exchanges.Select(e => e.Id).ToList());
+
+    private static string OutcomeCode(InsiCallOutcome o) => o switch
+    {
+        InsiCallOutcome.Found => "found",
+        InsiCallOutcome.NotFound => "not-found",
+        InsiCallOutcome.Multiple => "multiple",
+        _ => "error",
+    };
+
+    private static string AttemptOutcome(string traced) => traced switch
+    {
+        "CR 00" => "found",
+        "CR 01" => "not-found",
+        "CR 02" => "multiple",
+        _ => "error",
+    };
+
+    private static string VerificationCode(InsiVerificationOutcome v) => v switch
+    {
+        InsiVerificationOutcome.Confirmed => "confirmed",
+        InsiVerificationOutcome.ReplacedByNewer => "replaced-by-newer",
+        InsiVerificationOutcome.Mismatch => "mismatch",
+        InsiVerificationOutcome.NotFound => "not-found",
+        _ => "ambiguous",
+    };
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "INSi returned for identity {IdentityId} an INS that identity {HolderId} holds: collision raised")]
+    private static partial void LogCollision(Microsoft.Extensions.Logging.ILogger logger, Guid identityId, Guid holderId);
+
+    private sealed record Returned(InsIdentifier Ins, IReadOnlyList<InsIdentifier> History, IdentityTraits Traits, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)> Dates);
+}
