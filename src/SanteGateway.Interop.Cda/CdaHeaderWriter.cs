@@ -6,8 +6,8 @@ namespace SanteGateway.Interop.Cda;
 
 /// <summary>Writes the CDA R2 header: <c>recordTarget</c> and the document metadata (CI-SIS conventions).</summary>
 /// <remarks>The INS is written as the first <c>patientRole/id</c> only when <see cref="RnivIdentity.CanTransmitIns"/> (EXI SI 08).
-/// A corrected (completed) birth date is written as the partial date it came from (<c>YYYY</c> or <c>YYYYMM</c>), so that it reads
-/// back with its marker; a date completed from an unknown month with a known day cannot be told apart and is written in full.</remarks>
+/// A partial birth date is written partial (<c>YYYY</c> or <c>YYYYMM</c>, from <see cref="BirthDate.UnknownParts"/>) so that it reads
+/// back as it was; a date with only the month unknown cannot be written partial in HL7 TS and is written completed.</remarks>
 public static class CdaHeaderWriter
 {
     private static readonly XNamespace V3 = CdaHeaderReader.V3;
@@ -127,17 +127,12 @@ public static class CdaHeaderWriter
     public static string BirthTime(BirthDate date)
     {
         var d = date.Value;
-        if (date.IsCorrected && d.Month == 12 && d.Day == 31)
+        return date.UnknownParts switch
         {
-            return d.ToString("yyyy", CultureInfo.InvariantCulture);
-        }
-
-        if (date.IsCorrected && d.Day == 1)
-        {
-            return d.ToString("yyyyMM", CultureInfo.InvariantCulture);
-        }
-
-        return d.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+            BirthDateParts.Day | BirthDateParts.Month => d.ToString("yyyy", CultureInfo.InvariantCulture),
+            BirthDateParts.Day => d.ToString("yyyyMM", CultureInfo.InvariantCulture),
+            _ => d.ToString("yyyyMMdd", CultureInfo.InvariantCulture),
+        };
     }
 
     private static XElement Author(CdaAuthor author, string fallbackTime)

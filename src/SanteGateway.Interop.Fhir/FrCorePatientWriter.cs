@@ -108,7 +108,7 @@ public static class FrCorePatientWriter
             Sex.Male => AdministrativeGender.Male,
             _ => AdministrativeGender.Unknown,
         };
-        patient.BirthDate = traits.BirthDate.ToIso();
+        patient.BirthDate = FhirBirthDate(traits.BirthDate);
 
         if (source.ReplacedById is { } survivor)
         {
@@ -125,6 +125,21 @@ public static class FrCorePatientWriter
         }
 
         return new FhirWriteResult(patient, profile, omissions);
+    }
+
+    /// <summary>The FHIR <c>date</c> of a birth date: partial (<c>YYYY</c>, <c>YYYY-MM</c>) when its unknown parts allow it, so that it
+    /// reads back with them; a date with only the month unknown cannot be written partial and is written completed.</summary>
+    /// <param name="date">The birth date.</param>
+    /// <returns>The FHIR date text.</returns>
+    public static string FhirBirthDate(BirthDate date)
+    {
+        var iso = date.ToIso();
+        return date.UnknownParts switch
+        {
+            BirthDateParts.Day | BirthDateParts.Month => iso[..4],
+            BirthDateParts.Day => iso[..7],
+            _ => iso,
+        };
     }
 
     private static Identifier InsIdentifierOf(InsIdentifier ins, Identifier.IdentifierUse use) =>
