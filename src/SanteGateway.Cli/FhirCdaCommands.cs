@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SanteGateway.Application;
+using SanteGateway.Store;
 using System.Text.Json.Nodes;
 using SanteGateway.Identity;
 using SanteGateway.Interop.Cda;
@@ -13,6 +16,7 @@ namespace SanteGateway.Cli;
 /// <list type="bullet">
 /// <item><c>cda inspect FILE [--json] [--allow-test-ins] [--schema XSD]</c>: the patient, its INS and the document metadata of a CDA R2 header.</item>
 /// <item><c>fhir patient FILE [--json] [--allow-test-ins] [--validate DEFINITIONS]</c>: a FHIR Patient (JSON or XML) mapped to an identity, with what was refused.</item>
+/// <item><c>fhir export [--data DIR] ID [--rniv] [--xml]</c>: a stored identity as an FR Core Patient on stdout.</item>
 /// </list>
 /// Exit 0 read with nothing refused, 1 unreadable or something refused (the output says what and where), 2 usage.
 /// </summary>
@@ -34,6 +38,7 @@ internal sealed class FhirCdaCommands : ICommandModule
     {
         var fhir = new Command("fhir", "FHIR R4 resources (FR Core): read a Patient.");
         fhir.Subcommands.Add(CreateFhirPatient());
+        fhir.Subcommands.Add(CreateFhirExport());
         return fhir;
     }
 
@@ -258,6 +263,71 @@ internal sealed class FhirCdaCommands : ICommandModule
             return refusals.Length == 0 && !validation.Any(v => v.IsError) ? 0 : Refused;
         });
         return patient;
+    }
+
+    private static Command CreateFhirExport()
+    {
+        var id = new Argument<Guid>("ID") { Description = "The identity id in the gateway store." };
+        var data = new Option<string>("--data") { Description = "Data folder (default $SANTEGW_DATA or ~/.santegw)." };
+        var config = new Option<string>("--config") { Description = "Configuration file (default DATA/appsettings.json)." };
+        var db = new Option<string>("--db") { Description = "Database provider: sqlite (default) or postgres." };
+        var connection = new Option<string>("--connection") { Description = "Database connection string." };
+        var rniv = new Option<bool>("--rniv") { Description = "Code the status with the RNIV codes (QUAL, RECUP) instead of the FR Core 2.1 convention (VALI + INS)." };
+        var xml = new Option<bool>("--xml") { Description = "Write FHIR XML instead of JSON." };
+        var export = new Command("export", "Write a stored identity as an FR Core Patient on stdout (the INS only when the identity is qualified).");
+        export.Arguments.Add(id);
+        foreach (var o in new Option[] { data, config, db, connection, rniv, xml })
+        {
+            export.Options.Add(o);
+        }
+
+        export.SetAction(async (parse, ct) =>
+        {
+            var (options, _, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), parse.GetValue(db), parse.GetValue(connection), null);
+            if (options is null)
+            {
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            if (options.Store.Provider == StoreProvider.Sqlite && parse.GetValue(connection) is null
+                && !File.Exists(Path.Combine(options.DataDirectory, GatewaySettings.DatabaseFileName)))
+            {
+                await Console.Error.WriteLineAsync($"No gateway database in {options.DataDirectory}.").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddGatewayStore(options.Store);
+            services.AddSanteGatewayApplication();
+            await using var provider = services.BuildServiceProvider();
+            await using var scope = provider.CreateAsyncScope();
+            var identities = scope.ServiceProvider.GetRequiredService<IdentityService>();
+            var found = await identities.GetDomainAsync(parse.GetValue(id), ct).ConfigureAwait(false);
+            if (!found.IsSuccess)
+            {
+                await Console.Error.WriteLineAsync($"{found.Error!.Rule}: {found.Error.Message}").ConfigureAwait(false);
+                return Refused;
+            }
+
+            var (domain, view) = found.Value;
+            var source = new FhirPatientSource(domain)
+            {
+                Id = view.Id.ToString(),
+                LocalIdentifiers = view.ExternalIds.Where(e => e.Kind == "PI").Select(e => new LocalIdentifier(e.Authority, e.Value)).ToArray(),
+                ReplacedById = view.MergedInto?.ToString(),
+            };
+            var written = FrCorePatientWriter.Write(source, parse.GetValue(rniv) ? FhirPartnerProfile.FrCoreRniv : FhirPartnerProfile.FrCore21);
+            Console.Out.WriteLine(parse.GetValue(xml) ? FhirFormats.ToXml(written.Patient, pretty: true) : FhirFormats.ToJson(written.Patient, pretty: true));
+            foreach (var omission in written.Omissions)
+            {
+                await Console.Error.WriteLineAsync($"not written: {omission}").ConfigureAwait(false);
+            }
+
+            return 0;
+        });
+        return export;
     }
 
     private static JsonNode? TraitsJson(IdentityTraits? t) => t is null ? null : new JsonObject
