@@ -58,6 +58,10 @@ public class InteropBenchmarks
     [Benchmark]
     public Patient FhirParse() => FhirFormats.ParseJson<Patient>(_json).Resource;
 
+    /// <summary>JSON → Patient without the SDK's per-element value checks.</summary>
+    [Benchmark]
+    public Patient FhirParseUnchecked() => FhirFormats.ParseJson<Patient>(_json, checkValues: false).Resource;
+
     /// <summary>Validation of one qualified Patient against FR Core Patient INS 2.2.0 (warm validator).</summary>
     [Benchmark]
     public bool FhirValidate() => _validator.Validate(_patient, FrCore.PatientInsProfile).IsValid;

@@ -16,6 +16,7 @@ internal static class InteropThroughput
         Measure("FHIR write+serialise+parse+read", () => b.FhirWriteSerializeParseRead(), 20_000);
         Measure("FHIR serialise", () => b.FhirSerialize(), 20_000);
         Measure("FHIR parse", () => b.FhirParse(), 20_000);
+        Measure("FHIR parse, no SDK value checks", () => b.FhirParseUnchecked(), 20_000);
         Measure("FR Core validation (warm)", () => b.FhirValidate(), 200);
         Measure("CDA header, 24 kB document", () => b.CdaHeaderSmall(), 20_000);
         Measure("CDA header, 448 kB document", () => b.CdaHeaderLarge(), 20_000);

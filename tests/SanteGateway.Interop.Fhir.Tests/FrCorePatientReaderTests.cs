@@ -282,3 +282,28 @@ public sealed class FrCorePatientReaderTests
         read.Notes.Should().Contain(n => n.Rule == "format");
     }
 }
+
+public sealed class FhirFormatsTests
+{
+    [Fact]
+    public void Skipping_the_value_checks_gives_the_same_patient_but_reports_nothing()
+    {
+        var json = """{"resourceType":"Patient","id":"x","genderX":"x","gender":"male","birthDate":"1980-02-03"}""";
+
+        var checkedParse = FhirFormats.ParseJson<Hl7.Fhir.Model.Patient>(json);
+        var fast = FhirFormats.ParseJson<Hl7.Fhir.Model.Patient>(json, checkValues: false);
+
+        checkedParse.Issues.Should().NotBeEmpty();
+        fast.Issues.Should().BeEmpty();
+        fast.Resource.BirthDate.Should().Be(checkedParse.Resource.BirthDate);
+        fast.Resource.Gender.Should().Be(Hl7.Fhir.Model.AdministrativeGender.Male);
+    }
+
+    [Fact]
+    public void The_value_checks_report_a_malformed_date()
+    {
+        var json = """{"resourceType":"Patient","birthDate":"03/02/1980"}""";
+
+        FhirFormats.ParseJson<Hl7.Fhir.Model.Patient>(json).Issues.Should().NotBeEmpty();
+    }
+}
