@@ -299,6 +299,7 @@ internal sealed class FhirCdaCommands : ICommandModule
 
             var services = new ServiceCollection();
             services.AddLogging();
+            services.AddMetrics();
             services.AddGatewayStore(options.Store);
             services.AddSanteGatewayApplication();
             await using var provider = services.BuildServiceProvider();

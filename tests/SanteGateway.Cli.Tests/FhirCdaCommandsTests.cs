@@ -77,6 +77,7 @@ public class FhirExportCommandTests
 
             var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
             Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging(services);
+            Microsoft.Extensions.DependencyInjection.MetricsServiceExtensions.AddMetrics(services);
             SanteGateway.Store.GatewayStore.AddGatewayStore(services, store);
             SanteGateway.Application.ServiceCollectionExtensions.AddSanteGatewayApplication(services);
             Guid id;
