@@ -220,7 +220,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         switch (done.Action)
         {
             case "identity.ins-verified":
-                return new Outcome(BatchOutcomes.Confirmed, null, "INSi confirmed the INS (recorded before an interruption).", ins);
+                return new Outcome(BatchOutcomes.Confirmed, null, "INSi confirmed the INS and the traits.", ins);
             case "identity.ins-replaced":
                 return new Outcome(BatchOutcomes.Replaced, "rniv.ins-replaced", "INSi holds a newer INS: now active, the previous one in history.", ins);
             case "identity.ins-obtained":
@@ -289,7 +289,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
 
         return a.Outcome switch
         {
-            "found" when a.Applied => new Outcome(BatchOutcomes.Confirmed, null, $"INS obtained; traits match exactly (status {a.Identity.Status}).", ins),
+            "found" when a.Applied => new Outcome(BatchOutcomes.Confirmed, null, "INS obtained; traits match exactly.", ins),
             "found" => new Outcome(BatchOutcomes.Mismatch, a.Mismatches.Count > 0 ? "insi.traits-differ" : "rniv.transition",
                 a.Mismatches.Count > 0 ? "INSi traits differ: " + string.Join(",", a.Mismatches.Select(m => m.Field)) : a.Message, null),
             "multiple" => new Outcome(BatchOutcomes.Ambiguous, null, "INSi returned several identities.", null),
