@@ -95,14 +95,8 @@ public static class BatchCsv
                 continue;
             }
 
-            if (values.Count != cols.Count)
-            {
-                yield return new CsvRow(line, new Dictionary<string, string>(), ("csv.columns", $"{values.Count} field(s) where the header has {cols.Count}."));
-                continue;
-            }
-
             var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < cols.Count; i++)
+            for (var i = 0; i < Math.Min(cols.Count, values.Count); i++)
             {
                 var v = values[i].Trim();
                 if (v.Length > 0)
@@ -111,7 +105,10 @@ public static class BatchCsv
                 }
             }
 
-            yield return new CsvRow(line, fields, null);
+            // A row with the wrong field count keeps what it has (its localId for the report) but is refused.
+            yield return values.Count != cols.Count
+                ? new CsvRow(line, fields, ("csv.columns", $"{values.Count} field(s) where the header has {cols.Count}."))
+                : new CsvRow(line, fields, null);
         }
     }
 
