@@ -76,6 +76,7 @@ public static class GatewayApp
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
         services.AddSanteGatewayApplication();
+        SanteGateway.Server.Batch.BatchEndpoints.AddGatewayBatch(services, builder.Configuration);
         services.AddOptions<ApplicationOptions>().Configure<IOptions<GatewayOptions>>((a, g) =>
         {
             // Read when first needed: `serve` adjusts the INS policy after choosing the INSi endpoint.
@@ -187,6 +188,7 @@ public static class GatewayApp
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapIdentityEndpoints();
+        SanteGateway.Server.Batch.BatchEndpoints.MapBatchEndpoints(app);
         app.MapAccountEndpoints();
         SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);
         return app;

@@ -40,6 +40,9 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
     /// <summary>Batch jobs.</summary>
     public DbSet<BatchJob> BatchJobs => Set<BatchJob>();
 
+    /// <summary>Items of batch jobs.</summary>
+    public DbSet<BatchItem> BatchItems => Set<BatchItem>();
+
     /// <summary>API client keys.</summary>
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
 
@@ -192,6 +195,23 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
             e.Property(x => x.Kind).HasMaxLength(32).IsRequired();
             e.Property(x => x.Status).HasMaxLength(16).IsRequired();
             e.Property(x => x.CreatedBy).HasMaxLength(256).IsRequired();
+            e.Property(x => x.Source).HasMaxLength(16).IsRequired();
+            e.Property(x => x.Selection).HasMaxLength(2048);
+        });
+        builder.Entity<BatchItem>(e =>
+        {
+            e.ToTable("batch_items");
+            e.Property(x => x.Id).ValueGeneratedOnAdd();
+            e.Property(x => x.LocalId).HasMaxLength(128);
+            e.Property(x => x.State).HasMaxLength(16).IsRequired();
+            e.Property(x => x.LeaseOwner).HasMaxLength(128);
+            e.Property(x => x.Outcome).HasMaxLength(32);
+            e.Property(x => x.Rule).HasMaxLength(128);
+            e.Property(x => x.Detail).HasMaxLength(512);
+            e.Property(x => x.Ins).HasMaxLength(32);
+            e.HasOne<BatchJob>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.JobId, x.State, x.Id });
+            e.HasIndex(x => new { x.JobId, x.Outcome });
         });
         builder.Entity<ApiKeyRecord>(e =>
         {

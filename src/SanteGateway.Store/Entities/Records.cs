@@ -69,6 +69,73 @@ public sealed class BatchJob
 
     /// <summary>End time.</summary>
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Where the items came from: <c>store</c> (a filter over identities) or <c>csv</c> (an uploaded file).</summary>
+    public string Source { get; set; } = "store";
+
+    /// <summary>The selection (store filter as JSON, or the CSV file name), for the report.</summary>
+    public string? Selection { get; set; }
+
+    /// <summary>Global rate limit in INSi calls per second across every instance (0 = unlimited).</summary>
+    public double RatePerSecond { get; set; }
+
+    /// <summary>Concurrent INSi calls per worker.</summary>
+    public int Concurrency { get; set; } = 1;
+
+    /// <summary>
+    /// Next free call slot of the global rate limit (UTC ticks). Claiming a chunk of k items advances it by k slots in
+    /// the same transaction, so instances sharing a job share one pace.
+    /// </summary>
+    public long NextSlotTicks { get; set; }
+}
+
+/// <summary>One item of a batch job: an identity of the store or a CSV row, ending in exactly one outcome.</summary>
+public sealed class BatchItem
+{
+    /// <summary>Item id (claim order).</summary>
+    public long Id { get; set; }
+
+    /// <summary>Job.</summary>
+    public Guid JobId { get; set; }
+
+    /// <summary>Position in the input: CSV line number, or rank in the store selection.</summary>
+    public int Line { get; set; }
+
+    /// <summary>Identity of the store this item acts on; null for a CSV row that is not a stored identity.</summary>
+    public Guid? IdentityId { get; set; }
+
+    /// <summary>The caller's local id (CSV), echoed in the report.</summary>
+    public string? LocalId { get; set; }
+
+    /// <summary>Traits and INS of a CSV row (JSON); null for store items.</summary>
+    public string? Input { get; set; }
+
+    /// <summary><c>pending</c>, <c>leased</c> or <c>done</c>.</summary>
+    public string State { get; set; } = "pending";
+
+    /// <summary>Worker holding the lease.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>Lease end (UTC ticks); an expired lease makes the item claimable again.</summary>
+    public long LeaseUntilTicks { get; set; }
+
+    /// <summary>Times the item was claimed.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Outcome once done (<c>confirmed</c>, <c>replaced</c>, <c>mismatch</c>, <c>not-found</c>, <c>ambiguous</c>, <c>input-refused</c>, <c>service-error</c>).</summary>
+    public string? Outcome { get; set; }
+
+    /// <summary>Rule or code explaining the outcome (e.g. <c>csv.birthDate</c>, <c>insi.lexical</c>).</summary>
+    public string? Rule { get; set; }
+
+    /// <summary>Short explanation (no identity data: ids and codes only).</summary>
+    public string? Detail { get; set; }
+
+    /// <summary>The INS INSi returned (matricule), for the report.</summary>
+    public string? Ins { get; set; }
+
+    /// <summary>When the outcome was recorded.</summary>
+    public DateTimeOffset? FinishedAt { get; set; }
 }
 
 /// <summary>An API client key. Only the SHA-256 of the secret is stored.</summary>

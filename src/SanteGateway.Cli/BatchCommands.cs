@@ -1,0 +1,200 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using SanteGateway.Application;
+using SanteGateway.Application.Batch;
+using SanteGateway.Server;
+using SanteGateway.Server.Insi;
+
+namespace SanteGateway.Cli;
+
+/// <summary>
+/// <c>santegw batch verify|search</c>: a batch job run in this process on the gateway's data folder (same database,
+/// INSi settings and rules as <c>serve</c>; a running gateway on the same PostgreSQL database shares the job).
+/// </summary>
+internal sealed class BatchCommands : ICommandModule
+{
+    public Command Create()
+    {
+        var batch = new Command("batch", "Mass INSi verification or search, with progress and a CSV report.");
+        batch.Subcommands.Add(Kind("verify", "Verify the INS of identities holding one."));
+        batch.Subcommands.Add(Kind("search", "Look for the INS of identities without one (RECUP when the traits match)."));
+        return batch;
+    }
+
+    private static Command Kind(string kind, string description)
+    {
+        var cmd = new Command(kind, description);
+        var fromStore = new Option<string>("--from-store") { Description = "Store filter: status=VALI,QUAL;from=YYYY-MM-DD;to=YYYY-MM-DD;olderThan=DAYS (any part optional; 'all' for every identity)." };
+        var input = new Option<string>("--input") { Description = "CSV file (UTF-8, ';' or ',', header names; see docs/operations.md)." };
+        var output = new Option<string>("--output") { Description = "Report CSV to write (default: print the summary only)." };
+        var rate = new Option<double?>("--rate") { Description = "Global INSi calls per second (0 = unlimited; default Batch:DefaultRatePerSecond)." };
+        var concurrency = new Option<int?>("--concurrency") { Description = "Concurrent INSi calls." };
+        var data = new Option<string>("--data") { Description = "Data folder (default $SANTEGW_DATA or ~/.santegw)." };
+        var config = new Option<string>("--config") { Description = "Configuration file (default DATA/appsettings.json)." };
+        foreach (var o in new Option[] { fromStore, input, output, rate, concurrency, data, config })
+        {
+            cmd.Options.Add(o);
+        }
+
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var filterText = parse.GetValue(fromStore);
+            var file = parse.GetValue(input);
+            if ((filterText is null) == (file is null))
+            {
+                await Console.Error.WriteLineAsync("santegw batch: give exactly one of --from-store FILTER or --input FILE.csv.").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            StoreFilter? filter = null;
+            if (filterText is not null && !TryParseFilter(filterText, out filter, out var filterError))
+            {
+                await Console.Error.WriteLineAsync("santegw batch: --from-store: " + filterError).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), null, null, null);
+            if (options is null)
+            {
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
+            if (insiError is not null)
+            {
+                await Console.Error.WriteLineAsync(insiError).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            await using var sandboxLifetime = sandbox;
+            var builder = GatewayApp.CreateBuilder([], options);
+            if (insiOptions is not null)
+            {
+                builder.Services.AddGatewayInsi(insiOptions);
+            }
+
+            await using var app = GatewayApp.Build(builder);
+            await GatewayApp.InitializeAsync(app.Services, ct).ConfigureAwait(false);
+            byte[]? csv = file is null ? null : await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false);
+            BatchJobView job;
+            await using (var scope = app.Services.CreateAsyncScope())
+            {
+                var created = await scope.ServiceProvider.GetRequiredService<BatchService>()
+                    .CreateAsync(new CreateBatchJobRequest(kind, filter, csv, file is null ? null : Path.GetFileName(file), parse.GetValue(rate), parse.GetValue(concurrency)), Actor.Process(Environment.UserName, "cli"), ct)
+                    .ConfigureAwait(false);
+                if (!created.IsSuccess)
+                {
+                    await Console.Error.WriteLineAsync($"santegw batch: {created.Error!.Rule}: {created.Error.Message}").ConfigureAwait(false);
+                    return Program.UsageError;
+                }
+
+                job = created.Value!;
+            }
+
+            Console.WriteLine($"santegw: job {job.Id} ({kind}, {job.Total} items, rate {(job.RatePerSecond <= 0 ? "unlimited" : job.RatePerSecond.ToString(CultureInfo.InvariantCulture) + "/s")})");
+            var runner = app.Services.GetRequiredService<BatchRunner>();
+            var started = DateTime.UtcNow;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var progress = Task.Run(
+                async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        try
+                        {
+                            await Task.Delay(1000, stop.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+
+                        var view = await ViewAsync(app.Services, job.Id, CancellationToken.None).ConfigureAwait(false);
+                        Console.Error.Write("\r" + Line(view, started));
+                    }
+                },
+                CancellationToken.None);
+            var worker = $"cli:{Environment.ProcessId}:{Guid.NewGuid():N}";
+            try
+            {
+                await runner.RunAsync(job.Id, worker, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                await progress.ConfigureAwait(false);
+            }
+
+            var final = await ViewAsync(app.Services, job.Id, CancellationToken.None).ConfigureAwait(false);
+            Console.Error.WriteLine("\r" + Line(final, started));
+            Console.WriteLine($"santegw: job {final.Id} {final.Status}: {final.Done}/{final.Total} — " + string.Join(", ", final.Counts.Select(kv => $"{kv.Key} {kv.Value}")));
+            if (parse.GetValue(output) is { } path)
+            {
+                await using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+                await using var scope = app.Services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<BatchService>().WriteReportAsync(final.Id, w, ct).ConfigureAwait(false);
+                Console.WriteLine($"santegw: report written to {path}");
+            }
+
+            return final.Status == BatchStatuses.Done ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static async Task<BatchJobView> ViewAsync(IServiceProvider services, Guid id, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<BatchService>().GetAsync(id, ct).ConfigureAwait(false)).Unwrap();
+    }
+
+    /// <summary>done/total, rate, ETA and counts by outcome, on one line.</summary>
+    internal static string Line(BatchJobView v, DateTime started)
+    {
+        var seconds = Math.Max(0.001, (DateTime.UtcNow - started).TotalSeconds);
+        var rate = v.Done / seconds;
+        var eta = rate > 0 ? TimeSpan.FromSeconds((v.Total - v.Done) / rate) : (TimeSpan?)null;
+        var counts = string.Join(" ", v.Counts.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key}={kv.Value}"));
+        return string.Create(CultureInfo.InvariantCulture, $"{v.Done}/{v.Total}  {rate:0.0}/s  ETA {(eta is { } e ? e.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "--:--:--")}  {counts}   ");
+    }
+
+    /// <summary>Reads <c>status=VALI,QUAL;from=2024-01-01;to=2024-12-31;olderThan=365</c> (or <c>all</c>).</summary>
+    internal static bool TryParseFilter(string text, out StoreFilter? filter, out string error)
+    {
+        filter = new StoreFilter();
+        error = "";
+        if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var part in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
+            var value = kv.Length == 2 ? kv[1] : "";
+            switch (kv[0].ToLowerInvariant())
+            {
+                case "status":
+                    filter = filter with { Status = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToUpperInvariant()).ToList() };
+                    break;
+                case "from" when DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var from):
+                    filter = filter with { CreatedFrom = from };
+                    break;
+                case "to" when DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var to):
+                    filter = filter with { CreatedTo = to };
+                    break;
+                case "olderthan" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var days):
+                    filter = filter with { VerifiedBeforeDays = days };
+                    break;
+                default:
+                    error = $"'{part}' is not status=…, from=YYYY-MM-DD, to=YYYY-MM-DD or olderThan=DAYS.";
+                    filter = null;
+                    return false;
+            }
+        }
+
+        return true;
+    }
+}
