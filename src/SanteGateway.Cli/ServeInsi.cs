@@ -42,6 +42,8 @@ internal static class ServeInsi
                     Idam = InsiSandboxOptions.DefaultIdam,
                     Instance = InstanceId(options.DataDirectory),
                     SoftwareName = "santegw",
+                    // Insi:RecordDirectory keeps every exchange as a replayable fixture (santegw sandbox insi --replay).
+                    RecordDirectory = section["RecordDirectory"],
                     AutomaticCertificatePath = Path.Combine(pki, TestPki.InsiAutoP12File),
                     AutomaticCertificatePassword = password,
                     ManualCertificatePath = Path.Combine(pki, TestPki.InsiManuP12File),
@@ -96,6 +98,8 @@ internal static class ServeInsi
                     ManualCertificatePath = section["ManualCertificatePath"],
                     ManualCertificatePassword = section["ManualCertificatePath"] is null ? null : password,
                     CheckRevocation = bool.TryParse(section["CheckRevocation"], out var rev) && rev,
+                    // Refused by the client against a production endpoint or certificate (test identities only).
+                    RecordDirectory = section["RecordDirectory"],
                 };
                 foreach (var ca in cas)
                 {

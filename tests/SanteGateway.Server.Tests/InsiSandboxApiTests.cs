@@ -39,7 +39,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         }
     }
 
-    public InsiClientPort CreateGateway()
+    public InsiClientPort CreateGateway(string? recordDirectory = null)
     {
         var o = new InsiClientOptions
         {
@@ -51,6 +51,7 @@ public sealed class SandboxFixture : IAsyncLifetime
             ManualCertificatePath = Path.Combine(pkiDir, TestPki.InsiManuP12File),
             ManualCertificatePassword = Password,
             RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+            RecordDirectory = recordDirectory,
         };
         o.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
         return new InsiClientPort(Microsoft.Extensions.Options.Options.Create(o), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, TimeProvider.System);
@@ -126,6 +127,22 @@ public abstract class InsiSandboxApiTests<TDb>(TDb database, SandboxFixture sand
         first.RequestXml.Should().Contain("ADRTROIS");
         first.ResponseXml.Should().Contain("160012B020777");
         first.CertificateCn.Should().Be("INSI-MANU", "a call a user triggers presents the INSI-MANU certificate");
+    }
+
+    [Fact]
+    public async Task With_a_record_directory_the_gateway_keeps_each_exchange_as_a_replayable_fixture()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "santegw-record-" + Guid.NewGuid().ToString("N"));
+        using var recording = sandbox.CreateGateway(dir);
+        await using var gw = await TestGateway.StartAsync(database, recording);
+        var client = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var id = (await client.CreateAsync(new { birthName = "INCONNU", birthFirstNames = "ENREGISTRE", sex = "F", birthDate = "1999-09-09" })).GetProperty("id").GetString();
+
+        (await client.PostAsync($"/api/identities/{id}/insi-search", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        Directory.GetFiles(dir, "*.request.xml").Should().NotBeEmpty();
+        Directory.GetFiles(dir, "*.response.xml").Should().NotBeEmpty();
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
