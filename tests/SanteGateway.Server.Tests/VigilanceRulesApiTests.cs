@@ -255,6 +255,32 @@ public abstract class VigilanceRulesApiTests<TDb>(TDb database) : IClassFixture<
     }
 
     [Fact]
+    public async Task Every_identity_change_queues_its_hl7_notification_in_the_same_transaction()
+    {
+        var insi = new Scripted();
+        await using var gw = await TestGateway.StartAsync(database, insi.Port);
+        var hl7 = gw.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SanteGateway.Server.Hl7.Hl7Options>>().Value;
+        hl7.Subscribers.Add(new SanteGateway.Server.Hl7.Hl7SubscriberOptions { Name = "dpi-" + Guid.NewGuid().ToString("N")[..6], Host = "127.0.0.1", Port = 9, AckTimeoutSeconds = 1 });
+        var frontDesk = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var vigilance = await gw.ClientAsync(GatewayRoles.IdentityVigilance);
+        var name = Unique("NOTIFIE");
+        var (id, matricule) = await QualifiedAsync(frontDesk, insi, name);
+        var version = (await (await vigilance.GetAsync($"/api/identities/{id}")).JsonAsync()).GetProperty("version").GetInt64();
+        (await vigilance.PostAsJsonAsync($"/api/identities/{id}/revert-qualification", new { version, reason = "pièce falsifiée" }, Http.Json)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var other = (await vigilance.CreateAsync(new { birthName = name, birthFirstNames = "JEAN PIERRE", sex = "M", birthDate = "1980-05-17", birthPlaceCog = "75056", force = true, reason = "test" })).GetProperty("id").GetString();
+        (await vigilance.PostAsJsonAsync($"/api/identities/{id}/merge", new { from = other, reason = "same person" }, Http.Json)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        await using var scope = gw.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var kinds = await db.Outbox.AsNoTracking().Where(m => m.Destination == hl7.Subscribers[0].Name && m.OrderingKey == id).OrderBy(m => m.Id).Select(m => m.Kind).ToListAsync();
+        kinds.Should().Equal("ADT^A28", "ADT^A31", "ADT^A47", "ADT^A40");
+        var a31 = await db.Outbox.AsNoTracking().Where(m => m.OrderingKey == id && m.Kind == "ADT^A31").Select(m => m.Payload).SingleAsync();
+        System.Text.Encoding.UTF8.GetString(a31).Should().Contain(matricule, "the qualified identity's INS travels in PID-3");
+        var a28 = await db.Outbox.AsNoTracking().Where(m => m.OrderingKey == id && m.Kind == "ADT^A28").Select(m => m.Payload).SingleAsync();
+        System.Text.Encoding.UTF8.GetString(a28).Should().NotContain(matricule, "the INS never leaves with a non-qualified identity");
+    }
+
+    [Fact]
     public async Task Unknown_worklists_are_refused_naming_the_known_ones()
     {
         await using var gw = await TestGateway.StartAsync(database);

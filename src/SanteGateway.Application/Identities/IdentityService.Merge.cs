@@ -112,6 +112,7 @@ public sealed partial class IdentityService
             await AuditAsync(actor, "identity.merged", survivor.Id, survivorBefore, IdentityRows.Snapshot(survivor), ct, versionAfter: survivor.Version + 1,
                 extra: new { from = merged.Id, reason = req.Reason!.Trim(), moved = new { evidence = merged.Evidence.Count, insRows = merged.InsHistory.Count, exchanges = exchanges.Count, externalIds = externalIds.Count } }).ConfigureAwait(false);
             await AuditAsync(actor, "identity.merged-into", merged.Id, mergedSnapshot, new { mergedInto = survivor.Id }, ct, extra: new { reason = req.Reason.Trim() }).ConfigureAwait(false);
+            Notify(new IdentityChange(survivor.Id, IdentityRows.ToDomain(survivor), IdentityChangeKind.Merged, MergedFrom: merged.Id));
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
         }

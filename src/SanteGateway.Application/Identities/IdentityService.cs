@@ -23,6 +23,7 @@ public sealed partial class IdentityService
     private readonly InsiMetrics? metrics;
     private readonly ApplicationOptions options;
     private readonly ILogger<IdentityService> log;
+    private readonly IReadOnlyList<IIdentityChangeSink> sinks;
 
     /// <summary>Creates the service (one per unit of work: it holds the database context).</summary>
     /// <param name="db">Database context.</param>
@@ -31,8 +32,10 @@ public sealed partial class IdentityService
     /// <param name="options">Settings.</param>
     /// <param name="log">Logger (ids and codes only).</param>
     /// <param name="metrics">INSi metrics, when the host exports them.</param>
-    public IdentityService(GatewayDbContext db, TimeProvider clock, IInsiPort insi, IOptions<ApplicationOptions> options, ILogger<IdentityService> log, InsiMetrics? metrics = null)
+    /// <param name="sinks">Parties told of every change in its transaction (HL7 notifications).</param>
+    public IdentityService(GatewayDbContext db, TimeProvider clock, IInsiPort insi, IOptions<ApplicationOptions> options, ILogger<IdentityService> log, InsiMetrics? metrics = null, IEnumerable<IIdentityChangeSink>? sinks = null)
     {
+        this.sinks = sinks?.ToList() ?? [];
         ArgumentNullException.ThrowIfNull(options);
         this.db = db;
         this.clock = clock;
@@ -116,6 +119,7 @@ public sealed partial class IdentityService
             RaiseAlert(AlertKinds.PotentialDuplicate, record.Id, p.Id, null, string.Join(",", p.Reasons), actor, now);
         }
 
+        Notify(new IdentityChange(record.Id, domain, IdentityChangeKind.Created));
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         LogCreated(log, record.Id, record.Status);
@@ -379,6 +383,10 @@ public sealed partial class IdentityService
     private async Task<IdentityView> SaveChangeAsync(IdentityRecord record, RnivIdentity domain, Actor actor, string action, string before, DateTimeOffset now, CancellationToken ct, object? extra = null, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)>? insiDates = null)
     {
         var previousStatus = record.Status;
+        var wasTransmittable = string.Equals(record.Status, "QUAL", StringComparison.Ordinal) && record.InsMatricule is not null && record.InsOid is not null
+            && InsMatricule.TryParse(record.InsMatricule, out var oldMatricule, out _)
+            ? new InsIdentifier(oldMatricule, record.InsOid)
+            : null;
         var addedIns = new List<InsHistoryEntry>();
         IdentityRows.Apply(domain, record, now, addedIns, insiDates);
         db.InsHistory.AddRange(addedIns);
@@ -391,6 +399,9 @@ public sealed partial class IdentityService
             db.Entry(record).State = db.Entry(record).State == EntityState.Unchanged ? EntityState.Modified : db.Entry(record).State;
             var after = IdentityRows.Snapshot(record);
             await AuditAsync(actor, action, record.Id, before, after, ct, versionAfter: original + 1, extra: extra).ConfigureAwait(false);
+            Notify(wasTransmittable is not null && domain.TransmittableIns is null
+                ? new IdentityChange(record.Id, domain, IdentityChangeKind.InsWithdrawn, WithdrawnIns: wasTransmittable)
+                : new IdentityChange(record.Id, domain, IdentityChangeKind.Updated));
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
         }
@@ -403,6 +414,14 @@ public sealed partial class IdentityService
 
         LogChanged(log, record.Id, action, previousStatus, record.Status);
         return await ViewAsync(record, ct).ConfigureAwait(false);
+    }
+
+    private void Notify(IdentityChange change)
+    {
+        foreach (var sink in sinks)
+        {
+            sink.OnChanging(db, change);
+        }
     }
 
     private async Task AuditAsync(Actor actor, string action, Guid identityId, string? before, object? after, CancellationToken ct, long? versionAfter = null, object? extra = null)

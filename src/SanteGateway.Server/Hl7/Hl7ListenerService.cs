@@ -158,6 +158,7 @@ public static class Hl7ServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<Hl7Options>().Bind(configuration.GetSection(Hl7Options.Section));
         services.AddHostedService<Hl7OutboxWorker>();
+        services.AddScoped<IIdentityChangeSink, Hl7IdentityChangeSink>();
         services.AddSingleton<Hl7ListenerService>();
         services.AddHostedService(sp => sp.GetRequiredService<Hl7ListenerService>());
         return services;

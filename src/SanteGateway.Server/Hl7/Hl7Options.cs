@@ -12,6 +12,9 @@ public sealed class Hl7Options
     /// <summary>MSH-4 of the messages this gateway sends.</summary>
     public string? SendingFacility { get; set; }
 
+    /// <summary>Assigning authority of the gateway's own patient ids (the IPP sent in PID-3 and MRG-1).</summary>
+    public string LocalAuthority { get; set; } = "SANTEGW";
+
     /// <summary>MSH-11: <c>P</c> production, <c>T</c> training, <c>D</c> debugging.</summary>
     public string ProcessingId { get; set; } = "P";
 
