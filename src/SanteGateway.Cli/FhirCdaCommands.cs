@@ -338,7 +338,7 @@ internal sealed class FhirCdaCommands : ICommandModule
         ["birthFirstNames"] = new JsonArray(t.BirthFirstNames.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
         ["usedName"] = t.UsedName,
         ["usedFirstName"] = t.UsedFirstName,
-        ["sex"] = t.Sex switch { Sex.Female => "F", Sex.Male => "M", _ => "U" },
+        ["sex"] = SexCodes.ToCode(t.Sex),
         ["birthDate"] = t.BirthDate.ToIso(),
         ["birthDateCorrected"] = t.BirthDate.IsCorrected,
         ["birthPlace"] = t.BirthPlaceCog,

@@ -13,9 +13,34 @@ public enum Sex
     Unknown,
 }
 
-/// <summary>The INSi codes of <see cref="Sex"/>: <c>F</c> and <c>M</c> only.</summary>
+/// <summary>The codes of <see cref="Sex"/>: <c>F</c>, <c>M</c>, <c>U</c> locally (HL7 PID-8, storage), <c>F</c> and <c>M</c> only for INSi.</summary>
 public static class SexCodes
 {
+    /// <summary>The one-letter code of a sex: <c>F</c>, <c>M</c> or <c>U</c>.</summary>
+    /// <param name="sex">The sex.</param>
+    /// <returns>The code.</returns>
+    public static string ToCode(Sex sex) => sex switch
+    {
+        Sex.Female => "F",
+        Sex.Male => "M",
+        _ => "U",
+    };
+
+    /// <summary>Reads a one-letter code (<c>F</c>, <c>M</c> or <c>U</c>, exactly); anything else is refused.</summary>
+    /// <param name="code">The code.</param>
+    /// <param name="sex">The sex when the method returns true.</param>
+    /// <returns>True when the code is known.</returns>
+    public static bool TryParse(string? code, out Sex sex)
+    {
+        if (code == "U")
+        {
+            sex = Sex.Unknown;
+            return true;
+        }
+
+        return TryParseInsi(code, out sex);
+    }
+
     /// <summary>The INSi code of a sex.</summary>
     /// <param name="sex">Female or male.</param>
     /// <returns><c>'F'</c> or <c>'M'</c>.</returns>

@@ -50,7 +50,7 @@ public static class CdaHeaderWriter
 
         var patient = new XElement(V3 + "patient", new XAttribute("classCode", "PSN"), name,
             new XElement(V3 + "administrativeGenderCode",
-                new XAttribute("code", traits.Sex switch { Sex.Female => "F", Sex.Male => "M", _ => "U" }),
+                new XAttribute("code", SexCodes.ToCode(traits.Sex)),
                 new XAttribute("codeSystem", "2.16.840.1.113883.5.1")),
             new XElement(V3 + "birthTime", new XAttribute("value", BirthTime(traits.BirthDate))));
         if (traits.BirthPlaceCog is { } cog)

@@ -338,7 +338,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         }
 
         _ = BirthDate.TryParseIso(input.BirthDate, out var date);
-        _ = TraitInput.TryParseSexCode(input.Sex, out var sex);
+        _ = SexCodes.TryParse(input.Sex, out var sex);
         var traits = IdentityTraits.Create(name.Value, IdentityTraits.SplitFirstNames(list.Value), firstName.Value, sex, date, input.BirthPlaceCog);
         if (!traits.IsValid)
         {
@@ -423,17 +423,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         }
     }
 
-    private static IdentityTraits? Returned(InsiReturnedIdentity? r)
-    {
-        if (r is null || !BirthDate.TryParseIso(r.BirthDate, out var date) || !TraitInput.TryParseSexCode(r.Sex, out var sex) || sex == Sex.Unknown)
-        {
-            return null;
-        }
-
-        var names = IdentityTraits.SplitFirstNames(r.FirstNames);
-        var t = IdentityTraits.Create(r.BirthName, names, names.Count > 0 ? names[0] : "X", sex, date, string.IsNullOrWhiteSpace(r.BirthPlaceCog) ? null : r.BirthPlaceCog.Trim());
-        return t.IsValid ? t.Value : null;
-    }
+    private static IdentityTraits? Returned(InsiReturnedIdentity? r) => r?.ToTraits();
 
     private static string? Cut(string? s, int max) => s is { } v && v.Length > max ? v[..max] : s;
 

@@ -375,7 +375,7 @@ internal sealed record CsvInput(string BirthName, string BirthFirstNames, string
 
         var names = IdentityTraits.SplitFirstNames(Get("birthfirstnames"));
         var first = Get("firstfirstname") ?? (names.Count > 0 ? names[0] : "");
-        _ = TraitInput.TryParseSexCode(sexCode, out var sex);
+        _ = SexCodes.TryParse(sexCode, out var sex);
         var traits = IdentityTraits.Create(Get("birthname"), names, first, sex, date, Get("birthplacecog"));
         if (!traits.IsValid)
         {

@@ -181,3 +181,28 @@ internal sealed class FieldErrors : List<ValidationError>
         }
     }
 }
+
+/// <summary>The paging rule of every list: pages start at 1, at most 100 items a page.</summary>
+internal static class Paging
+{
+    public const int MaxPageSize = 100;
+
+    /// <summary>The page and size to read, or the field errors naming <c>page</c> and <c>pageSize</c>.</summary>
+    public static AppError? Check(int? page, int? pageSize, int defaultSize, out int p, out int size)
+    {
+        var errors = new FieldErrors();
+        p = page ?? 1;
+        size = pageSize ?? defaultSize;
+        if (p < 1)
+        {
+            errors.Add("page", "range", "page starts at 1.");
+        }
+
+        if (size is < 1 or > MaxPageSize)
+        {
+            errors.Add("pageSize", "range", "pageSize is between 1 and 100.");
+        }
+
+        return errors.Any ? AppError.Validation(errors) : null;
+    }
+}

@@ -21,7 +21,7 @@ internal static class IdentityRows
     public static RnivIdentity ToDomain(IdentityRecord r)
     {
         var problems = new List<string>();
-        if (!TraitInput.TryParseSexCode(r.Sex, out var sex))
+        if (!SexCodes.TryParse(r.Sex, out var sex))
         {
             problems.Add("sex");
         }
@@ -96,7 +96,7 @@ internal static class IdentityRows
         r.BirthName = t.BirthName;
         r.BirthFirstNames = t.BirthFirstNamesJoined;
         r.FirstFirstName = t.FirstFirstName;
-        r.Sex = TraitInput.SexCode(t.Sex);
+        r.Sex = SexCodes.ToCode(t.Sex);
         r.BirthDate = t.BirthDate.Value;
         r.BirthDateCorrected = t.BirthDate.IsCorrected;
         r.BirthDateUnknownParts = (int)t.BirthDate.UnknownParts;

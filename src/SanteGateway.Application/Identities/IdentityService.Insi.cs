@@ -390,14 +390,13 @@ public sealed partial class IdentityService
     /// <summary>The INSi answer as domain values; an untrusted or refused INS, or unusable traits, stop here (exchange kept).</summary>
     private Returned ReadReturned(InsiReturnedIdentity r, Guid exchangeId)
     {
-        if (!r.Active.KeyChecks || !InsIdentifier.TryCreate(r.Active.Matricule, r.Active.Oid, options.InsPolicy, out var ins, out var insError))
+        if (!r.Active.KeyChecks || !InsIdentifier.TryCreate(r.Active.Matricule, r.Active.Oid, options.InsPolicy, out var ins, out _))
         {
             var why = r.Active.KeyChecks ? "refused by the INS policy" : "its key does not check";
             throw new AppFailure(new AppError(ErrorKind.Upstream, "insi.ins-refused", $"INSi returned an INS the gateway does not trust ({why}); exchange {exchangeId} recorded.",
                 Data: new Dictionary<string, object?>(StringComparer.Ordinal) { ["exchangeId"] = exchangeId, ["reason"] = r.Active.KeyChecks ? "policy" : "wrong-key" }));
         }
 
-        _ = insError;
         var dates = new Dictionary<string, (DateOnly? From, DateOnly? To)>(StringComparer.Ordinal) { [ins!.Matricule.Value] = (r.Active.ValidFrom, r.Active.ValidTo) };
         var history = new List<InsIdentifier>();
         foreach (var h in r.History)
@@ -410,19 +409,14 @@ public sealed partial class IdentityService
             }
         }
 
-        var names = IdentityTraits.SplitFirstNames(r.FirstNames);
-        var ok = BirthDate.TryParseIso(r.BirthDate, out var date);
-        var sexOk = TraitInput.TryParseSexCode(r.Sex, out var sex) && sex != Sex.Unknown;
-        var traits = ok && sexOk
-            ? IdentityTraits.Create(r.BirthName, names, names.Count > 0 ? names[0] : "X", sex, date, string.IsNullOrWhiteSpace(r.BirthPlaceCog) ? null : r.BirthPlaceCog.Trim())
-            : null;
-        if (traits is null || !traits.IsValid)
+        var traits = r.ToTraits();
+        if (traits is null)
         {
             throw new AppFailure(new AppError(ErrorKind.Upstream, "insi.traits-invalid", $"INSi returned traits the gateway cannot store; exchange {exchangeId} recorded.",
                 Data: new Dictionary<string, object?>(StringComparer.Ordinal) { ["exchangeId"] = exchangeId }));
         }
 
-        return new Returned(ins, history, traits.Value, dates);
+        return new Returned(ins, history, traits, dates);
     }
 
     private static AppError UpstreamError(InsiPortResult result, Guid exchangeId) =>

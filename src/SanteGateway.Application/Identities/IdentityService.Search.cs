@@ -62,7 +62,7 @@ public sealed partial class IdentityService
 
         if (sexCode is { } s)
         {
-            var code = TraitInput.SexCode(s);
+            var code = SexCodes.ToCode(s);
             q = q.Where(x => x.Sex == code);
         }
 
@@ -115,7 +115,7 @@ public sealed partial class IdentityService
     {
         var nameKey = SearchKeys.Normalize(traits.BirthName);
         var firstKey = SearchKeys.Normalize(traits.FirstFirstName);
-        var sex = TraitInput.SexCode(traits.Sex);
+        var sex = SexCodes.ToCode(traits.Sex);
         var date = traits.BirthDate.Value;
         var cog = traits.BirthPlaceCog;
         var rows = await db.Identities.AsNoTracking()

@@ -179,7 +179,7 @@ public sealed partial class IdentityService
             req.BirthName ?? current.BirthName,
             req.BirthFirstNames ?? current.BirthFirstNamesJoined,
             req.FirstFirstName ?? (req.BirthFirstNames is null ? current.FirstFirstName : null),
-            req.Sex ?? TraitInput.SexCode(current.Sex),
+            req.Sex ?? SexCodes.ToCode(current.Sex),
             req.BirthDate,
             req.BirthPlaceCog is null ? current.BirthPlaceCog : (req.BirthPlaceCog.Length == 0 ? null : req.BirthPlaceCog),
             req.UsedName is null ? current.UsedName : (req.UsedName.Length == 0 ? null : req.UsedName),
@@ -347,24 +347,8 @@ public sealed partial class IdentityService
         }
     }
 
-    private static (int Page, int Size) Paging(int? page, int? pageSize, int defaultSize)
-    {
-        var errors = new FieldErrors();
-        var p = page ?? 1;
-        var size = pageSize ?? defaultSize;
-        if (p < 1)
-        {
-            errors.Add("page", "range", "page starts at 1.");
-        }
-
-        if (size is < 1 or > 100)
-        {
-            errors.Add("pageSize", "range", "pageSize is between 1 and 100.");
-        }
-
-        errors.ThrowIfAny();
-        return (p, size);
-    }
+    private static (int Page, int Size) Paging(int? page, int? pageSize, int defaultSize) =>
+        Application.Paging.Check(page, pageSize, defaultSize, out var p, out var size) is { } error ? throw new AppFailure(error) : (p, size);
 
     private async Task EnsureExistsAsync(Guid id, CancellationToken ct)
     {

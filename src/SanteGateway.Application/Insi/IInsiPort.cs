@@ -103,7 +103,26 @@ public sealed record InsiReturnedIdentity(
     string? FirstNames,
     string? Sex,
     string? BirthDate,
-    string? BirthPlaceCog);
+    string? BirthPlaceCog)
+{
+    /// <summary>
+    /// The returned strict traits as domain traits, or null when INSi returned an unusable date or sex. An empty
+    /// <c>ListePrenom</c> gives an empty list with a placeholder first first-name: the domain then keeps the local
+    /// first names (<see cref="RnivIdentity.RecordInsiResult"/>) and never compares against the placeholder.
+    /// </summary>
+    /// <returns>The traits, or null.</returns>
+    public IdentityTraits? ToTraits()
+    {
+        if (!SanteGateway.Identity.BirthDate.TryParseIso(BirthDate, out var date) || !SexCodes.TryParseInsi(Sex, out var sex))
+        {
+            return null;
+        }
+
+        var names = IdentityTraits.SplitFirstNames(FirstNames);
+        var traits = IdentityTraits.Create(BirthName, names, names.Count > 0 ? names[0] : "X", sex, date, string.IsNullOrWhiteSpace(BirthPlaceCog) ? null : BirthPlaceCog.Trim());
+        return traits.IsValid ? traits.Value : null;
+    }
+}
 
 /// <summary>One call of the first-name strategy.</summary>
 /// <param name="FirstNames">The first names sent.</param>

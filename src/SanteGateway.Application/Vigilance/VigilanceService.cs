@@ -105,16 +105,14 @@ public sealed class VigilanceService(GatewayDbContext db, TimeProvider clock)
     /// <returns>The page.</returns>
     public async Task<Result<Paged<WorklistItem>>> WorklistAsync(string? kind, int? page, int? pageSize, CancellationToken ct)
     {
-        var p = page ?? 1;
-        var size = pageSize ?? 20;
         if (string.IsNullOrWhiteSpace(kind) || !Worklists.Contains(kind))
         {
             return Result<Paged<WorklistItem>>.Fail(AppError.Field(ErrorKind.Invalid, "kind", "code", "Expected one of: " + string.Join(", ", Worklists) + "."));
         }
 
-        if (p < 1 || size is < 1 or > 100)
+        if (Paging.Check(page, pageSize, 20, out var p, out var size) is { } pagingError)
         {
-            return Result<Paged<WorklistItem>>.Fail(AppError.Field(ErrorKind.Invalid, "pageSize", "range", "page starts at 1; pageSize is between 1 and 100."));
+            return Result<Paged<WorklistItem>>.Fail(pagingError);
         }
 
         if (AlertLists.TryGetValue(kind, out var kinds))

@@ -94,32 +94,6 @@ public static class TraitInput
         }
     }
 
-    /// <summary>The one-letter code of a sex (<c>F</c>, <c>M</c>, <c>U</c>).</summary>
-    /// <param name="sex">The sex.</param>
-    /// <returns>The code.</returns>
-    public static string SexCode(Sex sex) => sex switch
-    {
-        SanteGateway.Identity.Sex.Female => "F",
-        SanteGateway.Identity.Sex.Male => "M",
-        _ => "U",
-    };
-
-    /// <summary>Reads a stored sex code; anything but F, M or U is refused.</summary>
-    /// <param name="code">The code.</param>
-    /// <param name="sex">The sex.</param>
-    /// <returns>True when the code is known.</returns>
-    public static bool TryParseSexCode(string? code, out Sex sex)
-    {
-        (var ok, sex) = code switch
-        {
-            "F" => (true, SanteGateway.Identity.Sex.Female),
-            "M" => (true, SanteGateway.Identity.Sex.Male),
-            "U" => (true, SanteGateway.Identity.Sex.Unknown),
-            _ => (false, SanteGateway.Identity.Sex.Unknown),
-        };
-        return ok;
-    }
-
     /// <summary>
     /// A birth date: full (<c>YYYY-MM-DD</c>) or partial (<c>YYYY-MM-00</c>, <c>YYYY-00-00</c>, <c>YYYY-MM</c>, <c>YYYY</c>),
     /// completed per EXI ID 11/12 and marked corrected; refused in the future or before <see cref="MinimumBirthYear"/>.

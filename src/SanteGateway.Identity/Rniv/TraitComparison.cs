@@ -48,7 +48,7 @@ public static class TraitComparison
 
         if (local.Sex != insi.Sex)
         {
-            list.Add(new("sex", TraitInput.SexCode(local.Sex), TraitInput.SexCode(insi.Sex)));
+            list.Add(new("sex", SexCodes.ToCode(local.Sex), SexCodes.ToCode(insi.Sex)));
         }
 
         if (local.BirthDate.Value != insi.BirthDate.Value)

@@ -106,7 +106,7 @@ public static class PamIdentityWriter
             .Repetitions(3, ids)
             .Repetitions(5, names)
             .Field(7, traits.BirthDate.Value.ToString("yyyyMMdd", CultureInfo.InvariantCulture))
-            .Field(8, traits.Sex switch { Sex.Female => "F", Sex.Male => "M", _ => "U" })
+            .Field(8, SexCodes.ToCode(traits.Sex))
             .Repetitions(32, reliability);
         if (addresses.Count > 0)
         {

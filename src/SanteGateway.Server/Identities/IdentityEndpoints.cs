@@ -148,18 +148,24 @@ internal static class Http
 
     public static IResult Problem(AppError error)
     {
-        var status = Status(error.Kind);
-        var problem = error.Fields is null
-            ? new ProblemDetails { Status = status, Title = error.Message }
-            : new HttpValidationProblemDetails(error.Fields.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal)) { Status = status, Title = error.Message };
-        problem.Type = $"https://santegw.local/problems/{error.Rule}";
-        problem.Extensions["rule"] = error.Rule;
+        var problem = Details(Status(error.Kind), error.Rule, error.Message, error.Fields?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
         foreach (var (key, value) in error.Data ?? new Dictionary<string, object?>())
         {
             problem.Extensions[key] = value;
         }
 
         return Results.Problem(problem);
+    }
+
+    /// <summary>The one shape of the gateway's problems: <c>type</c> and <c>rule</c> name the rule, field errors when given.</summary>
+    public static ProblemDetails Details(int status, string rule, string title, IDictionary<string, string[]>? fields = null)
+    {
+        var problem = fields is null
+            ? new ProblemDetails { Status = status, Title = title }
+            : new HttpValidationProblemDetails(fields) { Status = status, Title = title };
+        problem.Type = $"https://santegw.local/problems/{rule}";
+        problem.Extensions["rule"] = rule;
+        return problem;
     }
 
     public static long? IfMatch(HttpContext http)
@@ -214,20 +220,14 @@ internal sealed partial class GatewayProblemHandler(ILogger<GatewayProblemHandle
         switch (exception)
         {
             case GatewayProblem p:
-                problem = p.Errors is null
-                    ? new ProblemDetails { Status = p.Status, Title = p.Message }
-                    : new HttpValidationProblemDetails(p.Errors) { Status = p.Status, Title = p.Message };
-                problem.Type = $"https://santegw.local/problems/{p.Rule}";
-                problem.Extensions["rule"] = p.Rule;
+                problem = Http.Details(p.Status, p.Rule, p.Message, p.Errors);
                 break;
             case BadHttpRequestException b:
-                problem = new ProblemDetails { Status = b.StatusCode, Title = "The request body could not be read.", Type = "https://santegw.local/problems/body" };
-                problem.Extensions["rule"] = "body";
+                problem = Http.Details(b.StatusCode, "body", "The request body could not be read.");
                 break;
             case StoredIdentityException s:
                 LogStoredRow(log, s.IdentityId, string.Join(",", s.Fields));
-                problem = new ProblemDetails { Status = 500, Title = $"Stored identity {s.IdentityId} cannot be read ({string.Join(", ", s.Fields)}); an administrator must repair it.", Type = "https://santegw.local/problems/store.unreadable-row" };
-                problem.Extensions["rule"] = "store.unreadable-row";
+                problem = Http.Details(500, "store.unreadable-row", $"Stored identity {s.IdentityId} cannot be read ({string.Join(", ", s.Fields)}); an administrator must repair it.");
                 break;
             default:
                 return false;
