@@ -303,6 +303,15 @@ public sealed partial class WebUiTests(BrowserFixture fixture) : IClassFixture<B
         await page.GetByRole(AriaRole.Button, new() { Name = "Retirer la qualification" }).ClickAsync();
         await Expect(page.GetByText("Indiquez le motif du retrait de la qualification.")).ToBeVisibleAsync();
         await page.GetByLabel("Motif du retrait", new() { Exact = true }).FillAsync("Pièce d'identité falsifiée");
+        var viewport = page.ViewportSize;
+        await ScreenshotAsync(page, "revert-reason-desktop");
+        await page.SetViewportSizeAsync(390, 844);
+        await ScreenshotAsync(page, "revert-reason-phone");
+        if (viewport is not null)
+        {
+            await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
+        }
+
         await page.GetByRole(AriaRole.Button, new() { Name = "Retirer la qualification" }).ClickAsync();
         await Expect(page.GetByText("Qualification retirée. Statut de l'identité : RECUP.")).ToBeVisibleAsync();
         await Expect(Title(page)).ToContainTextAsync("RECUP");
