@@ -20,6 +20,7 @@ internal sealed class BatchCommands : ICommandModule
         var batch = new Command("batch", "Mass INSi verification or search, with progress and a CSV report.");
         batch.Subcommands.Add(Kind("verify", "Verify the INS of identities holding one."));
         batch.Subcommands.Add(Kind("search", "Look for the INS of identities without one (RECUP when the traits match)."));
+        batch.Subcommands.Add(Resume());
         return batch;
     }
 
@@ -33,7 +34,9 @@ internal sealed class BatchCommands : ICommandModule
         var concurrency = new Option<int?>("--concurrency") { Description = "Concurrent INSi calls." };
         var data = new Option<string>("--data") { Description = "Data folder (default $SANTEGW_DATA or ~/.santegw)." };
         var config = new Option<string>("--config") { Description = "Configuration file (default DATA/appsettings.json)." };
-        foreach (var o in new Option[] { fromStore, input, output, rate, concurrency, data, config })
+        var url = UrlOption();
+        var apiKey = ApiKeyOption();
+        foreach (var o in new Option[] { fromStore, input, output, rate, concurrency, data, config, url, apiKey })
         {
             cmd.Options.Add(o);
         }
@@ -55,6 +58,13 @@ internal sealed class BatchCommands : ICommandModule
                 return Program.UsageError;
             }
 
+            if (parse.GetValue(url) is { } gatewayUrl)
+            {
+                return await RemoteBatch.CreateAndFollowAsync(
+                    gatewayUrl, parse.GetValue(apiKey), new CreateBatchJobRequest(kind, filter, null, file is null ? null : Path.GetFileName(file), parse.GetValue(rate), parse.GetValue(concurrency)),
+                    file, parse.GetValue(output), ct).ConfigureAwait(false);
+            }
+
             var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), null, null, null);
             if (options is null)
             {
@@ -70,7 +80,7 @@ internal sealed class BatchCommands : ICommandModule
             }
 
             await using var sandboxLifetime = sandbox;
-            var builder = GatewayApp.CreateBuilder([], options);
+            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
             if (insiOptions is not null)
             {
                 builder.Services.AddGatewayInsi(insiOptions);
@@ -95,53 +105,147 @@ internal sealed class BatchCommands : ICommandModule
             }
 
             Console.WriteLine($"santegw: job {job.Id} ({kind}, {job.Total} items, rate {(job.RatePerSecond <= 0 ? "unlimited" : job.RatePerSecond.ToString(CultureInfo.InvariantCulture) + "/s")})");
-            var runner = app.Services.GetRequiredService<BatchRunner>();
-            var started = DateTime.UtcNow;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var progress = Task.Run(
-                async () =>
-                {
-                    while (!stop.IsCancellationRequested)
-                    {
-                        try
-                        {
-                            await Task.Delay(1000, stop.Token).ConfigureAwait(false);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            return;
-                        }
-
-                        var view = await ViewAsync(app.Services, job.Id, CancellationToken.None).ConfigureAwait(false);
-                        Console.Error.Write("\r" + Line(view, started));
-                    }
-                },
-                CancellationToken.None);
-            var worker = $"cli:{Environment.ProcessId}:{Guid.NewGuid():N}";
-            try
-            {
-                await runner.RunAsync(job.Id, worker, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                await stop.CancelAsync().ConfigureAwait(false);
-                await progress.ConfigureAwait(false);
-            }
-
-            var final = await ViewAsync(app.Services, job.Id, CancellationToken.None).ConfigureAwait(false);
-            Console.Error.WriteLine("\r" + Line(final, started));
-            Console.WriteLine($"santegw: job {final.Id} {final.Status}: {final.Done}/{final.Total} — " + string.Join(", ", final.Counts.Select(kv => $"{kv.Key} {kv.Value}")));
-            if (parse.GetValue(output) is { } path)
-            {
-                await using var w = new StreamWriter(path, false, new UTF8Encoding(false));
-                await using var scope = app.Services.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<BatchService>().WriteReportAsync(final.Id, w, ct).ConfigureAwait(false);
-                Console.WriteLine($"santegw: report written to {path}");
-            }
-
-            return final.Status == BatchStatuses.Done ? 0 : 1;
+            return await FollowAsync(app.Services, job.Id, parse.GetValue(output), ct).ConfigureAwait(false);
         });
         return cmd;
+    }
+
+    private static Command Resume()
+    {
+        var cmd = new Command("resume", "Continue a job that stopped (process killed, gateway stopped, job paused) until it ends.");
+        var job = new Argument<Guid>("job") { Description = "Job id (printed when the job was created; GET /api/jobs lists them)." };
+        var output = new Option<string>("--output") { Description = "Report CSV to write when the job ends." };
+        var data = new Option<string>("--data") { Description = "Data folder (default $SANTEGW_DATA or ~/.santegw)." };
+        var config = new Option<string>("--config") { Description = "Configuration file (default DATA/appsettings.json)." };
+        var url = UrlOption();
+        var apiKey = ApiKeyOption();
+        cmd.Arguments.Add(job);
+        foreach (var o in new Option[] { output, data, config, url, apiKey })
+        {
+            cmd.Options.Add(o);
+        }
+
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var id = parse.GetValue(job);
+            if (parse.GetValue(url) is { } gatewayUrl)
+            {
+                return await RemoteBatch.ResumeAndFollowAsync(gatewayUrl, parse.GetValue(apiKey), id, parse.GetValue(output), ct).ConfigureAwait(false);
+            }
+
+            var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), null, null, null);
+            if (options is null)
+            {
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
+            if (insiError is not null)
+            {
+                await Console.Error.WriteLineAsync(insiError).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            await using var sandboxLifetime = sandbox;
+            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
+            if (insiOptions is not null)
+            {
+                builder.Services.AddGatewayInsi(insiOptions);
+            }
+
+            await using var app = GatewayApp.Build(builder);
+            await GatewayApp.InitializeAsync(app.Services, ct).ConfigureAwait(false);
+            await using (var scope = app.Services.CreateAsyncScope())
+            {
+                var svc = scope.ServiceProvider.GetRequiredService<BatchService>();
+                var current = await svc.GetAsync(id, ct).ConfigureAwait(false);
+                if (!current.IsSuccess)
+                {
+                    await Console.Error.WriteLineAsync($"santegw batch: {current.Error!.Rule}: {current.Error.Message}").ConfigureAwait(false);
+                    return Program.UsageError;
+                }
+
+                if (current.Value!.Status == BatchStatuses.Paused)
+                {
+                    (await svc.ResumeAsync(id, ct).ConfigureAwait(false)).Unwrap();
+                }
+            }
+
+            Console.WriteLine($"santegw: resuming job {id}");
+            return await FollowAsync(app.Services, id, parse.GetValue(output), ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    private static Option<string> UrlOption() =>
+        new("--url") { Description = "Run on a running gateway (e.g. https://gw:5443) through its API instead of on a data folder." };
+
+    private static Option<string> ApiKeyOption() =>
+        new("--api-key") { Description = "API key for --url (identity-vigilance or admin role; default $SANTEGW_API_KEY)." };
+
+    /// <summary>
+    /// Works on the job in this process until it ends (done, paused or cancelled), with a progress line. Items another
+    /// worker leased are waited for: once that worker's lease expires (it died), this process takes them over.
+    /// </summary>
+    private static async Task<int> FollowAsync(IServiceProvider services, Guid jobId, string? output, CancellationToken ct)
+    {
+        var runner = services.GetRequiredService<BatchRunner>();
+        var started = DateTime.UtcNow;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var progress = Task.Run(
+            async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await Task.Delay(1000, stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    var view = await ViewAsync(services, jobId, CancellationToken.None).ConfigureAwait(false);
+                    Console.Error.Write("\r" + Line(view, started));
+                }
+            },
+            CancellationToken.None);
+        var worker = $"cli:{Environment.ProcessId}:{Guid.NewGuid():N}";
+        BatchJobView final;
+        try
+        {
+            while (true)
+            {
+                await runner.RunAsync(jobId, worker, ct).ConfigureAwait(false);
+                final = await ViewAsync(services, jobId, ct).ConfigureAwait(false);
+                if (final.Status != BatchStatuses.Running)
+                {
+                    break;
+                }
+
+                // Still running with nothing to claim: items leased by another (perhaps dead) worker.
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await progress.ConfigureAwait(false);
+        }
+
+        Console.Error.WriteLine("\r" + Line(final, started));
+        Console.WriteLine($"santegw: job {final.Id} {final.Status}: {final.Done}/{final.Total} — " + string.Join(", ", final.Counts.Select(kv => $"{kv.Key} {kv.Value}")));
+        if (output is not null)
+        {
+            await using var w = new StreamWriter(output, false, new UTF8Encoding(false));
+            await using var scope = services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<BatchService>().WriteReportAsync(final.Id, w, ct).ConfigureAwait(false);
+            Console.WriteLine($"santegw: report written to {output}");
+        }
+
+        return final.Status == BatchStatuses.Done ? 0 : 1;
     }
 
     private static async Task<BatchJobView> ViewAsync(IServiceProvider services, Guid id, CancellationToken ct)

@@ -68,7 +68,7 @@ internal sealed class ServeCommands : ICommandModule
             }
 
             await using var sandboxLifetime = sandbox;
-            var builder = GatewayApp.CreateBuilder([], options);
+            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
             if (insiOptions is not null)
             {
                 try

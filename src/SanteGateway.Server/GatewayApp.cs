@@ -32,10 +32,18 @@ public static class GatewayApp
     /// <param name="args">Command-line style configuration arguments.</param>
     /// <param name="options">Data folder, database, URLs.</param>
     /// <param name="configureDb">Extra EF options (tests add interceptors here).</param>
-    public static WebApplicationBuilder CreateBuilder(string[] args, GatewayOptions options, Action<DbContextOptionsBuilder>? configureDb = null)
+    /// <param name="configuration">The structure's configuration (its file), added to the host's configuration.</param>
+    public static WebApplicationBuilder CreateBuilder(string[] args, GatewayOptions options, Action<DbContextOptionsBuilder>? configureDb = null, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (configuration is not null)
+        {
+            // The structure's configuration file (DATA/appsettings.json or --config): its sections (Batch, Hl7, …)
+            // configure the services registered below.
+            builder.Configuration.AddConfiguration(configuration);
+        }
+
         // SQL text at Information is noise (and parameters are never logged: no sensitive-data logging).
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);

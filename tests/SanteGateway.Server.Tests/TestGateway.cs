@@ -25,7 +25,10 @@ internal sealed class TestGateway : IAsyncDisposable
     {
         this.app = app;
         AdminPassword = adminPassword;
+        documentCheck = new(LoadDocumentAsync);
     }
+
+    private readonly Lazy<Task<ApiDocumentConformance>> documentCheck;
 
     public string AdminPassword { get; }
 
@@ -63,10 +66,32 @@ internal sealed class TestGateway : IAsyncDisposable
         return new TestGateway(app, password);
     }
 
-    public HttpClient Anonymous() => app.GetTestClient();
+    /// <summary>
+    /// The OpenAPI document every answer is held to (see <see cref="ApiDocumentConformance"/>), read once per gateway
+    /// with an unchecked client.
+    /// </summary>
+    public Task<ApiDocumentConformance> ConformanceAsync(CancellationToken ct = default) => documentCheck.Value;
 
-    /// <summary>A client that does not follow redirects.</summary>
-    public HttpClient NoRedirects() => app.GetTestServer().CreateClient();
+    private async Task<ApiDocumentConformance> LoadDocumentAsync()
+    {
+        using var raw = app.GetTestClient();
+        raw.BaseAddress = new Uri("https://localhost/"); // a gateway requiring HTTPS redirects plain requests for the document
+        using var response = await raw.GetAsync("/openapi/v1.json");
+        response.EnsureSuccessStatusCode();
+        return new ApiDocumentConformance(await response.JsonAsync());
+    }
+
+    public HttpClient Anonymous() => Checked();
+
+    /// <summary>A client that does not follow redirects (the test server's clients never do).</summary>
+    public HttpClient NoRedirects() => Checked();
+
+    /// <summary>A client whose every answer is checked against the OpenAPI document.</summary>
+    private HttpClient Checked()
+    {
+        var server = app.GetTestServer();
+        return new HttpClient(new DocumentCheckingHandler(ConformanceAsync) { InnerHandler = server.CreateHandler() }) { BaseAddress = server.BaseAddress };
+    }
 
     /// <summary>A client authenticated with a fresh API key holding the given roles.</summary>
     public async Task<HttpClient> ClientAsync(params string[] roles)
@@ -79,7 +104,7 @@ internal sealed class TestGateway : IAsyncDisposable
             await db.SaveChangesAsync();
         }
 
-        var client = app.GetTestClient();
+        var client = Checked();
         client.DefaultRequestHeaders.Add(ApiKeys.Header, key);
         return client;
     }

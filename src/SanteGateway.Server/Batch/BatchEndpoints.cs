@@ -79,10 +79,10 @@ internal static class BatchEndpoints
         }).WithName("BatchJobReport").Produces(200, contentType: "text/csv").ProducesProblem(404);
 
         g.MapPost("/{id:guid}/pause", async (Guid id, BatchService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.PauseAsync(id, ct).ConfigureAwait(false), http, Results.Ok)).WithName("PauseBatchJob").Produces<BatchJobView>().ProducesProblem(409);
+            Http.Map(await svc.PauseAsync(id, ct).ConfigureAwait(false), http, Results.Ok)).WithName("PauseBatchJob").Produces<BatchJobView>().ProducesProblem(404).ProducesProblem(409);
         g.MapPost("/{id:guid}/resume", async (Guid id, BatchService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.ResumeAsync(id, ct).ConfigureAwait(false), http, Results.Ok)).WithName("ResumeBatchJob").Produces<BatchJobView>().ProducesProblem(409);
+            Http.Map(await svc.ResumeAsync(id, ct).ConfigureAwait(false), http, Results.Ok)).WithName("ResumeBatchJob").Produces<BatchJobView>().ProducesProblem(404).ProducesProblem(409);
         g.MapPost("/{id:guid}/cancel", async (Guid id, BatchService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.CancelAsync(id, ct).ConfigureAwait(false), http, Results.Ok)).WithName("CancelBatchJob").Produces<BatchJobView>().ProducesProblem(409);
+            Http.Map(await svc.CancelAsync(id, ct).ConfigureAwait(false), http, Results.Ok)).WithName("CancelBatchJob").Produces<BatchJobView>().ProducesProblem(404).ProducesProblem(409);
     }
 }

@@ -7,6 +7,9 @@ using SanteGateway.Server.Security;
 
 namespace SanteGateway.Server.Identities;
 
+/// <summary>The identity an alert belonged to, once the alert is resolved.</summary>
+internal sealed record ResolvedAlertView(Guid IdentityId);
+
 /// <summary>The identity and vigilance REST API: thin adapters from HTTP to the application layer's use cases.</summary>
 internal static class IdentityEndpoints
 {
@@ -29,51 +32,51 @@ internal static class IdentityEndpoints
 
         g.MapPatch("/{id:guid}", async (Guid id, PatchIdentityRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.PatchAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("PatchIdentity").Produces<IdentityView>().ProducesProblem(409).ProducesProblem(403).ProducesProblem(428);
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("PatchIdentity").Produces<IdentityView>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(403).ProducesProblem(428);
 
         g.MapPost("/{id:guid}/evidence", async (Guid id, EvidenceInput body, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.AddEvidenceAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("AddEvidence").Produces<IdentityView>().ProducesProblem(409);
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("AddEvidence").Produces<IdentityView>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
 
         g.MapPost("/{id:guid}/attributes", async (Guid id, AttributesRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.SetAttributesAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("SetAttributes").Produces<IdentityView>();
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("SetAttributes").Produces<IdentityView>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
 
         g.MapPost("/{id:guid}/revert-qualification", async (Guid id, RevertRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.RevertQualificationAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("RevertQualification").Produces<IdentityView>().ProducesValidationProblem();
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("RevertQualification").Produces<IdentityView>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
 
         g.MapPost("/{id:guid}/insi-search", async (Guid id, HttpContext http, IdentityService svc, CancellationToken ct) =>
             Http.Map(await svc.InsiSearchAsync(id, await Http.OptionalBodyAsync<InsiCallRequest>(http, ct).ConfigureAwait(false), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiSearch").Accepts<InsiCallRequest>("application/json").Produces<InsiActionResult>().ProducesProblem(422).ProducesProblem(502);
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiSearch").Accepts<InsiCallRequest>("application/json").Produces<InsiActionResult>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502);
 
         g.MapPost("/{id:guid}/insi-verify", async (Guid id, HttpContext http, IdentityService svc, CancellationToken ct) =>
             Http.Map(await svc.InsiVerifyAsync(id, await Http.OptionalBodyAsync<InsiCallRequest>(http, ct).ConfigureAwait(false), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiVerify").Accepts<InsiCallRequest>("application/json").Produces<InsiActionResult>().ProducesProblem(422).ProducesProblem(502);
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiVerify").Accepts<InsiCallRequest>("application/json").Produces<InsiActionResult>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502);
 
         g.MapPost("/{id:guid}/merge", async (Guid id, MergeRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.MergeAsync(id, body, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("MergeIdentities").Produces<IdentityView>().ProducesProblem(409);
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("MergeIdentities").Produces<IdentityView>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
 
         g.MapGet("/{id:guid}/potential-duplicates", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.PotentialDuplicatesAsync(id, ct).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("PotentialDuplicates").Produces<IReadOnlyList<PotentialDuplicateView>>();
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("PotentialDuplicates").Produces<IReadOnlyList<PotentialDuplicateView>>().ProducesProblem(404);
 
         g.MapGet("/{id:guid}/datamatrix.png", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.GetQualifiedAsync(id, ct).ConfigureAwait(false), http, d => DataMatrix(d, p => Results.File(SanteGateway.DataMatrix.InsDataMatrix.RenderPng(p), "image/png"))))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixPng").ProducesProblem(409);
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixPng").Produces(200, contentType: "image/png").ProducesProblem(404).ProducesProblem(409);
 
         g.MapGet("/{id:guid}/datamatrix.svg", async (Guid id, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.GetQualifiedAsync(id, ct).ConfigureAwait(false), http, d => DataMatrix(d, p => Results.Text(SanteGateway.DataMatrix.InsDataMatrix.RenderSvg(p), "image/svg+xml"))))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixSvg").ProducesProblem(409);
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityDataMatrixSvg").Produces(200, contentType: "image/svg+xml").ProducesProblem(404).ProducesProblem(409);
 
         g.MapGet("/{id:guid}/insi-exchanges", async (Guid id, int? page, int? pageSize, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.ExchangesAsync(id, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityInsiExchanges").Produces<Paged<InsiExchangeView>>();
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityInsiExchanges").Produces<Paged<InsiExchangeView>>().ProducesValidationProblem().ProducesProblem(404);
 
         g.MapGet("/{id:guid}/audit", async (Guid id, int? page, int? pageSize, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.AuditAsync(id, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityAudit").Produces<Paged<AuditView>>();
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("IdentityAudit").Produces<Paged<AuditView>>().ProducesValidationProblem().ProducesProblem(404);
 
         var v = app.MapGroup("/api/vigilance").WithTags("Vigilance");
         v.MapGet("/summary", async (VigilanceService svc, HttpContext http, CancellationToken ct) =>
@@ -83,8 +86,8 @@ internal static class IdentityEndpoints
             Http.Map(await svc.WorklistAsync(kind, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("VigilanceWorklist").Produces<Paged<WorklistItem>>().ProducesValidationProblem();
         v.MapPost("/alerts/{alertId:guid}/resolve", async (Guid alertId, ResolveAlertRequest body, VigilanceService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.ResolveAlertAsync(alertId, body, Actors.From(http.User), ct).ConfigureAwait(false), http, id => Results.Ok(new { identityId = id })))
-            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("ResolveAlert").ProducesProblem(404).ProducesProblem(409);
+            Http.Map(await svc.ResolveAlertAsync(alertId, body, Actors.From(http.User), ct).ConfigureAwait(false), http, id => Results.Ok(new ResolvedAlertView(id))))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("ResolveAlert").Produces<ResolvedAlertView>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
     }
 
     private static IResult DataMatrix(SanteGateway.Identity.RnivIdentity domain, Func<SanteGateway.DataMatrix.InsDataMatrixPayload, IResult> render)

@@ -185,7 +185,7 @@ internal static class GatewayOpenApi
                 new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(CookieSchemeName, context.Document)] = [] },
             ];
             AddProblem(operation, context, "401", "Not authenticated: no valid API key or session cookie.");
-            if (authorize.Any(a => a.Policy is not null || a.Roles is not null))
+            if (authorize.Any(a => a.Policy is not null || a.Roles is not null) || metadata.OfType<AuthorizationPolicy>().Any())
             {
                 AddProblem(operation, context, "403", "Authenticated, but the account's roles do not allow this operation.");
             }
@@ -196,25 +196,28 @@ internal static class GatewayOpenApi
             AddProblem(operation, context, "429", "Too many attempts from this address; retry after a minute.");
         }
 
-        // Image endpoints written with Results.File declare no success answer; their path says what they return.
-        if (!operation.Responses.Keys.Any(k => k.StartsWith('2')))
+        // Answers declared with a media type but no CLR type (CSV reports, images) get no content from the generator:
+        // describe the body as a string (binary for images).
+        foreach (var declared in context.Description.SupportedResponseTypes)
         {
-            var path = context.Description.RelativePath ?? string.Empty;
-            var media = path.EndsWith(".png", StringComparison.Ordinal) ? "image/png"
-                : path.EndsWith(".svg", StringComparison.Ordinal) ? "image/svg+xml"
-                : null;
-            if (media is not null)
+            var code = declared.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (operation.Responses.TryGetValue(code, out var response) && response is OpenApiResponse concrete && (concrete.Content is null || concrete.Content.Count == 0)
+                && declared.ApiResponseFormats.Count > 0)
             {
-                operation.Responses["200"] = new OpenApiResponse
-                {
-                    Description = "The image.",
-                    Content = new Dictionary<string, OpenApiMediaType>
+                concrete.Content = declared.ApiResponseFormats.ToDictionary(
+                    f => f.MediaType,
+                    f => new OpenApiMediaType
                     {
-                        [media] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
-                    },
-                };
+                        Schema = f.MediaType.StartsWith("text/", StringComparison.Ordinal) || f.MediaType.EndsWith("+xml", StringComparison.Ordinal)
+                            ? new OpenApiSchema { Type = JsonSchemaType.String }
+                            : new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                    });
             }
         }
+
+        // Any operation can fail unexpectedly; the answer is a problem without details but with a correlation id to
+        // find the logged exception.
+        AddProblem(operation, context, "500", "Unexpected error. The problem's `correlationId` finds the logged exception; nothing was half-written.");
 
         return Task.CompletedTask;
     }
@@ -335,10 +338,12 @@ internal static class GatewayOpenApi
                 continue;
             }
 
+            // "status" is the identity status only on identity views (batch jobs and API keys have their own).
+            var identityView = schema.Properties.ContainsKey("birthName");
             string[]? values = name switch
             {
                 "sex" => isRequest ? ["M", "F"] : ["M", "F", "U"],
-                "status" when !isRequest => ["PROV", "RECUP", "VALI", "QUAL"],
+                "status" when !isRequest && identityView => ["PROV", "RECUP", "VALI", "QUAL"],
                 "collectionChannel" => Enum.GetNames<CollectionChannel>(),
                 _ => null,
             };
