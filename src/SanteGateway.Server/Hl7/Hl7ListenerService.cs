@@ -22,32 +22,38 @@ public sealed class StoreReceivedMessageHandler : IHl7InboundHandler
 
     private readonly IServiceScopeFactory _scopes;
     private readonly PamReadOptions _pam;
+    private readonly string _channel;
 
     /// <summary>Creates the handler.</summary>
     /// <param name="scopes">Creates a database context per message.</param>
     /// <param name="insPolicy">Which INS OIDs are accepted when mapping.</param>
-    public StoreReceivedMessageHandler(IServiceScopeFactory scopes, InsPolicy insPolicy)
+    /// <param name="channel">The channel recorded (<see cref="Channel"/> for MLLP, <see cref="Hl7FileDropService.Channel"/> for files).</param>
+    public StoreReceivedMessageHandler(IServiceScopeFactory scopes, InsPolicy insPolicy, string channel = Channel)
     {
         _scopes = scopes;
         _pam = new PamReadOptions { InsPolicy = insPolicy };
+        _channel = channel;
     }
 
     /// <inheritdoc/>
-    public async ValueTask<Hl7StoreReceipt> StoreAsync(Hl7InboundMessage message, CancellationToken cancellationToken)
+    public ValueTask<Hl7StoreReceipt> StoreAsync(Hl7InboundMessage message, CancellationToken cancellationToken) => StoreAsync(message, cancellationToken, null);
+
+    /// <summary>Stores the message; <paramref name="refusal"/> records a refusal found before parsing (a file too large).</summary>
+    internal async ValueTask<Hl7StoreReceipt> StoreAsync(Hl7InboundMessage message, CancellationToken cancellationToken, string? refusal)
     {
         ArgumentNullException.ThrowIfNull(message);
         var issues = message.Message is { } m ? PamIdentityReader.Read(m, _pam)?.Issues.Where(i => i.Severity == PamIssueSeverity.Warning).ToList() ?? [] : [];
-        var error = message.ParseError?.ToString() ?? (issues.Count > 0 ? string.Join("; ", issues) : null);
+        var error = refusal ?? message.ParseError?.ToString() ?? (issues.Count > 0 ? string.Join("; ", issues) : null);
         var row = new ReceivedMessage
         {
-            Channel = Channel,
+            Channel = _channel,
             Partner = Truncate(message.Partner, 256)!,
             ReceivedAt = message.ReceivedAt,
             Raw = message.Raw.ToArray(),
             MessageId = Truncate(message.Message?.Msh.ControlId, 64),
             Kind = Truncate(message.Message is { } mm ? $"{mm.Msh.MessageCode}^{mm.Msh.TriggerEvent}" : null, 32),
             Error = Truncate(error, 1024),
-            AckCode = message.ParseError is null ? "AA" : "AE",
+            AckCode = message.ParseError is null && refusal is null ? "AA" : "AE",
         };
         await using (var scope = _scopes.CreateAsyncScope())
         {
@@ -159,8 +165,11 @@ public static class Hl7ServiceCollectionExtensions
         services.AddOptions<Hl7Options>().Bind(configuration.GetSection(Hl7Options.Section));
         services.AddHostedService<Hl7OutboxWorker>();
         services.AddScoped<IIdentityChangeSink, Hl7IdentityChangeSink>();
+        services.AddScoped<Hl7MessageService>();
         services.AddSingleton<Hl7ListenerService>();
         services.AddHostedService(sp => sp.GetRequiredService<Hl7ListenerService>());
+        services.AddSingleton<Hl7FileDropService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Hl7FileDropService>());
         return services;
     }
 }
