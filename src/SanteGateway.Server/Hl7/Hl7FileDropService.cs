@@ -53,6 +53,13 @@ public sealed partial class Hl7FileDropService : BackgroundService
 
     private Hl7FileDropSettings Settings => _options.FileDrop;
 
+    /// <inheritdoc/>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _handler.DisposeAsync().ConfigureAwait(false);
+    }
+
     /// <summary>One pass: stale claims first (recovery), then every complete file in the folder, oldest first.</summary>
     /// <param name="ct">Cancels between files.</param>
     /// <returns>How many files were moved to <c>done/</c> or <c>error/</c>.</returns>

@@ -137,17 +137,28 @@ public sealed partial class Hl7OutboxWorker : BackgroundService
                 continue;
             }
 
-            var message = await db.Outbox.SingleAsync(m => m.Id == id, ct).ConfigureAwait(false);
-            attempted++;
+            OutboxMessage? message = null;
             try
             {
+                message = await db.Outbox.SingleAsync(m => m.Id == id, ct).ConfigureAwait(false);
+                attempted++;
                 await DeliverAsync(subscriber, message, ct).ConfigureAwait(false);
             }
             finally
             {
-                message.LeaseOwner = null;
-                message.LeaseUntil = null;
-                await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+                // Released whatever happened (a stop in the middle included), so the next worker need not wait for the lease to end.
+                if (message is not null)
+                {
+                    message.LeaseOwner = null;
+                    message.LeaseUntil = null;
+                    await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await db.Outbox.Where(m => m.Id == id && m.LeaseOwner == _workerId)
+                        .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null), CancellationToken.None)
+                        .ConfigureAwait(false);
+                }
             }
         }
 
