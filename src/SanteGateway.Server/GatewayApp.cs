@@ -98,6 +98,7 @@ public static class GatewayApp
             a.AutomaticCallCertificate = g.Value.AutomaticCallCertificate;
         });
         SanteGateway.Server.Hl7.Hl7ServiceCollectionExtensions.AddHl7Messaging(services, builder.Configuration);
+        SanteGateway.Server.Fhir.FhirEndpoints.AddFhirEndpoint(services, builder.Configuration);
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
@@ -197,6 +198,8 @@ public static class GatewayApp
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapIdentityEndpoints();
         SanteGateway.Server.Batch.BatchEndpoints.MapBatchEndpoints(app);
+        SanteGateway.Server.Fhir.FhirEndpoints.MapFhirEndpoints(app);
+        SanteGateway.Server.Hl7.Hl7MessageEndpoints.MapHl7MessageEndpoints(app);
         app.MapAccountEndpoints();
         SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);
         return app;

@@ -235,6 +235,7 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
             e.Property(x => x.Payload).IsRequired();
             e.Property(x => x.State).HasMaxLength(16).IsRequired();
             e.Property(x => x.LastError).HasMaxLength(1024);
+            e.Property(x => x.LeaseOwner).HasMaxLength(64);
             // The worker picks due messages, then the head of each (destination, key) queue.
             e.HasIndex(x => new { x.State, x.NextAttemptAt });
             e.HasIndex(x => new { x.Destination, x.OrderingKey, x.State, x.Id });

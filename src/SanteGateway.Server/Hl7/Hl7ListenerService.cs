@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SanteGateway.Identity;
 using SanteGateway.Interop.Hl7v2.Er7;
@@ -15,46 +17,63 @@ namespace SanteGateway.Server.Hl7;
 /// messages are stored too, with the parse error; PAM mapping findings (an INS not integrated…) are recorded and returned to
 /// the sender as an ERR of severity W. What the message does to the identity store belongs to the inbound gate.
 /// </summary>
-public sealed class StoreReceivedMessageHandler : IHl7InboundHandler
+/// <remarks>
+/// Group commit: messages arriving at the same time on several connections are written by one writer in one transaction
+/// (at most <see cref="MaxBatch"/>), and each sender gets its ACK once that transaction is committed. One commit (one
+/// fsync on SQLite) then serves many messages; a lone message is committed alone, at once. If a batch fails, its messages
+/// are retried one by one so that one bad row never costs the others their ACK.
+/// </remarks>
+public sealed class StoreReceivedMessageHandler : IHl7InboundHandler, IAsyncDisposable
 {
+    /// <summary>Most messages committed in one transaction.</summary>
+    public const int MaxBatch = 64;
+
     /// <summary>The channel recorded for MLLP.</summary>
     public const string Channel = "hl7v2-mllp";
 
     private readonly IServiceScopeFactory _scopes;
     private readonly PamReadOptions _pam;
+    private readonly string _channel;
+    private readonly Channel<PendingRow> _queue = System.Threading.Channels.Channel.CreateUnbounded<PendingRow>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _gate = new();
+    private Task? _writer;
 
     /// <summary>Creates the handler.</summary>
     /// <param name="scopes">Creates a database context per message.</param>
     /// <param name="insPolicy">Which INS OIDs are accepted when mapping.</param>
-    public StoreReceivedMessageHandler(IServiceScopeFactory scopes, InsPolicy insPolicy)
+    /// <param name="channel">The channel recorded (<see cref="Channel"/> for MLLP, <see cref="Hl7FileDropService.Channel"/> for files).</param>
+    public StoreReceivedMessageHandler(IServiceScopeFactory scopes, InsPolicy insPolicy, string channel = Channel)
     {
         _scopes = scopes;
         _pam = new PamReadOptions { InsPolicy = insPolicy };
+        _channel = channel;
     }
 
     /// <inheritdoc/>
-    public async ValueTask<Hl7StoreReceipt> StoreAsync(Hl7InboundMessage message, CancellationToken cancellationToken)
+    public ValueTask<Hl7StoreReceipt> StoreAsync(Hl7InboundMessage message, CancellationToken cancellationToken) => StoreAsync(message, cancellationToken, null);
+
+    /// <summary>Stores the message; <paramref name="refusal"/> records a refusal found before parsing (a file too large).</summary>
+    internal async ValueTask<Hl7StoreReceipt> StoreAsync(Hl7InboundMessage message, CancellationToken cancellationToken, string? refusal)
     {
         ArgumentNullException.ThrowIfNull(message);
         var issues = message.Message is { } m ? PamIdentityReader.Read(m, _pam)?.Issues.Where(i => i.Severity == PamIssueSeverity.Warning).ToList() ?? [] : [];
-        var error = message.ParseError?.ToString() ?? (issues.Count > 0 ? string.Join("; ", issues) : null);
+        var error = refusal ?? message.ParseError?.ToString() ?? (issues.Count > 0 ? string.Join("; ", issues) : null);
         var row = new ReceivedMessage
         {
-            Channel = Channel,
+            Channel = _channel,
             Partner = Truncate(message.Partner, 256)!,
             ReceivedAt = message.ReceivedAt,
             Raw = message.Raw.ToArray(),
             MessageId = Truncate(message.Message?.Msh.ControlId, 64),
             Kind = Truncate(message.Message is { } mm ? $"{mm.Msh.MessageCode}^{mm.Msh.TriggerEvent}" : null, 32),
             Error = Truncate(error, 1024),
-            AckCode = message.ParseError is null ? "AA" : "AE",
+            AckCode = message.ParseError is null && refusal is null ? "AA" : "AE",
         };
-        await using (var scope = _scopes.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-            db.ReceivedMessages.Add(row);
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var pending = new PendingRow(row, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        EnsureWriter();
+        await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        // Cancelled while waiting: the row may still be committed, but no ACK goes out, so the sender sends it again (at least once).
+        await pending.Stored.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
 
         var id = row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return issues.Count > 0
@@ -62,7 +81,91 @@ public sealed class StoreReceivedMessageHandler : IHl7InboundHandler
             : Hl7StoreReceipt.Stored(id);
     }
 
+    /// <summary>Stops the writer once the rows already queued are committed.</summary>
+    /// <returns>A task.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        Task? writer;
+        lock (_gate)
+        {
+            writer = _writer;
+        }
+
+        if (writer is not null)
+        {
+            await writer.ConfigureAwait(false);
+        }
+    }
+
+    private void EnsureWriter()
+    {
+        lock (_gate)
+        {
+            _writer ??= Task.Run(WriteLoopAsync);
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<PendingRow>(MaxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            try
+            {
+                await SaveAsync(batch).ConfigureAwait(false);
+                batch.ForEach(p => p.Stored.TrySetResult());
+            }
+            catch (Exception e) when (batch.Count > 1 && IsStoreFailure(e))
+            {
+                foreach (var one in batch)
+                {
+                    try
+                    {
+                        await SaveAsync([one]).ConfigureAwait(false);
+                        one.Stored.TrySetResult();
+                    }
+                    catch (Exception single) when (IsStoreFailure(single))
+                    {
+                        one.Stored.TrySetException(single);
+                    }
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Never leave a sender waiting: every message of the batch gets the failure (AR: the sender keeps and resends it).
+                batch.ForEach(p => p.Stored.TrySetException(e));
+            }
+        }
+    }
+
+    private async Task SaveAsync(IReadOnlyList<PendingRow> rows)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        foreach (var p in rows)
+        {
+            p.Row.Id = 0;
+            db.ReceivedMessages.Add(p.Row);
+        }
+
+        // Not cancellable: once the rows are handed to the database, the outcome is what each sender's ACK must reflect.
+        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static bool IsStoreFailure(Exception e) =>
+        e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or TimeoutException or IOException;
+
     private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+
+    private sealed record PendingRow(ReceivedMessage Row, TaskCompletionSource Stored);
 }
 
 /// <summary>Opens the MLLP listener of <c>santegw serve</c> when <c>Hl7:Listener:Port</c> is set.</summary>
@@ -74,6 +177,7 @@ public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<MllpListener> _logger;
     private MllpListener? _listener;
+    private StoreReceivedMessageHandler? _handler;
     private X509Certificate2? _certificate;
 
     /// <summary>Creates the service.</summary>
@@ -122,7 +226,7 @@ public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
                 ApplicationName = _options.SendingApplication,
                 Clock = _clock,
             },
-            new StoreReceivedMessageHandler(_scopes, _insPolicy),
+            _handler = new StoreReceivedMessageHandler(_scopes, _insPolicy),
             _logger);
         _listener.Start();
         return Task.CompletedTask;
@@ -135,6 +239,12 @@ public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
         {
             await _listener.DisposeAsync().ConfigureAwait(false);
             _listener = null;
+        }
+
+        if (_handler is not null)
+        {
+            await _handler.DisposeAsync().ConfigureAwait(false);
+            _handler = null;
         }
     }
 
@@ -159,8 +269,11 @@ public static class Hl7ServiceCollectionExtensions
         services.AddOptions<Hl7Options>().Bind(configuration.GetSection(Hl7Options.Section));
         services.AddHostedService<Hl7OutboxWorker>();
         services.AddScoped<IIdentityChangeSink, Hl7IdentityChangeSink>();
+        services.AddScoped<Hl7MessageService>();
         services.AddSingleton<Hl7ListenerService>();
         services.AddHostedService(sp => sp.GetRequiredService<Hl7ListenerService>());
+        services.AddSingleton<Hl7FileDropService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Hl7FileDropService>());
         return services;
     }
 }

@@ -26,6 +26,33 @@ public sealed class Hl7Options
 
     /// <summary>The inbound MLLP listener (off unless <see cref="Hl7ListenerSettings.Port"/> is set).</summary>
     public Hl7ListenerSettings Listener { get; set; } = new();
+
+    /// <summary>The inbound file-drop folder (off unless <see cref="Hl7FileDropSettings.Folder"/> is set).</summary>
+    public Hl7FileDropSettings FileDrop { get; set; } = new();
+}
+
+/// <summary>The inbound file-drop transport (<c>Hl7:FileDrop</c>): a watched folder with <c>processing/</c>, <c>done/</c> and <c>error/</c> inside.</summary>
+public sealed class Hl7FileDropSettings
+{
+    /// <summary>The folder partners drop files into; null (the default) keeps the transport off. The sub-folders are created
+    /// inside it, so every move is a rename on one file system (atomic).</summary>
+    public string? Folder { get; set; }
+
+    /// <summary>Which file names are taken (<c>*</c>); names starting with a dot or ending in <c>.tmp</c> or <c>.part</c> never are
+    /// (partners write under such a name, then rename).</summary>
+    public string Pattern { get; set; } = "*";
+
+    /// <summary>How often the folder is looked at.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A file claimed longer ago than this and still in <c>processing/</c> (its instance died) is taken over.</summary>
+    public TimeSpan RecoverAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Files taken per pass.</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Largest file stored as a message; a larger one is recorded as refused and moved to <c>error/</c>.</summary>
+    public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
 }
 
 /// <summary>One MLLP subscriber (<c>Hl7:Subscribers:N</c>).</summary>
@@ -73,6 +100,10 @@ public sealed class Hl7DeliveryOptions
 
     /// <summary>Messages read per poll.</summary>
     public int BatchSize { get; set; } = 100;
+
+    /// <summary>How long a worker's claim on a message lasts (at least two ACK waits plus 10 s): after it, another gateway
+    /// instance on the same database may take over a message whose worker died mid-attempt.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>The inbound MLLP listener opened by <c>santegw serve</c> (<c>Hl7:Listener</c>).</summary>

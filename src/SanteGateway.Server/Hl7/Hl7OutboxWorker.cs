@@ -15,7 +15,10 @@ namespace SanteGateway.Server.Hl7;
 /// <remarks>
 /// <para>State lives in the database only, so a restart resumes where it stopped. A crash between the partner's ACK and the
 /// save sends that message again (at-least-once; partners de-duplicate on MSH-10).</para>
-/// <para>One worker per database: several gateway instances on one PostgreSQL would deliver the same rows twice.</para>
+/// <para>Several gateway instances may share one database: a worker claims each row with a conditional update (a lease:
+/// <see cref="OutboxMessage.LeaseOwner"/> until <see cref="OutboxMessage.LeaseUntil"/>) before sending it, so no two workers
+/// send the same row at once; the lease of a worker that died mid-attempt expires and another worker takes the row over.
+/// A patient's next message is due only once the earlier one is no longer pending, so order holds across instances too.</para>
 /// <para>A dead letter no longer holds back the patient's later messages (waiting forever would stop the whole feed for that
 /// patient); operators see it with <see cref="Hl7Outbox.DeadLettersAsync"/> and requeue it with <see cref="Hl7Outbox.RequeueAsync"/>.</para>
 /// </remarks>
@@ -26,6 +29,9 @@ public sealed partial class Hl7OutboxWorker : BackgroundService
     private readonly TimeProvider _clock;
     private readonly ILogger<Hl7OutboxWorker> _logger;
     private readonly ConcurrentDictionary<string, MllpClient> _clients = new(StringComparer.Ordinal);
+
+    /// <summary>This worker in <see cref="OutboxMessage.LeaseOwner"/>: machine, process and a random part (two workers in one process differ).</summary>
+    private readonly string _workerId = Truncate($"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}", 64);
 
     /// <summary>Creates the worker.</summary>
     /// <param name="scopes">Creates a database context per pass and subscriber.</param>
@@ -107,20 +113,66 @@ public sealed partial class Hl7OutboxWorker : BackgroundService
         var now = _clock.GetUtcNow();
         var name = subscriber.Name;
         // The head of each patient's queue only: a message is due when no earlier message of the same patient is pending.
-        var due = await db.Outbox
+        var due = await db.Outbox.AsNoTracking()
             .Where(m => m.Destination == name && m.State == OutboxStates.Pending && m.NextAttemptAt <= now
+                && (m.LeaseUntil == null || m.LeaseUntil < now)
                 && !db.Outbox.Any(o => o.Destination == name && o.OrderingKey == m.OrderingKey && o.State == OutboxStates.Pending && o.Id < m.Id))
             .OrderBy(m => m.Id)
+            .Select(m => m.Id)
             .Take(_options.Delivery.BatchSize)
             .ToListAsync(ct).ConfigureAwait(false);
-        foreach (var message in due)
+        var attempted = 0;
+        var lease = LeaseFor(subscriber);
+        foreach (var id in due)
         {
-            await DeliverAsync(subscriber, message, ct).ConfigureAwait(false);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            // Claim: only one worker's conditional update succeeds; the others skip the row (another instance is sending it).
+            var claimedAt = _clock.GetUtcNow();
+            var until = claimedAt + lease;
+            var claimed = await db.Outbox
+                .Where(m => m.Id == id && m.State == OutboxStates.Pending && (m.LeaseUntil == null || m.LeaseUntil < claimedAt))
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseOwner, _workerId).SetProperty(m => m.LeaseUntil, until), ct)
+                .ConfigureAwait(false);
+            if (claimed == 0)
+            {
+                continue;
+            }
+
+            OutboxMessage? message = null;
+            try
+            {
+                message = await db.Outbox.SingleAsync(m => m.Id == id, ct).ConfigureAwait(false);
+                attempted++;
+                await DeliverAsync(subscriber, message, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Released whatever happened (a stop in the middle included), so the next worker need not wait for the lease to end.
+                if (message is not null)
+                {
+                    message.LeaseOwner = null;
+                    message.LeaseUntil = null;
+                    await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await db.Outbox.Where(m => m.Id == id && m.LeaseOwner == _workerId)
+                        .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null), CancellationToken.None)
+                        .ConfigureAwait(false);
+                }
+            }
         }
 
-        return due.Count;
+        return attempted;
     }
+
+    /// <summary>Longer than one attempt can last (connect + ACK wait, twice over), never shorter than the configured lease.</summary>
+    private TimeSpan LeaseFor(Hl7SubscriberOptions subscriber)
+    {
+        var attempt = TimeSpan.FromSeconds((2 * subscriber.AckTimeoutSeconds) + 10);
+        return attempt > _options.Delivery.Lease ? attempt : _options.Delivery.Lease;
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 
     private async Task DeliverAsync(Hl7SubscriberOptions subscriber, OutboxMessage message, CancellationToken ct)
     {
@@ -229,6 +281,8 @@ public static class Hl7Outbox
         row.State = OutboxStates.Pending;
         row.Attempts = 0;
         row.NextAttemptAt = now;
+        row.LeaseOwner = null;
+        row.LeaseUntil = null;
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         return true;
     }

@@ -59,6 +59,13 @@ public sealed class OutboxMessage
 
     /// <summary>Why the last attempt failed (no message content).</summary>
     public string? LastError { get; set; }
+
+    /// <summary>The delivery worker (instance) that claimed the row for an attempt, while <see cref="LeaseUntil"/> is in the future.</summary>
+    /// <remarks>Claimed with a conditional update, so two gateway instances on one database never send the same row at once.</remarks>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>End of the claim: after it (a worker that died mid-attempt), another worker may claim the row.</summary>
+    public DateTimeOffset? LeaseUntil { get; set; }
 }
 
 /// <summary>A message received from a partner, stored exactly as received before it is acknowledged.</summary>

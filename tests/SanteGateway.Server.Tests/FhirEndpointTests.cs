@@ -1,0 +1,265 @@
+#nullable disable warnings
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Hl7.Fhir.Model;
+using SanteGateway.Interop.Fhir;
+using SanteGateway.Interop.Fhir.Validation;
+using SanteGateway.Server.Security;
+using SanteGateway.Store.Tests;
+using SanteGateway.Testing;
+using Task = System.Threading.Tasks.Task;
+
+namespace SanteGateway.Server.Tests;
+
+/// <summary>One FR Core validator for every FHIR test class (building it costs seconds).</summary>
+internal static class FrCoreValidator
+{
+    private static readonly Lazy<FhirProfileValidator> Lazy = new(() => new FhirProfileValidator(FhirValidatorOptions.FrCore(TestPaths.Shared)));
+
+    public static FhirProfileValidator Instance => Lazy.Value;
+
+    /// <summary>Asserts zero errors against the resource's claimed profile (or the core definition).</summary>
+    public static void ShouldValidate(Resource resource, string? profile = null)
+    {
+        var report = Instance.Validate(resource, profile ?? resource.Meta?.Profile?.FirstOrDefault());
+        report.Errors.Should().BeEmpty(string.Join("\n", report.Errors));
+    }
+}
+
+/// <summary>The <c>/fhir</c> endpoint end to end on SQLite and PostgreSQL; every resource it returns is validated against the official FR Core profiles.</summary>
+public abstract class FhirEndpointTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLifetime
+    where TDb : TestDatabase
+{
+    private const string InsSystem = "urn:oid:1.2.250.1.213.1.4.10";
+
+    public ValueTask InitializeAsync()
+    {
+        database.SkipIfUnavailable();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static string Unique(string prefix) => prefix + " " + new string(Guid.NewGuid().ToString("N").Where(char.IsLetter).Take(8).Select(char.ToUpperInvariant).ToArray());
+
+    private static async Task<T> ReadJsonAsync<T>(HttpResponseMessage r)
+        where T : Resource
+    {
+        r.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+json");
+        var parsed = FhirFormats.ParseJson<T>(await r.Content.ReadAsStringAsync());
+        parsed.Issues.Should().BeEmpty();
+        return parsed.Resource;
+    }
+
+    private static async Task<OperationOutcome> OutcomeAsync(HttpResponseMessage r, HttpStatusCode status)
+    {
+        r.StatusCode.Should().Be(status);
+        var outcome = await ReadJsonAsync<OperationOutcome>(r);
+        outcome.Issue.Should().Contain(i => i.Severity == OperationOutcome.IssueSeverity.Error);
+        FrCoreValidator.ShouldValidate(outcome);
+        return outcome;
+    }
+
+    /// <summary>A QUAL identity: passport at creation, then a consistent INSi answer.</summary>
+    private static async Task<(string Id, string Matricule)> QualifiedAsync(TestGateway gw, HttpClient client, FakeInsi insi, string name)
+    {
+        var id = (await client.CreateAsync(Http.Person(name, evidence: Http.Passport()))).GetProperty("id").GetString()!;
+        var call = await (await client.PostAsync($"/api/identities/{id}/insi-search", null)).JsonAsync();
+        call.GetProperty("identity").GetProperty("status").GetString().Should().Be("QUAL");
+        return (id, insi.ReturnedMatricule!);
+    }
+
+    [Fact]
+    public async Task The_capability_statement_is_served_without_authentication_in_json_and_xml_and_validates()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var r = await gw.Anonymous().GetAsync("/fhir/metadata");
+        r.StatusCode.Should().Be(HttpStatusCode.OK);
+        var cs = await ReadJsonAsync<CapabilityStatement>(r);
+        cs.Kind.Should().Be(CapabilityStatementKind.Instance);
+        cs.FhirVersion.Should().Be(FHIRVersion.N4_0_1);
+        var patient = cs.Rest.Single().Resource.Single();
+        patient.Type.Should().Be("Patient");
+        patient.Profile.Should().Be(FrCore.PatientProfile);
+        patient.Interaction.Select(i => i.Code).Should().BeEquivalentTo([CapabilityStatement.TypeRestfulInteraction.Read, CapabilityStatement.TypeRestfulInteraction.SearchType]);
+        patient.SearchParam.Select(p => p.Name).Should().Contain(["identifier", "family", "given", "birthdate", "gender"]);
+        FrCoreValidator.ShouldValidate(cs);
+
+        var xml = await gw.Anonymous().GetAsync("/fhir/metadata?_format=xml");
+        xml.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+xml");
+        FhirFormats.ParseXml<CapabilityStatement>(await xml.Content.ReadAsStringAsync()).Resource.Kind.Should().Be(CapabilityStatementKind.Instance);
+    }
+
+    [Fact]
+    public async Task A_qualified_identity_is_read_as_FR_Core_Patient_INS_with_its_INS_in_json_and_xml_and_validates()
+    {
+        var name = Unique("DUPONT");
+        var insi = FakeInsi.Returning(birthName: name);
+        await using var gw = await TestGateway.StartAsync(database, insi);
+        var client = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var (id, matricule) = await QualifiedAsync(gw, client, insi, name);
+
+        var r = await client.GetAsync($"/fhir/Patient/{id}");
+        r.StatusCode.Should().Be(HttpStatusCode.OK);
+        r.Headers.ETag!.IsWeak.Should().BeTrue();
+        var patient = await ReadJsonAsync<Patient>(r);
+        patient.Id.Should().Be(id);
+        patient.Meta.Profile.Should().Equal(FrCore.PatientInsProfile);
+        patient.Meta.VersionId.Should().Be(r.Headers.ETag.Tag.Trim('"'));
+        patient.Identifier.Should().ContainSingle(i => i.System == InsSystem && i.Value == matricule && i.Use == Identifier.IdentifierUse.Official);
+        patient.Name.Should().Contain(n => n.Family == name);
+        FrCoreValidator.ShouldValidate(patient);
+
+        var req = new HttpRequestMessage(HttpMethod.Get, $"/fhir/Patient/{id}");
+        req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+xml"));
+        var xml = await client.SendAsync(req);
+        xml.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+xml");
+        var fromXml = FhirFormats.ParseXml<Patient>(await xml.Content.ReadAsStringAsync()).Resource;
+        fromXml.Identifier.Should().Contain(i => i.Value == matricule);
+        FrCoreValidator.ShouldValidate(fromXml);
+    }
+
+    [Fact]
+    public async Task An_identity_that_is_no_longer_qualified_is_read_and_searched_without_its_INS()
+    {
+        var name = Unique("MARTIN");
+        var insi = FakeInsi.Returning(birthName: name);
+        await using var gw = await TestGateway.StartAsync(database, insi);
+        var client = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var vigilance = await gw.ClientAsync(GatewayRoles.IdentityVigilance);
+        var (id, matricule) = await QualifiedAsync(gw, client, insi, name);
+        (await (await vigilance.PostAsJsonAsync($"/api/identities/{id}/revert-qualification", new { reason = "doubt on the document" }, Http.Json)).JsonAsync())
+            .GetProperty("status").GetString().Should().Be("RECUP");
+
+        var patient = await ReadJsonAsync<Patient>(await client.GetAsync($"/fhir/Patient/{id}"));
+        patient.Meta.Profile.Should().Equal(FrCore.PatientProfile);
+        patient.Identifier.Should().NotContain(i => i.Value == matricule || (i.System != null && i.System.StartsWith("urn:oid:1.2.250.1.213.1.4.", StringComparison.Ordinal)));
+        FrCoreValidator.ShouldValidate(patient);
+
+        // Searching by the INS must not reveal whose it is.
+        var byIns = await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?identifier={Uri.EscapeDataString(InsSystem + "|" + matricule)}"));
+        byIns.Total.Should().Be(0);
+        byIns.Entry.Should().BeEmpty();
+        var bare = await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?identifier={matricule}"));
+        bare.Entry.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Patients_are_found_by_INS_by_traits_and_by_another_domains_identifier_and_every_entry_validates()
+    {
+        var name = Unique("BERNARD");
+        var insi = FakeInsi.Returning(birthName: name);
+        await using var gw = await TestGateway.StartAsync(database, insi, configure: o => { });
+        var client = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var (qualified, matricule) = await QualifiedAsync(gw, client, insi, name);
+        var ipp = "IPP-" + Guid.NewGuid().ToString("N")[..8];
+        var local = (await client.CreateAsync(new
+        {
+            birthName = name, birthFirstNames = "MARIE", sex = "F", birthDate = "1975-03-02", birthPlaceCog = "75056",
+            externalIds = new[] { new { authority = "1.2.250.1.999.1", value = ipp } },
+        })).GetProperty("id").GetString();
+
+        var byIns = await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?identifier={Uri.EscapeDataString(InsSystem + "|" + matricule)}"));
+        byIns.Type.Should().Be(Bundle.BundleType.Searchset);
+        byIns.Total.Should().Be(1);
+        byIns.Entry.Single().Resource.Id.Should().Be(qualified);
+        byIns.Entry.Single().FullUrl.Should().EndWith($"/fhir/Patient/{qualified}");
+        byIns.Entry.Single().Search.Mode.Should().Be(Bundle.SearchEntryMode.Match);
+        (await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?identifier={Uri.EscapeDataString("urn:oid:1.2.250.1.213.1.4.8|" + matricule)}"))).Total
+            .Should().Be(0, "the INS is held under the test authority, not the NIR one");
+
+        var byLocal = await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?identifier={Uri.EscapeDataString("urn:oid:1.2.250.1.999.1|" + ipp)}"));
+        var found = (Patient)byLocal.Entry.Single().Resource;
+        found.Id.Should().Be(local);
+        found.Identifier.Should().ContainSingle(i => i.System == "urn:oid:1.2.250.1.999.1" && i.Value == ipp && i.Type.Coding[0].Code == "PI");
+        (await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?identifier={Uri.EscapeDataString("urn:oid:1.2.250.1.999.2|" + ipp)}"))).Total.Should().Be(0);
+
+        var byTraits = await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?family={Uri.EscapeDataString(name.ToLowerInvariant())}&gender=female&birthdate=1975-03-02"));
+        byTraits.Entry.Select(e => e.Resource.Id).Should().Equal(local);
+        var byGiven = await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?family={Uri.EscapeDataString(name)}&given=jean"));
+        byGiven.Entry.Select(e => e.Resource.Id).Should().Equal(qualified);
+        (await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?family={Uri.EscapeDataString(name)}&gender=other"))).Total.Should().Be(0);
+
+        var both = await ReadJsonAsync<Bundle>(await client.GetAsync($"/fhir/Patient?family={Uri.EscapeDataString(name)}&_count=1"));
+        both.Total.Should().Be(2);
+        both.Entry.Should().ContainSingle();
+        var next = both.Link.Single(l => l.Relation == "next").Url;
+        var second = await ReadJsonAsync<Bundle>(await client.GetAsync(new Uri(next).PathAndQuery));
+        second.Entry.Should().ContainSingle().Which.Resource.Id.Should().NotBe(both.Entry[0].Resource.Id);
+
+        foreach (var bundle in new[] { byIns, byLocal, byTraits, both, second })
+        {
+            foreach (var entry in bundle.Entry)
+            {
+                FrCoreValidator.ShouldValidate(entry.Resource);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_merged_identity_is_read_inactive_with_a_replaced_by_link_and_is_not_found_by_search()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var vigilance = await gw.ClientAsync(GatewayRoles.IdentityVigilance);
+        var name = Unique("FUSION");
+        object Person() => new { birthName = name, birthFirstNames = "PAUL", sex = "M", birthDate = "1990-01-01", birthPlaceCog = "75056", force = true, reason = "created twice" };
+        var survivor = (await vigilance.CreateAsync(Person())).GetProperty("id").GetString();
+        var merged = (await vigilance.CreateAsync(Person())).GetProperty("id").GetString();
+        (await vigilance.PostAsJsonAsync($"/api/identities/{survivor}/merge", new { from = merged, reason = "same person" }, Http.Json)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var patient = await ReadJsonAsync<Patient>(await vigilance.GetAsync($"/fhir/Patient/{merged}"));
+        patient.Active.Should().BeFalse();
+        patient.Link.Should().ContainSingle(l => l.Type == Patient.LinkType.ReplacedBy && l.Other.Reference == $"Patient/{survivor}");
+        FrCoreValidator.ShouldValidate(patient);
+
+        var search = await ReadJsonAsync<Bundle>(await vigilance.GetAsync($"/fhir/Patient?family={Uri.EscapeDataString(name)}"));
+        search.Entry.Select(e => e.Resource.Id).Should().Equal(survivor);
+    }
+
+    [Fact]
+    public async Task Every_error_is_an_OperationOutcome_with_the_right_status()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var client = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var anonymous = gw.Anonymous();
+
+        await OutcomeAsync(await anonymous.GetAsync($"/fhir/Patient/{Guid.NewGuid()}"), HttpStatusCode.Unauthorized);
+        await OutcomeAsync(await anonymous.GetAsync("/fhir/Patient?family=X"), HttpStatusCode.Unauthorized);
+        var wrongKey = gw.Anonymous();
+        wrongKey.DefaultRequestHeaders.Add(ApiKeys.Header, "sgw_nope.nope");
+        await OutcomeAsync(await wrongKey.GetAsync("/fhir/Patient?family=X"), HttpStatusCode.Unauthorized);
+
+        (await OutcomeAsync(await client.GetAsync($"/fhir/Patient/{Guid.NewGuid()}"), HttpStatusCode.NotFound)).Issue[0].Code.Should().Be(OperationOutcome.IssueType.NotFound);
+        await OutcomeAsync(await client.GetAsync("/fhir/Patient/not-a-guid"), HttpStatusCode.NotFound);
+        var badDate = await OutcomeAsync(await client.GetAsync("/fhir/Patient?birthdate=1980"), HttpStatusCode.BadRequest);
+        badDate.Issue[0].Expression.Should().Equal("birthdate");
+        (await OutcomeAsync(await client.GetAsync("/fhir/Patient?birthdate=gt1980-01-01"), HttpStatusCode.BadRequest)).Issue[0].Expression.Should().Equal("birthdate");
+        (await OutcomeAsync(await client.GetAsync("/fhir/Patient?gender=x"), HttpStatusCode.BadRequest)).Issue[0].Expression.Should().Equal("gender");
+        (await OutcomeAsync(await client.GetAsync("/fhir/Patient?identifier=urn:oid:1.2.250.1.213.1.4.8%7C123"), HttpStatusCode.BadRequest)).Issue[0].Expression.Should().Equal("identifier");
+        await OutcomeAsync(await client.GetAsync("/fhir/Patient?family:contains=DU"), HttpStatusCode.BadRequest);
+        await OutcomeAsync(await client.PostAsync("/fhir/Patient", new StringContent("{}")), HttpStatusCode.MethodNotAllowed);
+        await OutcomeAsync(await client.GetAsync("/fhir/Observation/1"), HttpStatusCode.NotFound);
+
+        // Unknown parameters: ignored and said so, or refused under Prefer: handling=strict.
+        var lenient = await ReadJsonAsync<Bundle>(await client.GetAsync("/fhir/Patient?family=NOBODY&address=Paris"));
+        lenient.Entry.Should().ContainSingle(e => e.Search.Mode == Bundle.SearchEntryMode.Outcome)
+            .Which.Resource.Should().BeOfType<OperationOutcome>().Which.Issue[0].Expression.Should().Equal("address");
+        var strict = new HttpRequestMessage(HttpMethod.Get, "/fhir/Patient?family=NOBODY&address=Paris");
+        strict.Headers.Add("Prefer", "handling=strict");
+        await OutcomeAsync(await client.SendAsync(strict), HttpStatusCode.BadRequest);
+
+        var html = new HttpRequestMessage(HttpMethod.Get, "/fhir/metadata");
+        html.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+        await OutcomeAsync(await client.SendAsync(html), HttpStatusCode.NotAcceptable);
+
+        var xmlError = await client.GetAsync($"/fhir/Patient/{Guid.NewGuid()}?_format=application/fhir%2Bxml");
+        xmlError.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        xmlError.Content.Headers.ContentType!.MediaType.Should().Be("application/fhir+xml");
+        FhirFormats.ParseXml<OperationOutcome>(await xmlError.Content.ReadAsStringAsync()).Resource.Issue.Should().NotBeEmpty();
+    }
+}
+
+public sealed class FhirEndpointTests_on_Sqlite(SqliteTestDatabase db) : FhirEndpointTests<SqliteTestDatabase>(db);
+
+public sealed class FhirEndpointTests_on_Postgres(PostgresTestDatabase db) : FhirEndpointTests<PostgresTestDatabase>(db);
