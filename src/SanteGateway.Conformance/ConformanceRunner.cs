@@ -210,7 +210,12 @@ public sealed class ConformanceRunner
         var recorded = await service.ExchangesAsync(id, 1, 100, ct).ConfigureAwait(false);
         if (recorded.IsSuccess)
         {
-            o.Recorded = recorded.Value.Items.OrderBy(e => e.Id.ToString(), StringComparer.Ordinal).ToList();
+            // The rows of one call share their time: the use case's own order when it gave one, else the request's ContexteLPS/Temps.
+            var order = search.IsSuccess ? search.Value.ExchangeIds ?? [] : [];
+            o.Recorded = recorded.Value.Items
+                .OrderBy(e => order.Contains(e.Id) ? order.ToList().IndexOf(e.Id) : int.MaxValue)
+                .ThenBy(e => RequestTime(e.RequestXml), StringComparer.Ordinal)
+                .ToList();
         }
 
         switch (c.Rule)
@@ -253,6 +258,19 @@ public sealed class ConformanceRunner
                 break;
             }
         }
+    }
+
+    private static string RequestTime(string? request)
+    {
+        const string tag = "Temps>";
+        var at = request?.IndexOf(tag, StringComparison.Ordinal) ?? -1;
+        if (at < 0)
+        {
+            return "";
+        }
+
+        var end = request!.IndexOf('<', at);
+        return end < 0 ? "" : request[(at + tag.Length)..end];
     }
 
     private async Task RunVitaleAsync(ConformanceCase c, InsiClientOptions options, Observation o, CancellationToken ct)
@@ -344,7 +362,7 @@ public sealed class ConformanceRunner
 
         if (e.History is { } history)
         {
-            var actual = o.Identity?.InsHistory.Where(h => !h.Active).Select(h => h.Matricule).Order(StringComparer.Ordinal).ToList() ?? [];
+            var actual = o.Identity?.InsHistory.Where(h => h.Active && h.Source == "INSHISTO").Select(h => h.Matricule).Order(StringComparer.Ordinal).ToList() ?? [];
             var wanted = history.Order(StringComparer.Ordinal).ToList();
             checks.Add(new("INS historiques", wanted.Count == 0 ? "aucun" : string.Join(", ", wanted), actual.Count == 0 ? "aucun" : string.Join(", ", actual), actual.SequenceEqual(wanted, StringComparer.Ordinal)));
         }

@@ -74,6 +74,7 @@ public static class GatewayApp
 
         services.AddGatewayOpenApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        SanteGateway.Server.Certificates.CertificateEndpoints.AddGatewayCertificates(services, builder.Configuration);
 
         services.AddSanteGatewayApplication();
         SanteGateway.Server.Batch.BatchEndpoints.AddGatewayBatch(services, builder.Configuration);
@@ -93,6 +94,7 @@ public static class GatewayApp
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
+            m.AddMeter(CertificateInventory.MeterName);
 
             // Exported only where the operator names a collector, with the standard OpenTelemetry variable.
             if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
@@ -190,6 +192,7 @@ public static class GatewayApp
         app.MapIdentityEndpoints();
         SanteGateway.Server.Batch.BatchEndpoints.MapBatchEndpoints(app);
         app.MapAccountEndpoints();
+        SanteGateway.Server.Certificates.CertificateEndpoints.MapCertificateEndpoints(app);
         SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);
         return app;
     }
