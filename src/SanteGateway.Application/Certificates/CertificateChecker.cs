@@ -105,10 +105,10 @@ public sealed class CertificateCheckOptions
     /// Issuer CN prefixes of the IGC-Santé test CAs (default <c>TEST AC IGC-SANTE</c>, insi.md §4.1; the full list of test
     /// CA names is UNCONFIRMED: configurable).
     /// </summary>
-    public IList<string> TestIssuerPrefixes { get; } = ["TEST AC IGC-SANTE", "TEST AC SANTEGATEWAY"];
+    public IList<string> TestIssuerPrefixes { get; } = ["TEST AC IGC-SANTE", "TEST AC RACINE IGC-SANTE", "TEST AC SANTEGATEWAY"];
 
-    /// <summary>Issuer CN prefixes of the production IGC-Santé CAs (default <c>AC IGC-SANTE</c>).</summary>
-    public IList<string> ProductionIssuerPrefixes { get; } = ["AC IGC-SANTE"];
+    /// <summary>Issuer CN prefixes of the production IGC-Santé CAs (default <c>AC IGC-SANTE</c>, <c>AC RACINE IGC-SANTE</c>).</summary>
+    public IList<string> ProductionIssuerPrefixes { get; } = ["AC IGC-SANTE", "AC RACINE IGC-SANTE"];
 
     /// <summary>Clock.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
