@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
@@ -117,7 +116,33 @@ public static class AcceptanceReport
         File.WriteAllText(Path.Combine(dir, "report.html"), CaseHtml(run, r, pictures!), Encoding.UTF8);
     }
 
-    private static string H(string? s) => WebUtility.HtmlEncode(s ?? "");
+    /// <summary>Escapes markup characters only, so French text stays readable in the HTML source.</summary>
+    private static string H(string? s)
+    {
+        var sb = new StringBuilder((s ?? "").Length);
+        foreach (var c in s ?? "")
+        {
+            var escaped = c switch
+            {
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '&' => "&amp;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => null,
+            };
+            if (escaped is null)
+            {
+                sb.Append(c);
+            }
+            else
+            {
+                sb.Append(escaped);
+            }
+        }
+
+        return sb.ToString();
+    }
 
     private static string Md(string? s) => (s ?? "").Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 

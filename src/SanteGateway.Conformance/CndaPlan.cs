@@ -100,7 +100,7 @@ public static class CndaPlan
             "Le premier prénom donne CR 01 (fichier REP_CR01 injecté) ; le logiciel rappelle avec le prénom suivant et trouve l'identité.",
             "SAPA ConformiteTest 2.07 cas 1 ; fichier CNDA REP_CR01.xml [CNDA]",
             ConformanceCaseKind.TraitsSearch,
-            new("Appels OLA → 01 (injecté) puis CATARINA → 00 ; INS 236066322083656 ; les traits INSi (prénoms) sont montrés.")
+            new("Appels OLA → 01 (injecté) puis CATARINA → 00 ; les prénoms INSi (CATARINA BELLA), différents de la saisie, sont montrés et rien n'est appliqué sans vérification (identitovigilance).")
             {
                 Code = "00", Attempts = ["OLA:01", "CATARINA:00"], TraitDifferencesShown = true,
             })
