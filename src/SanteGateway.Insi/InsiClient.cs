@@ -86,6 +86,11 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
             throw new ArgumentException("CPx mode needs a PS assertion provider.", nameof(assertions));
         }
 
+        if (options.ResponseInjector is not null && InsiExchangeRecorder.IsProductionEndpoint(options.Endpoint))
+        {
+            throw new ArgumentException("ResponseInjector (CNDA response files) is refused against a production INSi endpoint.", nameof(options));
+        }
+
         _options = options;
         _transport = transport;
         _assertions = assertions;
@@ -104,7 +109,7 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
     public Task<InsiSearchResult> SearchByTraitsAsync(InsiTraitsQuery query, InsiCallContext context, CancellationToken cancellationToken = default)
     {
         InsiQueryValidator.EnsureValid(query);
-        return SendAsync(InsiActions.SearchByTraits, context, envelope => InsiRequestWriter.SearchByTraitsToBytes(envelope, query), cancellationToken);
+        return SendAsync(InsiActions.SearchByTraits, context, envelope => InsiRequestWriter.SearchByTraitsToBytes(envelope, query), cancellationToken, query);
     }
 
     /// <inheritdoc />
@@ -203,16 +208,16 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
     }
 
     private Task<InsiSearchResult> SearchOnceAsync(InsiTraitsQuery query, InsiCallContext context, CancellationToken ct) =>
-        SendAsync(InsiActions.SearchByTraits, context, envelope => InsiRequestWriter.SearchByTraitsToBytes(envelope, query), ct);
+        SendAsync(InsiActions.SearchByTraits, context, envelope => InsiRequestWriter.SearchByTraitsToBytes(envelope, query), ct, query);
 
-    private async Task<InsiSearchResult> SendAsync(string action, InsiCallContext context, Func<InsiEnvelope, byte[]> write, CancellationToken cancellationToken)
+    private async Task<InsiSearchResult> SendAsync(string action, InsiCallContext context, Func<InsiEnvelope, byte[]> write, CancellationToken cancellationToken, InsiTraitsQuery? query = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         try
         {
             return await _pipeline.ExecuteAsync(
-                static async (state, ct) => await state.Client.AttemptAsync(state.Action, state.Context, state.Write, ct).ConfigureAwait(false),
-                (Client: this, Action: action, Context: context, Write: write),
+                static async (state, ct) => await state.Client.AttemptAsync(state.Action, state.Context, state.Write, state.Query, ct).ConfigureAwait(false),
+                (Client: this, Action: action, Context: context, Write: write, Query: query),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (BrokenCircuitException ex)
@@ -226,7 +231,7 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
         }
     }
 
-    private async Task<InsiSearchResult> AttemptAsync(string action, InsiCallContext context, Func<InsiEnvelope, byte[]> write, CancellationToken ct)
+    private async Task<InsiSearchResult> AttemptAsync(string action, InsiCallContext context, Func<InsiEnvelope, byte[]> write, InsiTraitsQuery? query, CancellationToken ct)
     {
         string? emitter = _options.Emitter;
         string? security = null;
@@ -265,6 +270,13 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
         try
         {
             response = await _transport.SendAsync(action, request, context.CertificateKind, ct).ConfigureAwait(false);
+            if (query is not null && _options.ResponseInjector?.Find(query) is { } injected)
+            {
+                // CNDA injection: the request went out; the approval centre's file is what the software processes.
+                LogInjected(_logger, messageId, injected.Name);
+                response = new InsiHttpResponse(200, injected.Body.ToArray());
+            }
+
             var parsed = Interpret(response);
             if (parsed.Fault is { } fault)
             {
@@ -385,6 +397,9 @@ public sealed partial class InsiClient : IInsiClient, IInsVerifier, IDisposable
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "INSi trace sink failed for {MessageId} ({Kind})")]
     private static partial void LogTraceFailed(ILogger logger, string messageId, string kind);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "INSi answer {MessageId} replaced by the injected CNDA file {File}")]
+    private static partial void LogInjected(ILogger logger, string messageId, string file);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "INSi circuit open, call to {Action} refused")]
     private static partial void LogCircuitOpen(ILogger logger, string action);

@@ -91,6 +91,12 @@ public sealed class InsiClientOptions
     /// </summary>
     public string? RecordDirectory { get; set; }
 
+    /// <summary>
+    /// CNDA conformance tests only: replaces the answer to matching traits searches by the approval centre's response
+    /// files (the request is still sent). Null in normal use; refused against a production endpoint.
+    /// </summary>
+    public IInsiResponseInjector? ResponseInjector { get; set; }
+
     /// <summary>Maximum accepted response size in bytes.</summary>
     public int MaxResponseBytes { get; set; } = InsiResponseReader.DefaultMaxBytes;
 

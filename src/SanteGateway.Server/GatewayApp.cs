@@ -82,6 +82,7 @@ public static class GatewayApp
 
         services.AddGatewayOpenApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        SanteGateway.Server.Certificates.CertificateEndpoints.AddGatewayCertificates(services, builder.Configuration);
 
         services.AddSanteGatewayApplication();
         SanteGateway.Server.Batch.BatchEndpoints.AddGatewayBatch(services, builder.Configuration);
@@ -102,6 +103,7 @@ public static class GatewayApp
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
+            m.AddMeter(CertificateInventory.MeterName);
 
             // Exported only where the operator names a collector, with the standard OpenTelemetry variable.
             if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
@@ -201,6 +203,7 @@ public static class GatewayApp
         SanteGateway.Server.Fhir.FhirEndpoints.MapFhirEndpoints(app);
         SanteGateway.Server.Hl7.Hl7MessageEndpoints.MapHl7MessageEndpoints(app);
         app.MapAccountEndpoints();
+        SanteGateway.Server.Certificates.CertificateEndpoints.MapCertificateEndpoints(app);
         SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);
         return app;
     }

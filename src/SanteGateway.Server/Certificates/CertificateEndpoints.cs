@@ -1,0 +1,143 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using SanteGateway.Application;
+using SanteGateway.Insi;
+using SanteGateway.Server.Security;
+
+namespace SanteGateway.Server.Certificates;
+
+/// <summary>One certificate as <c>GET /api/admin/certificates</c> shows it (never the password).</summary>
+/// <param name="Name">Configured name.</param>
+/// <param name="Use">Configured use (<c>InsiAutomatic</c>, <c>InsiManual</c>, <c>OrganisationClient</c>).</param>
+/// <param name="Establishment">Establishment, when configured.</param>
+/// <param name="Path">File.</param>
+/// <param name="State"><c>ok</c>, <c>expiring</c>, <c>expired</c>, <c>invalid</c>, <c>unreadable</c>.</param>
+/// <param name="DaysLeft">Days to expiry.</param>
+/// <param name="NotAfter">Expiry.</param>
+/// <param name="Threshold">Alert threshold reached (60, 30, 7).</param>
+/// <param name="Subject">Subject DN.</param>
+/// <param name="Issuer">Issuer DN.</param>
+/// <param name="Environment"><c>test</c>, <c>production</c>, <c>unknown</c>.</param>
+/// <param name="Findings">Findings (code, severity, French, English).</param>
+/// <param name="Error">Why the file could not be read.</param>
+public sealed record CertificateDto(string Name, string Use, string? Establishment, string Path, string State, int? DaysLeft, DateTimeOffset? NotAfter, int? Threshold,
+    string? Subject, string? Issuer, string? Environment, IReadOnlyList<CertificateFinding> Findings, string? Error);
+
+/// <summary>Certificate tracking in the gateway: configuration, health check, metric, <c>GET /api/admin/certificates</c>.</summary>
+public static class CertificateEndpoints
+{
+    /// <summary>
+    /// Registers <see cref="CertificateInventory"/> with the certificates of <c>Gateway:Certificates</c> (array of
+    /// <c>{ Name, Path, PasswordEnv, Use, Establishment }</c>) plus the INSi client's INSI-AUTO / INSI-MANU files when
+    /// configured; CAs from <c>Gateway:CertificateTrustAnchors</c>, else the INSi trusted CAs; thresholds from
+    /// <c>Gateway:CertificateAlertDays</c> (default 60, 30, 7); and the <c>certificates</c> health check (tag <c>ready</c>).
+    /// </summary>
+    /// <param name="services">Services.</param>
+    /// <param name="configuration">Configuration.</param>
+    /// <returns>The same services.</returns>
+    public static IServiceCollection AddGatewayCertificates(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddSingleton(sp =>
+        {
+            var o = ReadOptions(configuration, sp.GetService<IOptions<InsiClientOptions>>()?.Value);
+            return new CertificateInventory(o, sp.GetService<TimeProvider>(), sp.GetService<ILogger<CertificateInventory>>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+        });
+        services.AddHealthChecks().AddCheck<CertificateHealthCheck>("certificates", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>
+    /// The tracked certificates from configuration: <c>Gateway:Certificates</c>, the INSi client's certificates, CAs from
+    /// <c>Gateway:CertificateTrustAnchors</c> (else the INSi trusted CAs), thresholds from <c>Gateway:CertificateAlertDays</c>.
+    /// </summary>
+    /// <param name="configuration">Configuration.</param>
+    /// <param name="insi">INSi client settings, when configured.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="OptionsValidationException">A certificate entry is incomplete (the message names it).</exception>
+    public static CertificateInventoryOptions ReadOptions(IConfiguration configuration, InsiClientOptions? insi)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var o = new CertificateInventoryOptions();
+        var section = configuration.GetSection("Gateway");
+        foreach (var c in section.GetSection("Certificates").GetChildren())
+        {
+            var path = c["Path"];
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                throw new OptionsValidationException("Gateway:Certificates", typeof(CertificateInventoryOptions), [$"Gateway:Certificates:{c.Key}:Path is required."]);
+            }
+
+            if (!CertificateChecker.TryParseUse(c["Use"], out var use))
+            {
+                throw new OptionsValidationException("Gateway:Certificates", typeof(CertificateInventoryOptions), [$"Gateway:Certificates:{c.Key}:Use: expected insi-auto, insi-manu or org, got '{c["Use"]}'."]);
+            }
+
+            var password = c["PasswordEnv"] is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null;
+            o.Certificates.Add(new TrackedCertificate(c["Name"] ?? c.Key, path, password, use, c["Establishment"]));
+        }
+
+        if (insi is not null && insi.Mode == InsiAuthenticationMode.MutualTls)
+        {
+            if (!string.IsNullOrEmpty(insi.AutomaticCertificatePath))
+            {
+                o.Certificates.Add(new TrackedCertificate("insi-auto", insi.AutomaticCertificatePath, insi.AutomaticCertificatePassword, CertificateUse.InsiAutomatic));
+            }
+
+            if (!string.IsNullOrEmpty(insi.ManualCertificatePath))
+            {
+                o.Certificates.Add(new TrackedCertificate("insi-manu", insi.ManualCertificatePath, insi.ManualCertificatePassword, CertificateUse.InsiManual));
+            }
+        }
+
+        var anchors = section.GetSection("CertificateTrustAnchors").Get<string[]>();
+        foreach (var a in anchors is { Length: > 0 } ? anchors : insi?.TrustedCaPaths.ToArray() ?? [])
+        {
+            o.TrustAnchorPaths.Add(a);
+        }
+
+        var days = section.GetSection("CertificateAlertDays").Get<int[]>();
+        if (days is { Length: > 0 })
+        {
+            o.AlertDays.Clear();
+            foreach (var d in days)
+            {
+                o.AlertDays.Add(d);
+            }
+        }
+
+        return o;
+    }
+
+    /// <summary>Maps <c>GET /api/admin/certificates[?refresh=true]</c> (administrators).</summary>
+    /// <param name="app">Routes.</param>
+    /// <returns>The same routes.</returns>
+    public static IEndpointRouteBuilder MapCertificateEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/admin/certificates", (CertificateInventory inventory, bool? refresh) =>
+                inventory.List(refresh == true).Select(s => new CertificateDto(
+                    s.Name, s.Use.ToString(), s.Establishment, s.Path, s.State, s.DaysLeft, s.NotAfter, s.Threshold,
+                    s.Report?.Subject, s.Report?.Issuer, s.Report?.Environment, s.Report?.Findings ?? [], s.Error)).ToList())
+            .WithTags("Administration")
+            .WithName("ListCertificates")
+            .RequireAuthorization(GatewayRoles.AdminPolicy);
+        return app;
+    }
+}
+
+/// <summary>
+/// Degraded when a configured certificate reached an alert threshold (60/30/7 days), expired, fails its check or cannot
+/// be read; the gateway still serves everything that does not need that certificate, so never Unhealthy.
+/// </summary>
+internal sealed class CertificateHealthCheck(CertificateInventory inventory) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var list = inventory.List();
+        var bad = list.Where(s => s.State != "ok").ToList();
+        var data = list.ToDictionary(s => s.Name, s => (object)(s.DaysLeft is { } d ? $"{s.State} ({d} days)" : s.State), StringComparer.Ordinal);
+        return Task.FromResult(bad.Count == 0
+            ? HealthCheckResult.Healthy($"{list.Count} certificate(s) valid", data)
+            : HealthCheckResult.Degraded(string.Join("; ", bad.Select(s => s.DaysLeft is { } d ? $"{s.Name} {s.State} ({d} days left)" : $"{s.Name} {s.State}")), data: data));
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using SanteGateway.Server.Security;
+using SanteGateway.Store.Tests;
+
+namespace SanteGateway.Server.Tests;
+
+/// <summary>Certificate tracking in the gateway: API, health check.</summary>
+public sealed class CertificateApiTests(SqliteTestDatabase database) : IClassFixture<SqliteTestDatabase>, IDisposable
+{
+    private const string Password = "cert-api-test";
+    private readonly string dir = Directory.CreateTempSubdirectory("santegw-cert-api-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Fact]
+    public async Task Administrators_list_the_configured_certificates_and_an_expiring_one_turns_the_health_check_degraded()
+    {
+        using var ca = Ca();
+        var caPem = Path.Combine(dir, "ca.pem");
+        await File.WriteAllTextAsync(caPem, ca.ExportCertificatePem(), TestContext.Current.CancellationToken);
+        var valid = Leaf(ca, "valid.p12", "INSI-AUTO", 400);
+        var soon = Leaf(ca, "soon.p12", "INSI-MANU", 20);
+        Environment.SetEnvironmentVariable("SANTEGW_CERT_API_PWD", Password);
+        await using var gateway = await TestGateway.StartAsync(database, configureBuilder: b =>
+        {
+            b.Configuration["Gateway:Certificates:0:Name"] = "auto-chu";
+            b.Configuration["Gateway:Certificates:0:Path"] = valid;
+            b.Configuration["Gateway:Certificates:0:PasswordEnv"] = "SANTEGW_CERT_API_PWD";
+            b.Configuration["Gateway:Certificates:0:Use"] = "insi-auto";
+            b.Configuration["Gateway:Certificates:0:Establishment"] = "750712184";
+            b.Configuration["Gateway:Certificates:1:Name"] = "manu-chu";
+            b.Configuration["Gateway:Certificates:1:Path"] = soon;
+            b.Configuration["Gateway:Certificates:1:PasswordEnv"] = "SANTEGW_CERT_API_PWD";
+            b.Configuration["Gateway:Certificates:1:Use"] = "insi-manu";
+            b.Configuration["Gateway:CertificateTrustAnchors:0"] = caPem;
+        });
+        var admin = await gateway.ClientAsync(GatewayRoles.Admin);
+        var frontDesk = await gateway.ClientAsync(GatewayRoles.FrontDesk);
+
+        var list = await (await admin.GetAsync("/api/admin/certificates", TestContext.Current.CancellationToken)).JsonAsync();
+        var health = await gateway.Anonymous().GetAsync("/health/ready", TestContext.Current.CancellationToken);
+        var refused = await frontDesk.GetAsync("/api/admin/certificates", TestContext.Current.CancellationToken);
+
+        list.GetArrayLength().Should().Be(2);
+        list[0].GetProperty("name").GetString().Should().Be("auto-chu");
+        list[0].GetProperty("state").GetString().Should().Be("ok");
+        list[0].GetProperty("establishment").GetString().Should().Be("750712184");
+        list[0].GetProperty("environment").GetString().Should().Be("test");
+        list[1].GetProperty("state").GetString().Should().Be("expiring");
+        list[1].GetProperty("threshold").GetInt32().Should().Be(30);
+        list[1].GetProperty("daysLeft").GetInt32().Should().BeInRange(19, 20);
+        list.ToString().Should().NotContain(Password);
+        health.StatusCode.Should().Be(HttpStatusCode.OK, "degraded still serves");
+        (await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Be("Degraded");
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    private static X509Certificate2 Ca()
+    {
+        using var key = RSA.Create(2048);
+        var req = new CertificateRequest("CN=TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS, O=ASIP-SANTE, C=FR", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        return req.CreateSelfSigned(DateTimeOffset.UtcNow.AddYears(-3), DateTimeOffset.UtcNow.AddYears(5));
+    }
+
+    private string Leaf(X509Certificate2 ca, string file, string cn, int daysLeft)
+    {
+        using var key = RSA.Create(2048);
+        var req = new CertificateRequest($"CN={cn}, OU=10B0152872, O=CHU TEST, C=FR", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var cert = req.Create(ca, DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(daysLeft), RandomNumberGenerator.GetBytes(10));
+        using var withKey = cert.CopyWithPrivateKey(key);
+        var path = Path.Combine(dir, file);
+        File.WriteAllBytes(path, withKey.Export(X509ContentType.Pkcs12, Password));
+        return path;
+    }
+}
