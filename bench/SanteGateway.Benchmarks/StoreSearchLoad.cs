@@ -78,10 +78,11 @@ internal static class StoreSearchLoad
             await using var scope = app.Services.CreateAsyncScope();
             var rejected = 0;
             var rows = law.Generate(count, seed: 11).Select((f, i) => new CsvRow(i + 2, f, null));
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var result = await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
                 .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, CancellationToken.None).ConfigureAwait(false);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# import: {result.Rows} rows, {result.Imported} imported, {result.Rejected} rejected (strict-trait duplicates drawn by the law) in {result.Elapsed.TotalSeconds:F1} s ({result.Imported / result.Elapsed.TotalSeconds:F0}/s) load={Load()}"));
+                $"# import: {result.Rows} rows, {result.Imported} imported, {result.Rejected} rejected (strict-trait duplicates drawn by the law) in {result.Elapsed.TotalSeconds:F1} s ({result.Imported / result.Elapsed.TotalSeconds:F0}/s wall; {result.Rows / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F0} rows per CPU-second of this process, generator included) load={Load()}"));
             var watch = Stopwatch.StartNew();
             var ctx = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
             if (provider == StoreProvider.Postgres)
