@@ -169,7 +169,9 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
             e.Property(x => x.BirthNamePhonetic).HasMaxLength(100).IsRequired();
             e.Property(x => x.MergeSnapshot);
             e.HasIndex(x => new { x.BirthNamePhonetic, x.BirthDate });
-            e.HasIndex(x => x.MergedIntoId);
+            // Tombstones only: over every live row ("IS NULL") it lured SQLite's planner (no statistics) away from the name
+            // indexes for prefix ranges and INS lookups; "MergedIntoId = @survivor" still uses it.
+            e.HasIndex(x => x.MergedIntoId).HasFilter("\"MergedIntoId\" IS NOT NULL");
             // Prefix search on the used name reads its page in order (key, first name, id) like the birth-name index.
             e.Property(x => x.UsedNameKey).HasMaxLength(100);
             e.HasIndex(x => new { x.UsedNameKey, x.FirstNameKey, x.Id });

@@ -71,6 +71,18 @@ namespace SanteGateway.Store.Migrations.Postgres
             migrationBuilder.Sql("INSERT INTO identity_homonym_counts (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") SELECT 'F', \"BirthNameKey\", \"FirstNameKey\", count(*) FROM identities WHERE \"MergedIntoId\" IS NULL GROUP BY \"BirthNameKey\", \"FirstNameKey\"");
             migrationBuilder.Sql("INSERT INTO identity_homonym_counts (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") SELECT 'N', \"BirthNameKey\", '', count(*) FROM identities WHERE \"MergedIntoId\" IS NULL GROUP BY \"BirthNameKey\"");
 
+            // Only tombstones: an index over "MergedIntoId IS NULL" (every live row) lured SQLite's planner (no statistics)
+            // away from the name-key indexes for prefix ranges; the partial index still serves "MergedIntoId = @survivor".
+            migrationBuilder.DropIndex(
+                name: "IX_identities_MergedIntoId",
+                table: "identities");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identities_MergedIntoId",
+                table: "identities",
+                column: "MergedIntoId",
+                filter: "\"MergedIntoId\" IS NOT NULL");
+
             migrationBuilder.CreateIndex(
                 name: "IX_identities_UsedNameKey_FirstNameKey_Id",
                 table: "identities",
@@ -80,6 +92,15 @@ namespace SanteGateway.Store.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_identities_MergedIntoId",
+                table: "identities");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identities_MergedIntoId",
+                table: "identities",
+                column: "MergedIntoId");
+
             migrationBuilder.DropTable(
                 name: "identity_homonym_counts");
 

@@ -721,7 +721,8 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MergedIntoId");
+                    b.HasIndex("MergedIntoId")
+                        .HasFilter("\"MergedIntoId\" IS NOT NULL");
 
                     b.HasIndex("BirthDate", "FirstNameKey");
 

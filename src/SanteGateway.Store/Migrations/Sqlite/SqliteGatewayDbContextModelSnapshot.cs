@@ -702,7 +702,8 @@ namespace SanteGateway.Store.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MergedIntoId");
+                    b.HasIndex("MergedIntoId")
+                        .HasFilter("\"MergedIntoId\" IS NOT NULL");
 
                     b.HasIndex("BirthDate", "FirstNameKey");
 
