@@ -1,30 +1,35 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using NpgsqlTypes;
-using SanteGateway.Insi.Sandbox.Data;
-using SanteGateway.Server;
 using SanteGateway.Application;
+using SanteGateway.Application.Batch;
+using SanteGateway.Server;
 using SanteGateway.Store;
 
 namespace SanteGateway.Benchmarks;
 
 /// <summary>
-/// <c>store-search</c>: fills a gateway database (real schema, created by the migrations) with N synthetic identities
-/// in bulk, then measures the identity search the API runs (<c>IdentityService.SearchAsync</c>, one DI scope per
-/// search as per HTTP request: count, page, homonym hints) and prints p50/p95/p99/max. BenchmarkDotNet is not used: it
-/// would rebuild a million-row database per case, and the goal is a latency distribution over many different probes.
+/// <c>store-search</c>: fills a gateway database (real schema, created by the migrations) with N identities of
+/// <see cref="RealisticIdentities"/> through the real bulk import (<see cref="IdentityImporter"/>: every row validated,
+/// COPY on PostgreSQL), then measures, one DI scope per call as per HTTP request, the queries the front desk and the
+/// inbound flows run: search by birth name + birth date, by birth name only, by name prefix, potential duplicates of a
+/// stored identity, INS lookup and partner-identifier lookup; prints p50/p95/p99/max, and with <c>--explain</c> the
+/// plan of every SQL statement each query runs (captured by an EF Core interceptor and re-run under
+/// <c>EXPLAIN (ANALYZE, BUFFERS)</c> / <c>EXPLAIN QUERY PLAN</c> with the same parameters).
 /// <code>
 /// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- store-search --provider sqlite --count 1000000 --db /tmp/santegw-1m.db
-/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- store-search --provider postgres --count 1000000 --connection "Host=127.0.0.1;Port=55432;Username=postgres;Database=santegw_bench"
+/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- store-search --provider postgres --count 10000000 --connection "Host=127.0.0.1;Port=55999;Username=postgres;Database=mine" [--worst] [--explain]
 /// </code>
 /// </summary>
 internal static class StoreSearchLoad
 {
+    private const string Authority = "1.2.250.1.999.42.1";
+
     public static async Task<int> RunAsync(string[] args)
     {
         var provider = StoreProvider.Sqlite;
@@ -32,6 +37,7 @@ internal static class StoreSearchLoad
         var searches = 2_000;
         string? db = null, connection = null;
         var explain = false;
+        var worst = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -42,6 +48,7 @@ internal static class StoreSearchLoad
                 case "--db": db = args[++i]; break;
                 case "--connection": connection = args[++i]; break;
                 case "--explain": explain = true; break;
+                case "--worst": worst = true; break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -51,236 +58,169 @@ internal static class StoreSearchLoad
         var store = provider == StoreProvider.Postgres
             ? new StoreOptions { Provider = StoreProvider.Postgres, ConnectionString = connection ?? throw new ArgumentException("--connection is required for postgres") }
             : new StoreOptions { ConnectionString = GatewayStore.SqliteConnectionString(db ?? Path.Combine(dir, "search.db")) };
-        var options = new GatewayOptions { DataDirectory = dir, RequireHttps = false, Store = store };
-        await using var app = GatewayApp.Build(GatewayApp.CreateBuilder([], options));
+        var options = new GatewayOptions { DataDirectory = dir, RequireHttps = false, Store = store, InsPolicy = SanteGateway.Identity.InsPolicy.Production };
+        var capture = new CaptureInterceptor();
+        var builder = GatewayApp.CreateBuilder([], options, o => o.AddInterceptors(capture));
+        await using var app = GatewayApp.Build(builder);
         await GatewayApp.InitializeAsync(app.Services).ConfigureAwait(false);
 
-        // The same generator as the sandbox: ~170 French surnames (about 5,600 persons per surname at 1 M), 1 % homonyms.
-        var persons = SyntheticIdentityGenerator.Generate(count, seed: 11, homonymRate: 0.01, niaRate: 0.01).ToList();
+        var law = new RealisticIdentities(worst);
         long existing;
         await using (var scope = app.Services.CreateAsyncScope())
         {
             existing = await scope.ServiceProvider.GetRequiredService<GatewayDbContext>().Identities.LongCountAsync().ConfigureAwait(false);
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z provider={provider} identities wanted={count} present={existing} load={Load()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z provider={provider} mode={(worst ? "worst" : "realistic")} top_surname_share={law.TopSurnameShare:P3} identities wanted={count} present={existing} load={Load()}"));
         if (existing == 0)
         {
-            var watch = Stopwatch.StartNew();
             await using var scope = app.Services.CreateAsyncScope();
+            var rejected = 0;
+            var rows = law.Generate(count, seed: 11).Select((f, i) => new CsvRow(i + 2, f, null));
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var result = await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
+                .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, CancellationToken.None).ConfigureAwait(false);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# import: {result.Rows} rows, {result.Imported} imported, {result.Rejected} rejected (strict-trait duplicates drawn by the law) in {result.Elapsed.TotalSeconds:F1} s ({result.Imported / result.Elapsed.TotalSeconds:F0}/s wall; {result.Rows / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F0} rows per CPU-second of this process, generator included) load={Load()}"));
+            var watch = Stopwatch.StartNew();
             var ctx = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
             if (provider == StoreProvider.Postgres)
             {
-                await CopyPostgresAsync(ctx, persons).ConfigureAwait(false);
-            }
-            else
-            {
-                await InsertSqliteAsync(ctx, persons).ConfigureAwait(false);
+                // What autovacuum does after a bulk load (statistics, visibility map for index-only scans), done at once.
+                ctx.Database.SetCommandTimeout(TimeSpan.FromHours(1));
+                await ctx.Database.ExecuteSqlRawAsync("VACUUM ANALYZE identities").ConfigureAwait(false);
+                await ctx.Database.ExecuteSqlRawAsync("VACUUM ANALYZE identity_homonym_counts").ConfigureAwait(false);
+                await ctx.Database.ExecuteSqlRawAsync("VACUUM ANALYZE identity_external_ids").ConfigureAwait(false);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# vacuum analyze: {watch.Elapsed.TotalSeconds:F1} s"));
             }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# bulk load: {persons.Count} identities in {watch.Elapsed.TotalSeconds:F1} s ({persons.Count / watch.Elapsed.TotalSeconds:F0}/s)"));
-        }
-        else if (existing != count)
-        {
-            throw new InvalidOperationException($"The database holds {existing} identities, not {count}: use a fresh database.");
+            existing = result.Imported;
         }
 
+        // The same stream again (deterministic), sampled uniformly: probes are stored persons, so common surnames are
+        // probed as often as the front desk meets them. Worst case: only persons of the very common surname.
         var random = new Random(5);
-        var probes = Enumerable.Range(0, searches).Select(_ => persons[random.Next(persons.Count)]).ToArray();
-        if (explain)
+        var probes = new List<Dictionary<string, string>>(searches);
+        var seen = 0;
+        foreach (var row in law.Generate(count, seed: 11))
         {
-            await ExplainAsync(app.Services, probes[0]).ConfigureAwait(false);
-        }
-
-        foreach (var withDate in new[] { true, false })
-        {
-            // Warm-up: JIT, connection pool, page cache.
-            for (var i = 0; i < Math.Min(200, probes.Length); i++)
+            if (worst && row["birthname"] != RealisticIdentities.Surname(1))
             {
-                await SearchAsync(app.Services, probes[i], withDate).ConfigureAwait(false);
+                continue;
             }
 
-            var latencies = new double[probes.Length];
-            var found = 0L;
+            seen++;
+            if (probes.Count < searches)
+            {
+                probes.Add(row);
+            }
+            else if (random.Next(seen) < searches)
+            {
+                probes[random.Next(searches)] = row;
+            }
+        }
+
+        var ids = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
+            foreach (var p in probes)
+            {
+                if (await service.FindByExternalIdAsync(Authority, p["localid"], CancellationToken.None).ConfigureAwait(false) is { } id)
+                {
+                    ids[p["localid"]] = id;
+                }
+            }
+        }
+
+        // Rows the import refused (strict duplicates drawn by the law) are not stored: probe only stored persons.
+        probes = probes.Where(p => ids.ContainsKey(p["localid"])).ToList();
+        var queries = new (string Name, Func<IdentityService, Dictionary<string, string>, Task<(int Hits, bool Capped)>> Run, Func<Dictionary<string, string>, bool> Applies)[]
+        {
+            ("birthName+birthDate", async (s, p) => Hits((await s.SearchAsync(p["birthname"].ToLowerInvariant(), p["birthdate"], null, null, 1, 20, CancellationToken.None).ConfigureAwait(false)).Unwrap()), _ => true),
+            ("birthName", async (s, p) => Hits((await s.SearchAsync(p["birthname"].ToLowerInvariant(), null, null, null, 1, 20, CancellationToken.None).ConfigureAwait(false)).Unwrap()), _ => true),
+            ("namePrefix(3)", async (s, p) => Hits((await s.SearchAsync(null, null, null, null, 1, 20, CancellationToken.None, namePrefix: p["birthname"][..Math.Min(3, p["birthname"].Length)].ToLowerInvariant()).ConfigureAwait(false)).Unwrap()), _ => true),
+            ("potentialDuplicates", async (s, p) => ((await s.PotentialDuplicatesAsync(ids[p["localid"]], CancellationToken.None).ConfigureAwait(false)).Unwrap().Count + 1, false), _ => true),
+            ("ins", async (s, p) => Hits((await s.SearchAsync(null, null, null, null, 1, 20, CancellationToken.None, ins: p["ins"]).ConfigureAwait(false)).Unwrap()), p => p.ContainsKey("ins")),
+            ("partnerId", async (s, p) => (await s.FindByExternalIdAsync(Authority, p["localid"], CancellationToken.None).ConfigureAwait(false) is null ? 0 : 1, false), _ => true),
+        };
+
+        foreach (var (name, run, applies) in queries)
+        {
+            var list = probes.Where(applies).ToArray();
+            if (explain)
+            {
+                await ExplainAsync(app.Services, capture, store, name, () => RunOnceAsync(app.Services, run, list[0])).ConfigureAwait(false);
+            }
+
+            for (var i = 0; i < Math.Min(200, list.Length); i++)
+            {
+                await RunOnceAsync(app.Services, run, list[i]).ConfigureAwait(false); // warm-up: JIT, pool, cache
+            }
+
+            var latencies = new double[list.Length];
+            var hits = 0L;
+            var capped = 0;
             var clock = Stopwatch.StartNew();
-            for (var i = 0; i < probes.Length; i++)
+            for (var i = 0; i < list.Length; i++)
             {
                 var t = Stopwatch.GetTimestamp();
-                var total = await SearchAsync(app.Services, probes[i], withDate).ConfigureAwait(false);
+                var (h, c) = await RunOnceAsync(app.Services, run, list[i]).ConfigureAwait(false);
                 latencies[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-                found += total;
-                if (total < 1)
+                hits += h;
+                capped += c ? 1 : 0;
+                if (h < 1)
                 {
-                    throw new InvalidOperationException("A stored identity was not found: the bulk load does not match the schema.");
+                    throw new InvalidOperationException($"{name}: a stored identity was not found.");
                 }
             }
 
             Array.Sort(latencies);
             double P(double q) => latencies[Math.Min(latencies.Length - 1, (int)(latencies.Length * q))];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"provider={provider} identities={count} query={(withDate ? "birthName+birthDate" : "birthName")} searches={probes.Length} mean_hits={found / (double)probes.Length:F1} p50_ms={P(0.5):F2} p95_ms={P(0.95):F2} p99_ms={P(0.99):F2} max_ms={P(1):F2} searches_per_s={probes.Length / clock.Elapsed.TotalSeconds:F0} load={Load()}"));
+                $"provider={provider} mode={(worst ? "worst" : "realistic")} identities={existing} query={name} calls={list.Length} mean_hits={hits / (double)list.Length:F1} capped={capped} p50_ms={P(0.5):F2} p95_ms={P(0.95):F2} p99_ms={P(0.99):F2} max_ms={P(1):F2} per_s={list.Length / clock.Elapsed.TotalSeconds:F0} load={Load()}"));
         }
 
         return 0;
     }
 
-    private static async Task<int> SearchAsync(IServiceProvider services, SandboxPerson p, bool withDate)
+    private static (int, bool) Hits(Paged<IdentitySummary> page) => (page.Total, page.TotalCapped);
+
+    private static async Task<(int Hits, bool Capped)> RunOnceAsync(IServiceProvider services, Func<IdentityService, Dictionary<string, string>, Task<(int, bool)>> run, Dictionary<string, string> p)
     {
         await using var scope = services.CreateAsyncScope();
-        // Lower case: the API normalises (case, accents) before comparing keys.
-        var page = (await scope.ServiceProvider.GetRequiredService<IdentityService>()
-            .SearchAsync(p.BirthName.ToLowerInvariant(), withDate ? p.BirthDate : null, null, null, 1, 20, CancellationToken.None).ConfigureAwait(false)).Unwrap();
-        return page.Total;
+        return await run(scope.ServiceProvider.GetRequiredService<IdentityService>(), p).ConfigureAwait(false);
     }
 
-    private static async Task InsertSqliteAsync(GatewayDbContext ctx, List<SandboxPerson> persons)
+    private static async Task ExplainAsync(IServiceProvider services, CaptureInterceptor capture, StoreOptions store, string name, Func<Task<(int, bool)>> once)
     {
-        var connection = (SqliteConnection)ctx.Database.GetDbConnection();
-        await connection.OpenAsync().ConfigureAwait(false);
-        var toProvider = new DateTimeOffsetToBinaryConverter();
-        var now = (long)toProvider.ConvertToProvider(DateTimeOffset.UtcNow)!;
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync().ConfigureAwait(false);
-        await using var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT INTO identities (Id, BirthName, BirthFirstNames, FirstFirstName, Sex, BirthDate, BirthDateCorrected, BirthPlaceCog,
-              Status, Attributes, CollectionChannel, InsMatricule, InsOid, BirthNameKey, FirstNameKey, CreatedAt, UpdatedAt, Version)
-            VALUES ($id, $name, $firsts, $first, $sex, $date, 0, $cog, $status, 0, 'INSI', $ins, $oid, $nameKey, $firstKey, $now, $now, 1)
-            """;
-        var ps = new[] { "$id", "$name", "$firsts", "$first", "$sex", "$date", "$cog", "$status", "$ins", "$oid", "$nameKey", "$firstKey" }
-            .Select(n => cmd.Parameters.Add(n, SqliteType.Text)).ToArray();
-        cmd.Parameters.AddWithValue("$now", now);
-        cmd.Prepare();
-        foreach (var p in persons)
+        await once().ConfigureAwait(false);
+        capture.Commands.Clear();
+        capture.On = true;
+        await once().ConfigureAwait(false);
+        capture.On = false;
+        Console.WriteLine($"## EXPLAIN {name}: {capture.Commands.Count} statement(s)");
+        foreach (var (sql, parameters) in capture.Commands.ToList())
         {
-            var row = Row(p);
-            ps[0].Value = row.Id.ToString().ToUpperInvariant(); // EF Core's SQLite GUID form
-            ps[1].Value = row.Name;
-            ps[2].Value = row.FirstNames;
-            ps[3].Value = row.First;
-            ps[4].Value = row.Sex;
-            ps[5].Value = row.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            ps[6].Value = row.Cog;
-            ps[7].Value = row.Status;
-            ps[8].Value = row.Ins;
-            ps[9].Value = row.Oid;
-            ps[10].Value = row.NameKey;
-            ps[11].Value = row.FirstKey;
-            await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-
-        await tx.CommitAsync().ConfigureAwait(false);
-    }
-
-    private static async Task CopyPostgresAsync(GatewayDbContext ctx, List<SandboxPerson> persons)
-    {
-        var connection = (NpgsqlConnection)ctx.Database.GetDbConnection();
-        await connection.OpenAsync().ConfigureAwait(false);
-        var now = DateTimeOffset.UtcNow;
-        await using (var copy = await connection.BeginBinaryImportAsync("""
-            COPY identities ("Id", "BirthName", "BirthFirstNames", "FirstFirstName", "Sex", "BirthDate", "BirthDateCorrected", "BirthPlaceCog",
-              "Status", "Attributes", "CollectionChannel", "InsMatricule", "InsOid", "BirthNameKey", "FirstNameKey", "CreatedAt", "UpdatedAt", "Version")
-            FROM STDIN (FORMAT BINARY)
-            """).ConfigureAwait(false))
-        {
-            foreach (var p in persons)
+            await using DbConnection c = store.Provider == StoreProvider.Postgres ? new NpgsqlConnection(store.ConnectionString) : new SqliteConnection(store.ConnectionString);
+            await c.OpenAsync().ConfigureAwait(false);
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = (store.Provider == StoreProvider.Postgres ? "EXPLAIN (ANALYZE, BUFFERS) " : "EXPLAIN QUERY PLAN ") + sql;
+            foreach (var p in parameters)
             {
-                var row = Row(p);
-                await copy.StartRowAsync().ConfigureAwait(false);
-                await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid).ConfigureAwait(false);
-                await copy.WriteAsync(row.Name, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.FirstNames, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.First, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.Sex, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.Date, NpgsqlDbType.Date).ConfigureAwait(false);
-                await copy.WriteAsync(false, NpgsqlDbType.Boolean).ConfigureAwait(false);
-                await copy.WriteAsync(row.Cog, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.Status, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(0, NpgsqlDbType.Integer).ConfigureAwait(false);
-                await copy.WriteAsync("INSI", NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.Ins, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.Oid, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.NameKey, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(row.FirstKey, NpgsqlDbType.Varchar).ConfigureAwait(false);
-                await copy.WriteAsync(now, NpgsqlDbType.TimestampTz).ConfigureAwait(false);
-                await copy.WriteAsync(now, NpgsqlDbType.TimestampTz).ConfigureAwait(false);
-                await copy.WriteAsync(1L, NpgsqlDbType.Bigint).ConfigureAwait(false);
+                cmd.Parameters.Add(p);
             }
 
-            await copy.CompleteAsync().ConfigureAwait(false);
-        }
-
-        // What autovacuum does after a bulk load (statistics and visibility map for index-only scans), done at once.
-        await using var vacuum = new NpgsqlCommand("VACUUM ANALYZE identities", connection);
-        await vacuum.ExecuteNonQueryAsync().ConfigureAwait(false);
-    }
-
-    private static (Guid Id, string Name, string FirstNames, string First, string Sex, DateOnly Date, string? Cog, string Status, string Ins, string Oid, string NameKey, string FirstKey) Row(SandboxPerson p)
-    {
-        var first = p.FirstNames[0];
-        return (Guid.CreateVersion7(), p.BirthName, p.FirstNamesJoined, first, p.Sex.ToString(), DateOnly.ParseExact(p.BirthDate, "yyyy-MM-dd", CultureInfo.InvariantCulture),
-            p.BirthPlace, "RECUP", p.Ins.NumIdentifiant + p.Ins.Cle, p.Ins.Oid, SearchKeys.Normalize(p.BirthName), SearchKeys.Normalize(first));
-    }
-
-    private static async Task ExplainAsync(IServiceProvider services, SandboxPerson p)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var ctx = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-        var key = SearchKeys.Normalize(p.BirthName);
-        var date = DateOnly.ParseExact(p.BirthDate, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var keys = new List<string> { key };
-        var queries = new[]
-        {
-            ctx.Identities.AsNoTracking().Where(x => x.BirthNameKey == key && x.BirthDate == date).OrderBy(x => x.BirthNameKey).ThenBy(x => x.FirstNameKey).ThenBy(x => x.Id).Take(20).Select(x => new { x.Id, x.BirthName }).ToQueryString(),
-            ctx.Identities.AsNoTracking().Where(x => keys.Contains(x.BirthNameKey)).GroupBy(x => new { x.BirthNameKey, x.BirthDate }).Where(g => g.Count() > 1).Select(g => g.Key).ToQueryString(),
-            ctx.Identities.AsNoTracking().Where(x => keys.Contains(x.BirthNameKey)).GroupBy(x => new { x.BirthNameKey, x.FirstNameKey }).Where(g => g.Count() > 1).Select(g => g.Key).ToQueryString(),
-        };
-        var connection = ctx.Database.GetDbConnection();
-        await connection.OpenAsync().ConfigureAwait(false);
-        foreach (var sql in queries)
-        {
-            // ToQueryString declares the parameters in front of the statement; run the declarations with the EXPLAIN.
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = connection is SqliteConnection ? ExplainSqlite(sql) : ExplainPostgres(sql);
-            Console.WriteLine("# " + cmd.CommandText.Replace('\n', ' '));
+            Console.WriteLine("# " + string.Join(' ', sql.Split('\n', StringSplitOptions.TrimEntries)) + "  -- " + string.Join(", ", parameters.Select(p => p.ParameterName + "=" + Convert.ToString(p.Value is Array a ? string.Join('|', a.Cast<object>()) : p.Value, CultureInfo.InvariantCulture))));
             await using var reader = await cmd.ExecuteReaderAsync().ConfigureAwait(false);
             while (await reader.ReadAsync().ConfigureAwait(false))
             {
                 Console.WriteLine("#   " + string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture))));
             }
         }
-    }
 
-    // ToQueryString output: ".param set @key 'X'" lines (SQLite) or "-- @key='X'" comments (Npgsql) then the SQL.
-    private static string ExplainSqlite(string sql)
-    {
-        var lines = sql.Split('\n');
-        var body = string.Join('\n', lines.Where(l => !l.StartsWith(".param", StringComparison.Ordinal)));
-        foreach (var l in lines.Where(l => l.StartsWith(".param set ", StringComparison.Ordinal)))
-        {
-            var parts = l[".param set ".Length..].Trim().Split(' ', 2);
-            body = body.Replace(parts[0], parts[1], StringComparison.Ordinal);
-        }
-
-        return "EXPLAIN QUERY PLAN " + body;
-    }
-
-    private static string ExplainPostgres(string sql)
-    {
-        var lines = sql.Split('\n');
-        var body = string.Join('\n', lines.Where(l => !l.StartsWith("-- ", StringComparison.Ordinal)));
-        foreach (var l in lines.Where(l => l.StartsWith("-- @", StringComparison.Ordinal)))
-        {
-            var eq = l.IndexOf('=', StringComparison.Ordinal);
-            var name = l[3..eq];
-            var value = l[(eq + 1)..].Trim();
-            var dbType = value.LastIndexOf(" (DbType = ", StringComparison.Ordinal);
-            value = dbType >= 0 ? value[..dbType].Trim() : value;
-            var typed = value.StartsWith('{') ? "ARRAY[" + string.Join(',', value.Trim('{', '}').Split(',').Select(v => "'" + v.Trim().Trim('"', '\'') + "'")) + "]::text[]" : value;
-            body = body.Replace(name, typed, StringComparison.Ordinal);
-        }
-
-        return "EXPLAIN (ANALYZE, BUFFERS) " + body;
+        _ = services;
     }
 
     private static string Load()
@@ -292,6 +232,45 @@ internal static class StoreSearchLoad
         catch (IOException)
         {
             return "?";
+        }
+    }
+
+    /// <summary>Records the SQL and parameters of the commands run while <see cref="On"/>.</summary>
+    private sealed class CaptureInterceptor : DbCommandInterceptor
+    {
+        public volatile bool On;
+
+        public List<(string Sql, List<DbParameter> Parameters)> Commands { get; } = [];
+
+        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Record(command);
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+
+        public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
+        {
+            Record(command);
+            return base.ScalarExecutingAsync(command, eventData, result, cancellationToken);
+        }
+
+        private void Record(DbCommand command)
+        {
+            if (!On)
+            {
+                return;
+            }
+
+            var ps = command.Parameters.Cast<DbParameter>().Select(p => p switch
+            {
+                NpgsqlParameter n => (DbParameter)n.Clone(),
+                SqliteParameter s => new SqliteParameter(s.ParameterName, s.Value) { SqliteType = s.SqliteType },
+                _ => throw new NotSupportedException(p.GetType().Name),
+            }).ToList();
+            lock (Commands)
+            {
+                Commands.Add((command.CommandText, ps));
+            }
         }
     }
 }

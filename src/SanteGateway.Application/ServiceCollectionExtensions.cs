@@ -7,7 +7,7 @@ namespace SanteGateway.Application;
 public static class ServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IdentityService"/> and <see cref="VigilanceService"/> (scoped, like the database context),
+    /// Registers <see cref="IdentityService"/>, <see cref="IdentityImporter"/> and <see cref="VigilanceService"/> (scoped, like the database context),
     /// <see cref="InsiMetrics"/>, and <see cref="UnconfiguredInsiPort"/> unless an <see cref="IInsiPort"/> is registered.
     /// </summary>
     /// <param name="services">Services.</param>
@@ -19,6 +19,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<InsiMetrics>();
         services.TryAddSingleton<IInsiPort, UnconfiguredInsiPort>();
         services.AddScoped<IdentityService>();
+        services.AddScoped<IdentityImporter>();
         services.AddScoped<VigilanceService>();
         return services;
     }

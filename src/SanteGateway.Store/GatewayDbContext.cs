@@ -61,18 +61,73 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
     /// <summary>ASP.NET Core data-protection keys (cookie encryption), shared by every instance on one database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    /// <summary>Pre-aggregated homonym counts (search hints and totals), kept by every save of identities.</summary>
+    public DbSet<HomonymCount> HomonymCounts => Set<HomonymCount>();
+
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         PrepareSave();
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        var deltas = Store.HomonymCounts.Collect(ChangeTracker);
+        if (deltas.Count == 0)
+        {
+            return base.SaveChanges(acceptAllChangesOnSuccess);
+        }
+
+        // The counts change in the identity's transaction: a rollback leaves both as they were.
+        var own = Database.CurrentTransaction is null ? Database.BeginTransaction() : null;
+        try
+        {
+            var n = base.SaveChanges(acceptAllChangesOnSuccess: false);
+            Store.HomonymCounts.Apply(this, deltas);
+            own?.Commit();
+            if (acceptAllChangesOnSuccess)
+            {
+                ChangeTracker.AcceptAllChanges();
+            }
+
+            return n;
+        }
+        finally
+        {
+            own?.Dispose();
+        }
     }
 
     /// <inheritdoc />
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         PrepareSave();
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var deltas = Store.HomonymCounts.Collect(ChangeTracker);
+        if (deltas.Count == 0)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken).ConfigureAwait(false);
+        }
+
+        var own = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+        try
+        {
+            var n = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken).ConfigureAwait(false);
+            await Store.HomonymCounts.ApplyAsync(this, deltas, cancellationToken).ConfigureAwait(false);
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (acceptAllChangesOnSuccess)
+            {
+                ChangeTracker.AcceptAllChanges();
+            }
+
+            return n;
+        }
+        finally
+        {
+            if (own is not null)
+            {
+                await own.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -114,9 +169,22 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
             e.Property(x => x.BirthNamePhonetic).HasMaxLength(100).IsRequired();
             e.Property(x => x.MergeSnapshot);
             e.HasIndex(x => new { x.BirthNamePhonetic, x.BirthDate });
-            e.HasIndex(x => x.MergedIntoId);
+            // Tombstones only: over every live row ("IS NULL") it lured SQLite's planner (no statistics) away from the name
+            // indexes for prefix ranges and INS lookups; "MergedIntoId = @survivor" still uses it.
+            e.HasIndex(x => x.MergedIntoId).HasFilter("\"MergedIntoId\" IS NOT NULL");
+            // Prefix search on the used name reads its page in order (key, first name, id) like the birth-name index.
+            e.Property(x => x.UsedNameKey).HasMaxLength(100);
+            e.HasIndex(x => new { x.UsedNameKey, x.FirstNameKey, x.Id });
             e.HasMany(x => x.InsHistory).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(x => x.Evidence).WithOne().HasForeignKey(x => x.IdentityId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<HomonymCount>(e =>
+        {
+            e.ToTable("identity_homonym_counts");
+            e.HasKey(x => new { x.Kind, x.NameKey, x.OtherKey });
+            e.Property(x => x.Kind).HasMaxLength(1);
+            e.Property(x => x.NameKey).HasMaxLength(100);
+            e.Property(x => x.OtherKey).HasMaxLength(100);
         });
         builder.Entity<InsHistoryEntry>(e =>
         {

@@ -31,6 +31,27 @@ public sealed class PostgresGatewayDbContext : GatewayDbContext
         : base(options)
     {
     }
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        base.OnModelCreating(builder);
+        // Search keys compare byte-wise ("C"): a prefix becomes an index range scan (key >= 'DUP' AND key < 'DUQ') and the
+        // order does not depend on the server's locale (with en_US, B-tree order ignores spaces and a range misses keys).
+        builder.Entity<Entities.IdentityRecord>(e =>
+        {
+            e.Property(x => x.BirthNameKey).UseCollation("C");
+            e.Property(x => x.FirstNameKey).UseCollation("C");
+            e.Property(x => x.UsedNameKey).UseCollation("C");
+            e.Property(x => x.BirthNamePhonetic).UseCollation("C");
+        });
+        builder.Entity<Entities.HomonymCount>(e =>
+        {
+            e.Property(x => x.NameKey).UseCollation("C");
+            e.Property(x => x.OtherKey).UseCollation("C");
+        });
+    }
 }
 
 /// <summary>Design-time factory for <c>dotnet ef migrations add X --context SqliteGatewayDbContext</c>.</summary>

@@ -27,7 +27,26 @@ public static class BatchCsv
     public static IEnumerable<CsvRow> Read(byte[] content, out IReadOnlyList<string> header, out string? error)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var lines = SplitLines(content).GetEnumerator();
+        return Read(SplitLines(content).GetEnumerator(), Display, out header, out error);
+    }
+
+    /// <summary>Reads a stream line by line (files larger than memory), with another set of known columns.</summary>
+    /// <param name="content">The file.</param>
+    /// <param name="columns">Known column names as documented (case-insensitive; must include localId).</param>
+    /// <param name="header">The header names, lower-cased.</param>
+    /// <param name="error">Why the whole file is refused.</param>
+    /// <returns>The rows (lazily, reading the stream).</returns>
+    public static IEnumerable<CsvRow> Read(Stream content, IReadOnlyList<string> columns, out IReadOnlyList<string> header, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        return Read(SplitLines(content).GetEnumerator(), columns, out header, out error);
+    }
+
+    private static readonly string[] Display = ["localId", "ins", "insOid", "birthName", "birthFirstNames", "firstFirstName", "sex", "birthDate", "birthPlaceCog"];
+
+    private static IEnumerable<CsvRow> Read(IEnumerator<(int Line, byte[] Bytes)> lines, IReadOnlyList<string> display, out IReadOnlyList<string> header, out string? error)
+    {
+        var known = display.Select(c => c.ToLowerInvariant()).ToList();
         header = [];
         error = null;
         if (!lines.MoveNext() || lines.Current.Bytes.Length == 0)
@@ -50,10 +69,10 @@ public static class BatchCsv
         }
 
         var cols = names.Select(n => n.Trim().ToLowerInvariant()).ToList();
-        var unknown = cols.Where(c => !Columns.Contains(c)).ToList();
+        var unknown = cols.Where(c => !known.Contains(c)).ToList();
         if (unknown.Count > 0)
         {
-            error = $"Line 1: unknown column(s) {string.Join(", ", unknown)}; known: localId, ins, insOid, birthName, birthFirstNames, firstFirstName, sex, birthDate, birthPlaceCog.";
+            error = $"Line 1: unknown column(s) {string.Join(", ", unknown)}; known: {string.Join(", ", display)}.";
             return [];
         }
 
@@ -127,6 +146,50 @@ public static class BatchCsv
     }
 
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static IEnumerable<(int Line, byte[] Bytes)> SplitLines(Stream content)
+    {
+        // Same splitting as for a byte array (BOM, \n or \r\n), over a buffered stream.
+        var buffer = new byte[1 << 16];
+        var pending = new MemoryStream();
+        var line = 1;
+        var first = true;
+        int n;
+        while ((n = content.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var start = 0;
+            if (first)
+            {
+                first = false;
+                if (n >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF)
+                {
+                    start = 3;
+                }
+            }
+
+            for (var i = start; i < n; i++)
+            {
+                if (buffer[i] != (byte)'\n')
+                {
+                    continue;
+                }
+
+                pending.Write(buffer, start, i - start);
+                var bytes = pending.ToArray();
+                pending.SetLength(0);
+                yield return (line++, bytes.Length > 0 && bytes[^1] == (byte)'\r' ? bytes[..^1] : bytes);
+                start = i + 1;
+            }
+
+            pending.Write(buffer, start, n - start);
+        }
+
+        if (pending.Length > 0)
+        {
+            var bytes = pending.ToArray();
+            yield return (line, bytes[^1] == (byte)'\r' ? bytes[..^1] : bytes);
+        }
+    }
 
     private static IEnumerable<(int Line, byte[] Bytes)> SplitLines(byte[] content)
     {

@@ -7,8 +7,9 @@ namespace SanteGateway.Application;
 public static class IdentityMaintenance
 {
     /// <summary>
-    /// Fills the phonetic key of identities stored before potential-duplicate detection existed (empty key), in batches,
-    /// so that an upgraded database finds the same candidates as a new one.
+    /// Fills the phonetic key of identities stored before potential-duplicate detection existed (empty key) and the used
+    /// name key of identities stored before prefix search existed, in batches, so that an upgraded database finds the
+    /// same candidates as a new one.
     /// </summary>
     /// <param name="db">Database context.</param>
     /// <param name="ct">Cancellation.</param>
@@ -19,14 +20,17 @@ public static class IdentityMaintenance
         var total = 0;
         while (true)
         {
-            var rows = await db.Identities.Where(x => x.BirthNamePhonetic == "" && x.BirthName != "").OrderBy(x => x.Id).Take(1000).ToListAsync(ct).ConfigureAwait(false);
+            var rows = await db.Identities.Where(x => (x.BirthNamePhonetic == "" && x.BirthName != "") || (x.UsedName != null && x.UsedNameKey == null))
+                .OrderBy(x => x.Id).Take(1000).ToListAsync(ct).ConfigureAwait(false);
             var changed = 0;
             foreach (var r in rows)
             {
                 var key = SanteGateway.Identity.FrenchPhonetic.Key(r.BirthName);
-                if (key.Length > 0)
+                var used = string.IsNullOrWhiteSpace(r.UsedName) ? null : SearchKeys.Normalize(r.UsedName);
+                if ((key.Length > 0 && key != r.BirthNamePhonetic) || (used is { Length: > 0 } && used != r.UsedNameKey))
                 {
-                    r.BirthNamePhonetic = key;
+                    r.BirthNamePhonetic = key.Length > 0 ? key : r.BirthNamePhonetic;
+                    r.UsedNameKey = used is { Length: > 0 } ? used : r.UsedNameKey;
                     changed++;
                 }
             }

@@ -157,6 +157,7 @@ internal static class IdentityRows
     {
         r.BirthNameKey = SearchKeys.Normalize(r.BirthName);
         r.FirstNameKey = SearchKeys.Normalize(r.FirstFirstName);
+        r.UsedNameKey = string.IsNullOrWhiteSpace(r.UsedName) ? null : SearchKeys.Normalize(r.UsedName);
         r.BirthNamePhonetic = FrenchPhonetic.Key(r.BirthName);
     }
 

@@ -8,11 +8,20 @@ namespace SanteGateway.Application;
 /// <summary>Search, duplicates and potential duplicates.</summary>
 public sealed partial class IdentityService
 {
+    /// <summary>Largest count a search computes row by row; past it the total is flagged as capped (<see cref="Paged{T}.TotalCapped"/>).</summary>
+    public const int SearchCountCap = 1000;
+
+    /// <summary>Deepest row a search pages to (page × size): deeper pages mean the criteria are too broad.</summary>
+    public const int SearchMaxDepth = 10_000;
+
     /// <summary>
     /// Searches live identities by birth name, birth date, first first-name, sex and INS (accent- and case-insensitive
-    /// keys), with homonym hints; merged identities are left out.
+    /// keys), with homonym hints; merged identities are left out. The cost does not grow with the size of the surname:
+    /// the page is read from an index in order, the hints and the totals of name-only, name + birth date and
+    /// name + first-name searches come from pre-aggregated counts (<see cref="HomonymCounts"/>), and any other total
+    /// stops at <see cref="SearchCountCap"/> (flagged as capped).
     /// </summary>
-    /// <param name="birthName">Birth name.</param>
+    /// <param name="birthName">Birth name (exact key).</param>
     /// <param name="birthDate">Birth date <c>YYYY-MM-DD</c>.</param>
     /// <param name="firstName">First first-name.</param>
     /// <param name="sex">F, M or U.</param>
@@ -20,8 +29,10 @@ public sealed partial class IdentityService
     /// <param name="pageSize">1–100.</param>
     /// <param name="ct">Cancellation.</param>
     /// <param name="ins">Matricule INS.</param>
+    /// <param name="namePrefix">Start of the birth name or of the used name (normalised key prefix); with
+    /// <paramref name="birthName"/> the exact birth name wins.</param>
     /// <returns>The page.</returns>
-    public Task<Result<Paged<IdentitySummary>>> SearchAsync(string? birthName, string? birthDate, string? firstName, string? sex, int? page, int? pageSize, CancellationToken ct, string? ins = null) => AppFailure.Run(async () =>
+    public Task<Result<Paged<IdentitySummary>>> SearchAsync(string? birthName, string? birthDate, string? firstName, string? sex, int? page, int? pageSize, CancellationToken ct, string? ins = null, string? namePrefix = null) => AppFailure.Run(async () =>
     {
         var errors = new FieldErrors();
         var (p, size) = Paging(page, pageSize, 20);
@@ -40,65 +51,172 @@ public sealed partial class IdentityService
             }
         }
 
+        var skip = (p - 1) * size;
+        if (skip + size > SearchMaxDepth)
+        {
+            errors.Add("page", "search.too-deep", $"A search pages through at most {SearchMaxDepth} identities: add criteria (birth date, first name, sex).");
+        }
+
+        var nameKey = SearchKeys.Normalize(birthName);
+        var prefixKey = nameKey.Length > 0 ? "" : SearchKeys.Normalize(namePrefix);
         errors.ThrowIfAny();
 
-        var q = db.Identities.AsNoTracking().Where(x => x.MergedIntoId == null);
-        var nameKey = SearchKeys.Normalize(birthName);
-        if (nameKey.Length > 0)
-        {
-            q = q.Where(x => x.BirthNameKey == nameKey);
-        }
-
         var firstKey = SearchKeys.Normalize(firstName);
-        if (firstKey.Length > 0)
+        IQueryable<IdentityRecord> Filter(IQueryable<IdentityRecord> q)
         {
-            q = q.Where(x => x.FirstNameKey == firstKey);
+            q = q.Where(x => x.MergedIntoId == null);
+            if (firstKey.Length > 0)
+            {
+                q = q.Where(x => x.FirstNameKey == firstKey);
+            }
+
+            if (date is { } d)
+            {
+                q = q.Where(x => x.BirthDate == d);
+            }
+
+            if (sexCode is { } s)
+            {
+                var code = SexCodes.ToCode(s);
+                q = q.Where(x => x.Sex == code);
+            }
+
+            if (matricule is not null)
+            {
+                q = q.Where(x => x.InsMatricule == matricule);
+            }
+
+            return q;
         }
 
-        if (date is { } d)
+        var all = db.Identities.AsNoTracking();
+        List<SearchRow> rows;
+        int total;
+        bool capped;
+        if (prefixKey.Length > 0)
         {
-            q = q.Where(x => x.BirthDate == d);
+            // Two index range scans in key order (birth name; used name of identities whose birth name does not match),
+            // each stopped after the rows the page needs, merged here.
+            var high = PrefixEnd(prefixKey);
+            var byBirth = Filter(all).Where(x => string.Compare(x.BirthNameKey, prefixKey) >= 0 && string.Compare(x.BirthNameKey, high) < 0);
+            var byUsed = Filter(all).Where(x => string.Compare(x.UsedNameKey, prefixKey) >= 0 && string.Compare(x.UsedNameKey, high) < 0
+                && !(string.Compare(x.BirthNameKey, prefixKey) >= 0 && string.Compare(x.BirthNameKey, high) < 0));
+            var birthRows = await Project(byBirth.OrderBy(x => x.BirthNameKey).ThenBy(x => x.FirstNameKey).ThenBy(x => x.Id).Take(skip + size)).ToListAsync(ct).ConfigureAwait(false);
+            var usedRows = await Project(byUsed.OrderBy(x => x.UsedNameKey).ThenBy(x => x.FirstNameKey).ThenBy(x => x.Id).Take(skip + size)).ToListAsync(ct).ConfigureAwait(false);
+            rows = birthRows.Select(r => (Key: r.BirthNameKey, Row: r)).Concat(usedRows.Select(r => (Key: r.UsedNameKey!, Row: r)))
+                .OrderBy(x => x.Key, StringComparer.Ordinal).ThenBy(x => x.Row.FirstNameKey, StringComparer.Ordinal).ThenBy(x => x.Row.Id)
+                .Skip(skip).Take(size).Select(x => x.Row).ToList();
+            var (n1, c1) = await CappedCountAsync(byBirth, ct).ConfigureAwait(false);
+            var (n2, c2) = await CappedCountAsync(byUsed, ct).ConfigureAwait(false);
+            (total, capped) = (Math.Min(n1 + n2, SearchCountCap), c1 || c2 || n1 + n2 > SearchCountCap);
+        }
+        else
+        {
+            var q = Filter(all);
+            if (nameKey.Length > 0)
+            {
+                q = q.Where(x => x.BirthNameKey == nameKey);
+            }
+
+            rows = await Project(q.OrderBy(x => x.BirthNameKey).ThenBy(x => x.FirstNameKey).ThenBy(x => x.Id).Skip(skip).Take(size)).ToListAsync(ct).ConfigureAwait(false);
+
+            // Exact totals for free when the criteria are exactly one pre-aggregated group.
+            var onlyName = nameKey.Length > 0 && sexCode is null && matricule is null;
+            (string Kind, string Other)? group = null;
+            if (onlyName && date is null && firstKey.Length == 0)
+            {
+                group = (HomonymCounts.NameOnly, "");
+            }
+            else if (onlyName && date is { } gd && firstKey.Length == 0)
+            {
+                group = (HomonymCounts.NameAndDate, HomonymCounts.DateKey(gd));
+            }
+            else if (onlyName && date is null)
+            {
+                group = (HomonymCounts.NameAndFirstName, firstKey);
+            }
+
+            if (group is { Kind: var kind, Other: var other })
+            {
+                total = await db.HomonymCounts.AsNoTracking().Where(c => c.Kind == kind && c.NameKey == nameKey && c.OtherKey == other)
+                    .Select(c => c.Count).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+                capped = false;
+            }
+            else
+            {
+                (total, capped) = await CappedCountAsync(q, ct).ConfigureAwait(false);
+            }
         }
 
-        if (sexCode is { } s)
-        {
-            var code = SexCodes.ToCode(s);
-            q = q.Where(x => x.Sex == code);
-        }
-
-        if (matricule is not null)
-        {
-            q = q.Where(x => x.InsMatricule == matricule);
-        }
-
-        var total = await q.CountAsync(ct).ConfigureAwait(false);
-        var rows = await q.OrderBy(x => x.BirthNameKey).ThenBy(x => x.FirstNameKey).ThenBy(x => x.Id)
-            .Skip((p - 1) * size).Take(size)
-            .Select(x => new { x.Id, x.Status, x.BirthName, x.FirstFirstName, x.Sex, x.BirthDate, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog, x.InsMatricule, x.CreatedAt })
-            .ToListAsync(ct).ConfigureAwait(false);
-
-        // Homonym hints: another identity shares birth name and birth date, or birth name and first name.
-        var keys = rows.Select(r => r.BirthNameKey).Distinct().ToList();
-        var live = db.Identities.AsNoTracking().Where(x => x.MergedIntoId == null && keys.Contains(x.BirthNameKey));
-        var sameDate = await live.GroupBy(x => new { x.BirthNameKey, x.BirthDate }).Where(g => g.Count() > 1).Select(g => g.Key).ToListAsync(ct).ConfigureAwait(false);
-        var sameFirst = await live.GroupBy(x => new { x.BirthNameKey, x.FirstNameKey }).Where(g => g.Count() > 1).Select(g => g.Key).ToListAsync(ct).ConfigureAwait(false);
+        var hints = await HintsAsync(rows, ct).ConfigureAwait(false);
         var items = rows.Select(r =>
         {
-            var hints = new List<string>(2);
-            if (sameDate.Any(k => k.BirthNameKey == r.BirthNameKey && k.BirthDate == r.BirthDate))
+            var h = new List<string>(2);
+            if (hints.Contains((HomonymCounts.NameAndDate, r.BirthNameKey, HomonymCounts.DateKey(r.BirthDate))))
             {
-                hints.Add("birth-name+birth-date");
+                h.Add("birth-name+birth-date");
             }
 
-            if (sameFirst.Any(k => k.BirthNameKey == r.BirthNameKey && k.FirstNameKey == r.FirstNameKey))
+            if (hints.Contains((HomonymCounts.NameAndFirstName, r.BirthNameKey, r.FirstNameKey)))
             {
-                hints.Add("birth-name+first-name");
+                h.Add("birth-name+first-name");
             }
 
-            return new IdentitySummary(r.Id, r.Status, r.BirthName, r.FirstFirstName, r.Sex, r.BirthDate, hints, r.BirthPlaceCog, r.InsMatricule, r.CreatedAt);
+            return new IdentitySummary(r.Id, r.Status, r.BirthName, r.FirstFirstName, r.Sex, r.BirthDate, h, r.BirthPlaceCog, r.InsMatricule, r.CreatedAt);
         }).ToList();
-        return new Paged<IdentitySummary>(items, p, size, total);
+        return new Paged<IdentitySummary>(items, p, size, total, capped);
     });
+
+    /// <summary>Live identities with this INS (matricule + OID of the assigning authority), read by the unique index.</summary>
+    /// <param name="matricule">Matricule INS (15 characters).</param>
+    /// <param name="oid">OID of its assigning authority.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The identity id, or null.</returns>
+    public async Task<Guid?> FindByInsAsync(string matricule, string oid, CancellationToken ct)
+    {
+        var id = await db.Identities.AsNoTracking().Where(x => x.InsMatricule == matricule && x.InsOid == oid).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>The identity known under a partner's identifier (authority + value), read by the unique index.</summary>
+    /// <param name="authority">Assigning authority (OID or namespace).</param>
+    /// <param name="value">Identifier in that domain.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The identity id, or null.</returns>
+    public async Task<Guid?> FindByExternalIdAsync(string authority, string value, CancellationToken ct) =>
+        await db.ExternalIdentifiers.AsNoTracking().Where(x => x.Authority == authority && x.Value == value).Select(x => (Guid?)x.IdentityId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+
+    private sealed record SearchRow(Guid Id, string Status, string BirthName, string FirstFirstName, string Sex, DateOnly BirthDate, string BirthNameKey, string FirstNameKey, string? UsedNameKey, string? BirthPlaceCog, string? InsMatricule, DateTimeOffset CreatedAt);
+
+    private static IQueryable<SearchRow> Project(IQueryable<IdentityRecord> q) =>
+        q.Select(x => new SearchRow(x.Id, x.Status, x.BirthName, x.FirstFirstName, x.Sex, x.BirthDate, x.BirthNameKey, x.FirstNameKey, x.UsedNameKey, x.BirthPlaceCog, x.InsMatricule, x.CreatedAt));
+
+    /// <summary>Counts at most <see cref="SearchCountCap"/> + 1 rows (a LIMIT under the COUNT): bounded whatever matches.</summary>
+    private static async Task<(int Total, bool Capped)> CappedCountAsync(IQueryable<IdentityRecord> q, CancellationToken ct)
+    {
+        var n = await q.Select(x => x.Id).Take(SearchCountCap + 1).CountAsync(ct).ConfigureAwait(false);
+        return n > SearchCountCap ? (SearchCountCap, true) : (n, false);
+    }
+
+    /// <summary>The first key after every key that starts with <paramref name="prefix"/> (ordinal order).</summary>
+    internal static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+
+    /// <summary>Homonym groups of the page's rows with more than one live identity, by primary key of the counts.</summary>
+    private async Task<HashSet<(string Kind, string Name, string Other)>> HintsAsync(List<SearchRow> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var names = rows.Select(r => r.BirthNameKey).Distinct(StringComparer.Ordinal).ToList();
+        var others = rows.Select(r => HomonymCounts.DateKey(r.BirthDate)).Concat(rows.Select(r => r.FirstNameKey)).Distinct(StringComparer.Ordinal).ToList();
+        var groups = await db.HomonymCounts.AsNoTracking()
+            .Where(c => (c.Kind == HomonymCounts.NameAndDate || c.Kind == HomonymCounts.NameAndFirstName) && names.Contains(c.NameKey) && others.Contains(c.OtherKey) && c.Count > 1)
+            .Select(c => new { c.Kind, c.NameKey, c.OtherKey })
+            .ToListAsync(ct).ConfigureAwait(false);
+        return groups.Select(g => (g.Kind, g.NameKey, g.OtherKey)).ToHashSet();
+    }
 
     /// <summary>Potential duplicates of an identity, for review (same birth date and sex, same or phonetically close birth name, close first name).</summary>
     /// <param name="id">Identity id.</param>
@@ -129,12 +247,14 @@ public sealed partial class IdentityService
 
     private async Task<IReadOnlyList<PotentialDuplicateView>> FindPotentialDuplicatesAsync(IdentityRecord record, CancellationToken ct)
     {
-        var rows = await db.Identities.AsNoTracking()
-            .Where(x => x.MergedIntoId == null && x.Id != record.Id && x.BirthDate == record.BirthDate && x.Sex == record.Sex
-                && (x.BirthNameKey == record.BirthNameKey || (record.BirthNamePhonetic != "" && x.BirthNamePhonetic == record.BirthNamePhonetic)))
-            .Select(x => new { x.Id, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog })
-            .Take(200)
-            .ToListAsync(ct).ConfigureAwait(false);
+        // Two index reads (birth name key + birth date; phonetic key + birth date) instead of one OR, so that each
+        // reads only its few candidates whatever the size of the surname.
+        var live = db.Identities.AsNoTracking().Where(x => x.MergedIntoId == null && x.Id != record.Id && x.BirthDate == record.BirthDate && x.Sex == record.Sex);
+        var sameName = await live.Where(x => x.BirthNameKey == record.BirthNameKey)
+            .Select(x => new { x.Id, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog }).Take(200).ToListAsync(ct).ConfigureAwait(false);
+        var phonetic = record.BirthNamePhonetic == "" ? [] : await live.Where(x => x.BirthNamePhonetic == record.BirthNamePhonetic && x.BirthNameKey != record.BirthNameKey)
+            .Select(x => new { x.Id, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog }).Take(200).ToListAsync(ct).ConfigureAwait(false);
+        var rows = sameName.Concat(phonetic).ToList();
         var list = new List<PotentialDuplicateView>();
         foreach (var r in rows)
         {

@@ -109,8 +109,10 @@ public sealed record IdentitySummary(
 /// <param name="Items">Items.</param>
 /// <param name="Page">Page number from 1.</param>
 /// <param name="PageSize">Page size.</param>
-/// <param name="Total">Total count.</param>
-public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
+/// <param name="Total">Total count; a lower bound when <paramref name="TotalCapped"/> is true.</param>
+/// <param name="TotalCapped">True when more than <paramref name="Total"/> items match: the count stopped at a cap
+/// (identity search counts at most <see cref="IdentityService.SearchCountCap"/> rows) instead of reading them all.</param>
+public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total, bool TotalCapped = false);
 
 /// <summary>Outcome of an INSi search or verification through the gateway.</summary>
 /// <param name="ExchangeId">The exchange of the retained answer (the last one).</param>

@@ -78,6 +78,9 @@ public sealed class IdentityRecord
     /// <summary>Parts of the birth date unknown when declared (<c>1</c> day, <c>2</c> month): the declared form is <c>YYYY-00-00</c>.</summary>
     public int BirthDateUnknownParts { get; set; }
 
+    /// <summary>Normalised used name (same rules as <see cref="BirthNameKey"/>), null without a used name: prefix search.</summary>
+    public string? UsedNameKey { get; set; }
+
     /// <summary>French phonetic key of the birth name (potential-duplicate detection).</summary>
     public string BirthNamePhonetic { get; set; } = "";
 

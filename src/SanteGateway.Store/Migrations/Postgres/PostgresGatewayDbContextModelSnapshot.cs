@@ -580,6 +580,30 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("SanteGateway.Store.Entities.HomonymCount", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(1)
+                        .HasColumnType("character varying(1)");
+
+                    b.Property<string>("NameKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
+
+                    b.Property<string>("OtherKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Kind", "NameKey", "OtherKey");
+
+                    b.ToTable("identity_homonym_counts", (string)null);
+                });
+
             modelBuilder.Entity("SanteGateway.Store.Entities.IdentityRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -610,12 +634,14 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<string>("BirthNameKey")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
 
                     b.Property<string>("BirthNamePhonetic")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
 
                     b.Property<string>("BirthPlaceCog")
                         .HasMaxLength(5)
@@ -637,7 +663,8 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<string>("FirstNameKey")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
 
                     b.Property<string>("InsMatricule")
                         .HasMaxLength(15)
@@ -683,13 +710,19 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("UsedNameKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
+
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MergedIntoId");
+                    b.HasIndex("MergedIntoId")
+                        .HasFilter("\"MergedIntoId\" IS NOT NULL");
 
                     b.HasIndex("BirthDate", "FirstNameKey");
 
@@ -699,6 +732,8 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
+
+                    b.HasIndex("UsedNameKey", "FirstNameKey", "Id");
 
                     b.HasIndex("BirthNameKey", "BirthDate", "FirstNameKey", "Id");
 

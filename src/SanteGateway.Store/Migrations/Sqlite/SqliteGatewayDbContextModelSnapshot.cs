@@ -567,6 +567,28 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("SanteGateway.Store.Entities.HomonymCount", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(1)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NameKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OtherKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Kind", "NameKey", "OtherKey");
+
+                    b.ToTable("identity_homonym_counts", (string)null);
+                });
+
             modelBuilder.Entity("SanteGateway.Store.Entities.IdentityRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -670,13 +692,18 @@ namespace SanteGateway.Store.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("UsedNameKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MergedIntoId");
+                    b.HasIndex("MergedIntoId")
+                        .HasFilter("\"MergedIntoId\" IS NOT NULL");
 
                     b.HasIndex("BirthDate", "FirstNameKey");
 
@@ -686,6 +713,8 @@ namespace SanteGateway.Store.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
+
+                    b.HasIndex("UsedNameKey", "FirstNameKey", "Id");
 
                     b.HasIndex("BirthNameKey", "BirthDate", "FirstNameKey", "Id");
 

@@ -1,0 +1,490 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using SanteGateway.Application.Batch;
+using SanteGateway.Identity;
+using SanteGateway.Store;
+using SanteGateway.Store.Audit;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Application;
+
+/// <summary>A row the import refused.</summary>
+/// <param name="Line">Line in the file (the header is line 1).</param>
+/// <param name="LocalId">The row's localId, when it has one.</param>
+/// <param name="Rule">Field and rule (<c>birthName/letters</c>, <c>csv.columns</c>, <c>identity.duplicate</c>, ...).</param>
+/// <param name="Reason">Why, in words (never the traits themselves).</param>
+public sealed record ImportReject(int Line, string? LocalId, string Rule, string Reason);
+
+/// <summary>What an import did.</summary>
+/// <param name="Rows">Data rows read.</param>
+/// <param name="Imported">Identities created.</param>
+/// <param name="Rejected">Rows refused (each reported to the caller's callback).</param>
+/// <param name="Elapsed">Wall time.</param>
+/// <param name="ImportId">Id of the import (audit event entity id; the creation stamp of every imported row).</param>
+public sealed record ImportResult(int Rows, int Imported, int Rejected, TimeSpan Elapsed, Guid ImportId);
+
+/// <summary>
+/// Initial load of an existing patient base (<c>santegw import identities FILE.csv</c>): the batch CSV dialect with the
+/// columns <c>localId</c> (required), <c>birthName</c>, <c>birthFirstNames</c>, <c>firstFirstName</c>, <c>sex</c>,
+/// <c>birthDate</c>, <c>birthPlaceCog</c>, <c>usedName</c>, <c>usedFirstName</c>, <c>ins</c>, <c>insOid</c>. Every row goes
+/// through the same trait rules as a creation (<see cref="TraitInput.Traits"/>, then the RNIV aggregate); a row with an
+/// INS (check key and OID policy) is stored RECUP with that INS, to be confirmed by a verification batch; any other row
+/// is PROV. Refused rows are reported by line and never stop the file; duplicates of strict traits, INS or localId
+/// (in the file or already stored) are refused. All accepted rows are written in one transaction — COPY (binary) on
+/// PostgreSQL, prepared inserts on SQLite — with the homonym counts and one audit event <c>identities.imported</c>
+/// (counts only). No HL7 notification is queued: an initial load is not a change partners must hear about.
+/// </summary>
+public sealed class IdentityImporter
+{
+    /// <summary>Columns the import reads.</summary>
+    public static readonly IReadOnlyList<string> Columns = ["localId", "birthName", "birthFirstNames", "firstFirstName", "sex", "birthDate", "birthPlaceCog", "usedName", "usedFirstName", "ins", "insOid"];
+
+    private const int Chunk = 20_000;
+    private readonly GatewayDbContext db;
+    private readonly TimeProvider clock;
+    private readonly ApplicationOptions options;
+
+    /// <summary>Creates the importer.</summary>
+    /// <param name="db">Database context (its connection carries the whole import).</param>
+    /// <param name="clock">Clock.</param>
+    /// <param name="options">Settings (INS policy).</param>
+    public IdentityImporter(GatewayDbContext db, TimeProvider clock, IOptions<ApplicationOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.db = db;
+        this.clock = clock;
+        this.options = options.Value;
+    }
+
+    /// <summary>Imports a CSV file.</summary>
+    /// <param name="csv">The file (read once, line by line).</param>
+    /// <param name="authority">When set, each row's localId is stored as an identifier of this domain (kind PI).</param>
+    /// <param name="actor">Who, for the audit trail.</param>
+    /// <param name="onReject">Called for each refused row, in file order.</param>
+    /// <param name="ct">Cancellation (nothing is written when cancelled).</param>
+    /// <returns>The counts, or the reason the whole file is refused (header).</returns>
+    public Task<Result<ImportResult>> ImportCsvAsync(Stream csv, string? authority, Actor actor, Action<ImportReject> onReject, CancellationToken ct) => AppFailure.Run(async () =>
+    {
+        var rows = BatchCsv.Read(csv, Columns, out _, out var error);
+        if (error is not null)
+        {
+            throw new AppFailure(AppError.Field(ErrorKind.Invalid, "file", "csv.header", error));
+        }
+
+        return await ImportAsync(rows, authority, actor, onReject, ct).ConfigureAwait(false);
+    });
+
+    /// <summary>Imports rows already split (fields by lower-cased column name).</summary>
+    /// <param name="rows">The rows.</param>
+    /// <param name="authority">Domain of the localIds, or null.</param>
+    /// <param name="actor">Who.</param>
+    /// <param name="onReject">Called for each refused row.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The counts.</returns>
+    public async Task<ImportResult> ImportAsync(IEnumerable<CsvRow> rows, string? authority, Actor actor, Action<ImportReject> onReject, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(onReject);
+        var watch = Stopwatch.StartNew();
+        var stamp = clock.GetUtcNow();
+        stamp = new DateTimeOffset(stamp.Ticks - (stamp.Ticks % 10), TimeSpan.Zero); // PostgreSQL keeps microseconds
+        var importId = Guid.CreateVersion7(stamp);
+        var today = DateOnly.FromDateTime(stamp.UtcDateTime);
+        var seen = await ExistingAsync(authority, ct).ConfigureAwait(false);
+        using var writer = db.Database.IsNpgsql() ? (IWriter)new PostgresWriter() : new SqliteWriter();
+        var strategy = db.Database.CreateExecutionStrategy();
+        var result = await strategy.ExecuteAsync(async () =>
+        {
+            await db.Database.OpenConnectionAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+                var read = 0;
+                var imported = 0;
+                var rejected = 0;
+                var batch = new List<Accepted>(Chunk);
+                foreach (var row in rows)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    read++;
+                    var accepted = Check(row, authority, stamp, today, seen, out var reject);
+                    if (accepted is null)
+                    {
+                        rejected++;
+                        onReject(reject!);
+                        continue;
+                    }
+
+                    batch.Add(accepted);
+                    if (batch.Count == Chunk)
+                    {
+                        await writer.WriteAsync(db, batch, authority, stamp, ct).ConfigureAwait(false);
+                        imported += batch.Count;
+                        batch.Clear();
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    await writer.WriteAsync(db, batch, authority, stamp, ct).ConfigureAwait(false);
+                    imported += batch.Count;
+                }
+
+                await HomonymCounts.AddCreatedAtAsync(db, stamp, ct).ConfigureAwait(false);
+                var summary = JsonSerializer.Serialize(new { rows = read, imported, rejected, authority }, IdentityServiceJson.Options);
+                await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, "identities.imported", "import", importId.ToString(), null, summary), clock, ct).ConfigureAwait(false);
+                await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return new ImportResult(read, imported, rejected, watch.Elapsed, importId);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>One validated row ready to write.</summary>
+    private sealed record Accepted(IdentityRecord Record, InsHistoryEntry? Ins, string? LocalId);
+
+    /// <summary>What is already taken: strict traits (hashed), active INS, localIds of the authority.</summary>
+    private sealed class Seen
+    {
+        public Dictionary<UInt128, (int Line, string? Cog)> Strict { get; } = [];
+
+        public HashSet<string> Ins { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> LocalIds { get; } = new(StringComparer.Ordinal);
+    }
+
+    private async Task<Seen> ExistingAsync(string? authority, CancellationToken ct)
+    {
+        var seen = new Seen();
+        await foreach (var x in db.Identities.AsNoTracking().Where(x => x.MergedIntoId == null)
+            .Select(x => new { x.BirthNameKey, x.FirstNameKey, x.Sex, x.BirthDate, x.BirthPlaceCog, x.InsMatricule, x.InsOid }).AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
+        {
+            seen.Strict.TryAdd(StrictHash(x.BirthNameKey, x.FirstNameKey, x.Sex, x.BirthDate), (0, x.BirthPlaceCog));
+            if (x.InsMatricule is not null)
+            {
+                seen.Ins.Add(x.InsMatricule + "|" + x.InsOid);
+            }
+        }
+
+        if (authority is not null)
+        {
+            await foreach (var v in db.ExternalIdentifiers.AsNoTracking().Where(x => x.Authority == authority).Select(x => x.Value).AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
+            {
+                seen.LocalIds.Add(v);
+            }
+        }
+
+        return seen;
+    }
+
+    private Accepted? Check(CsvRow row, string? authority, DateTimeOffset stamp, DateOnly today, Seen seen, out ImportReject? reject)
+    {
+        string? Get(string k) => row.Fields.TryGetValue(k, out var v) ? v : null;
+        var localId = Get("localid");
+        ImportReject Reject(string rule, string reason) => new(row.Line, localId, rule, reason);
+        reject = null;
+        if (row.Error is { } e)
+        {
+            reject = Reject(e.Rule, e.Reason);
+            return null;
+        }
+
+        if (localId is null || localId.Length > 64)
+        {
+            reject = Reject("localId/required", "localId is required (at most 64 characters).");
+            return null;
+        }
+
+        var traits = TraitInput.Traits(new RawTraits(Get("birthname"), Get("birthfirstnames"), Get("firstfirstname"), Get("sex"), Get("birthdate"), Get("birthplacecog"), Get("usedname"), Get("usedfirstname")), today);
+        if (!traits.IsValid)
+        {
+            var error = traits.Errors[0];
+            reject = Reject(error.Field + "/" + error.Rule, error.Message);
+            return null;
+        }
+
+        InsIdentifier? ins = null;
+        if (Get("ins") is { } matricule)
+        {
+            if (!InsIdentifier.TryCreate(matricule, Get("insoid") ?? InsOids.Nir, options.InsPolicy, out ins, out var insError))
+            {
+                reject = Reject("ins/invalid", insError);
+                return null;
+            }
+        }
+        else if (Get("insoid") is not null)
+        {
+            reject = Reject("insOid/without-ins", "insOid is given without ins.");
+            return null;
+        }
+
+        RnivIdentity domain;
+        if (ins is null)
+        {
+            domain = RnivIdentity.CreateProvisional(traits.Value!, CollectionChannel.SM);
+        }
+        else
+        {
+            var restored = RnivIdentity.Restore(traits.Value!, IdentityStatus.Recup, IdentityAttributes.None, ins, null, null, CollectionChannel.INSI, null);
+            if (!restored.IsValid)
+            {
+                reject = Reject(restored.Errors[0].Field + "/" + restored.Errors[0].Rule, restored.Errors[0].Message);
+                return null;
+            }
+
+            domain = restored.Value;
+        }
+
+        var record = new IdentityRecord { Id = Guid.CreateVersion7(stamp), CreatedAt = stamp, UpdatedAt = stamp, Version = 1 };
+        var insRows = new List<InsHistoryEntry>(1);
+        IdentityRows.Apply(domain, record, stamp, insRows);
+
+        // Strict traits as in FindDuplicatesAsync: same keys, sex and date; a missing birth place matches any.
+        var hash = StrictHash(record.BirthNameKey, record.FirstNameKey, record.Sex, record.BirthDate);
+        if (seen.Strict.TryGetValue(hash, out var other) && (other.Cog is null || record.BirthPlaceCog is null || string.Equals(other.Cog, record.BirthPlaceCog, StringComparison.OrdinalIgnoreCase)))
+        {
+            reject = Reject("identity.duplicate", other.Line == 0 ? "An identity with the same strict traits is already stored." : $"Same strict traits as line {other.Line}.");
+            return null;
+        }
+
+        if (ins is not null && seen.Ins.Contains(ins.Matricule.Value + "|" + ins.Oid))
+        {
+            reject = Reject("ins.collision", "This INS is already held by another identity (stored or earlier in the file).");
+            return null;
+        }
+
+        if (authority is not null && !seen.LocalIds.Add(localId))
+        {
+            reject = Reject("localId.duplicate", "This localId is already known for the authority (stored or earlier in the file).");
+            return null;
+        }
+
+        seen.Strict.TryAdd(hash, (row.Line, record.BirthPlaceCog));
+        if (ins is not null)
+        {
+            seen.Ins.Add(ins.Matricule.Value + "|" + ins.Oid);
+        }
+
+        return new Accepted(record, insRows.FirstOrDefault(), localId);
+    }
+
+    /// <summary>128-bit FNV-1a of the strict keys: millions of rows in little memory, collisions negligible.</summary>
+    private static UInt128 StrictHash(string name, string first, string sex, DateOnly date)
+    {
+        var h = new UInt128(0x6c62272e07bb0142, 0x62b821756295c58d);
+        var prime = new UInt128(0x0000000001000000, 0x000000000000013B);
+        void Add(string s)
+        {
+            foreach (var c in s)
+            {
+                h = (h ^ c) * prime;
+            }
+
+            h = (h ^ 0x1F) * prime;
+        }
+
+        Add(name);
+        Add(first);
+        Add(sex);
+        h = (h ^ (uint)date.DayNumber) * prime;
+        return h;
+    }
+
+    private interface IWriter : IDisposable
+    {
+        Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct);
+    }
+
+    private sealed class PostgresWriter : IWriter
+    {
+        public async Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct)
+        {
+            var c = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using (var copy = await c.BeginBinaryImportAsync("""
+                COPY identities ("Id", "BirthName", "BirthFirstNames", "FirstFirstName", "Sex", "BirthDate", "BirthDateCorrected", "BirthDateUnknownParts",
+                  "BirthPlaceCog", "UsedName", "UsedFirstName", "Status", "Attributes", "CollectionChannel", "InsMatricule", "InsOid",
+                  "BirthNameKey", "FirstNameKey", "UsedNameKey", "BirthNamePhonetic", "CreatedAt", "UpdatedAt", "Version")
+                FROM STDIN (FORMAT BINARY)
+                """, ct).ConfigureAwait(false))
+            {
+                foreach (var a in rows)
+                {
+                    var r = a.Record;
+                    await copy.StartRowAsync(ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.BirthName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.BirthFirstNames, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.FirstFirstName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.Sex, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.BirthDate, NpgsqlDbType.Date, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.BirthDateCorrected, NpgsqlDbType.Boolean, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.BirthDateUnknownParts, NpgsqlDbType.Integer, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, r.BirthPlaceCog, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, r.UsedName, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, r.UsedFirstName, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.Status, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.Attributes, NpgsqlDbType.Integer, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.CollectionChannel, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, r.InsMatricule, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, r.InsOid, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.BirthNameKey, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.FirstNameKey, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, r.UsedNameKey, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.BirthNamePhonetic, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(stamp, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(stamp, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(r.Version, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
+                }
+
+                await copy.CompleteAsync(ct).ConfigureAwait(false);
+            }
+
+            if (rows.Any(a => a.Ins is not null))
+            {
+                await using var copy = await c.BeginBinaryImportAsync("""
+                    COPY identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") FROM STDIN (FORMAT BINARY)
+                    """, ct).ConfigureAwait(false);
+                foreach (var h in rows.Select(a => a.Ins).OfType<InsHistoryEntry>())
+                {
+                    await copy.StartRowAsync(ct).ConfigureAwait(false);
+                    await copy.WriteAsync(h.Id, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(h.IdentityId, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(h.Matricule, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(h.Oid, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(h.ObtainedAt, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(h.Source, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(h.IsActive, NpgsqlDbType.Boolean, ct).ConfigureAwait(false);
+                }
+
+                await copy.CompleteAsync(ct).ConfigureAwait(false);
+            }
+
+            if (authority is not null)
+            {
+                await using var copy = await c.BeginBinaryImportAsync("""
+                    COPY identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") FROM STDIN (FORMAT BINARY)
+                    """, ct).ConfigureAwait(false);
+                foreach (var a in rows)
+                {
+                    await copy.StartRowAsync(ct).ConfigureAwait(false);
+                    await copy.WriteAsync(Guid.CreateVersion7(stamp), NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(a.Record.Id, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(authority, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(a.LocalId!, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync("PI", NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(stamp, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                }
+
+                await copy.CompleteAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private static Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken ct) =>
+            value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, NpgsqlDbType.Varchar, ct);
+    }
+
+    private sealed class SqliteWriter : IWriter
+    {
+        private static readonly DateTimeOffsetToBinaryConverter Time = new();
+        private SqliteCommand? identity;
+        private SqliteCommand? ins;
+        private SqliteCommand? external;
+
+        public async Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct)
+        {
+            var c = (SqliteConnection)db.Database.GetDbConnection();
+            var tx = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+            var now = (long)Time.ConvertToProvider(stamp)!;
+            identity ??= Prepare(c, tx, """
+                INSERT INTO identities ("Id", "BirthName", "BirthFirstNames", "FirstFirstName", "Sex", "BirthDate", "BirthDateCorrected", "BirthDateUnknownParts",
+                  "BirthPlaceCog", "UsedName", "UsedFirstName", "Status", "Attributes", "CollectionChannel", "InsMatricule", "InsOid",
+                  "BirthNameKey", "FirstNameKey", "UsedNameKey", "BirthNamePhonetic", "CreatedAt", "UpdatedAt", "Version")
+                VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17, $p18, $p19, $p20, $p21, $p22)
+                """, 23);
+            ins ??= Prepare(c, tx, """
+                INSERT INTO identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6)
+                """, 7);
+            external ??= Prepare(c, tx, """
+                INSERT INTO identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") VALUES ($p0, $p1, $p2, $p3, $p4, $p5)
+                """, 6);
+            foreach (var a in rows)
+            {
+                var r = a.Record;
+                Run(identity, Id(r.Id), r.BirthName, r.BirthFirstNames, r.FirstFirstName, r.Sex, Day(r.BirthDate), r.BirthDateCorrected ? 1 : 0, r.BirthDateUnknownParts,
+                    r.BirthPlaceCog, r.UsedName, r.UsedFirstName, r.Status, r.Attributes, r.CollectionChannel, r.InsMatricule, r.InsOid,
+                    r.BirthNameKey, r.FirstNameKey, r.UsedNameKey, r.BirthNamePhonetic, now, now, r.Version);
+                if (a.Ins is { } h)
+                {
+                    Run(ins, Id(h.Id), Id(h.IdentityId), h.Matricule, h.Oid, (long)Time.ConvertToProvider(h.ObtainedAt)!, h.Source, h.IsActive ? 1 : 0);
+                }
+
+                if (authority is not null)
+                {
+                    Run(external, Id(Guid.CreateVersion7(stamp)), Id(r.Id), authority, a.LocalId, "PI", now);
+                }
+            }
+
+            await Task.CompletedTask.ConfigureAwait(false);
+        }
+
+        public void Dispose()
+        {
+            identity?.Dispose();
+            ins?.Dispose();
+            external?.Dispose();
+        }
+
+        private static SqliteCommand Prepare(SqliteConnection c, SqliteTransaction tx, string sql, int count)
+        {
+            var cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = sql;
+            for (var i = 0; i < count; i++)
+            {
+                cmd.Parameters.Add(new SqliteParameter("$p" + i.ToString(CultureInfo.InvariantCulture), null));
+            }
+
+            cmd.Prepare();
+            return cmd;
+        }
+
+        private static void Run(SqliteCommand cmd, params object?[] values)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            cmd.ExecuteNonQuery();
+        }
+
+        // EF Core's SQLite forms: GUID as upper-case text, date as yyyy-MM-dd.
+        private static string Id(Guid id) => id.ToString().ToUpperInvariant();
+
+        private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>JSON settings shared by the identity use cases.</summary>
+internal static class IdentityServiceJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+}

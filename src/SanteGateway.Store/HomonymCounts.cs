@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Store;
+
+/// <summary>
+/// Upkeep of <see cref="HomonymCount"/>: every save of identities through the context turns the rows it adds, changes
+/// (names, birth date, merge) or deletes into +1/−1 deltas per group, applied with an atomic
+/// <c>INSERT … ON CONFLICT DO UPDATE SET Count = Count + delta</c> in the same transaction (SQLite and PostgreSQL share the
+/// syntax). Concurrent writers on one group serialise on its row instead of losing an update; groups are touched in key
+/// order so two transactions cannot deadlock on them.
+/// </summary>
+public static class HomonymCounts
+{
+    /// <summary>Group of identities sharing birth name and birth date.</summary>
+    public const string NameAndDate = "D";
+
+    /// <summary>Group of identities sharing birth name and first first-name.</summary>
+    public const string NameAndFirstName = "F";
+
+    /// <summary>All identities with a birth name (exact total of a search by birth name alone).</summary>
+    public const string NameOnly = "N";
+
+    private const string Table = "identity_homonym_counts";
+    private const int ParametersPerStatement = 200;
+
+    /// <summary>The <see cref="HomonymCount.OtherKey"/> form of a birth date.</summary>
+    public static string DateKey(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The groups a live identity with these keys belongs to.</summary>
+    public static IEnumerable<(string Kind, string Name, string Other)> Groups(string nameKey, DateOnly birthDate, string firstNameKey)
+    {
+        yield return (NameAndDate, nameKey, DateKey(birthDate));
+        yield return (NameAndFirstName, nameKey, firstNameKey);
+        yield return (NameOnly, nameKey, "");
+    }
+
+    /// <summary>Net deltas of the pending identity changes (original values for what leaves, current values for what enters).</summary>
+    internal static SortedDictionary<(string Kind, string Name, string Other), int> Collect(ChangeTracker tracker)
+    {
+        var deltas = new SortedDictionary<(string Kind, string Name, string Other), int>();
+        void Add(string name, DateOnly date, string first, int sign)
+        {
+            foreach (var g in Groups(name, date, first))
+            {
+                deltas[g] = deltas.GetValueOrDefault(g) + sign;
+            }
+        }
+
+        foreach (var e in tracker.Entries<IdentityRecord>())
+        {
+            if (e.State is EntityState.Modified or EntityState.Deleted)
+            {
+                if (e.Property(x => x.MergedIntoId).OriginalValue is null)
+                {
+                    Add(e.Property(x => x.BirthNameKey).OriginalValue, e.Property(x => x.BirthDate).OriginalValue, e.Property(x => x.FirstNameKey).OriginalValue, -1);
+                }
+            }
+
+            if (e.State is EntityState.Added or EntityState.Modified && e.Entity.MergedIntoId is null)
+            {
+                Add(e.Entity.BirthNameKey, e.Entity.BirthDate, e.Entity.FirstNameKey, +1);
+            }
+        }
+
+        foreach (var k in deltas.Where(d => d.Value == 0).Select(d => d.Key).ToList())
+        {
+            deltas.Remove(k);
+        }
+
+        return deltas;
+    }
+
+    /// <summary>Applies deltas in the current transaction.</summary>
+    internal static async Task ApplyAsync(GatewayDbContext db, SortedDictionary<(string Kind, string Name, string Other), int> deltas, CancellationToken ct)
+    {
+        foreach (var (sql, args) in Statements(deltas))
+        {
+            await db.Database.ExecuteSqlRawAsync(sql, args, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Applies deltas in the current transaction (synchronous save).</summary>
+    internal static void Apply(GatewayDbContext db, SortedDictionary<(string Kind, string Name, string Other), int> deltas)
+    {
+        foreach (var (sql, args) in Statements(deltas))
+        {
+            db.Database.ExecuteSqlRaw(sql, args);
+        }
+    }
+
+    /// <summary>
+    /// Recomputes every count from the identities (after a bulk load that bypassed the context, or to repair).
+    /// Run it in a transaction, or with no concurrent writer.
+    /// </summary>
+    /// <param name="db">Database context.</param>
+    /// <param name="ct">Cancellation.</param>
+    public static async Task RebuildAsync(GatewayDbContext db, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        await db.Database.ExecuteSqlRawAsync($"DELETE FROM {Table}", ct).ConfigureAwait(false);
+        foreach (var sql in GroupInserts(db, "1 = 1"))
+        {
+            await db.Database.ExecuteSqlRawAsync(sql, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Adds to the counts the live identities created at exactly <paramref name="createdAt"/> (the stamp a bulk import
+    /// gives all its rows), set-wise, in the current transaction.
+    /// </summary>
+    /// <param name="db">Database context.</param>
+    /// <param name="createdAt">The import's creation stamp.</param>
+    /// <param name="ct">Cancellation.</param>
+    public static async Task AddCreatedAtAsync(GatewayDbContext db, DateTimeOffset createdAt, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        object stamp = db.Database.IsNpgsql() ? createdAt : new DateTimeOffsetToBinaryConverter().ConvertToProvider(createdAt)!;
+        foreach (var sql in GroupInserts(db, "\"CreatedAt\" = {0}"))
+        {
+            await db.Database.ExecuteSqlRawAsync(sql, [stamp], ct).ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<string> GroupInserts(GatewayDbContext db, string filter)
+    {
+        var date = db.Database.IsNpgsql() ? "to_char(\"BirthDate\", 'YYYY-MM-DD')" : "\"BirthDate\"";
+        const string upsert = $" ON CONFLICT (\"Kind\", \"NameKey\", \"OtherKey\") DO UPDATE SET \"Count\" = {Table}.\"Count\" + excluded.\"Count\"";
+        foreach (var (kind, other) in new[] { (NameAndDate, date), (NameAndFirstName, "\"FirstNameKey\""), (NameOnly, "''") })
+        {
+            yield return $"INSERT INTO {Table} (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") SELECT '{kind}', \"BirthNameKey\", {other}, count(*) FROM identities"
+                + $" WHERE \"MergedIntoId\" IS NULL AND {filter} GROUP BY \"BirthNameKey\"{(kind == NameOnly ? "" : ", " + other)}" + upsert;
+        }
+    }
+
+    private static IEnumerable<(string Sql, object[] Args)> Statements(SortedDictionary<(string Kind, string Name, string Other), int> deltas)
+    {
+        var rows = deltas.ToList();
+        for (var start = 0; start < rows.Count; start += ParametersPerStatement / 4)
+        {
+            var chunk = rows.Skip(start).Take(ParametersPerStatement / 4).ToList();
+            var sql = new StringBuilder($"INSERT INTO {Table} (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") VALUES ");
+            var args = new object[chunk.Count * 4];
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                var ((kind, name, other), delta) = chunk[i];
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"({{{i * 4}}}, {{{(i * 4) + 1}}}, {{{(i * 4) + 2}}}, {{{(i * 4) + 3}}})");
+                args[i * 4] = kind;
+                args[(i * 4) + 1] = name;
+                args[(i * 4) + 2] = other;
+                args[(i * 4) + 3] = delta;
+            }
+
+            sql.Append($" ON CONFLICT (\"Kind\", \"NameKey\", \"OtherKey\") DO UPDATE SET \"Count\" = {Table}.\"Count\" + excluded.\"Count\"");
+            yield return (sql.ToString(), args);
+        }
+    }
+}

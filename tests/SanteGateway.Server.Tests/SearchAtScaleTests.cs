@@ -1,0 +1,266 @@
+using System.Text;
+using CsCheck;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SanteGateway.Application;
+using SanteGateway.Store;
+using SanteGateway.Store.Tests;
+
+namespace SanteGateway.Server.Tests;
+
+/// <summary>
+/// Search at scale (issue 21): pre-aggregated homonym counts against a brute-force grouping after random creates,
+/// updates, merges and deletes; capped totals; prefix search; the bulk import. Same suite on SQLite and PostgreSQL.
+/// </summary>
+public abstract class SearchAtScaleTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLifetime
+    where TDb : TestDatabase
+{
+    private static readonly Actor Vigilance = new("vigilance", "test", IsVigilance: true);
+
+    public ValueTask InitializeAsync()
+    {
+        database.SkipIfUnavailable();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static string Unique(string prefix) => prefix + " " + new string(Guid.NewGuid().ToString("N").Where(char.IsLetter).Take(8).Select(char.ToUpperInvariant).ToArray());
+
+    /// <summary>One step of a random history on a few colliding names, first names and dates.</summary>
+    private sealed record Op(int Kind, int A, int B, int Name, int First, int Date);
+
+    [Fact]
+    public async Task Homonym_counts_hints_and_totals_match_a_brute_force_grouping_after_random_creates_updates_merges_and_deletes()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        // Accents and case differ on purpose: the groups are by normalised key.
+        var tag = Unique("PROP").Split(' ')[1];
+        string[] names = ["Dupont " + tag, "DUPONT " + tag, "Lefèvre " + tag, "Le Fèvre " + tag];
+        string[] firsts = ["Jean", "JEAN", "Zoé", "Marie"];
+        string[] dates = ["1980-01-01", "1980-01-02", "1975-06-30"];
+        var ops = Gen.Select(Gen.Int[0, 9], Gen.Int[0, 1000], Gen.Int[0, 1000], Gen.Int[0, names.Length - 1], Gen.Int[0, firsts.Length - 1], Gen.Int[0, dates.Length - 1],
+            (k, a, b, n, f, d) => new Op(k, a, b, n, f, d)).Array[1, 12];
+        var done = new int[4];
+        var ids = new List<Guid>();
+        var check = new CheckState();
+        await Task.Yield();
+        ops.Sample(history =>
+        {
+            foreach (var op in history)
+            {
+                var kind = ApplyAsync(gw.Services, op, ids, names, firsts, dates).GetAwaiter().GetResult();
+                if (kind >= 0)
+                {
+                    done[kind]++;
+                }
+            }
+
+            return check.Consistent(gw.Services, tag).GetAwaiter().GetResult();
+        }, iter: 25, threads: 1, print: h => string.Join("; ", h.Select(o => o.ToString())));
+
+        done.Should().AllSatisfy(n => n.Should().BePositive(), "creates, updates, merges and deletes all happened (create/update/merge/delete = {0})", string.Join("/", done));
+    }
+
+    /// <summary>Applies one step; returns which kind of change succeeded (0 create, 1 update, 2 merge, 3 delete) or -1.</summary>
+    private static async Task<int> ApplyAsync(IServiceProvider services, Op op, List<Guid> ids, string[] names, string[] firsts, string[] dates)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        if (op.Kind <= 3 || ids.Count < 2)
+        {
+            var created = await service.CreateAsync(new CreateIdentityRequest(names[op.Name], firsts[op.First], null, "F", dates[op.Date], null, op.A % 3 == 0 ? names[(op.Name + 1) % names.Length] : null, null, null, null, Force: true, Reason: "property test"), Vigilance, CancellationToken.None);
+            ids.Add(created.Unwrap().Id);
+            return 0;
+        }
+
+        var a = ids[op.A % ids.Count];
+        var b = ids[op.B % ids.Count];
+        switch (op.Kind)
+        {
+            case <= 6:
+                var current = (await service.GetAsync(a, CancellationToken.None)).Unwrap();
+                var changed = await service.PatchAsync(a, new PatchIdentityRequest(current.Version, op.A % 2 == 0 ? names[op.Name] : null, op.B % 2 == 0 ? firsts[op.First] : null, null, null, op.A % 3 == 0 ? dates[op.Date] : null, null, null, null, Force: true, Reason: "property test"), null, Vigilance, CancellationToken.None);
+                return changed.IsSuccess ? 1 : -1;
+            case <= 8:
+                var merged = await service.MergeAsync(a, new MergeRequest(b, "property test"), Vigilance, CancellationToken.None);
+                return merged.IsSuccess ? 2 : -1;
+            default:
+                var row = await db.Identities.FirstAsync(x => x.Id == a);
+                db.Identities.Remove(row);
+                await db.SaveChangesAsync();
+                ids.Remove(a);
+                return 3;
+        }
+    }
+
+    private sealed class CheckState
+    {
+        public async Task<bool> Consistent(IServiceProvider services, string tag)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+            var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
+            var live = await db.Identities.AsNoTracking().Where(x => x.MergedIntoId == null && x.BirthNameKey.EndsWith(tag)).ToListAsync();
+            var brute = live.SelectMany(x => HomonymCounts.Groups(x.BirthNameKey, x.BirthDate, x.FirstNameKey)).GroupBy(g => g).ToDictionary(g => g.Key, g => g.Count());
+            var stored = (await db.HomonymCounts.AsNoTracking().Where(c => c.NameKey.EndsWith(tag) && c.Count != 0).ToListAsync())
+                .ToDictionary(c => (c.Kind, c.NameKey, c.OtherKey), c => c.Count);
+            stored.Should().BeEquivalentTo(brute, "the pre-aggregated counts equal a grouping of the live identities");
+
+            foreach (var name in live.Select(x => x.BirthNameKey).Distinct())
+            {
+                var page = (await service.SearchAsync(name.ToLowerInvariant(), null, null, null, 1, 100, CancellationToken.None)).Unwrap();
+                var rows = live.Where(x => x.BirthNameKey == name).ToList();
+                page.Total.Should().Be(rows.Count, "the total of a name-only search is exact");
+                page.TotalCapped.Should().BeFalse();
+                foreach (var item in page.Items)
+                {
+                    var r = rows.Single(x => x.Id == item.Id);
+                    var expected = new List<string>();
+                    if (rows.Count(x => x.BirthDate == r.BirthDate) > 1)
+                    {
+                        expected.Add("birth-name+birth-date");
+                    }
+
+                    if (rows.Count(x => x.FirstNameKey == r.FirstNameKey) > 1)
+                    {
+                        expected.Add("birth-name+first-name");
+                    }
+
+                    item.HomonymHints.Should().Equal(expected, "hints of {0}", item.Id);
+                }
+            }
+
+            return true;
+        }
+    }
+
+    private static byte[] Csv(params string[] lines) => Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n");
+
+    private static async Task<(ImportResult Result, List<ImportReject> Rejects)> ImportAsync(IServiceProvider services, byte[] csv, string? authority = null)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var rejects = new List<ImportReject>();
+        var result = await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
+            .ImportCsvAsync(new MemoryStream(csv), authority, Actor.Process("import-test", "cli"), rejects.Add, CancellationToken.None);
+        return (result.Unwrap(), rejects);
+    }
+
+    [Fact]
+    public async Task Import_stores_valid_rows_with_their_keys_ins_and_local_ids_and_reports_every_refused_line_with_its_rule()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var name = Unique("IMPORT");
+        var authority = "1.2.250.1.999.7." + Random.Shared.Next(1_000_000);
+        // A valid NIR of the INSi test set layout: 2 + yymm + dept + commune + order, key 97 - n mod 97.
+        var body = "2" + "8001" + "75" + "056" + Random.Shared.Next(100, 999);
+        var ins = body + (97 - (long.Parse(body) % 97)).ToString("00");
+        var (result, rejects) = await ImportAsync(gw.Services, Csv(
+            "localId;birthName;birthFirstNames;sex;birthDate;birthPlaceCog;usedName;ins;insOid",
+            $"A1;{name};Jeanne Marie;F;1980-01-01;75056;Dupuis;{ins};1.2.250.1.213.1.4.8",
+            $"A2;{name};Paul;M;1990-02-03;;;;",
+            $"A3;{name};Paul;M;1990-02-31;;;;",
+            $"A4;;Paul;M;1990-02-03;;;;",
+            $"A5;{name};Paul;M;1990-02-03;;;;",
+            $"A6;{name};Luc;M;1990-02-03;;;123456789012345;",
+            $"A2;{name};Marc;M;1991-02-03;;;;",
+            $"A8;{name};Luc;M",
+            $"A9;{name};Zoé;F;2001-12-24;;;;"), authority);
+
+        result.Rows.Should().Be(9);
+        result.Imported.Should().Be(3);
+        rejects.Select(r => (r.Line, r.LocalId, r.Rule.Split('/')[0])).Should().Equal(
+            (4, "A3", "birthDate"),
+            (5, "A4", "birthName"),
+            (6, "A5", "identity.duplicate"),
+            (7, "A6", "ins"),
+            (8, "A2", "localId.duplicate"),
+            (9, "A8", "csv.columns"));
+        rejects[2].Reason.Should().Contain("line 3");
+
+        await using var scope = gw.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
+        var withIns = (await service.GetAsync((await service.FindByExternalIdAsync(authority, "A1", CancellationToken.None))!.Value, CancellationToken.None)).Unwrap();
+        withIns.Status.Should().Be("RECUP", "an imported INS is kept, to be confirmed by a verification batch");
+        withIns.Ins!.Matricule.Should().Be(ins);
+        (await service.FindByInsAsync(ins, "1.2.250.1.213.1.4.8", CancellationToken.None)).Should().Be(withIns.Id);
+        var paul = (await service.GetAsync((await service.FindByExternalIdAsync(authority, "A2", CancellationToken.None))!.Value, CancellationToken.None)).Unwrap();
+        paul.Status.Should().Be("PROV");
+        paul.BirthFirstNames.Should().Be("Paul");
+
+        var page = (await service.SearchAsync(name, null, null, null, 1, 20, CancellationToken.None)).Unwrap();
+        page.Total.Should().Be(3, "the import adds its rows to the homonym counts");
+        var byUsedName = (await service.SearchAsync(null, null, null, null, 1, 20, CancellationToken.None, namePrefix: "dupu")).Unwrap();
+        byUsedName.Items.Should().Contain(i => i.Id == withIns.Id, "the used name key is written by the import");
+        (await db.AuditEvents.AnyAsync(e => e.Action == "identities.imported" && e.EntityId == result.ImportId.ToString())).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Import_refuses_a_file_whose_header_names_an_unknown_column_and_writes_nothing()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        await using var scope = gw.Services.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
+            .ImportCsvAsync(new MemoryStream(Csv("localId;birthName;nickname", "A;B;C")), null, Actor.Process("t", "cli"), _ => { }, CancellationToken.None);
+        result.IsSuccess.Should().BeFalse();
+        result.Error!.Message.Should().Contain("nickname");
+    }
+
+    [Fact]
+    public async Task A_search_counts_past_the_cap_only_as_a_flagged_lower_bound_while_name_only_totals_stay_exact()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var name = Unique("CAP");
+        var lines = new List<string> { "localId;birthName;birthFirstNames;sex;birthDate" };
+        var start = new DateOnly(1950, 1, 1);
+        for (var i = 0; i < IdentityService.SearchCountCap + 5; i++)
+        {
+            lines.Add($"C{i};{name};Anne;F;{start.AddDays(i):yyyy-MM-dd}");
+        }
+
+        var (result, rejects) = await ImportAsync(gw.Services, Csv([.. lines]));
+        rejects.Should().BeEmpty();
+        await using var scope = gw.Services.CreateAsyncScope();
+        var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
+
+        var exact = (await service.SearchAsync(name, null, null, null, 1, 20, CancellationToken.None)).Unwrap();
+        exact.Total.Should().Be(result.Imported);
+        exact.TotalCapped.Should().BeFalse();
+        exact.Items.Should().AllSatisfy(i => i.HomonymHints.Should().Equal("birth-name+first-name"));
+
+        var capped = (await service.SearchAsync(name, null, null, "F", 1, 20, CancellationToken.None)).Unwrap();
+        capped.Total.Should().Be(IdentityService.SearchCountCap);
+        capped.TotalCapped.Should().BeTrue("more identities match than the count reads");
+        capped.Items.Select(i => i.Id).Should().Equal(exact.Items.Select(i => i.Id), "the page is read in the same index order");
+
+        var tooDeep = await service.SearchAsync(name, null, null, null, (IdentityService.SearchMaxDepth / 20) + 1, 20, CancellationToken.None);
+        tooDeep.Error!.Fields!["page"].Should().ContainMatch("search.too-deep*");
+    }
+
+    [Fact]
+    public async Task Prefix_search_reads_birth_and_used_names_in_key_order_and_lists_each_identity_once()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var tag = new string(Guid.NewGuid().ToString("N").Where(char.IsLetter).Take(6).Select(char.ToUpperInvariant).ToArray());
+        await using var scope = gw.Services.CreateAsyncScope();
+        var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
+        async Task<Guid> Create(string birth, string? used) =>
+            (await service.CreateAsync(new CreateIdentityRequest(birth, "Anne", null, "F", "1970-05-05", null, used, null, null, null), Vigilance, CancellationToken.None)).Unwrap().Id;
+        var b = await Create($"Q{tag}B", null);
+        var a = await Create($"Q{tag}A", $"Q{tag}C");
+        var c = await Create($"Z{tag}", $"Q{tag}Ç");
+        _ = await Create($"Q{tag[..3]}", null); // shorter than the prefix: not a match
+
+        var page = (await service.SearchAsync(null, null, null, null, 1, 20, CancellationToken.None, namePrefix: "q" + tag.ToLowerInvariant())).Unwrap();
+        page.Items.Select(i => i.Id).Should().Equal([a, b, c], "birth name QxA, QxB, then used name QxC (Ç folded to C)");
+        page.Total.Should().Be(3);
+        var second = (await service.SearchAsync(null, null, null, null, 2, 2, CancellationToken.None, namePrefix: "Q" + tag)).Unwrap();
+        second.Items.Select(i => i.Id).Should().Equal([c]);
+    }
+}
+
+public sealed class SearchAtScaleTests_on_Sqlite(SqliteTestDatabase db) : SearchAtScaleTests<SqliteTestDatabase>(db);
+
+public sealed class SearchAtScaleTests_on_Postgres(PostgresTestDatabase db) : SearchAtScaleTests<PostgresTestDatabase>(db);
