@@ -107,6 +107,21 @@ internal sealed partial class ApiDocumentConformance
         return errors;
     }
 
+    /// <summary>The request examples of the document, each with the violations of its own schema.</summary>
+    public IEnumerable<(string OperationId, JsonElement Example, IReadOnlyList<string> Errors)> RequestExamples()
+    {
+        foreach (var (_, _, _, operation) in operations)
+        {
+            if (operation.TryGetProperty("requestBody", out var body) && Resolve(body).TryGetProperty("content", out var content)
+                && content.TryGetProperty("application/json", out var json) && json.TryGetProperty("example", out var example))
+            {
+                var errors = new List<string>();
+                Validate(json.GetProperty("schema"), example, "$", errors, Id(operation) + " example", depth: 0);
+                yield return (Id(operation), example, errors);
+            }
+        }
+    }
+
     private static string Id(JsonElement operation) => operation.TryGetProperty("operationId", out var id) ? id.GetString() ?? "?" : "?";
 
     private JsonElement Resolve(JsonElement element)

@@ -71,6 +71,21 @@ public sealed class ApiDocumentTests(SqliteTestDatabase database) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_main_requests_have_examples_that_fit_their_schema_and_the_identity_example_creates_an_identity()
+    {
+        var document = await gateway!.ConformanceAsync();
+        var examples = document.RequestExamples().ToList();
+        examples.Select(e => e.OperationId).Should().Contain(["CreateIdentity", "PatchIdentity", "AddEvidence", "InsiSearch", "MergeIdentities", "Login", "CreateBatchJob"]);
+        examples.SelectMany(e => e.Errors).Should().BeEmpty();
+
+        var front = await gateway.ClientAsync(GatewayRoles.FrontDesk);
+        var create = examples.Single(e => e.OperationId == "CreateIdentity").Example;
+        using var response = await front.PostAsync("/api/identities", new StringContent(create.GetRawText(), Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        (await response.JsonAsync()).GetProperty("status").GetString().Should().Be("VALI", "the example carries a checked identity card");
+    }
+
+    [Fact]
     public async Task An_answer_the_document_does_not_describe_is_reported_with_the_operation_and_status()
     {
         var document = await gateway!.ConformanceAsync();

@@ -26,9 +26,11 @@ internal static class IdentityEndpoints
             Http.Map(await svc.GetAsync(id, ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetIdentity").Produces<IdentityView>().ProducesProblem(404);
 
-        g.MapGet("/", async (string? birthName, string? birthDate, string? firstName, string? sex, string? ins, int? page, int? pageSize, IdentityService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.SearchAsync(birthName, birthDate, firstName, sex, page, pageSize, ct, ins).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("SearchIdentities").Produces<Paged<IdentitySummary>>().ProducesValidationProblem();
+        g.MapGet("/", async (string? birthName, string? birthDate, string? firstName, string? sex, string? ins, string? namePrefix, int? page, int? pageSize, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.SearchAsync(birthName, birthDate, firstName, sex, page, pageSize, ct, ins, namePrefix).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("SearchIdentities").Produces<Paged<IdentitySummary>>().ProducesValidationProblem()
+            .WithDescription("By INS (`ins`), by birth name (with birth date, first name, sex), or by the start of the birth or used name (`namePrefix`, at least the configured minimum length). " +
+                "`total` is exact for name searches; past 1,000 other totals stop and `totalCapped` is true. Paging deeper than 10,000 rows is refused (`search.too-deep`).");
 
         g.MapPatch("/{id:guid}", async (Guid id, PatchIdentityRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.PatchAsync(id, body, Http.IfMatch(http), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))

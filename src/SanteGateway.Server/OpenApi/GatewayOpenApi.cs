@@ -69,6 +69,31 @@ internal static class GatewayOpenApi
         ["VerifyAuditChain"] = "Verify the hash chain of the audit trail",
     };
 
+    /// <summary>
+    /// Example bodies of the main requests (shown by the reference, tried by developers); a test checks each against
+    /// its schema and sends the identity creation to a gateway.
+    /// </summary>
+    private static readonly Dictionary<string, string> RequestExamples = new(StringComparer.Ordinal)
+    {
+        ["CreateIdentity"] = """
+            {"birthName": "MARTIN", "birthFirstNames": "MARIE CLAIRE", "sex": "F", "birthDate": "1985-03-14", "birthPlaceCog": "69123",
+             "usedName": "DURAND", "collectionChannel": "SM",
+             "evidence": {"documentType": "CN", "checkedOn": "2026-11-30", "expiresOn": "2031-06-01"}}
+            """,
+        ["PatchIdentity"] = """{"version": 3, "usedName": "DURAND", "usedFirstName": "MARIE"}""",
+        ["AddEvidence"] = """{"documentType": "PA", "checkedOn": "2026-11-30", "expiresOn": "2030-01-01"}""",
+        ["SetAttributes"] = """{"version": 4, "homonym": true, "doubtful": false, "fictitious": false}""",
+        ["RevertQualification"] = """{"version": 5, "reason": "Document presented belonged to a relative"}""",
+        ["InsiSearch"] = """{"confirmTransliteration": true}""",
+        ["InsiVerify"] = """{"confirmTransliteration": true}""",
+        ["MergeIdentities"] = """{"from": "0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b", "reason": "Duplicate created at the emergency desk"}""",
+        ["ResolveAlert"] = """{"reason": "Checked with the patient's identity card"}""",
+        ["Login"] = """{"userName": "accueil1", "password": "correct-horse-battery-staple"}""",
+        ["CreateUser"] = """{"userName": "accueil1", "password": "correct-horse-battery-staple", "roles": ["front-desk"]}""",
+        ["CreateApiKey"] = """{"name": "lab results feed", "roles": ["front-desk"], "expiresAt": "2027-12-31T23:59:59Z"}""",
+        ["CreateBatchJob"] = """{"kind": "verify", "filter": {"status": ["VALI", "QUAL"], "verifiedBeforeDays": 365}, "ratePerSecond": 5, "concurrency": 2}""",
+    };
+
     /// <summary>Registers the OpenAPI document (<c>/openapi/v1.json</c>) with the gateway's transformers.</summary>
     public static IServiceCollection AddGatewayOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(o =>
@@ -169,6 +194,12 @@ internal static class GatewayOpenApi
             operation.Summary = Summaries.TryGetValue(id, out var known) ? known : SummaryFromOperationId(id);
         }
 
+        if (operation.OperationId is { } exampleId && RequestExamples.TryGetValue(exampleId, out var example)
+            && operation.RequestBody?.Content?.TryGetValue("application/json", out var json) == true)
+        {
+            json.Example = JsonNode.Parse(example);
+        }
+
         operation.Responses ??= new OpenApiResponses();
         var anonymous = metadata.OfType<IAllowAnonymous>().Any();
         var authorize = metadata.OfType<IAuthorizeData>().ToList();
@@ -198,17 +229,23 @@ internal static class GatewayOpenApi
 
         // Answers declared with a media type but no CLR type (CSV reports, images) get no content from the generator:
         // describe the body as a string (binary for images).
-        foreach (var declared in context.Description.SupportedResponseTypes)
+        foreach (var declared in metadata.OfType<IProducesResponseTypeMetadata>().Where(m => m.ContentTypes.Any()))
         {
             var code = declared.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (operation.Responses.TryGetValue(code, out var response) && response is OpenApiResponse concrete && (concrete.Content is null || concrete.Content.Count == 0)
-                && declared.ApiResponseFormats.Count > 0)
+            var response = operation.Responses.TryGetValue(code, out var existing) ? existing as OpenApiResponse : null;
+            if (response is null && !operation.Responses.ContainsKey(code))
             {
-                concrete.Content = declared.ApiResponseFormats.ToDictionary(
-                    f => f.MediaType,
-                    f => new OpenApiMediaType
+                response = new OpenApiResponse { Description = "OK" };
+                operation.Responses[code] = response;
+            }
+
+            if (response is not null && (response.Content is null || response.Content.Count == 0))
+            {
+                response.Content = declared.ContentTypes.Distinct(StringComparer.Ordinal).ToDictionary(
+                    media => media,
+                    media => new OpenApiMediaType
                     {
-                        Schema = f.MediaType.StartsWith("text/", StringComparison.Ordinal) || f.MediaType.EndsWith("+xml", StringComparison.Ordinal)
+                        Schema = media.StartsWith("text/", StringComparison.Ordinal) || media.EndsWith("+xml", StringComparison.Ordinal)
                             ? new OpenApiSchema { Type = JsonSchemaType.String }
                             : new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
                     });
