@@ -20,8 +20,9 @@ public sealed partial class IdentityService
     /// <param name="pageSize">1–100.</param>
     /// <param name="ct">Cancellation.</param>
     /// <param name="ins">Matricule INS.</param>
+    /// <param name="prefix">Match the birth name and first name by their beginning (a front desk types a few letters).</param>
     /// <returns>The page.</returns>
-    public Task<Result<Paged<IdentitySummary>>> SearchAsync(string? birthName, string? birthDate, string? firstName, string? sex, int? page, int? pageSize, CancellationToken ct, string? ins = null) => AppFailure.Run(async () =>
+    public Task<Result<Paged<IdentitySummary>>> SearchAsync(string? birthName, string? birthDate, string? firstName, string? sex, int? page, int? pageSize, CancellationToken ct, string? ins = null, bool prefix = false) => AppFailure.Run(async () =>
     {
         var errors = new FieldErrors();
         var (p, size) = Paging(page, pageSize, 20);
@@ -46,13 +47,13 @@ public sealed partial class IdentityService
         var nameKey = SearchKeys.Normalize(birthName);
         if (nameKey.Length > 0)
         {
-            q = q.Where(x => x.BirthNameKey == nameKey);
+            q = prefix ? q.Where(x => EF.Functions.Like(x.BirthNameKey, nameKey + "%")) : q.Where(x => x.BirthNameKey == nameKey);
         }
 
         var firstKey = SearchKeys.Normalize(firstName);
         if (firstKey.Length > 0)
         {
-            q = q.Where(x => x.FirstNameKey == firstKey);
+            q = prefix ? q.Where(x => EF.Functions.Like(x.FirstNameKey, firstKey + "%")) : q.Where(x => x.FirstNameKey == firstKey);
         }
 
         if (date is { } d)
