@@ -246,10 +246,13 @@ public partial class IdentityPage
             Optional("usedName"), Optional("usedFirstName"), null, Blank(V("reason")));
         var r = await Identities.PatchAsync(Id, req, Version, User.Actor, HttpContext.RequestAborted);
         await Done(r, _ => "Traits enregistrés.");
-        if (!r.IsSuccess && r.Error.Fields is { Count: > 0 } && r.Error.Rule != "concurrency.stale")
+        if (r.IsSuccess)
         {
-            // Keep the form open with the values typed.
-            Edit = 1;
+            Edit = null;
+        }
+        else if (r.Error.Rule == "concurrency.stale")
+        {
+            Edit = null;
         }
     }
 
