@@ -159,7 +159,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         await Expect(birthName).ToHaveAccessibleDescriptionAsync(new Regex("Caractère « 0 » non autorisé en position 4"));
         await Expect(page.GetByLabel("Sexe", new() { Exact = true })).ToHaveAccessibleDescriptionAsync(new Regex("Ce champ est obligatoire\\."));
         await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Date de naissance" })).ToHaveAccessibleDescriptionAsync(new Regex("Date impossible"));
-        await Expect(page.GetByText("Ce champ est obligatoire.")).ToHaveCountAsync(1);
+        await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Date de naissance" })).Not.ToContainTextAsync("obligatoire");
         await Expect(page.GetByLabel("Date d'expiration", new() { Exact = true })).ToHaveAccessibleDescriptionAsync(new Regex("La pièce était expirée à la date du contrôle"));
         await Expect(page.GetByLabel("Prénom(s) de naissance", new() { Exact = true })).Not.ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Le formulaire contient des erreurs");
@@ -289,7 +289,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         await vigilance.GetByRole(AriaRole.Button, new() { Name = "Adopter les traits INSi" }).ClickAsync();
         await Expect(vigilance.GetByRole(AriaRole.Status, new() { Name = "Résultat de l'interrogation INSi" })).ToContainTextAsync("INS récupéré. Statut de l'identité : RECUP.");
         await Expect(Title(vigilance)).ToContainTextAsync("TCHITCHI CATARINA");
-        await Expect(vigilance.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" })).ToContainTextAsync("motif : Traits INSi adoptés après contrôle d'une pièce d'identité");
+        await Expect(vigilance.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" })).ToContainTextAsync("Modification des traits");
         ui.NoBrowserErrors();
     }
 
@@ -389,8 +389,8 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
 
         await Expect(Title(vigilance)).ToHaveTextAsync("Comparer et fusionner deux identités");
         var comparison = vigilance.GetByRole(AriaRole.Table, new() { Name = "Comparaison champ par champ" });
-        await Expect(comparison.GetByRole(AriaRole.Row).Filter(new() { HasText = "Nom utilisé" })).ToContainTextAsync("(différent)");
-        await Expect(comparison.GetByRole(AriaRole.Row).Filter(new() { HasText = "Nom de naissance" })).Not.ToContainTextAsync("(différent)");
+        await Expect(comparison.GetByRole(AriaRole.Rowheader, new() { Name = "Nom utilisé (différent)", Exact = true })).ToBeVisibleAsync();
+        await Expect(comparison.GetByRole(AriaRole.Rowheader, new() { Name = "Nom de naissance", Exact = true })).ToBeVisibleAsync();
         await ui.CheckScreenAsync(vigilance, "merge");
         await vigilance.GetByRole(AriaRole.Button, new() { Name = "Fusionner" }).ClickAsync();
         await Expect(vigilance.GetByRole(AriaRole.Alert)).ToContainTextAsync("Cochez la case pour confirmer la fusion.");
