@@ -350,7 +350,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         await Expect(Title(page)).ToContainTextAsync("RECUP");
         await Expect(page.GetByRole(AriaRole.Img, new() { Name = "DataMatrix INS de l'identité" })).ToHaveCountAsync(0);
         var audit = page.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" });
-        await Expect(audit.GetByRole(AriaRole.Row).Filter(new() { HasText = "Retrait de la qualification" })).ToContainTextAsync("motif : Pièce d'identité falsifiée");
+        await Expect(audit.GetByRole(AriaRole.Row).Filter(new() { HasText = "Retrait de la qualification" })).ToContainTextAsync("statut : QUAL → RECUP");
         ui.NoBrowserErrors();
     }
 
