@@ -130,20 +130,36 @@ public static class GatewayApp
                 o.SlidingExpiration = true;
                 // Security stamp, disabled flag and absolute lifetime checked on every request (Sessions).
                 o.Events.OnValidatePrincipal = Sessions.ValidateAsync;
-                // An API answers 401/403; it never redirects to a login page.
+                // An API answers 401/403; it never redirects to a login page. The staff web UI's pages do redirect.
                 o.Events.OnRedirectToLogin = c =>
                 {
+                    if (IsWebUiRequest(c.Request))
+                    {
+                        // A request that carried a session cookie which no longer holds: say the session expired.
+                        var expired = c.Request.Cookies.ContainsKey("santegw") ? "&expiree=1" : "";
+                        c.Response.Redirect(SanteGateway.Web.WebUi.SignInPath + "?retour=" + Uri.EscapeDataString(c.Request.Path + c.Request.QueryString) + expired);
+                        return Task.CompletedTask;
+                    }
+
                     c.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     return Task.CompletedTask;
                 };
                 o.Events.OnRedirectToAccessDenied = c =>
                 {
+                    if (IsWebUiRequest(c.Request))
+                    {
+                        c.Response.Redirect("/acces-refuse");
+                        return Task.CompletedTask;
+                    }
+
                     c.Response.StatusCode = StatusCodes.Status403Forbidden;
                     return Task.CompletedTask;
                 };
             });
         services.AddGatewayAccounts()
             .AddSignInManager();
+        services.AddScoped<IStaffAccounts, StaffAccounts>();
+        SanteGateway.Web.WebUi.AddSanteGatewayWeb(services);
 
         services.AddAuthorizationBuilder()
             .AddPolicy(GatewayRoles.ReadPolicy, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.IdentityVigilance, GatewayRoles.Admin))
@@ -193,6 +209,8 @@ public static class GatewayApp
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        // Validates the token of the web UI's forms (endpoints marked as requiring it; the REST API has none).
+        app.UseAntiforgery();
 
         app.MapOpenApi().AllowAnonymous();
         app.MapGatewayApiReference();
@@ -204,9 +222,18 @@ public static class GatewayApp
         SanteGateway.Server.Hl7.Hl7MessageEndpoints.MapHl7MessageEndpoints(app);
         app.MapAccountEndpoints();
         SanteGateway.Server.Certificates.CertificateEndpoints.MapCertificateEndpoints(app);
-        SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);
+        SanteGateway.Web.WebUi.MapSanteGatewayWeb(app);
         return app;
     }
+
+    /// <summary>Pages of the staff web UI (everything that is not the REST API, FHIR, health or API documentation).</summary>
+    private static bool IsWebUiRequest(HttpRequest request) =>
+        !request.Headers.ContainsKey(ApiKeys.Header)
+        && !request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        && !request.Path.StartsWithSegments("/fhir", StringComparison.OrdinalIgnoreCase)
+        && !request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
+        && !request.Path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase)
+        && !request.Path.StartsWithSegments("/docs", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Applies pending migrations, creates the roles, and on a database without users creates the

@@ -61,7 +61,7 @@ public class BrowserFixture : IAsyncLifetime
             BaseURL = Gateway.BaseAddress.ToString(),
             Locale = "fr-FR",
             TimezoneId = "Europe/Paris",
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
         });
         context.SetDefaultTimeout(30_000);
         return context;

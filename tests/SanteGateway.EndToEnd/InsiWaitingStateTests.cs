@@ -41,7 +41,9 @@ public sealed class InsiWaitingStateTests(SlowInsiBrowserFixture fixture) : ICla
         await page.GetByLabel("Nom de naissance", new() { Exact = true }).FillAsync("ADRTROIS");
         await page.GetByLabel("Prénom(s) de naissance", new() { Exact = true }).FillAsync("DOMINIQUE");
         await page.GetByLabel("Sexe", new() { Exact = true }).SelectOptionAsync("F");
-        await page.GetByLabel("Date de naissance", new() { Exact = true }).FillAsync("1997-02-26");
+        await page.GetByLabel("Jour", new() { Exact = true }).FillAsync("26");
+        await page.GetByLabel("Mois", new() { Exact = true }).FillAsync("02");
+        await page.GetByLabel("Année", new() { Exact = true }).FillAsync("1997");
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer l'identité" }).ClickAsync();
         await Expect(page.GetByText("Identité créée (statut PROV).")).ToBeVisibleAsync();
         var search = page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" });

@@ -4,26 +4,26 @@ namespace SanteGateway.Server.Security;
 public static class GatewayRoles
 {
     /// <summary>Reception staff: create identities, add evidence, call INSi.</summary>
-    public const string FrontDesk = "front-desk";
+    public const string FrontDesk = StaffRoles.FrontDesk;
 
     /// <summary>Identity vigilance unit: everything front-desk does plus attributes, strict-trait unlock, QUAL revert.</summary>
-    public const string IdentityVigilance = "identity-vigilance";
+    public const string IdentityVigilance = StaffRoles.IdentityVigilance;
 
     /// <summary>Administrators: accounts and API keys; read-only on identities.</summary>
-    public const string Admin = "admin";
+    public const string Admin = StaffRoles.Admin;
 
     /// <summary>Every role.</summary>
     public static readonly IReadOnlyList<string> All = [FrontDesk, IdentityVigilance, Admin];
 
     /// <summary>Policy: read identities.</summary>
-    public const string ReadPolicy = "identities.read";
+    public const string ReadPolicy = StaffRoles.ReadPolicy;
 
     /// <summary>Policy: create and edit identities.</summary>
-    public const string WritePolicy = "identities.write";
+    public const string WritePolicy = StaffRoles.WritePolicy;
 
     /// <summary>Policy: identity-vigilance only operations.</summary>
-    public const string VigilancePolicy = "identities.vigilance";
+    public const string VigilancePolicy = StaffRoles.VigilancePolicy;
 
     /// <summary>Policy: administration.</summary>
-    public const string AdminPolicy = "admin";
+    public const string AdminPolicy = StaffRoles.AdminPolicy;
 }

@@ -1,0 +1,31 @@
+// The web UI's one script (same origin, no inline code). The pages work without it; it adds:
+// - the waiting state of slow actions (INSi): busy, disabled button, a notice — and no second submission;
+// - the focus on the outcome of an action, for keyboard and screen-reader users;
+// - the print button of the print pages.
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement)) return;
+  if (form.dataset.submitted === 'true') { event.preventDefault(); return; }
+  form.dataset.submitted = 'true';
+  const text = form.dataset.busy;
+  if (!text) return;
+  const button = event.submitter ?? form.querySelector('button[type="submit"]');
+  if (button) {
+    button.setAttribute('aria-busy', 'true');
+    // Disabled after the form data is collected, so that the button's own value is still sent.
+    setTimeout(() => { button.disabled = true; }, 0);
+  }
+  const notice = document.querySelector('[data-busy-notice]');
+  if (notice) { notice.textContent = text; notice.hidden = false; }
+});
+
+window.addEventListener('pageshow', (event) => {
+  // Back/forward cache: a page restored after a submission must be usable again.
+  if (event.persisted) document.querySelectorAll('form[data-submitted]').forEach((f) => { delete f.dataset.submitted; });
+});
+
+document.addEventListener('DOMContentLoaded', () => {
+  const outcome = document.querySelector('[data-focus]');
+  if (outcome && !document.querySelector('[autofocus]')) outcome.focus();
+  document.querySelectorAll('[data-print]').forEach((b) => b.addEventListener('click', () => window.print()));
+});

@@ -1,0 +1,32 @@
+using System.Security.Claims;
+
+namespace SanteGateway.Web;
+
+/// <summary>What the signed-in user may do, from the principal's roles (the same roles as the REST API's policies).</summary>
+/// <param name="Principal">The principal.</param>
+public sealed record StaffUser(ClaimsPrincipal Principal)
+{
+    /// <summary>User name.</summary>
+    public string Name => Principal.Identity?.Name ?? "anonyme";
+
+    /// <summary>Signed in.</summary>
+    public bool SignedIn => Principal.Identity?.IsAuthenticated == true;
+
+    /// <summary>Identity vigilance.</summary>
+    public bool IsVigilance => Principal.IsInRole(StaffRoles.IdentityVigilance);
+
+    /// <summary>Administrator.</summary>
+    public bool IsAdmin => Principal.IsInRole(StaffRoles.Admin);
+
+    /// <summary>May create and change identities.</summary>
+    public bool CanWrite => IsVigilance || Principal.IsInRole(StaffRoles.FrontDesk);
+
+    /// <summary>May read identities.</summary>
+    public bool CanRead => CanWrite || IsAdmin;
+
+    /// <summary>Roles in French.</summary>
+    public string RolesText => string.Join(", ", StaffRoles.All.Where(Principal.IsInRole).Select(r => Labels.Of(Labels.Roles, r)));
+
+    /// <summary>The actor for the application layer.</summary>
+    public Actor Actor => new(Name, "ui", IsVigilance);
+}
