@@ -90,6 +90,7 @@ public static class GatewayApp
             a.AutomaticCallCertificate = g.Value.AutomaticCallCertificate;
         });
         SanteGateway.Server.Hl7.Hl7ServiceCollectionExtensions.AddHl7Messaging(services, builder.Configuration);
+        SanteGateway.Server.Inbound.InboundEndpoints.AddInboundGateway(services, builder.Configuration);
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
@@ -188,6 +189,7 @@ public static class GatewayApp
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapIdentityEndpoints();
+        SanteGateway.Server.Inbound.InboundEndpoints.MapInboundEndpoints(app);
         SanteGateway.Server.Batch.BatchEndpoints.MapBatchEndpoints(app);
         app.MapAccountEndpoints();
         SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);

@@ -122,13 +122,18 @@ public sealed partial class InboundService
         }
     });
 
-    /// <summary>Decides the items still <c>received</c> (stored before a crash or a failed decision), oldest first.</summary>
+    /// <summary>
+    /// Decides the items still <c>received</c> (stored before a crash or a failed decision), oldest first. Items younger than
+    /// <paramref name="minAge"/> are left to the request that stored them.
+    /// </summary>
     /// <param name="max">At most this many.</param>
+    /// <param name="minAge">Only items stored at least this long ago.</param>
     /// <param name="ct">Cancellation.</param>
     /// <returns>How many were decided.</returns>
-    public async Task<int> DecidePendingAsync(int max, CancellationToken ct)
+    public async Task<int> DecidePendingAsync(int max, TimeSpan minAge, CancellationToken ct)
     {
-        var ids = await db.InboundItems.AsNoTracking().Where(x => x.State == InboundStates.Received).OrderBy(x => x.ReceivedAt).Select(x => x.Id).Take(max).ToListAsync(ct).ConfigureAwait(false);
+        var before = Now() - minAge;
+        var ids = await db.InboundItems.AsNoTracking().Where(x => x.State == InboundStates.Received && x.ReceivedAt <= before).OrderBy(x => x.ReceivedAt).Select(x => x.Id).Take(max).ToListAsync(ct).ConfigureAwait(false);
         var done = 0;
         foreach (var id in ids)
         {
@@ -140,8 +145,16 @@ public sealed partial class InboundService
                 continue;
             }
 
-            await DecideAsync(item, partner, ct).ConfigureAwait(false);
-            done++;
+            try
+            {
+                await DecideAsync(item, partner, ct).ConfigureAwait(false);
+                done++;
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Decided meanwhile by another instance.
+                db.ChangeTracker.Clear();
+            }
         }
 
         return done;
