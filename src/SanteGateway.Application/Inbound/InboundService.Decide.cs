@@ -350,6 +350,7 @@ public sealed partial class InboundService
         var cog = traits.BirthPlaceCog;
         var rows = await db.Identities.AsNoTracking()
             .Where(x => x.MergedIntoId == null && x.BirthNameKey == nameKey && x.BirthDate == date && x.FirstNameKey == firstKey && x.Sex == sex)
+            .OrderBy(x => x.Id)
             .Select(x => new MatchRow(x.Id, x.BirthPlaceCog, x.InsMatricule, x.InsOid, x.Attributes))
             .Take(50).ToListAsync(ct).ConfigureAwait(false);
         return rows.Where(r => cog is null || r.BirthPlaceCog is null || string.Equals(cog, r.BirthPlaceCog, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -364,7 +365,7 @@ public sealed partial class InboundService
         var date = traits.BirthDate.Value;
         return await db.Identities.AsNoTracking()
             .Where(x => x.MergedIntoId == null && x.BirthDate == date && x.Sex == sex && (x.BirthNameKey == nameKey || (phonetic != "" && x.BirthNamePhonetic == phonetic)))
-            .Select(x => x.Id).Take(50).ToListAsync(ct).ConfigureAwait(false);
+            .OrderBy(x => x.Id).Select(x => x.Id).Take(50).ToListAsync(ct).ConfigureAwait(false);
     }
 
     private void RecordExchanges(InsiPortResult result, Guid identityId, DateTimeOffset now)

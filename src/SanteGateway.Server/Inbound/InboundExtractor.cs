@@ -110,7 +110,8 @@ internal sealed partial class InboundExtractor(ILogger<InboundExtractor> log) : 
             TraitProblems = pam.Issues.Where(i => i.Severity == PamIssueSeverity.Warning && !i.Rule.StartsWith("ins", StringComparison.Ordinal)).Select(i => $"{i.Rule} at {i.Location}").ToList(),
             Ins = ins,
             InsProblem = ins is null ? pam.Issues.FirstOrDefault(i => InsProblems.Contains(i.Rule))?.Rule : null,
-            StatusCode = pam.StatusCode,
+            // Table 0445 has no QUAL: a partner that sends the RNIV code anyway (its qualified code is QUAL) is read as it wrote it.
+            StatusCode = pam.StatusCode ?? pam.OtherReliabilityCodes.FirstOrDefault(c => c is "QUAL" or "RECUP"),
             Attributes = pam.Attributes,
             Contradiction = EmbeddedCdaContradiction(message, ins),
         };
