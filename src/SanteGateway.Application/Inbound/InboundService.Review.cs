@@ -231,7 +231,7 @@ public sealed partial class InboundService
 
     private async Task<InboundItemView> ResolveAsync(InboundItem item, string decision, string rule, string reason, Guid? identityId, Actor actor, CancellationToken ct, Func<DateTimeOffset, Task> sameTransaction)
     {
-        var now = Now();
+        var now = After(item.DecidedAt ?? item.ReceivedAt);
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
         try
         {

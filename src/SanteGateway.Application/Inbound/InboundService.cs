@@ -283,6 +283,13 @@ public sealed partial class InboundService
 
     private DateTimeOffset Now() => AuditHasher.Truncate(clock.GetUtcNow());
 
+    /// <summary>Now, but at least one millisecond after <paramref name="previous"/>, so an item's actions sort in the order they happened.</summary>
+    private DateTimeOffset After(DateTimeOffset previous)
+    {
+        var now = Now();
+        return now > previous ? now : previous.AddMilliseconds(1);
+    }
+
     private Task AuditAsync(Actor actor, string action, Guid itemId, object values, CancellationToken ct) =>
         AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "inbound", itemId.ToString(), null, JsonSerializer.Serialize(values, Json)), clock, ct);
 
