@@ -225,9 +225,12 @@ public sealed partial class InboundService
         actions.Add(NewAction(item.Id, now, gate.Name, "decided", verdict.Decision, verdict.Rule, verdict.Reason, verdict.IdentityId));
         for (var i = 0; i < actions.Count; i++)
         {
-            // 100 µs apart (the SQLite mapping keeps 100 µs, PostgreSQL 1 µs), within the millisecond: the steps read back in order.
-            actions[i].At = now.AddTicks(i * 100 * TimeSpan.TicksPerMicrosecond);
+            // One millisecond apart (the precision both providers keep): the steps read back in the order they were taken.
+            actions[i].At = now.AddMilliseconds(i);
+            actions[i].Id = Guid.CreateVersion7(actions[i].At);
         }
+
+        item.DecidedAt = actions[^1].At;
 
         db.InboundActions.AddRange(actions);
         if (verdict.Decision == InboundDecisions.Attach && verdict.IdentityId is { } id)
