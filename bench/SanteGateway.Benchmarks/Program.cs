@@ -5,13 +5,18 @@ namespace SanteGateway.Benchmarks;
 /// <summary>Runs the benchmarks: <c>dotnet run -c Release --project bench/SanteGateway.Benchmarks -- --filter '*'</c>.</summary>
 public static class Program
 {
-    /// <summary>Entry point; arguments are BenchmarkDotNet's (<c>--filter</c>, <c>--job short</c>, ...), or <c>store-search ...</c>, <c>validator-startup [SHARED]</c>, <c>interop-throughput</c> or <c>hl7-throughput [--messages N] [--connections 1,4,16]</c>.</summary>
+    /// <summary>Entry point; arguments are BenchmarkDotNet's (<c>--filter</c>, <c>--job short</c>, ...), or <c>store-search ...</c>, <c>validator-startup [SHARED]</c>, <c>interop-throughput</c>, <c>inbound-intake ...</c> or <c>hl7-throughput [--messages N] [--connections 1,4,16]</c>.</summary>
     public static int Main(string[] args)
     {
         if (args is ["store-search", ..])
         {
             // Not a BenchmarkDotNet run: bulk load + latency distribution (see StoreSearchLoad).
             return StoreSearchLoad.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
+        if (args is ["inbound-intake", ..])
+        {
+            return InboundIntakeLoad.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
         if (args is ["interop-throughput", ..])

@@ -100,6 +100,7 @@ public static class GatewayApp
         });
         SanteGateway.Server.Hl7.Hl7ServiceCollectionExtensions.AddHl7Messaging(services, builder.Configuration);
         SanteGateway.Server.Fhir.FhirEndpoints.AddFhirEndpoint(services, builder.Configuration);
+        SanteGateway.Server.Inbound.InboundEndpoints.AddInboundGateway(services, builder.Configuration);
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
@@ -217,6 +218,7 @@ public static class GatewayApp
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapIdentityEndpoints();
+        SanteGateway.Server.Inbound.InboundEndpoints.MapInboundEndpoints(app);
         SanteGateway.Server.Batch.BatchEndpoints.MapBatchEndpoints(app);
         SanteGateway.Server.Fhir.FhirEndpoints.MapFhirEndpoints(app);
         SanteGateway.Server.Hl7.Hl7MessageEndpoints.MapHl7MessageEndpoints(app);

@@ -11,7 +11,7 @@ namespace SanteGateway.Store;
 /// ASP.NET Core Identity tables of the web UI accounts. Provider-specific subclasses
 /// (<see cref="SqliteGatewayDbContext"/>, <see cref="PostgresGatewayDbContext"/>) carry their own migrations.
 /// </summary>
-public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataProtectionKeyContext
+public abstract partial class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataProtectionKeyContext
 {
     /// <summary>Creates the context with provider options built by a subclass.</summary>
     protected GatewayDbContext(DbContextOptions options)
@@ -323,6 +323,7 @@ public abstract class GatewayDbContext : IdentityDbContext<GatewayUser>, IDataPr
         });
 
         builder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
+        ConfigureInbound(builder);
     }
 
     /// <summary>

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using SanteGateway.Application;
+using SanteGateway.Server;
+using SanteGateway.Store;
+
+namespace SanteGateway.Benchmarks;
+
+/// <summary>
+/// <c>inbound-intake</c>: the inbound gate's throughput — store, read, decide and commit — through <c>InboundService.ReceiveAsync</c>
+/// (one DI scope per message, as per HTTP request), with N concurrent senders. Messages are the ANS ORU^R01 example for
+/// distinct patients, half of them already known locally (attach on traits), half unknown (held for review).
+/// <code>
+/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- inbound-intake --provider sqlite --count 5000 --senders 4
+/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- inbound-intake --provider postgres --connection "Host=127.0.0.1;Port=55999;Username=postgres;Database=santegw_inbound_bench"
+/// </code>
+/// </summary>
+internal static class InboundIntakeLoad
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var provider = StoreProvider.Sqlite;
+        var count = 5_000;
+        var senders = 4;
+        string? connection = null, shared = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--provider": _ = StoreOptions.TryParseProvider(args[++i], out provider); break;
+                case "--count": count = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--senders": senders = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--connection": connection = args[++i]; break;
+                case "--shared": shared = args[++i]; break;
+                default: throw new ArgumentException("unknown option " + args[i]);
+            }
+        }
+
+        var dir = Path.Combine(Path.GetTempPath(), "santegw-inbound-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var store = provider == StoreProvider.Postgres
+            ? new StoreOptions { Provider = StoreProvider.Postgres, ConnectionString = connection ?? throw new ArgumentException("--connection is required for postgres") }
+            : new StoreOptions { ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dir, "inbound.db")) };
+        var options = new GatewayOptions { DataDirectory = dir, RequireHttps = false, Store = store, InsPolicy = SanteGateway.Identity.InsPolicy.AllowTestAndDemo };
+        await using var app = GatewayApp.Build(GatewayApp.CreateBuilder([], options));
+        await GatewayApp.InitializeAsync(app.Services).ConfigureAwait(false);
+        var template = File.ReadAllText(Path.Combine(shared ?? FindShared(), "data", "hl7v2", "oru-r01-cr-bio-init.hl7"));
+        var admin = new Actor("bench", "cli", IsVigilance: true);
+        var sender = new Actor("bench-partner", "api", IsVigilance: false);
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var inbound = scope.ServiceProvider.GetRequiredService<InboundService>();
+            (await inbound.PutPartnerAsync("BENCH", new InboundPartnerRequest("Bench lab", "1.2.250.1.999.1", null, "api", false, false, "VALI", true), admin, CancellationToken.None).ConfigureAwait(false)).Unwrap();
+        }
+
+        // Known patients (every other message), created before the clock starts.
+        var names = Enumerable.Range(0, count).Select(Name).ToArray();
+        for (var i = 0; i < count; i += 2)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var identities = scope.ServiceProvider.GetRequiredService<IdentityService>();
+            (await identities.CreateAsync(new CreateIdentityRequest(names[i], "DOMINIQUE", null, "F", "1979-03-28", "63220", null, null, null, null), admin, CancellationToken.None).ConfigureAwait(false)).Unwrap();
+        }
+
+        var messages = names.Select(n => Encoding.UTF8.GetBytes(template.Replace("PAT-TROIS", n, StringComparison.Ordinal).Replace("|N|VALI", "|N|PROV", StringComparison.Ordinal))).ToArray();
+        var next = -1;
+        var decisions = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var sw = Stopwatch.StartNew();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        await Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                await using var scope = app.Services.CreateAsyncScope();
+                var inbound = scope.ServiceProvider.GetRequiredService<InboundService>();
+                var r = (await inbound.ReceiveAsync("BENCH", "x-application/hl7-v2+er7", messages[i], "api", sender, CancellationToken.None).ConfigureAwait(false)).Unwrap();
+                decisions.AddOrUpdate(r.Decision ?? "pending", 1, (_, c) => c + 1);
+            }
+        }))).ConfigureAwait(false);
+        sw.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"inbound-intake {provider} count={count} senders={senders}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
+        return 0;
+    }
+
+    private static string Name(int i)
+    {
+        var sb = new StringBuilder("BENCH-");
+        do
+        {
+            sb.Append((char)('A' + (i % 26)));
+            i /= 26;
+        }
+        while (i > 0);
+        return sb.ToString();
+    }
+
+    private static string FindShared()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SanteGateway.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return Path.GetFullPath(Path.Combine(dir?.FullName ?? ".", "..", "shared"));
+    }
+}

@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Options;
+using SanteGateway.Application;
+using SanteGateway.Server.Identities;
+using SanteGateway.Server.Security;
+
+namespace SanteGateway.Server.Inbound;
+
+/// <summary>
+/// <c>/api/inbound</c>: health data received from other identification domains (HL7 v2, FHIR, CDA with <c>X-Partner</c>), the
+/// decision of each item, the identity-vigilance review queue and the partners' trust settings. Thin adapters over
+/// <see cref="InboundService"/>.
+/// </summary>
+internal static class InboundEndpoints
+{
+    /// <summary>The header naming the sending identification domain.</summary>
+    public const string PartnerHeader = "X-Partner";
+
+    public static IServiceCollection AddInboundGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddInboundGate();
+        services.Configure<InboundOptions>(configuration.GetSection("Inbound"));
+        services.AddSingleton<IInboundExtractor, InboundExtractor>();
+        services.AddHostedService<InboundRecoveryService>();
+        return services;
+    }
+
+    public static void MapInboundEndpoints(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/inbound").WithTags("Inbound");
+
+        g.MapPost("/", async (HttpContext http, InboundService svc, IOptions<InboundOptions> options, CancellationToken ct) =>
+        {
+            var body = await ReadBodyAsync(http, options.Value.MaxBytes, ct).ConfigureAwait(false);
+            var result = await svc.ReceiveAsync(http.Request.Headers[PartnerHeader].ToString(), http.Request.ContentType, body, "api", Actors.From(http.User), ct).ConfigureAwait(false);
+            return Http.Map(result, http, v => Results.Accepted($"/api/inbound/{v.Id}", v));
+        })
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("ReceiveInbound")
+            .Accepts<string>("x-application/hl7-v2+er7", "application/fhir+json", "application/fhir+xml", "application/hl7-cda+xml")
+            .Produces<InboundAccepted>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(403);
+
+        g.MapGet("/{id:guid}", async (Guid id, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.GetAsync(id, ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetInbound").Produces<InboundItemView>().ProducesProblem(404);
+
+        g.MapGet("/{id:guid}/raw", async (Guid id, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.GetRawAsync(id, ct).ConfigureAwait(false), http, v => Results.Bytes(v.Raw, string.IsNullOrEmpty(v.ContentType) ? "application/octet-stream" : v.ContentType)))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetInboundRaw").ProducesProblem(404);
+
+        g.MapGet("/", async (string? state, string? partner, int? page, int? pageSize, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.ListAsync(state, partner, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("ListInbound").Produces<Paged<InboundSummaryItem>>().ProducesValidationProblem();
+
+        g.MapGet("/summary", async (InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.CountsAsync(ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("InboundSummary").Produces<IReadOnlyList<InboundPartnerCounts>>();
+
+        g.MapPost("/{id:guid}/attach", async (Guid id, InboundReviewRequest body, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.AttachAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("AttachInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
+
+        g.MapPost("/{id:guid}/create", async (Guid id, InboundReviewRequest body, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.CreateIdentityAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("CreateFromInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
+
+        g.MapPost("/{id:guid}/reject", async (Guid id, InboundReviewRequest body, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.RejectAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("RejectInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
+
+        g.MapGet("/partners", async (InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.PartnersAsync(ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("ListInboundPartners").Produces<IReadOnlyList<InboundPartnerSettings>>();
+
+        // Trust in a domain's INS is an identity-vigilance decision (RNIV), not an administrator's.
+        g.MapPut("/partners/{partnerId}", async (string partnerId, InboundPartnerRequest body, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.PutPartnerAsync(partnerId, body, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("PutInboundPartner").Produces<InboundPartnerSettings>().ProducesValidationProblem();
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext http, int max, CancellationToken ct)
+    {
+        if (http.Request.ContentLength > max)
+        {
+            throw GatewayProblem.Field(413, "body", "inbound.too-large", $"The body exceeds {max} bytes.");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int n;
+        while ((n = await http.Request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > max)
+            {
+                throw GatewayProblem.Field(413, "body", "inbound.too-large", $"The body exceeds {max} bytes.");
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
+    }
+}
+
+/// <summary>Decides the items stored but not decided (crash between storage and decision, failed decision), at start and every 30 s.</summary>
+internal sealed partial class InboundRecoveryService(IServiceScopeFactory scopes, ILogger<InboundRecoveryService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+        var minAge = TimeSpan.Zero; // at start nothing is in flight: decide everything left over
+        do
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var n = await scope.ServiceProvider.GetRequiredService<InboundService>().DecidePendingAsync(200, minAge, stoppingToken).ConfigureAwait(false);
+                if (n > 0)
+                {
+                    LogRecovered(log, n);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(log, ex.GetType().Name);
+            }
+
+            minAge = TimeSpan.FromMinutes(1);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inbound recovery: {Count} stored items decided")]
+    private static partial void LogRecovered(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbound recovery failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string error);
+}
