@@ -20,6 +20,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IInsiPort, UnconfiguredInsiPort>();
         services.AddScoped<IdentityService>();
         services.AddScoped<VigilanceService>();
+        services.AddOptions<DocumentSharingOptions>();
+        services.AddScoped<DocumentService>();
         return services;
     }
 }
