@@ -76,6 +76,7 @@ public static class GatewayApp
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
         services.AddSanteGatewayApplication();
+        services.Configure<DocumentSharingOptions>(builder.Configuration.GetSection("Documents"));
         SanteGateway.Server.Batch.BatchEndpoints.AddGatewayBatch(services, builder.Configuration);
         services.AddOptions<ApplicationOptions>().Configure<IOptions<GatewayOptions>>((a, g) =>
         {
@@ -190,6 +191,7 @@ public static class GatewayApp
         app.MapIdentityEndpoints();
         SanteGateway.Server.Batch.BatchEndpoints.MapBatchEndpoints(app);
         app.MapAccountEndpoints();
+        SanteGateway.Server.Documents.DocumentEndpoints.MapDocumentEndpoints(app);
         SanteGateway.Server.WebUi.WebUiEndpoints.MapWebUi(app);
         return app;
     }
