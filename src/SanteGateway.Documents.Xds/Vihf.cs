@@ -158,10 +158,15 @@ public static class VihfAssertionBuilder
         Attribute(statement, "LPS_Version", options.SoftwareVersion);
         Attribute(statement, "LPS_ID_HOMOLOGATION_DMP", options.HomologationNumber);
 
-        // Digest before the signature exists equals the digest after the enveloped-signature transform.
-        var digest = SHA256.HashData(Canonicalize(doc));
-        var signature = doc.CreateElement("ds", "Signature", Ds);
+        // Canonical forms are computed on parsed documents only: a DOM built in memory has no namespace declaration
+        // nodes, and canonicalisation reads those nodes, so it would not give what a verifier computes from the wire.
+        var unsigned = Reload(doc.OuterXml);
+        var digest = SHA256.HashData(Canonicalize(unsigned));
+        var root = unsigned.DocumentElement!;
+        var signature = unsigned.CreateElement("ds", "Signature", Ds);
+        signature.SetAttribute("xmlns:ds", Ds);
         var signedInfo = Append(signature, "SignedInfo", Ds, null);
+        signedInfo.SetAttribute("xmlns:ds", Ds);
         Append(signedInfo, "CanonicalizationMethod", Ds, null).SetAttribute("Algorithm", ExcC14n);
         Append(signedInfo, "SignatureMethod", Ds, null).SetAttribute("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
         var reference = Append(signedInfo, "Reference", Ds, null);
@@ -171,14 +176,25 @@ public static class VihfAssertionBuilder
         Append(transforms, "Transform", Ds, null).SetAttribute("Algorithm", ExcC14n);
         Append(reference, "DigestMethod", Ds, null).SetAttribute("Algorithm", "http://www.w3.org/2001/04/xmlenc#sha256");
         Append(reference, "DigestValue", Ds, Convert.ToBase64String(digest));
-        var signatureValue = Append(signature, "SignatureValue", Ds, null);
+        Append(signature, "SignatureValue", Ds, string.Empty);
         Append(Append(Append(signature, "KeyInfo", Ds, null), "X509Data", Ds, null), "X509Certificate", Ds, Convert.ToBase64String(certificate.RawData));
-        assertion.InsertAfter(signature, issuer);
+        root.InsertAfter(signature, root.FirstChild);
 
+        var signedDoc = Reload(unsigned.OuterXml);
+        var parsedSignedInfo = (XmlElement)signedDoc.GetElementsByTagName("SignedInfo", Ds)[0]!;
         var signedInfoDoc = new XmlDocument { PreserveWhitespace = true, XmlResolver = null };
-        signedInfoDoc.AppendChild(signedInfoDoc.ImportNode(signedInfo, true));
-        signatureValue.InnerText = Convert.ToBase64String(sign(Canonicalize(signedInfoDoc)));
-        return assertion.OuterXml;
+        signedInfoDoc.AppendChild(signedInfoDoc.ImportNode(parsedSignedInfo, true));
+        var value = (XmlElement)signedDoc.GetElementsByTagName("SignatureValue", Ds)[0]!;
+        value.InnerText = Convert.ToBase64String(sign(Canonicalize(signedInfoDoc)));
+        return signedDoc.DocumentElement!.OuterXml;
+    }
+
+    private static XmlDocument Reload(string xml)
+    {
+        var doc = new XmlDocument { PreserveWhitespace = true, XmlResolver = null };
+        using var reader = XmlReader.Create(new StringReader(xml), XdsXml.Settings());
+        doc.Load(reader);
+        return doc;
     }
 
     private static byte[] Canonicalize(XmlDocument doc)

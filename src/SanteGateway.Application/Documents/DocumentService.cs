@@ -347,6 +347,11 @@ public sealed class DocumentService
     private static void CheckCdaPatient(CdaHeader header, RnivIdentity identity, InsIdentifier ins)
     {
         var patient = header.Patient;
+        if (patient.Ins is null && patient.Refused.FirstOrDefault(i => i.Path.Contains("patientRole/id", StringComparison.Ordinal)) is { } refused)
+        {
+            throw new AppFailure(AppError.Field(ErrorKind.Conflict, "recordTarget.patientRole.id", "document.ins-invalid", $"The CDA's INS is not valid ({refused.Rule}: {refused.Message})."));
+        }
+
         if (patient.Ins is not { } cdaIns)
         {
             throw new AppFailure(AppError.Field(ErrorKind.Conflict, "recordTarget.patientRole.id", "document.ins-missing", "The CDA header carries no INS (recordTarget/patientRole/id with an INS OID)."));
