@@ -21,6 +21,8 @@ public static class ServiceCollectionExtensions
         services.AddScoped<IdentityService>();
         services.AddScoped<IdentityImporter>();
         services.AddScoped<VigilanceService>();
+        services.AddOptions<DocumentSharingOptions>();
+        services.AddScoped<DocumentService>();
         return services;
     }
 }

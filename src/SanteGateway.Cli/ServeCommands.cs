@@ -68,7 +68,20 @@ internal sealed class ServeCommands : ICommandModule
             }
 
             await using var sandboxLifetime = sandbox;
+            var (documentsOptions, documentsSandbox, documentsError) = await ServeDocuments.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
+            if (documentsError is not null)
+            {
+                await Console.Error.WriteLineAsync(documentsError).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            await using var documentsSandboxLifetime = documentsSandbox;
             var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
+            if (documentsOptions is not null)
+            {
+                ServeDocuments.Register(builder.Services, documentsOptions, documentsSandbox is not null);
+            }
+
             if (insiOptions is not null)
             {
                 try
@@ -104,6 +117,9 @@ internal sealed class ServeCommands : ICommandModule
             Console.WriteLine(sandbox is not null
                 ? $"santegw: INSi sandbox (test PKI in {Path.Combine(options.DataDirectory, "pki")}) at {sandbox.Endpoint}"
                 : insiOptions is not null ? $"santegw: INSi endpoint {insiOptions.Endpoint}" : "santegw: no INSi endpoint configured (Insi:Mode none)");
+            Console.WriteLine(documentsSandbox is not null
+                ? $"santegw: documents sandbox (DMP XDS.b) at {documentsSandbox.BaseUri}"
+                : documentsOptions is not null ? $"santegw: DMP repository {documentsOptions.RepositoryEndpoint}" : "santegw: no document-sharing target (Documents:Mode none)");
             foreach (var address in addresses)
             {
                 Console.WriteLine($"santegw: listening on {address}");

@@ -85,6 +85,7 @@ public static class GatewayApp
         SanteGateway.Server.Certificates.CertificateEndpoints.AddGatewayCertificates(services, builder.Configuration);
 
         services.AddSanteGatewayApplication();
+        services.Configure<DocumentSharingOptions>(builder.Configuration.GetSection("Documents"));
         SanteGateway.Server.Batch.BatchEndpoints.AddGatewayBatch(services, builder.Configuration);
         services.AddOptions<ApplicationOptions>().Configure<IOptions<GatewayOptions>>((a, g) =>
         {
@@ -225,6 +226,7 @@ public static class GatewayApp
         app.MapAccountEndpoints();
         SanteGateway.Server.Certificates.CertificateEndpoints.MapCertificateEndpoints(app);
         SanteGateway.Web.WebUi.MapSanteGatewayWeb(app);
+        SanteGateway.Server.Documents.DocumentEndpoints.MapDocumentEndpoints(app);
         return app;
     }
 

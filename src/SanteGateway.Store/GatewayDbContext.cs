@@ -58,6 +58,9 @@ public abstract partial class GatewayDbContext : IdentityDbContext<GatewayUser>,
     /// <summary>Messages received from partners, stored before they are acknowledged.</summary>
     public DbSet<ReceivedMessage> ReceivedMessages => Set<ReceivedMessage>();
 
+    /// <summary>Documents sent to the shared record (DMP), with their status.</summary>
+    public DbSet<DocumentSubmission> DocumentSubmissions => Set<DocumentSubmission>();
+
     /// <summary>ASP.NET Core data-protection keys (cookie encryption), shared by every instance on one database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -324,6 +327,7 @@ public abstract partial class GatewayDbContext : IdentityDbContext<GatewayUser>,
 
         builder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
         ConfigureInbound(builder);
+        DocumentModel.Configure(builder);
     }
 
     /// <summary>

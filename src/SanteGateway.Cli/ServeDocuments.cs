@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using SanteGateway.Application;
+using SanteGateway.Documents.Sandbox;
+using SanteGateway.Documents.Xds;
+using SanteGateway.Insi.Sandbox.Pki;
+using SanteGateway.Server;
+using SanteGateway.Server.Documents;
+
+namespace SanteGateway.Cli;
+
+/// <summary>
+/// The document-sharing target (configuration section <c>Documents</c>). <c>Mode</c>: <c>sandbox</c> (default: the
+/// documents sandbox on a loopback port with the test PKI of <c>DATA/pki</c>), <c>remote</c> (the DMP with the
+/// structure's IGC-Santé certificate) or <c>none</c>.
+/// </summary>
+internal static class ServeDocuments
+{
+    public const string DefaultPasswordVariable = "SANTEGW_DMP_CERT_PASSWORD";
+
+    /// <summary>Builds the XDS client options; starts the sandbox in sandbox mode. Returns an error for bad configuration.</summary>
+    public static async Task<(XdsClientOptions? Client, DocumentsSandboxServer? Sandbox, string? Error)> PrepareAsync(IConfiguration cfg, GatewayOptions options, CancellationToken ct)
+    {
+        var section = cfg.GetSection("Documents");
+        var mode = (section["Mode"] ?? "sandbox").Trim().ToUpperInvariant();
+        switch (mode)
+        {
+            case "NONE":
+                return (null, null, null);
+            case "SANDBOX":
+            {
+                var pki = Path.Combine(options.DataDirectory, "pki");
+                if (!File.Exists(Path.Combine(pki, TestPki.CaPemFile)))
+                {
+                    TestPki.Create(pki, null, force: false);
+                }
+
+                var password = TestPki.ReadPasswordFile(pki);
+                var port = int.TryParse(section["SandboxPort"], out var p) ? p : 0;
+                var sandbox = await DocumentsSandboxServer.StartAsync(new DocumentsSandboxOptions { PkiDirectory = pki, Password = password, Port = port }, ct).ConfigureAwait(false);
+                var client = new XdsClientOptions
+                {
+                    RepositoryEndpoint = sandbox.RepositoryEndpoint,
+                    RegistryEndpoint = sandbox.RegistryEndpoint,
+                    DmpStatusEndpoint = sandbox.DmpStatusEndpoint,
+                    RepositoryUniqueId = sandbox.Handler.RepositoryUniqueId,
+                    CertificatePath = Path.Combine(pki, TestPki.InsiAutoP12File),
+                    CertificatePassword = password,
+                    IsProduction = false,
+                    Vihf = SandboxVihf(section.GetSection("Vihf")),
+                };
+                client.TrustedCaPaths.Add(Path.Combine(pki, TestPki.CaPemFile));
+                return (client, sandbox, null);
+            }
+
+            case "REMOTE":
+            {
+                Uri? Url(string key) => Uri.TryCreate(section[key], UriKind.Absolute, out var u) && u.Scheme == Uri.UriSchemeHttps ? u : null;
+                var repository = Url("RepositoryEndpoint");
+                var registry = Url("RegistryEndpoint");
+                var status = Url("DmpStatusEndpoint");
+                if (repository is null || registry is null || status is null)
+                {
+                    return (null, null, "Documents:RepositoryEndpoint, RegistryEndpoint and DmpStatusEndpoint: https URLs are required in remote mode");
+                }
+
+                var cert = section["CertificatePath"];
+                var variable = section["CertificatePasswordEnv"] ?? DefaultPasswordVariable;
+                var password = Environment.GetEnvironmentVariable(variable);
+                var cas = section.GetSection("TrustedCaPaths").Get<string[]>() ?? [];
+                if (string.IsNullOrWhiteSpace(cert) || !File.Exists(cert))
+                {
+                    return (null, null, "Documents:CertificatePath: a readable PKCS#12 IGC-Santé certificate of the structure is required in remote mode");
+                }
+
+                if (password is null)
+                {
+                    return (null, null, $"Documents:CertificatePasswordEnv: the environment variable {variable} is not set");
+                }
+
+                if (cas.Length == 0 || cas.Any(c => !File.Exists(c)))
+                {
+                    return (null, null, "Documents:TrustedCaPaths: readable CA files for the server chain are required");
+                }
+
+                var vihf = new VihfOptions();
+                section.GetSection("Vihf").Bind(vihf);
+                if (string.IsNullOrWhiteSpace(vihf.StructureId) || string.IsNullOrWhiteSpace(vihf.SubjectId) || string.IsNullOrWhiteSpace(vihf.HomologationNumber))
+                {
+                    return (null, null, "Documents:Vihf: StructureId, SubjectId and HomologationNumber are required in remote mode");
+                }
+
+                var client = new XdsClientOptions
+                {
+                    RepositoryEndpoint = repository,
+                    RegistryEndpoint = registry,
+                    DmpStatusEndpoint = status,
+                    DmpStatusAction = section["DmpStatusAction"] ?? XdsActions.DmpStatus,
+                    RepositoryUniqueId = section["RepositoryUniqueId"],
+                    CertificatePath = cert,
+                    CertificatePassword = password,
+                    CheckRevocation = bool.TryParse(section["CheckRevocation"], out var rev) && rev,
+                    // A remote endpoint is production unless the configuration says it is a test platform.
+                    IsProduction = !bool.TryParse(section["IsProduction"], out var prod) || prod,
+                    Vihf = vihf,
+                };
+                foreach (var ca in cas)
+                {
+                    client.TrustedCaPaths.Add(ca);
+                }
+
+                return (client, null, null);
+            }
+
+            default:
+                return (null, null, $"Documents:Mode: expected sandbox, remote or none, got '{section["Mode"]}'");
+        }
+    }
+
+    /// <summary>Registers the XDS transport; in sandbox mode also fills the structure settings the sandbox needs when unset.</summary>
+    public static void Register(IServiceCollection services, XdsClientOptions client, bool sandbox)
+    {
+        services.AddGatewayXds(client);
+        if (sandbox)
+        {
+            services.PostConfigure<DocumentSharingOptions>(o =>
+            {
+                o.SourceId ??= "1.2.250.1.999.1";
+                o.HealthcareFacilityTypeCode ??= "SA07";
+                o.PracticeSettingCode ??= "ETABLISSEMENT";
+                o.ContentTypeCode ??= "04";
+            });
+        }
+    }
+
+    private static VihfOptions SandboxVihf(IConfigurationSection section)
+    {
+        var vihf = new VihfOptions
+        {
+            StructureId = "3" + "750000001",
+            ActivitySector = "SA07^1.2.250.1.71.4.2.4",
+            SubjectId = "810000000001",
+            SubjectName = "santegw sandbox",
+            RoleCode = "10",
+            SoftwareName = "santegw",
+            HomologationNumber = "SANDBOX",
+        };
+        section.Bind(vihf);
+        return vihf;
+    }
+}

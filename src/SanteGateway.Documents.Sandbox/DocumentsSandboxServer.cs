@@ -1,0 +1,143 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SanteGateway.Documents.Xds;
+using SanteGateway.Insi.Sandbox;
+using SanteGateway.Insi.Sandbox.Pki;
+
+namespace SanteGateway.Documents.Sandbox;
+
+/// <summary>Settings of <see cref="DocumentsSandboxServer"/>.</summary>
+public sealed class DocumentsSandboxOptions
+{
+    /// <summary>Port on 127.0.0.1 (0 = ephemeral).</summary>
+    public int Port { get; set; }
+
+    /// <summary>PKI folder made by <c>santegw pki init</c> (server certificate and CA).</summary>
+    public string? PkiDirectory { get; set; }
+
+    /// <summary>Password of the PKCS#12 files (default: the PKI's password file).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>CAs trusted for client certificates and VIHF signatures (default: the PKI's CA).</summary>
+    public X509Certificate2Collection? TrustAnchors { get; set; }
+
+    /// <summary>repositoryUniqueId of the sandbox's repository.</summary>
+    public string RepositoryUniqueId { get; set; } = "1.2.250.1.999.1.1.1";
+
+    /// <summary>SOAP action of the DMP status request (as configured in the client).</summary>
+    public string DmpStatusAction { get; set; } = XdsActions.DmpStatus;
+
+    /// <summary>State of a DMP absent from <see cref="DmpStates"/>.</summary>
+    public XdsDmpState DefaultDmpState { get; set; } = XdsDmpState.Active;
+
+    /// <summary>DMP state per matricule (15 characters).</summary>
+    public IDictionary<string, XdsDmpState> DmpStates { get; } = new Dictionary<string, XdsDmpState>(StringComparer.Ordinal);
+
+    /// <summary>Largest request accepted.</summary>
+    public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
+}
+
+/// <summary>
+/// A running document-sharing sandbox: Kestrel on 127.0.0.1, mutual TLS (client certificate issued by the trusted CA
+/// required at the handshake), serving <c>POST /xds/repository</c> (ITI-41, ITI-43), <c>POST /xds/registry</c> (ITI-18)
+/// and <c>POST /dmp/status</c> (the DMP state).
+/// </summary>
+public sealed class DocumentsSandboxServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly X509Certificate2 serverCertificate;
+
+    private DocumentsSandboxServer(WebApplication app, X509Certificate2 serverCertificate, DocumentsSandboxHandler handler, Uri baseUri)
+    {
+        this.app = app;
+        this.serverCertificate = serverCertificate;
+        Handler = handler;
+        BaseUri = baseUri;
+    }
+
+    /// <summary><c>https://127.0.0.1:PORT/</c>.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>Repository endpoint (ITI-41, ITI-43).</summary>
+    public Uri RepositoryEndpoint => new(BaseUri, "xds/repository");
+
+    /// <summary>Registry endpoint (ITI-18).</summary>
+    public Uri RegistryEndpoint => new(BaseUri, "xds/registry");
+
+    /// <summary>DMP status endpoint.</summary>
+    public Uri DmpStatusEndpoint => new(BaseUri, "dmp/status");
+
+    /// <summary>The handler (store, DMP states).</summary>
+    public DocumentsSandboxHandler Handler { get; }
+
+    /// <summary>Starts the sandbox; returns once it accepts connections.</summary>
+    /// <param name="options">Settings.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The running sandbox.</returns>
+    /// <exception cref="ArgumentException">No PKI folder.</exception>
+    public static async Task<DocumentsSandboxServer> StartAsync(DocumentsSandboxOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrEmpty(options.PkiDirectory))
+        {
+            throw new ArgumentException("PkiDirectory is required (run 'santegw pki init --dir DIR' first).", nameof(options));
+        }
+
+        options.Password ??= TestPki.ReadPasswordFile(options.PkiDirectory);
+        var certificate = TestPki.LoadP12(options.PkiDirectory, TestPki.ServerP12File, options.Password);
+        var anchors = options.TrustAnchors ??= [TestPki.LoadCa(options.PkiDirectory)];
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(DocumentsSandboxServer).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<DocumentsSandboxHandler>();
+        ListenOptions? listen = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            kestrel.Listen(IPAddress.Loopback, options.Port, l =>
+            {
+                listen = l;
+                l.Protocols = HttpProtocols.Http1AndHttp2;
+                l.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+                    ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                    ClientCertificateValidation = (c, _, _) => InsiSandboxServer.ValidateClientCertificate(c, anchors),
+                });
+            });
+        });
+        var app = builder.Build();
+        var handler = app.Services.GetRequiredService<DocumentsSandboxHandler>();
+        app.MapPost("/xds/repository", handler.HandleAsync);
+        app.MapPost("/xds/registry", handler.HandleAsync);
+        app.MapPost("/dmp/status", handler.HandleAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            certificate.Dispose();
+            throw;
+        }
+
+        return new DocumentsSandboxServer(app, certificate, handler, new Uri($"https://127.0.0.1:{listen!.IPEndPoint!.Port}/"));
+    }
+
+    /// <summary>Stops the listener.</summary>
+    /// <returns>A task.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        serverCertificate.Dispose();
+    }
+}
