@@ -189,7 +189,8 @@ public sealed class RorSandboxHandler
 
     private static bool SameDn(X500DistinguishedName subject, string registered)
     {
-        static string Norm(string s) => string.Join(",", s.Split(',').Select(p => p.Trim())).ToUpperInvariant();
+        // .NET writes stateOrProvinceName as "S=", OpenSSL and ANS as "ST=".
+        static string Norm(string s) => string.Join(",", s.Split(',').Select(p => p.Trim()).Select(p => p.StartsWith("S=", StringComparison.OrdinalIgnoreCase) ? "ST=" + p[2..] : p)).ToUpperInvariant();
         var reversed = subject.Decode(X500DistinguishedNameFlags.Reversed | X500DistinguishedNameFlags.UseCommas);
         return Norm(subject.Name) == Norm(registered) || Norm(reversed) == Norm(registered);
     }
@@ -676,7 +677,10 @@ public sealed class RorSandboxHandler
                 IReadOnlyList<Extension> records;
                 try
                 {
-                    records = location.Select(path[..cut]).OfType<Extension>().ToList();
+                    // HAPI (the national ROR) accepts the typed choice names the IG writes (valueCodeableConcept); Firely's
+                    // FHIRPath wants the plain choice name.
+                    var expression = System.Text.RegularExpressions.Regex.Replace(path[..cut], @"\bvalue(CodeableConcept|Coding|Code|Integer|DateTime|String|Boolean)\b", "value");
+                    records = location.Select(expression).OfType<Extension>().ToList();
                 }
                 catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
                 {
