@@ -14,9 +14,9 @@ namespace SanteGateway.Cli;
 /// </summary>
 internal sealed class RorCommands : ICommandModule
 {
-    private static readonly Option<Uri> FhirBase = new("--fhir-base") { Description = "FHIR base of the consultation service (…/ws-diffusion-fhir/).", Required = true };
-    private static readonly Option<Uri> TokenEndpoint = new("--token-endpoint") { Description = "OAuth2 token endpoint.", Required = true };
-    private static readonly Option<Uri?> CapacityBase = new("--capacity-base") { Description = "Base of the capacity service (default: /ws-synchro-dispo-lits-fhir/ on the FHIR host)." };
+    private static readonly Option<string> FhirBase = new("--fhir-base") { Description = "FHIR base of the consultation service (…/ws-diffusion-fhir/).", Required = true };
+    private static readonly Option<string> TokenEndpoint = new("--token-endpoint") { Description = "OAuth2 token endpoint.", Required = true };
+    private static readonly Option<string?> CapacityBase = new("--capacity-base") { Description = "Base of the capacity service (default: /ws-synchro-dispo-lits-fhir/ on the FHIR host)." };
     private static readonly Option<string> ClientId = new("--client-id") { Description = "client_id given by ANS.", Required = true };
     private static readonly Option<int> AccessProfile = new("--access-profile") { Description = "Access profile 0–5 (0: secret; 1–5: certificate).", DefaultValueFactory = _ => 1 };
     private static readonly Option<string?> SecretEnv = new("--secret-env") { Description = "Environment variable holding the client secret (profile 0)." };
@@ -239,9 +239,9 @@ internal sealed class RorCommands : ICommandModule
     {
         var options = new RorClientOptions
         {
-            FhirBase = parse.GetValue(FhirBase)!,
-            TokenEndpoint = parse.GetValue(TokenEndpoint)!,
-            CapacityBase = parse.GetValue(CapacityBase),
+            FhirBase = ToUri(parse.GetValue(RorCommands.FhirBase))!,
+            TokenEndpoint = ToUri(parse.GetValue(RorCommands.TokenEndpoint))!,
+            CapacityBase = ToUri(parse.GetValue(RorCommands.CapacityBase)),
             ClientId = parse.GetValue(ClientId)!,
             AccessProfile = parse.GetValue(AccessProfile),
             ClientSecret = parse.GetValue(SecretEnv) is { } se ? Environment.GetEnvironmentVariable(se) : null,
@@ -271,6 +271,9 @@ internal sealed class RorCommands : ICommandModule
             return 1;
         }
     }
+
+    // System.CommandLine does not bind Uri; an unparsable URL becomes null and Validate() names the option.
+    private static Uri? ToUri(string? text) => Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : null;
 
     private static string Name(Resource r) => r switch
     {
