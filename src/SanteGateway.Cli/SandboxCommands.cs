@@ -196,6 +196,7 @@ internal sealed class SandboxCommands : ICommandModule
         insi.Subcommands.Add(generate);
         sandbox.Subcommands.Add(insi);
         sandbox.Subcommands.Add(DocumentsCommands.SandboxCommand());
+        sandbox.Subcommands.Add(RorCommands.CreateSandboxCommand());
         return sandbox;
     }
 }
