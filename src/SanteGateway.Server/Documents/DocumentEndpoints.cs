@@ -36,7 +36,8 @@ internal static class DocumentEndpoints
             return Http.Map(await svc.SendAsync(id, req, Actors.From(http.User), ct).ConfigureAwait(false), http, v => Results.Created($"/api/documents/{v.Id}", v));
         }).RequireAuthorization(GatewayRoles.WritePolicy).WithName("SendDocument")
             .Accepts<string>("application/xml", "text/xml", "application/hl7-cda+xml")
-            .Produces<DocumentSubmissionView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(422).ProducesProblem(502);
+            .Produces<DocumentSubmissionView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         g.MapGet("/identities/{id:guid}/documents", async (Guid id, HttpContext http, DocumentService svc, CancellationToken ct) =>
             Http.Map(await svc.ListAsync(id, ct).ConfigureAwait(false), http, Results.Ok))

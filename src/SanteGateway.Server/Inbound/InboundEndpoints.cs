@@ -36,7 +36,8 @@ internal static class InboundEndpoints
         })
             .RequireAuthorization(GatewayRoles.WritePolicy).WithName("ReceiveInbound")
             .Accepts<string>("x-application/hl7-v2+er7", "application/fhir+json", "application/fhir+xml", "application/hl7-cda+xml")
-            .Produces<InboundAccepted>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(403);
+            .Produces<InboundAccepted>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(403)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         g.MapGet("/{id:guid}", async (Guid id, InboundService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.GetAsync(id, ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
@@ -44,7 +45,10 @@ internal static class InboundEndpoints
 
         g.MapGet("/{id:guid}/raw", async (Guid id, InboundService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.GetRawAsync(id, ct).ConfigureAwait(false), http, v => Results.Bytes(v.Raw, string.IsNullOrEmpty(v.ContentType) ? "application/octet-stream" : v.ContentType)))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetInboundRaw").ProducesProblem(404);
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetInboundRaw")
+            .WithDescription("The bytes exactly as received, with the content type they came with.")
+            .Produces(StatusCodes.Status200OK, null, "x-application/hl7-v2+er7", "application/fhir+json", "application/fhir+xml", "application/hl7-cda+xml", "application/octet-stream")
+            .ProducesProblem(404);
 
         g.MapGet("/", async (string? state, string? partner, int? page, int? pageSize, InboundService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.ListAsync(state, partner, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))

@@ -25,6 +25,9 @@ window.addEventListener('pageshow', (event) => {
 });
 
 document.addEventListener('DOMContentLoaded', () => {
+  // Tells tests (and nothing else) that the handlers above are in place: a streamed page is visible before its
+  // deferred script runs, and a form submitted before that gets no waiting state.
+  document.documentElement.dataset.ui = 'ready';
   const outcome = document.querySelector('[data-focus]');
   if (outcome && !document.querySelector('[autofocus]')) outcome.focus();
   document.querySelectorAll('[data-print]').forEach((b) => b.addEventListener('click', () => window.print()));
