@@ -134,7 +134,13 @@ public sealed class InsiSandboxHandler
         var delay = NextDelay(response);
         if (delay > TimeSpan.Zero)
         {
-            await Task.Delay(delay, _options.TimeProvider, ct).ConfigureAwait(false);
+            // Timers may fire up to a tick early: wait again for what is left, so the profile's lower bound holds.
+            var clock = _options.TimeProvider;
+            var started = clock.GetTimestamp();
+            for (var left = delay; left > TimeSpan.Zero; left = delay - clock.GetElapsedTime(started))
+            {
+                await Task.Delay(left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, clock, ct).ConfigureAwait(false);
+            }
         }
 
         context.Response.StatusCode = response.StatusCode;
