@@ -65,29 +65,15 @@ internal sealed class BatchCommands : ICommandModule
                     file, parse.GetValue(output), ct).ConfigureAwait(false);
             }
 
-            var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), null, null, null);
-            if (options is null)
+            var (local, error) = await LocalGateway.StartAsync(parse.GetValue(data), parse.GetValue(config), ct).ConfigureAwait(false);
+            if (local is null)
             {
                 await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
                 return Program.UsageError;
             }
 
-            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
-            if (insiError is not null)
-            {
-                await Console.Error.WriteLineAsync(insiError).ConfigureAwait(false);
-                return Program.UsageError;
-            }
-
-            await using var sandboxLifetime = sandbox;
-            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
-            if (insiOptions is not null)
-            {
-                builder.Services.AddGatewayInsi(insiOptions);
-            }
-
-            await using var app = GatewayApp.Build(builder);
-            await GatewayApp.InitializeAsync(app.Services, ct).ConfigureAwait(false);
+            await using var localLifetime = local;
+            var app = local.App;
             byte[]? csv = file is null ? null : await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false);
             BatchJobView job;
             await using (var scope = app.Services.CreateAsyncScope())
@@ -133,29 +119,15 @@ internal sealed class BatchCommands : ICommandModule
                 return await RemoteBatch.ResumeAndFollowAsync(gatewayUrl, parse.GetValue(apiKey), id, parse.GetValue(output), ct).ConfigureAwait(false);
             }
 
-            var (options, cfg, error) = GatewaySettings.Resolve(parse.GetValue(data), parse.GetValue(config), null, null, null);
-            if (options is null)
+            var (local, error) = await LocalGateway.StartAsync(parse.GetValue(data), parse.GetValue(config), ct).ConfigureAwait(false);
+            if (local is null)
             {
                 await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
                 return Program.UsageError;
             }
 
-            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
-            if (insiError is not null)
-            {
-                await Console.Error.WriteLineAsync(insiError).ConfigureAwait(false);
-                return Program.UsageError;
-            }
-
-            await using var sandboxLifetime = sandbox;
-            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
-            if (insiOptions is not null)
-            {
-                builder.Services.AddGatewayInsi(insiOptions);
-            }
-
-            await using var app = GatewayApp.Build(builder);
-            await GatewayApp.InitializeAsync(app.Services, ct).ConfigureAwait(false);
+            await using var localLifetime = local;
+            var app = local.App;
             await using (var scope = app.Services.CreateAsyncScope())
             {
                 var svc = scope.ServiceProvider.GetRequiredService<BatchService>();
@@ -176,6 +148,54 @@ internal sealed class BatchCommands : ICommandModule
             return await FollowAsync(app.Services, id, parse.GetValue(output), ct).ConfigureAwait(false);
         });
         return cmd;
+    }
+
+    /// <summary>The gateway's services in this process (no HTTP), on a data folder, with its INSi sandbox when configured.</summary>
+    private sealed class LocalGateway(Microsoft.AspNetCore.Builder.WebApplication app, IAsyncDisposable? sandbox) : IAsyncDisposable
+    {
+        public Microsoft.AspNetCore.Builder.WebApplication App => app;
+
+        public static async Task<(LocalGateway? Gateway, string? Error)> StartAsync(string? data, string? config, CancellationToken ct)
+        {
+            var (options, cfg, error) = GatewaySettings.Resolve(data, config, null, null, null);
+            if (options is null)
+            {
+                return (null, error);
+            }
+
+            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
+            if (insiError is not null)
+            {
+                return (null, insiError);
+            }
+
+            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
+            if (insiOptions is not null)
+            {
+                builder.Services.AddGatewayInsi(insiOptions);
+            }
+
+            var gateway = new LocalGateway(GatewayApp.Build(builder), sandbox);
+            try
+            {
+                await GatewayApp.InitializeAsync(gateway.App.Services, ct).ConfigureAwait(false);
+                return (gateway, null);
+            }
+            catch
+            {
+                await gateway.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            if (sandbox is not null)
+            {
+                await sandbox.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     private static Option<string> UrlOption() =>
