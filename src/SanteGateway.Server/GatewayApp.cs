@@ -120,7 +120,7 @@ public static class GatewayApp
                 o.DefaultChallengeScheme = "Gateway";
             })
             .AddPolicyScheme("Gateway", "API key or cookie", o =>
-                o.ForwardDefaultSelector = ctx => ctx.Request.Headers.ContainsKey(ApiKeys.Header) ? ApiKeys.Scheme : IdentityConstants.ApplicationScheme)
+                o.ForwardDefaultSelector = ctx => ApiKeys.IsPresented(ctx.Request) ? ApiKeys.Scheme : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null)
             .AddCookie(IdentityConstants.ApplicationScheme, o =>
             {
@@ -232,7 +232,7 @@ public static class GatewayApp
 
     /// <summary>Pages of the staff web UI (everything that is not the REST API, FHIR, health or API documentation).</summary>
     private static bool IsWebUiRequest(HttpRequest request) =>
-        !request.Headers.ContainsKey(ApiKeys.Header)
+        !ApiKeys.IsPresented(request)
         && !request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
         && !request.Path.StartsWithSegments("/fhir", StringComparison.OrdinalIgnoreCase)
         && !request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)

@@ -324,6 +324,12 @@ public abstract class AccountSecurityTests<TDb>(TDb database) : IAsyncLifetime
         r.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         r.Headers.Location.Should().BeNull();
         (await r.JsonAsync()).GetProperty("rule").GetString().Should().Be("api-key.plain-http");
+
+        using var bearer = gw.NoRedirects();
+        bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        var asBearer = await bearer.GetAsync("/fhir/Patient?family=X");
+        asBearer.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the same key sent as a bearer token is just as exposed");
+        asBearer.Headers.Location.Should().BeNull();
     }
 
     [Fact]

@@ -218,6 +218,35 @@ public abstract class FhirEndpointTests<TDb>(TDb database) : IClassFixture<TDb>,
     }
 
     [Fact]
+    public async Task A_FHIR_client_authenticates_with_its_API_key_as_a_bearer_token_and_is_challenged_for_one_without_it()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var headerClient = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var key = headerClient.DefaultRequestHeaders.GetValues(ApiKeys.Header).Single();
+        var name = Unique("BEARER");
+        await headerClient.CreateAsync(Http.Person(name));
+
+        var bearer = gw.Anonymous();
+        bearer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var found = await ReadJsonAsync<Bundle>(await bearer.GetAsync($"/fhir/Patient?family={Uri.EscapeDataString(name)}"));
+        found.Entry.Should().ContainSingle(e => e.Search.Mode == Bundle.SearchEntryMode.Match);
+        (await bearer.GetAsync("/api/identities?birthName=" + Uri.EscapeDataString(name))).StatusCode.Should().Be(HttpStatusCode.OK, "the REST API takes the same bearer form");
+
+        var anonymous = await gw.Anonymous().GetAsync("/fhir/Patient?family=X");
+        await OutcomeAsync(anonymous, HttpStatusCode.Unauthorized);
+        anonymous.Headers.WwwAuthenticate.Should().ContainSingle(h => h.Scheme == "Bearer");
+
+        var wrong = gw.Anonymous();
+        wrong.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key[..^2] + "xx");
+        await OutcomeAsync(await wrong.GetAsync("/fhir/Patient?family=X"), HttpStatusCode.Unauthorized);
+
+        // A bearer token that is not a gateway key (an OAuth token meant for someone else) authenticates nobody.
+        var foreign = gw.Anonymous();
+        foreign.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+        await OutcomeAsync(await foreign.GetAsync("/fhir/Patient?family=X"), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task Every_error_is_an_OperationOutcome_with_the_right_status()
     {
         await using var gw = await TestGateway.StartAsync(database);

@@ -116,8 +116,14 @@ public static partial class FhirEndpoints
             var status = context.Response.StatusCode is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden
                 ? context.Response.StatusCode
                 : authorizeResult.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
+            if (status == StatusCodes.Status401Unauthorized)
+            {
+                // RFC 6750: FHIR clients read the challenge to know a bearer token is expected.
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"santegw\"";
+            }
+
             var result = status == StatusCodes.Status401Unauthorized
-                ? FhirHttp.Outcome(context, status, OperationOutcome.IssueType.Login, $"Authentication required: an API key in {ApiKeys.Header}, or a signed-in session.", rule: "auth.required")
+                ? FhirHttp.Outcome(context, status, OperationOutcome.IssueType.Login, $"Authentication required: an API key in {ApiKeys.Header} or as Authorization: Bearer, or a signed-in session.", rule: "auth.required")
                 : FhirHttp.Outcome(context, status, OperationOutcome.IssueType.Forbidden, "The authenticated account has no role that may read identities.", rule: "auth.forbidden");
             await result.ExecuteAsync(context).ConfigureAwait(false);
         }
@@ -204,7 +210,7 @@ internal static class FhirCapability
                     Security = new CapabilityStatement.SecurityComponent
                     {
                         Cors = false,
-                        Description = $"An API key in the {ApiKeys.Header} header (or a signed-in session) with role front-desk, identity-vigilance or admin.",
+                        Description = $"An API key in the {ApiKeys.Header} header or as `Authorization: Bearer <key>` (or a signed-in session) with role front-desk, identity-vigilance or admin.",
                     },
                     Resource = [patient],
                 },

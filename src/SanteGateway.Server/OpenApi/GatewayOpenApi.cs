@@ -24,6 +24,9 @@ internal static class GatewayOpenApi
     /// <summary>The security scheme of the <c>X-Api-Key</c> header.</summary>
     public const string ApiKeySchemeName = "apiKey";
 
+    /// <summary>The security scheme of the same API key sent as <c>Authorization: Bearer</c>.</summary>
+    public const string BearerSchemeName = "bearer";
+
     /// <summary>The security scheme of the session cookie set by <c>POST /api/auth/login</c>.</summary>
     public const string CookieSchemeName = "cookie";
 
@@ -141,7 +144,7 @@ internal static class GatewayOpenApi
             Description =
                 "REST API of a SanteGateway gateway: patient identities under the French identity-vigilance rules (RNIV) with their INS " +
                 "(Identité Nationale de Santé), INSi calls, INS DataMatrix and audit.\n\n" +
-                "Authenticate with an API key in the `X-Api-Key` header (programs) or the session cookie from `POST /api/auth/login` (the web UI). " +
+                "Authenticate with an API key in the `X-Api-Key` header or as `Authorization: Bearer <key>` (programs) or the session cookie from `POST /api/auth/login` (the web UI). " +
                 "Errors are RFC 9457 problem details (`application/problem+json`) naming the field and the rule.",
             License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" },
         };
@@ -157,6 +160,12 @@ internal static class GatewayOpenApi
             In = ParameterLocation.Header,
             Name = ApiKeys.Header,
             Description = "An API key created by an administrator (`POST /api/admin/api-keys`); its roles decide what it may do.",
+        };
+        document.Components.SecuritySchemes[BearerSchemeName] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "The same API key sent as `Authorization: Bearer sgw_…`, for clients (FHIR libraries, OAuth-minded tools) that only speak bearer tokens.",
         };
         document.Components.SecuritySchemes[CookieSchemeName] = new OpenApiSecurityScheme
         {
@@ -213,6 +222,7 @@ internal static class GatewayOpenApi
             operation.Security =
             [
                 new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeySchemeName, context.Document)] = [] },
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerSchemeName, context.Document)] = [] },
                 new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(CookieSchemeName, context.Document)] = [] },
             ];
             AddProblem(operation, context, "401", "Not authenticated: no valid API key or session cookie.");

@@ -22,6 +22,37 @@ public static class ApiKeys
     /// <summary>Authentication scheme name.</summary>
     public const string Scheme = "ApiKey";
 
+    /// <summary>Prefix of the <c>Authorization</c> header value when the key is sent as a bearer token.</summary>
+    public const string BearerPrefix = "Bearer ";
+
+    /// <summary>
+    /// Whether the request presents a key, either in <see cref="Header"/> or as <c>Authorization: Bearer sgw_…</c>
+    /// (the form FHIR and OAuth-minded clients send). A bearer value that is not a gateway key is not ours: it is ignored.
+    /// </summary>
+    public static bool IsPresented(HttpRequest request) => TryGetPresented(request, out _);
+
+    /// <summary>The key the request presents (see <see cref="IsPresented"/>); the header wins when both are sent.</summary>
+    public static bool TryGetPresented(HttpRequest request, out string key)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Headers.TryGetValue(Header, out var values))
+        {
+            key = values.ToString();
+            return true;
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)
+            && authorization.AsSpan(BearerPrefix.Length).TrimStart().StartsWith("sgw_", StringComparison.Ordinal))
+        {
+            key = authorization[BearerPrefix.Length..].Trim();
+            return true;
+        }
+
+        key = "";
+        return false;
+    }
+
     /// <summary>Creates a key and its stored record. The plain key is returned once and never stored.</summary>
     public static (string Key, ApiKeyRecord Record) Create(string name, IEnumerable<string> roles, string createdBy, DateTimeOffset now)
     {
@@ -82,7 +113,7 @@ public static class ApiKeys
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '.');
 }
 
-/// <summary>Authenticates <c>X-Api-Key</c> requests against the stored key hashes.</summary>
+/// <summary>Authenticates <c>X-Api-Key</c> (or <c>Authorization: Bearer</c>) requests against the stored key hashes.</summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -93,12 +124,11 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(ApiKeys.Header, out var values))
+        if (!ApiKeys.TryGetPresented(Request, out var presented))
         {
             return AuthenticateResult.NoResult();
         }
 
-        var presented = values.ToString();
         if (!ApiKeys.TryGetId(presented, out var id))
         {
             return AuthenticateResult.Fail("Malformed API key.");

@@ -45,7 +45,7 @@ internal static class SecurityHeaders
         app.Use(async (context, next) =>
         {
             var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            if (options.RequireHttps && !context.Request.IsHttps && context.Request.Headers.ContainsKey(ApiKeys.Header))
+            if (options.RequireHttps && !context.Request.IsHttps && ApiKeys.IsPresented(context.Request))
             {
                 var problem = new ProblemDetails
                 {
