@@ -255,8 +255,7 @@ internal sealed class BatchCommands : ICommandModule
             await progress.ConfigureAwait(false);
         }
 
-        Console.Error.WriteLine("\r" + Line(final, started));
-        Console.WriteLine($"santegw: job {final.Id} {final.Status}: {final.Done}/{final.Total} — " + string.Join(", ", final.Counts.Select(kv => $"{kv.Key} {kv.Value}")));
+        WriteSummary(final, started);
         if (output is not null)
         {
             await using var w = new StreamWriter(output, false, new UTF8Encoding(false));
@@ -275,6 +274,14 @@ internal sealed class BatchCommands : ICommandModule
     }
 
     /// <summary>done/total, rate, ETA and counts by outcome, on one line.</summary>
+    /// <summary>The last progress line (stderr) and the outcome line (stdout) of a followed job, local or remote.</summary>
+    internal static void WriteSummary(BatchJobView v, DateTime started)
+    {
+        Console.Error.WriteLine("\r" + Line(v, started));
+        Console.WriteLine($"santegw: job {v.Id} {v.Status}: {v.Done}/{v.Total} — " + string.Join(", ", v.Counts.Select(kv => $"{kv.Key} {kv.Value}")));
+    }
+
+    /// <summary>One progress line: done/total, rate, ETA and the non-zero outcome counts.</summary>
     internal static string Line(BatchJobView v, DateTime started)
     {
         var seconds = Math.Max(0.001, (DateTime.UtcNow - started).TotalSeconds);

@@ -103,8 +103,7 @@ internal static class RemoteBatch
             await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
         }
 
-        Console.Error.WriteLine("\r" + BatchCommands.Line(view, started));
-        Console.WriteLine($"santegw: job {view.Id} {view.Status}: {view.Done}/{view.Total} — " + string.Join(", ", view.Counts.Select(kv => $"{kv.Key} {kv.Value}")));
+        BatchCommands.WriteSummary(view, started);
         if (output is not null)
         {
             await using var report = await http.GetStreamAsync($"api/jobs/{id}/report.csv", ct).ConfigureAwait(false);

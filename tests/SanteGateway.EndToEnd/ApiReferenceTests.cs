@@ -73,7 +73,7 @@ public sealed class ApiReferenceTests(BrowserFixture fixture) : IClassFixture<Br
     }
 
     [Fact]
-    public async Task The_openapi_document_declares_both_security_schemes_and_passes_redocly_lint_with_no_error()
+    public async Task The_openapi_document_declares_its_security_schemes_describes_every_tag_and_passes_redocly_lint_with_no_error()
     {
         using var http = new HttpClient { BaseAddress = fixture.Gateway.BaseAddress };
         var json = await http.GetStringAsync("openapi/v1.json", Ct);
@@ -83,6 +83,14 @@ public sealed class ApiReferenceTests(BrowserFixture fixture) : IClassFixture<Br
             schemes.GetProperty("apiKey").GetProperty("name").GetString().Should().Be("X-Api-Key");
             schemes.GetProperty("apiKey").GetProperty("in").GetString().Should().Be("header");
             schemes.GetProperty("cookie").GetProperty("in").GetString().Should().Be("cookie");
+            schemes.GetProperty("bearer").GetProperty("scheme").GetString().Should().Be("bearer");
+            var used = doc.RootElement.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject())
+                .Where(o => o.Value.ValueKind == JsonValueKind.Object && o.Value.TryGetProperty("tags", out _))
+                .SelectMany(o => o.Value.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!)).ToHashSet();
+            var described = doc.RootElement.GetProperty("tags").EnumerateArray()
+                .Where(t => t.TryGetProperty("description", out var d) && d.GetString() is { Length: > 20 })
+                .Select(t => t.GetProperty("name").GetString()!);
+            used.Should().BeSubsetOf(described, "every tag a reader browses by says what it groups");
             var search = doc.RootElement.GetProperty("paths").GetProperty("/api/identities").GetProperty("get");
             search.GetProperty("responses").TryGetProperty("401", out _).Should().BeTrue("a protected operation documents its 401 answer");
         }

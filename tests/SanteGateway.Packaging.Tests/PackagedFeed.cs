@@ -16,7 +16,12 @@ namespace SanteGateway.Packaging.Tests;
 public sealed class PackagedFeed : IAsyncLifetime
 {
     /// <summary>The projects packed, as the publisher gets them.</summary>
-    public static readonly string[] LibraryIds = ["SanteGateway.Identity", "SanteGateway.Insi", "SanteGateway.Insi.Sandbox", "SanteGateway.DataMatrix"];
+    public static readonly string[] LibraryIds =
+    [
+        "SanteGateway.Identity", "SanteGateway.Insi", "SanteGateway.Insi.Sandbox", "SanteGateway.DataMatrix",
+        "SanteGateway.Interop.Hl7v2", "SanteGateway.Interop.Fhir", "SanteGateway.Interop.Cda",
+        "SanteGateway.Documents.Xds", "SanteGateway.Documents.Sandbox", "SanteGateway.Ror", "SanteGateway.Ror.Sandbox",
+    ];
 
     /// <summary>The package id of the command-line tool.</summary>
     public const string ToolId = "santegw";

@@ -82,7 +82,7 @@ public abstract class FhirEndpointTests<TDb>(TDb database) : IClassFixture<TDb>,
         var patient = cs.Rest.Single().Resource.Single();
         patient.Type.Should().Be("Patient");
         patient.Profile.Should().Be(FrCore.PatientProfile);
-        patient.Interaction.Select(i => i.Code).Should().BeEquivalentTo([CapabilityStatement.TypeRestfulInteraction.Read, CapabilityStatement.TypeRestfulInteraction.SearchType]);
+        patient.Interaction.Select(i => i.Code).Should().BeEquivalentTo([CapabilityStatement.TypeRestfulInteraction.Read, CapabilityStatement.TypeRestfulInteraction.SearchType, CapabilityStatement.TypeRestfulInteraction.Create]);
         patient.SearchParam.Select(p => p.Name).Should().Contain(["identifier", "family", "given", "birthdate", "gender"]);
         FrCoreValidator.ShouldValidate(cs);
 
@@ -247,6 +247,70 @@ public abstract class FhirEndpointTests<TDb>(TDb database) : IClassFixture<TDb>,
     }
 
     [Fact]
+    public async Task A_partners_Patient_posted_to_the_endpoint_enters_the_inbound_gate_and_is_never_written_straight_into_the_store()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var vigilance = await gw.ClientAsync(GatewayRoles.IdentityVigilance);
+        var partner = "FHIRPARTNER" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        (await vigilance.PutAsJsonAsync($"/api/inbound/partners/{partner}", new
+        {
+            name = "Partner " + partner,
+            assigningAuthority = "1.2.250.1.999." + Random.Shared.Next(1, 99999),
+            transport = "api",
+            verifyInsWithInsi = false,
+            allowCreate = true,
+            qualifiedCode = "VALI",
+        }, Http.Json)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var client = await gw.ClientAsync(GatewayRoles.FrontDesk);
+        var name = Unique("FHIRIN").Replace(" ", "", StringComparison.Ordinal);
+        // The official example, for a new person and without its INS (the example's INS key is wrong: the gate would hold it).
+        var example = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestPaths.SharedFile(["data", "fhir", "fr-core", "2.2.0", "examples", "Patient-FRCorePatientExample.json"]))
+            .Replace("\"Durand\"", $"\"{name}\"", StringComparison.Ordinal)
+            .Replace("01006", "75056", StringComparison.Ordinal))!.AsObject();
+        var identifiers = example["identifier"]!.AsArray();
+        foreach (var ins in identifiers.Where(i => i!["system"]?.GetValue<string>().StartsWith("urn:oid:1.2.250.1.213.1.4.", StringComparison.Ordinal) == true).ToList())
+        {
+            identifiers.Remove(ins);
+        }
+
+        var body = example.ToJsonString();
+
+        async Task<HttpResponseMessage> PostAsync(string content, string mediaType, string? partnerHeader)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/fhir/Patient") { Content = new StringContent(content) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            if (partnerHeader is not null)
+            {
+                request.Headers.Add("X-Partner", partnerHeader);
+            }
+
+            return await client.SendAsync(request);
+        }
+
+        var accepted = await PostAsync(body, "application/fhir+json", partner);
+        accepted.StatusCode.Should().Be(HttpStatusCode.Accepted, await accepted.Content.ReadAsStringAsync());
+        var location = accepted.Headers.Location!.ToString();
+        location.Should().StartWith("/api/inbound/");
+        var outcome = await ReadJsonAsync<OperationOutcome>(accepted);
+        FrCoreValidator.ShouldValidate(outcome);
+        outcome.Issue.Should().ContainSingle(i => i.Diagnostics.StartsWith("Stored as inbound item", StringComparison.Ordinal))
+            .Which.Severity.Should().Be(OperationOutcome.IssueSeverity.Information);
+
+        var item = await (await client.GetAsync(location)).JsonAsync();
+        item.GetProperty("decision").GetString().Should().Be("create", item.ToString());
+        var created = item.GetProperty("identityId").GetString();
+        outcome.Issue.Should().Contain(i => i.Diagnostics.Contains($"Patient/{created}", StringComparison.Ordinal));
+        var patient = await ReadJsonAsync<Patient>(await client.GetAsync($"/fhir/Patient/{created}"));
+        patient.Name.Should().Contain(n => n.Family == name);
+
+        (await OutcomeAsync(await PostAsync(body, "application/fhir+json", null), HttpStatusCode.BadRequest)).Issue[0].Expression.Should().Equal("X-Partner");
+        await OutcomeAsync(await PostAsync(body, "text/plain", partner), HttpStatusCode.UnsupportedMediaType);
+        var reader = await gw.ClientAsync(GatewayRoles.Admin);
+        var refused = await reader.PostAsync("/fhir/Patient", new StringContent(body, System.Text.Encoding.UTF8, "application/fhir+json"));
+        await OutcomeAsync(refused, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
     public async Task Every_error_is_an_OperationOutcome_with_the_right_status()
     {
         await using var gw = await TestGateway.StartAsync(database);
@@ -267,7 +331,7 @@ public abstract class FhirEndpointTests<TDb>(TDb database) : IClassFixture<TDb>,
         (await OutcomeAsync(await client.GetAsync("/fhir/Patient?gender=x"), HttpStatusCode.BadRequest)).Issue[0].Expression.Should().Equal("gender");
         (await OutcomeAsync(await client.GetAsync("/fhir/Patient?identifier=urn:oid:1.2.250.1.213.1.4.8%7C123"), HttpStatusCode.BadRequest)).Issue[0].Expression.Should().Equal("identifier");
         await OutcomeAsync(await client.GetAsync("/fhir/Patient?family:contains=DU"), HttpStatusCode.BadRequest);
-        await OutcomeAsync(await client.PostAsync("/fhir/Patient", new StringContent("{}")), HttpStatusCode.MethodNotAllowed);
+        await OutcomeAsync(await client.PutAsync("/fhir/Patient/1", new StringContent("{}")), HttpStatusCode.MethodNotAllowed);
         await OutcomeAsync(await client.GetAsync("/fhir/Observation/1"), HttpStatusCode.NotFound);
 
         // Unknown parameters: ignored and said so, or refused under Prefer: handling=strict.

@@ -44,6 +44,10 @@ public static partial class FhirEndpoints
         g.MapGet("/Patient/{id}", ReadPatientAsync).RequireAuthorization(GatewayRoles.ReadPolicy).WithName("FhirPatientRead");
         g.MapGet("/Patient", SearchPatientsAsync).RequireAuthorization(GatewayRoles.ReadPolicy).WithName("FhirPatientSearch");
 
+        // A partner's Patient is never written straight into the store: it enters through the inbound gate, which stores
+        // it, then attaches, creates, holds for identity vigilance or rejects it (FHIR "create" done asynchronously).
+        g.MapPost("/Patient", ReceivePatientAsync).RequireAuthorization(GatewayRoles.WritePolicy).WithName("FhirPatientReceive");
+
         // Everything else under /fhir: an OperationOutcome, never the REST API's problem details or an empty 404.
         g.Map("/{**rest}", (HttpContext http, string? rest) =>
         {
@@ -51,7 +55,7 @@ public static partial class FhirEndpoints
             var known = path is "metadata" or "Patient" || path.StartsWith("Patient/", StringComparison.Ordinal);
             return known
                 ? FhirHttp.Outcome(http, StatusCodes.Status405MethodNotAllowed, OperationOutcome.IssueType.NotSupported,
-                    $"{http.Request.Method} is not supported here: the endpoint is read-only (a Patient from a partner enters through the inbound gate).", rule: "fhir.method")
+                    $"{http.Request.Method} is not supported here: Patients are read and searched; a partner's Patient is POSTed to /fhir/Patient and enters through the inbound gate.", rule: "fhir.method")
                 : FhirHttp.Outcome(http, StatusCodes.Status404NotFound, OperationOutcome.IssueType.NotSupported,
                     "Only metadata and Patient (read, search) are served.", rule: "fhir.not-supported");
         }).RequireAuthorization(GatewayRoles.ReadPolicy).WithName("FhirOther");
@@ -72,6 +76,60 @@ public static partial class FhirEndpoints
 
         var patient = FhirPatients.Write(found.Value.Domain, found.Value.View, options.Value);
         return FhirHttp.Resource(patient, etag: FhirHttp.ETag(found.Value.View.Version));
+    }
+
+    private static async Task<IResult> ReceivePatientAsync(HttpContext http, SanteGateway.Application.InboundService inbound, IOptions<SanteGateway.Application.InboundOptions> options, CancellationToken ct)
+    {
+        var mediaType = (http.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        var contentType = mediaType switch
+        {
+            FhirHttp.JsonMediaType or "application/json" or "application/json+fhir" => FhirHttp.JsonMediaType,
+            FhirHttp.XmlMediaType or "application/xml" or "text/xml" or "application/xml+fhir" => FhirHttp.XmlMediaType,
+            _ => null,
+        };
+        if (contentType is null)
+        {
+            return FhirHttp.Outcome(http, StatusCodes.Status415UnsupportedMediaType, OperationOutcome.IssueType.NotSupported,
+                $"Send the Patient as {FhirHttp.JsonMediaType} or {FhirHttp.XmlMediaType}.", "Content-Type", "fhir.content-type");
+        }
+
+        var max = options.Value.MaxBytes;
+        if (http.Request.ContentLength > max)
+        {
+            return FhirHttp.Outcome(http, StatusCodes.Status413PayloadTooLarge, OperationOutcome.IssueType.TooLong, $"The body exceeds {max} bytes.", "body", "inbound.too-large");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int n;
+        while ((n = await http.Request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > max)
+            {
+                return FhirHttp.Outcome(http, StatusCodes.Status413PayloadTooLarge, OperationOutcome.IssueType.TooLong, $"The body exceeds {max} bytes.", "body", "inbound.too-large");
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        var received = await inbound.ReceiveAsync(http.Request.Headers[SanteGateway.Server.Inbound.InboundEndpoints.PartnerHeader].ToString(), contentType,
+            buffer.ToArray(), "fhir", SanteGateway.Server.Identities.Actors.From(http.User), ct).ConfigureAwait(false);
+        if (!received.IsSuccess)
+        {
+            return FhirHttp.Problem(http, received.Error);
+        }
+
+        var item = received.Value;
+        http.Response.Headers.Location = $"/api/inbound/{item.Id}";
+        var text = item.Decision switch
+        {
+            null => $"Stored as inbound item {item.Id}; the decision follows.",
+            _ when item.IdentityId is { } identity => $"Stored as inbound item {item.Id}: {item.Decision} (Patient/{identity}).",
+            _ => $"Stored as inbound item {item.Id}: {item.Decision}" + (item.Reason is { } reason ? $" — {reason.TrimEnd('.')}" : "") + ".",
+        };
+        var severity = item.Decision is SanteGateway.Application.InboundDecisions.Reject ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Information;
+        return FhirHttp.Outcome(http, StatusCodes.Status202Accepted,
+            [FhirHttp.Issue(severity, OperationOutcome.IssueType.Informational, text, null, item.Rule ?? "inbound.received")]);
     }
 
     private static Task<IResult> SearchPatientsAsync(HttpContext http, IdentityService identities, SanteGateway.Store.GatewayDbContext db, IOptions<FhirOptions> options, CancellationToken ct) =>
@@ -171,6 +229,12 @@ internal static class FhirCapability
             [
                 new CapabilityStatement.ResourceInteractionComponent { Code = CapabilityStatement.TypeRestfulInteraction.Read },
                 new CapabilityStatement.ResourceInteractionComponent { Code = CapabilityStatement.TypeRestfulInteraction.SearchType },
+                new CapabilityStatement.ResourceInteractionComponent
+                {
+                    Code = CapabilityStatement.TypeRestfulInteraction.Create,
+                    Documentation = "A partner's Patient (header X-Partner names its identification domain) enters the inbound gate: 202 Accepted, " +
+                        "Location = the inbound item (/api/inbound/{id}), an OperationOutcome with the decision (attach, create, hold for identity vigilance, reject).",
+                },
             ],
             Versioning = CapabilityStatement.ResourceVersionPolicy.Versioned,
             ReadHistory = false,

@@ -38,8 +38,13 @@ internal static class GatewayOpenApi
     private static readonly (string Name, string Description)[] TagDescriptions =
     [
         ("Identities", "Patient identities under identity vigilance (RNIV): traits, statuses PROV/RECUP/VALI/QUAL, evidence, attributes, INSi calls, INS DataMatrix, audit."),
-        ("Authentication", "Staff sign-in with a session cookie (the web UI); programs use an API key in the X-Api-Key header instead."),
-        ("Administration", "Accounts, API keys and the audit-chain check (administrator role)."),
+        ("Vigilance", "Identity-vigilance work: dashboard counts, worklists (duplicates, collisions, INSi mismatches, failures), alerts and field-by-field merge."),
+        ("Inbound", "Health data received from other identification domains (HL7 v2, FHIR, CDA): stored before acknowledged, then attached, created, held for review or rejected; the review queue and the partners' trust settings."),
+        ("Batch jobs", "Mass INSi verification and search: resumable jobs shared by several instances, throttled, with progress and a CSV report."),
+        ("HL7 messages", "HL7 v2 messages received (MLLP, folder) and sent (outbox), dead letters and audited replay."),
+        ("Documents", "Documents sent to the DMP / Mon espace santé for an identity (qualified INS only): submissions, states and attempts."),
+        ("Authentication", "Staff sign-in with a session cookie (the web UI); programs use an API key in the X-Api-Key header (or as a bearer token) instead."),
+        ("Administration", "Accounts, API keys, the audit-chain check and the certificate inventory (administrator role)."),
         ("Web UI", "Settings read by the embedded staff web UI."),
     ];
 
