@@ -186,6 +186,27 @@ public sealed partial class IdentityService
     public async Task<Guid?> FindByExternalIdAsync(string authority, string value, CancellationToken ct) =>
         await db.ExternalIdentifiers.AsNoTracking().Where(x => x.Authority == authority && x.Value == value).Select(x => (Guid?)x.IdentityId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
 
+    /// <summary>
+    /// The identities known under another domain's identifier with this value, under any of <paramref name="authorities"/>
+    /// (the same authority may be stored as a bare OID or as <c>urn:oid:…</c>), or under any authority when none is given.
+    /// </summary>
+    /// <param name="value">Identifier in the other domain.</param>
+    /// <param name="authorities">Accepted spellings of the assigning authority; empty for any.</param>
+    /// <param name="max">At most this many ids.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The identity ids (possibly merged ones: the caller decides what to show).</returns>
+    public async Task<IReadOnlyList<Guid>> FindByExternalIdValueAsync(string value, IReadOnlyCollection<string> authorities, int max, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(authorities);
+        var q = db.ExternalIdentifiers.AsNoTracking().Where(x => x.Value == value);
+        if (authorities.Count > 0)
+        {
+            q = q.Where(x => authorities.Contains(x.Authority));
+        }
+
+        return await q.OrderBy(x => x.IdentityId).Select(x => x.IdentityId).Take(max).ToListAsync(ct).ConfigureAwait(false);
+    }
+
     private sealed record SearchRow(Guid Id, string Status, string BirthName, string FirstFirstName, string Sex, DateOnly BirthDate, string BirthNameKey, string FirstNameKey, string? UsedNameKey, string? BirthPlaceCog, string? InsMatricule, DateTimeOffset CreatedAt);
 
     private static IQueryable<SearchRow> Project(IQueryable<IdentityRecord> q) =>

@@ -132,8 +132,8 @@ public static partial class FhirEndpoints
             [FhirHttp.Issue(severity, OperationOutcome.IssueType.Informational, text, null, item.Rule ?? "inbound.received")]);
     }
 
-    private static Task<IResult> SearchPatientsAsync(HttpContext http, IdentityService identities, SanteGateway.Store.GatewayDbContext db, IOptions<FhirOptions> options, CancellationToken ct) =>
-        new FhirPatientSearch(http, identities, db, options.Value).RunAsync(ct);
+    private static Task<IResult> SearchPatientsAsync(HttpContext http, IdentityService identities, IOptions<FhirOptions> options, CancellationToken ct) =>
+        new FhirPatientSearch(http, identities, options.Value).RunAsync(ct);
 
     /// <summary>Unexpected failures under <c>/fhir</c> become a 500 OperationOutcome with the correlation id (no exception text).</summary>
     private static async ValueTask<object?> CatchAll(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Hl7.Fhir.Model;
-using Microsoft.EntityFrameworkCore;
 using SanteGateway.Identity;
 using SanteGateway.Store;
 
@@ -16,7 +15,7 @@ namespace SanteGateway.Server.Fhir;
 /// An INS is searched among identities that may carry it outside (qualified): for any other identity the association of the
 /// INS with the person must not leave the gateway, and a match would reveal it even though the Patient carries no INS.
 /// </remarks>
-internal sealed class FhirPatientSearch(HttpContext http, IdentityService identities, GatewayDbContext db, FhirOptions options)
+internal sealed class FhirPatientSearch(HttpContext http, IdentityService identities, FhirOptions options)
 {
     private const int MaxPageSize = 100;
 
@@ -307,13 +306,8 @@ internal sealed class FhirPatientSearch(HttpContext http, IdentityService identi
                 // Another domain's identifier (IPP of a partner…), stored with an OID or a URI as authority.
                 var bare = system is not null && system.StartsWith("urn:oid:", StringComparison.OrdinalIgnoreCase) ? system[8..] : system;
                 var withPrefix = bare is not null && bare.Length > 0 && char.IsAsciiDigit(bare[0]) ? "urn:oid:" + bare : bare;
-                var q = db.ExternalIdentifiers.AsNoTracking().Where(x => x.Value == value);
-                if (system is not null)
-                {
-                    q = q.Where(x => x.Authority == bare || x.Authority == withPrefix);
-                }
-
-                foreach (var id in await q.Select(x => x.IdentityId).Take(MaxPageSize).ToListAsync(ct).ConfigureAwait(false))
+                string[] authorities = system is null ? [] : [bare!, withPrefix!];
+                foreach (var id in await identities.FindByExternalIdValueAsync(value, authorities, MaxPageSize, ct).ConfigureAwait(false))
                 {
                     candidates.Add(id);
                 }
