@@ -61,6 +61,26 @@ public static class WebUi
             return Results.Redirect(SignInPath + "?deconnecte=1");
         }).AllowAnonymous().ExcludeFromDescription();
 
+        // The report of a batch job: a file, so an endpoint beside the pages (same roles as the jobs page).
+        app.MapGet("/traitements/{id:guid}/rapport.csv", async (Guid id, SanteGateway.Application.Batch.BatchService batch, HttpContext http) =>
+        {
+            var found = await batch.GetAsync(id, http.RequestAborted).ConfigureAwait(false);
+            if (!found.IsSuccess)
+            {
+                return Results.NotFound();
+            }
+
+            http.Response.ContentType = "text/csv; charset=utf-8";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"traitement-{id:N}.csv\"";
+            var w = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(false), 64 * 1024, leaveOpen: true);
+            await using (w.ConfigureAwait(false))
+            {
+                await batch.WriteReportAsync(id, w, http.RequestAborted).ConfigureAwait(false);
+            }
+
+            return Results.Empty;
+        }).RequireAuthorization(p => p.RequireRole(StaffRoles.IdentityVigilance, StaffRoles.Admin)).ExcludeFromDescription();
+
         app.MapRazorComponents<App>();
         return app;
     }

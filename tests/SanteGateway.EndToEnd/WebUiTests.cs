@@ -289,7 +289,9 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         await vigilance.GetByRole(AriaRole.Button, new() { Name = "Adopter les traits INSi" }).ClickAsync();
         await Expect(vigilance.GetByRole(AriaRole.Status, new() { Name = "Résultat de l'interrogation INSi" })).ToContainTextAsync("INS récupéré. Statut de l'identité : RECUP.");
         await Expect(Title(vigilance)).ToContainTextAsync("TCHITCHI CATARINA");
-        await Expect(vigilance.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" })).ToContainTextAsync("Modification des traits");
+        var adopted = vigilance.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "Modification des traits" });
+        await Expect(adopted).ToContainTextAsync("motif : Traits INSi adoptés après contrôle d'une pièce d'identité");
+        await Expect(adopted).ToContainTextAsync("modifié : ");
         ui.NoBrowserErrors();
     }
 
@@ -350,7 +352,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         await Expect(Title(page)).ToContainTextAsync("RECUP");
         await Expect(page.GetByRole(AriaRole.Img, new() { Name = "DataMatrix INS de l'identité" })).ToHaveCountAsync(0);
         var audit = page.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" });
-        await Expect(audit.GetByRole(AriaRole.Row).Filter(new() { HasText = "Retrait de la qualification" })).ToContainTextAsync("statut : QUAL → RECUP");
+        await Expect(audit.GetByRole(AriaRole.Row).Filter(new() { HasText = "Retrait de la qualification" })).ToContainTextAsync("statut : QUAL → RECUP ; motif : Pièce d'identité falsifiée");
         ui.NoBrowserErrors();
     }
 

@@ -76,6 +76,9 @@ public sealed partial class CertificateInventory : IDisposable
         meter.CreateObservableGauge("santegw.certificate.days_left", Measure, "d", "Days until each configured certificate expires (negative once expired).");
     }
 
+    /// <summary>The alert thresholds in days (60, 30, 7 by default), largest first, as the inventory page shows them.</summary>
+    public IReadOnlyList<int> AlertDays => [.. options.AlertDays.OrderDescending()];
+
     /// <summary>The smallest alert threshold reached by <paramref name="daysLeft"/>, or null.</summary>
     /// <param name="daysLeft">Days left.</param>
     /// <returns>The threshold.</returns>

@@ -203,7 +203,8 @@ public sealed partial class IdentityService
             RaiseAlert(AlertKinds.DuplicateForced, record.Id, d.Id, null, d.Reason, actor, now);
         }
 
-        return await SaveChangeAsync(record, domain, actor, "identity.traits-changed", before, now, ct, extra: duplicates.Count > 0 ? new { duplicates = duplicates.Select(d => d.Id), reason = req.Reason } : null).ConfigureAwait(false);
+        return await SaveChangeAsync(record, domain, actor, "identity.traits-changed", before, now, ct, extra: duplicates.Count > 0 ? new { duplicates = duplicates.Select(d => d.Id), reason = req.Reason }
+            : string.IsNullOrWhiteSpace(req.Reason) ? null : new { reason = req.Reason.Trim() }).ConfigureAwait(false);
     });
 
     /// <summary>Records a document check (VALI/QUAL when it is high-trust).</summary>

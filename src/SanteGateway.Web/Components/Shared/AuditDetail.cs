@@ -2,9 +2,19 @@ using System.Text.Json;
 
 namespace SanteGateway.Web.Components.Shared;
 
-/// <summary>A short French reading of an audit event's before/after values (status change, attributes, reason).</summary>
+/// <summary>
+/// A short French reading of an audit event's stored values: status change, changed traits and attributes, the reason
+/// given (at the top level of the new values, or under <c>context</c> where the application layer puts the reason of a
+/// revert, a trait change, an INSi-trait adoption or a merge), INSi outcome and code, merge and inbound references.
+/// </summary>
 public static class AuditDetail
 {
+    private static readonly (string Key, string Label)[] Traits =
+    [
+        ("birthName", "nom de naissance"), ("birthFirstNames", "prénoms de naissance"), ("sex", "sexe"), ("birthDate", "date de naissance"),
+        ("birthPlaceCog", "lieu de naissance"), ("usedName", "nom utilisé"), ("usedFirstName", "prénom utilisé"), ("ins", "INS"),
+    ];
+
     /// <summary>Describes the change.</summary>
     /// <param name="a">The event.</param>
     /// <returns>Text, or a dash.</returns>
@@ -13,6 +23,7 @@ public static class AuditDetail
         ArgumentNullException.ThrowIfNull(a);
         var before = Read(a.PreviousValues);
         var after = Read(a.NewValues);
+        var context = Child(after, "context");
         var parts = new List<string>();
         var s0 = Get(before, "status");
         var s1 = Get(after, "status");
@@ -25,13 +36,66 @@ public static class AuditDetail
             parts.Add($"statut : {s1}");
         }
 
-        if (Get(after, "reason") is { Length: > 0 } reason)
+        if (before is not null && after is not null && a.Action is "identity.traits-changed" or "identity.merged")
+        {
+            var changed = Traits.Where(t => Get(before, t.Key) != Get(after, t.Key)).Select(t => t.Label).ToList();
+            if (changed.Count > 0)
+            {
+                parts.Add("modifié : " + string.Join(", ", changed));
+            }
+        }
+
+        if (before is not null && after is not null && Get(before, "attributes") is { } at0 && Get(after, "attributes") is { } at1 && at0 != at1)
+        {
+            parts.Add($"attributs : {Codes(at0)} → {Codes(at1)}");
+        }
+
+        if (Get(after, "outcome") is { } outcome && a.Action.StartsWith("insi.", StringComparison.Ordinal))
+        {
+            var code = Get(after, "code");
+            parts.Add($"résultat : {Labels.Of(Labels.InsiOutcomes, outcome)}" + (code is null ? "" : $" (code {code})"));
+        }
+
+        if ((Get(after, "mergedInto") ?? Get(context, "mergedInto")) is { } into && a.Action == "identity.merged-into")
+        {
+            parts.Add($"conservée : {Short(into)}");
+        }
+
+        if (Get(context, "from") is { } from)
+        {
+            parts.Add($"fusionnée depuis : {Short(from)}");
+        }
+
+        if (Get(after, "partner") is { } partner)
+        {
+            parts.Add($"partenaire : {partner}");
+        }
+
+        if ((Get(after, "reason") ?? Get(context, "reason")) is { Length: > 0 } reason)
         {
             parts.Add($"motif : {reason}");
         }
 
         return parts.Count == 0 ? "—" : string.Join(" ; ", parts);
     }
+
+    private static string Codes(string jsonArray)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(jsonArray);
+            var codes = doc.RootElement.ValueKind == JsonValueKind.Array
+                ? doc.RootElement.EnumerateArray().Select(e => Labels.Of(Labels.Attributes, e.GetString() ?? "")).ToList()
+                : [];
+            return codes.Count == 0 ? "aucun" : string.Join(", ", codes);
+        }
+        catch (JsonException)
+        {
+            return jsonArray;
+        }
+    }
+
+    private static string Short(string id) => id.Length > 8 ? id[..8] + "…" : id;
 
     private static JsonElement? Read(string? json)
     {
@@ -51,7 +115,7 @@ public static class AuditDetail
         }
     }
 
-    private static string? Get(JsonElement? e, string name)
+    private static JsonElement? Child(JsonElement? e, string name)
     {
         if (e is not { ValueKind: JsonValueKind.Object } o)
         {
@@ -62,10 +126,14 @@ public static class AuditDetail
         {
             if (string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
             {
-                return p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.ToString();
+                return p.Value;
             }
         }
 
         return null;
     }
+
+    private static string? Get(JsonElement? e, string name) => Child(e, name) is not { } v || v.ValueKind == JsonValueKind.Null
+        ? null
+        : v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText();
 }

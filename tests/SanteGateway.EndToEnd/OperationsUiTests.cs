@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+using static SanteGateway.EndToEnd.UiSession;
+
+namespace SanteGateway.EndToEnd;
+
+/// <summary>The screens of the later capabilities: batch jobs (#12), the inbound review queue (#15), the certificate inventory (#18).</summary>
+public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private readonly UiSession ui = new(fixture);
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => ui.DisposeAsync();
+
+    private static string Letters() => new(Guid.NewGuid().ToString("N").Where(char.IsLetter).Take(8).Select(char.ToUpperInvariant).ToArray());
+
+    /// <summary>The newest job's row (first of the table), by its test id: two jobs can be created within the same minute.</summary>
+    private static async Task<ILocator> NewestJobAsync(IPage page)
+    {
+        var id = await page.GetByRole(AriaRole.Table, new() { Name = "Traitements" }).GetByRole(AriaRole.Row).Nth(1).GetAttributeAsync("data-testid");
+        return page.GetByTestId(id!);
+    }
+
+    /// <summary>Reloads the jobs page until the job's row shows <paramref name="status"/> (the worker runs in the background).</summary>
+    private static async Task WaitForStatusAsync(IPage page, ILocator row, string status)
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            await page.GetByRole(AriaRole.Link, new() { Name = "Actualiser la progression" }).ClickAsync();
+            if (await row.Filter(new() { HasText = status }).CountAsync() == 1)
+            {
+                return;
+            }
+
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        throw new TimeoutException($"the job never became {status}");
+    }
+
+    [Fact]
+    public async Task Identity_vigilance_runs_a_search_job_from_a_csv_file_sees_the_refused_row_downloads_the_report_and_pauses_resumes_and_cancels_a_slow_job()
+    {
+        var frontDesk = await ui.SignedInPageAsync(GatewayServer.FrontDesk);
+        await Expect(frontDesk.GetByRole(AriaRole.Link, new() { Name = "Traitements de masse" })).ToHaveCountAsync(0);
+        await frontDesk.GotoAsync("/traitements");
+        await Expect(Title(frontDesk)).ToHaveTextAsync("Accès refusé");
+
+        var page = await ui.SignedInPageAsync(GatewayServer.Vigilance);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Traitements de masse" }).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync("Traitements de masse");
+
+        var dir = Directory.CreateTempSubdirectory("santegw-e2e-csv").FullName;
+        var csv = Path.Combine(dir, "patients.csv");
+        await File.WriteAllTextAsync(csv, "localId;birthName;birthFirstNames;sex;birthDate\nP1;ADRTROIS;DOMINIQUE;F;1997-02-26\nP2;SANSSEXE;MARIE;;1990-01-01\n", TestContext.Current.CancellationToken);
+        await page.GetByLabel("Traitement", new() { Exact = true }).SelectOptionAsync("search");
+        await page.GetByLabel("Fichier CSV (facultatif)").SetInputFilesAsync(csv);
+        await page.GetByLabel("Appels INSi par seconde (0 : sans limite)").FillAsync("0");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Lancer le traitement" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Traitement lancé : recherche d'ins de 2 élément(s).");
+
+        var row = await NewestJobAsync(page);
+        await WaitForStatusAsync(page, row, "Terminé");
+        await Expect(row).ToContainTextAsync("2 / 2");
+        await Expect(row).ToContainTextAsync("Lignes refusées : 1");
+        await Expect(row).ToContainTextAsync("Fichier CSV");
+        await ui.CheckScreenAsync(page, "jobs");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => row.GetByRole(AriaRole.Link, new() { Name = "Télécharger le rapport" }).ClickAsync());
+        var report = await File.ReadAllTextAsync(await download.PathAsync(), TestContext.Current.CancellationToken);
+        report.Should().StartWith("line;localId;identityId;outcome;rule;detail;ins");
+        report.Should().Contain("3;P2;;input-refused", "the row without sex is reported with its line number");
+        report.Should().Contain("2;P1;", "the good row has its outcome");
+
+        // A slow job (one call every five seconds) stays running long enough to be paused, resumed and cancelled.
+        var many = new StringBuilder("localId;birthName;birthFirstNames;sex;birthDate\n");
+        for (var i = 0; i < 20; i++)
+        {
+            many.Append("L").Append(i).Append(";LENT").Append(Letters()).Append(";PAUL;M;1980-01-01\n");
+        }
+
+        await File.WriteAllTextAsync(csv, many.ToString(), TestContext.Current.CancellationToken);
+        await page.GetByLabel("Traitement", new() { Exact = true }).SelectOptionAsync("search");
+        await page.GetByLabel("Fichier CSV (facultatif)").SetInputFilesAsync(csv);
+        await page.GetByLabel("Appels INSi par seconde (0 : sans limite)").FillAsync("0,2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Lancer le traitement" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("de 20 élément(s)");
+        var slow = await NewestJobAsync(page);
+        await Expect(slow).ToContainTextAsync(" / 20");
+        await Expect(slow).ToContainTextAsync("En cours");
+        await slow.GetByRole(AriaRole.Button, new() { Name = "Mettre en pause" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("mis en pause");
+        await Expect(slow).ToContainTextAsync("En pause");
+        await slow.GetByRole(AriaRole.Button, new() { Name = "Reprendre" }).ClickAsync();
+        await Expect(slow).ToContainTextAsync("En cours");
+        await slow.GetByRole(AriaRole.Button, new() { Name = "Annuler" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("annulé");
+        await Expect(slow).ToContainTextAsync("Annulé");
+        await Expect(slow.GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
+        await ui.CheckScreenAsync(page, "jobs-cancelled");
+        ui.NoBrowserErrors();
+    }
+
+    private static async Task SendOruAsync(HttpClient client, string partner, string name)
+    {
+        var body = File.ReadAllText(SanteGateway.Testing.TestPaths.SharedFile("data", "hl7v2", "oru-r01-cr-bio-init.hl7"))
+            .Replace("PAT-TROIS", name, StringComparison.Ordinal)
+            .Replace("63220", "75056", StringComparison.Ordinal);
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("x-application/hl7-v2+er7");
+        using var req = new HttpRequestMessage(HttpMethod.Post, "api/inbound") { Content = content };
+        req.Headers.Add("X-Partner", partner);
+        var r = await client.SendAsync(req);
+        var json = await r.Content.ReadAsStringAsync();
+        r.StatusCode.Should().Be(HttpStatusCode.Accepted, json);
+        json.Should().Contain("\"hold\"", "nobody matches and the partner may not create identities");
+    }
+
+    [Fact]
+    public async Task A_partners_results_for_an_unknown_patient_wait_in_the_review_queue_where_identity_vigilance_creates_attaches_and_rejects_with_a_reason()
+    {
+        var partner = "LAB-" + Letters();
+        var name = "FLUX" + Letters();
+        using (var vigilanceApi = await ui.Gateway.SignedInClientAsync(GatewayServer.Vigilance))
+        {
+            var put = await vigilanceApi.PutAsJsonAsync($"api/inbound/partners/{partner}", new
+            {
+                name = "Laboratoire " + partner,
+                assigningAuthority = "000897406",
+                transport = "api",
+                verifyInsWithInsi = false,
+                allowCreate = false,
+                qualifiedCode = "VALI",
+            });
+            put.StatusCode.Should().Be(HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+        }
+
+        using (var sender = await ui.Gateway.SignedInClientAsync(GatewayServer.FrontDesk))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await SendOruAsync(sender, partner, name);
+            }
+        }
+
+        var frontDesk = await ui.SignedInPageAsync(GatewayServer.FrontDesk);
+        await Expect(frontDesk.GetByRole(AriaRole.Link, new() { Name = "Flux entrants" })).ToHaveCountAsync(0);
+        await frontDesk.GotoAsync("/flux-entrants");
+        await Expect(Title(frontDesk)).ToHaveTextAsync("Accès refusé");
+
+        var page = await ui.SignedInPageAsync(GatewayServer.Vigilance);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Flux entrants" }).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync("Flux entrants");
+        var queue = page.GetByRole(AriaRole.Table, new() { Name = "Éléments en attente de revue" });
+        var rows = queue.GetByRole(AriaRole.Row).Filter(new() { HasText = partner });
+        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(rows.First).ToContainTextAsync("Aucune identité locale ne correspond");
+        await ui.CheckScreenAsync(page, "inbound-queue");
+
+        // First item: a provisional identity is created from the received traits.
+        await rows.First.GetByRole(AriaRole.Link).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync($"Flux entrant de {partner}");
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Identité reçue" })).ToContainTextAsync(name);
+        await ui.CheckScreenAsync(page, "inbound-item");
+        await page.GetByLabel("Motif de la création", new() { Exact = true }).FillAsync("Patient inconnu, résultats attendus");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Créer l'identité et rattacher" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Identité provisoire créée" })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Ouvrir l'identité" }).First.ClickAsync();
+        await Expect(Title(page)).ToContainTextAsync(name);
+        var identityUrl = page.Url;
+
+        // Second item: attached to that identity, named by its page's address.
+        await page.GotoAsync("/flux-entrants");
+        await Expect(rows).ToHaveCountAsync(2);
+        await rows.First.GetByRole(AriaRole.Link).ClickAsync();
+        await page.GetByLabel("Identifiant de l'identité", new() { Exact = true }).FillAsync(identityUrl);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rattacher à cette identité" }).Last.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Indiquez le motif de la décision");
+        await page.GetByLabel("Motif du rattachement", new() { Exact = true }).Last.FillAsync("Même patient que le flux précédent");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rattacher à cette identité" }).Last.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Données rattachées" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Historique" })).ToContainTextAsync("Rattaché par l'identitovigilance : Même patient que le flux précédent");
+
+        // Third item: rejected with a reason.
+        await page.GotoAsync("/flux-entrants");
+        await Expect(rows).ToHaveCountAsync(1);
+        await rows.First.GetByRole(AriaRole.Link).ClickAsync();
+        await page.GetByLabel("Motif du rejet", new() { Exact = true }).FillAsync("Envoi en double du laboratoire");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rejeter le flux" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Flux rejeté" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Rejeter le flux" })).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/flux-entrants");
+        await Expect(rows).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tous les flux" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Tous les flux reçus" }).GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToHaveCountAsync(3);
+        ui.NoBrowserErrors();
+    }
+
+    [Fact]
+    public async Task An_administrator_sees_the_certificate_inventory_with_expiry_chain_and_findings_and_others_are_refused()
+    {
+        var vigilance = await ui.SignedInPageAsync(GatewayServer.Vigilance);
+        await Expect(vigilance.GetByRole(AriaRole.Link, new() { Name = "Certificats" })).ToHaveCountAsync(0);
+        await vigilance.GotoAsync("/certificats");
+        await Expect(Title(vigilance)).ToHaveTextAsync("Accès refusé");
+
+        var page = await ui.NewPageAsync();
+        await page.GotoAsync("/");
+        await page.GetByLabel("Identifiant", new() { Exact = true }).FillAsync(Server.GatewayApp.AdminUserName);
+        await page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(ui.Gateway.AdminPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Certificats" }).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync("Certificats");
+        await Expect(page.GetByText("Seuils d'alerte : 60 jours, 30 jours, 7 jours")).ToBeVisibleAsync();
+        var inventory = page.GetByRole(AriaRole.Table, new() { Name = "Inventaire (2)" });
+        await Expect(inventory.GetByRole(AriaRole.Row).Filter(new() { HasText = "insi-auto" })).ToContainTextAsync("INSi, appels automatiques (INSI-AUTO)");
+        await Expect(inventory.GetByRole(AriaRole.Row).Filter(new() { HasText = "insi-manu" })).ToContainTextAsync("INSi, appels par un utilisateur (INSI-MANU)");
+        var auto = page.GetByRole(AriaRole.Region, new() { Name = "Certificat insi-auto" });
+        await Expect(auto).ToContainTextAsync("CN=INSI-AUTO");
+        await Expect(auto).ToContainTextAsync("Chaîne de confiance");
+        await Expect(auto).ToContainTextAsync("Constats");
+        await ui.CheckScreenAsync(page, "certificates");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Relire les fichiers" }).ClickAsync();
+        await Expect(page.GetByText("Fichiers relus à l'instant.")).ToBeVisibleAsync();
+        ui.NoBrowserErrors();
+    }
+}
