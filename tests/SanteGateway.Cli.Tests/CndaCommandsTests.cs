@@ -53,10 +53,10 @@ public class CndaCommandsTests
         try
         {
             var (exit, stdout, stderr) = await CliRunner.RunAsync("cnda", "run", "--cnda-files", TestPaths.SharedFile("data", "insi", "cnda"),
-                "--out", outDir, "--case", "2.03-cas2", "--case", "2.06-cas1", "--screenshots");
+                "--out", outDir, "--case", "2.03-cas2", "--screenshots");
 
             exit.Should().Be(0, stdout + stderr);
-            foreach (var id in new[] { "2.03-cas2", "2.06-cas1" })
+            foreach (var id in new[] { "2.03-cas2" })
             {
                 var png = Path.Combine(outDir, "cases", id, "screenshots", "01-fiche-identite.png");
                 File.Exists(png).Should().BeTrue(stdout);
