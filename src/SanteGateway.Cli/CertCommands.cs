@@ -11,7 +11,8 @@ namespace SanteGateway.Cli;
 
 /// <summary>
 /// <c>santegw certs check FILE|--store</c> (alias <c>cert</c>): what matters about an IGC-Santé software certificate,
-/// in French and English. Exit 0 when usable for its use (warnings allowed), 1 when a finding is an error, 2 on a usage error.
+/// in French and English; <c>cert request</c> (key pair + PKCS#10) and <c>cert install</c> (returned certificate + key → PKCS#12, checked).
+/// Exit 0 when usable for its use (warnings allowed), 1 when a finding is an error, 2 on a usage error.
 /// </summary>
 internal sealed class CertCommands : ICommandModule
 {
@@ -150,8 +151,222 @@ internal sealed class CertCommands : ICommandModule
             return worst == CertificateSeverity.Error ? 1 : 0;
         });
         certs.Subcommands.Add(check);
+        certs.Subcommands.Add(CreateRequest());
+        certs.Subcommands.Add(CreateInstall());
         return certs;
     }
+
+    /// <summary><c>cert request</c>: key pair + PKCS#10 with the subject the IGC-Santé ordering form needs.</summary>
+    private static Command CreateRequest()
+    {
+        var request = new Command("request", "Generate a key pair and a PKCS#10 request (CSR) for an IGC-Santé software certificate; the key is written encrypted.");
+        var use = new Option<string>("--use") { Description = "insi-auto (CN INSI-AUTO), insi-manu (CN INSI-MANU) or org (ORG AUTH_CLI for the ROR and the DMP; give --cn).", Required = true };
+        var organisation = new Option<string>("--organisation") { Description = "Establishment name as registered (subject O).", Required = true };
+        organisation.Aliases.Add("--organization");
+        var finess = new Option<string?>("--finess") { Description = "FINESS of the establishment (subject OU = 1 + FINESS)." };
+        var siret = new Option<string?>("--siret") { Description = "SIRET of the structure (subject OU = 3 + SIRET)." };
+        var structureId = new Option<string?>("--structure-id") { Description = "Structure identifier with its type prefix, as is (subject OU)." };
+        var cn = new Option<string?>("--cn") { Description = "CN of an org certificate (application or instance name); fixed for INSi." };
+        var state = new Option<string?>("--state") { Description = "Subject ST as on the ordering form, e.g. \"Rhône (69)\"." };
+        var dns = new Option<string[]>("--dns") { Description = "DNS name(s) for a server certificate (adds subjectAltName and serverAuth).", AllowMultipleArgumentsPerToken = true };
+        var keySize = new Option<int>("--key-size") { Description = "RSA key size (2048, 3072, 4096).", DefaultValueFactory = _ => 2048 };
+        var outDir = new Option<string>("--out-dir") { Description = "Folder receiving NAME.csr.pem and NAME.key.pem (created if missing).", DefaultValueFactory = _ => "." };
+        var name = new Option<string?>("--name") { Description = "Base name of the files (default: the use and structure id, e.g. insi-auto-10B0152872)." };
+        var passphraseEnv = new Option<string>("--passphrase-env") { Description = "Environment variable holding the passphrase encrypting the private key (8 characters at least).", DefaultValueFactory = _ => "SANTEGW_CERT_KEY_PASSPHRASE" };
+        foreach (var o in new Option[] { use, organisation, finess, siret, structureId, cn, state, dns, keySize, outDir, name, passphraseEnv })
+        {
+            request.Options.Add(o);
+        }
+
+        request.SetAction(async (parse, ct) =>
+        {
+            if (!CertificateChecker.TryParseUse(parse.GetValue(use), out var u))
+            {
+                await Console.Error.WriteLineAsync($"--use: expected insi-auto, insi-manu or org, got '{parse.GetValue(use)}'.").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var ids = new[] { parse.GetValue(finess), parse.GetValue(siret), parse.GetValue(structureId) }.Count(v => !string.IsNullOrWhiteSpace(v));
+            if (ids != 1)
+            {
+                await Console.Error.WriteLineAsync("Give exactly one of --finess, --siret or --structure-id (the structure identifier written into OU).").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            string ou;
+            try
+            {
+                ou = parse.GetValue(finess) is { Length: > 0 } f ? CertificateRequests.StructureIdFromFiness(f)
+                    : parse.GetValue(siret) is { Length: > 0 } s ? CertificateRequests.StructureIdFromSiret(s)
+                    : parse.GetValue(structureId)!.Trim();
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync("--" + ex.Message).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var spec = new CertificateRequestSpec(u, parse.GetValue(organisation) ?? "", ou, parse.GetValue(cn), parse.GetValue(state), parse.GetValue(dns), parse.GetValue(keySize));
+            var errors = CertificateRequests.Validate(spec);
+            if (errors.Count > 0)
+            {
+                foreach (var e in errors)
+                {
+                    await Console.Error.WriteLineAsync("--" + e).ConfigureAwait(false);
+                }
+
+                return Program.UsageError;
+            }
+
+            var variable = parse.GetValue(passphraseEnv)!;
+            var passphrase = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 8)
+            {
+                await Console.Error.WriteLineAsync($"--passphrase-env: ${variable} must hold a passphrase of 8 characters at least; the private key is never written unencrypted.").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var dir = parse.GetValue(outDir)!;
+            var baseName = parse.GetValue(name) ?? $"{UseSlug(u)}-{ou}";
+            var csrPath = Path.Combine(dir, baseName + ".csr.pem");
+            var keyPath = Path.Combine(dir, baseName + ".key.pem");
+            if (File.Exists(csrPath) || File.Exists(keyPath))
+            {
+                await Console.Error.WriteLineAsync($"{keyPath} or {csrPath} exists already: choose another --name or folder (an existing key is never overwritten).").ConfigureAwait(false);
+                return 1;
+            }
+
+            var generated = CertificateRequests.Create(spec, passphrase);
+            Directory.CreateDirectory(dir);
+            CertificateRequests.WritePrivateFile(keyPath, System.Text.Encoding.ASCII.GetBytes(generated.EncryptedKeyPem + "\n"));
+            await File.WriteAllTextAsync(csrPath, generated.SigningRequestPem + "\n", ct).ConfigureAwait(false);
+            Console.WriteLine($"Sujet / Subject : {generated.Subject}");
+            Console.WriteLine($"Demande / Request (PKCS#10) : {csrPath}");
+            Console.WriteLine($"Clé privée chiffrée / Encrypted private key : {keyPath} (passphrase ${variable}; keep it with the key, both are needed by 'cert install')");
+            Console.WriteLine("Formulaire IGC-Santé / ordering form:");
+            Console.WriteLine($"  Usage          : {UseLabel(u)}");
+            Console.WriteLine($"  CN             : {CertificateRequests.CommonNameFor(spec)}");
+            Console.WriteLine($"  O              : {spec.Organization.Trim()}");
+            Console.WriteLine($"  OU (structure) : {ou}");
+            Console.WriteLine($"  Clé / Key      : RSA {spec.KeySize} bits");
+            Console.WriteLine($"Then: santegw cert install --cert RETURNED.pem --key {keyPath} --out {Path.Combine(dir, baseName + ".p12")} --ca <IGC-Santé CAs>");
+            return 0;
+        });
+        return request;
+    }
+
+    /// <summary><c>cert install</c>: returned certificate + the request's key → PKCS#12, checked by the certificate checker.</summary>
+    private static Command CreateInstall()
+    {
+        var install = new Command("install", "Pair the certificate returned by the IGC-Santé with the key of its request into a PKCS#12 and check it.");
+        var cert = new Option<string>("--cert") { Description = "Returned certificate (PEM, possibly with its chain, or DER).", Required = true };
+        var key = new Option<string>("--key") { Description = "Encrypted private key written by 'cert request'.", Required = true };
+        var output = new Option<string>("--out") { Description = "PKCS#12 file to write (never overwritten).", Required = true };
+        var chain = new Option<string[]>("--chain") { Description = "Intermediate CA file(s) to ship in the PKCS#12.", AllowMultipleArgumentsPerToken = true };
+        var ca = new Option<string[]>("--ca") { Description = "IGC-Santé CA file(s) the chain must end at; default $SANTEGW_INSI_CA.", AllowMultipleArgumentsPerToken = true };
+        var use = new Option<string?>("--use") { Description = "Intended use (insi-auto, insi-manu, org); default: read from the CN." };
+        var passphraseEnv = new Option<string>("--passphrase-env") { Description = "Environment variable holding the key's passphrase.", DefaultValueFactory = _ => "SANTEGW_CERT_KEY_PASSPHRASE" };
+        var passwordEnv = new Option<string>("--password-env") { Description = "Environment variable holding the PKCS#12 password (default: the key's passphrase).", DefaultValueFactory = _ => "SANTEGW_INSI_CERT_PASSWORD" };
+        var force = new Option<bool>("--force") { Description = "Write the PKCS#12 even when the check finds an error." };
+        foreach (var o in new Option[] { cert, key, output, chain, ca, use, passphraseEnv, passwordEnv, force })
+        {
+            install.Options.Add(o);
+        }
+
+        install.SetAction(async (parse, ct) =>
+        {
+            CertificateUse? intended = null;
+            if (parse.GetValue(use) is { } text)
+            {
+                if (!CertificateChecker.TryParseUse(text, out var parsed))
+                {
+                    await Console.Error.WriteLineAsync($"--use: expected insi-auto, insi-manu or org, got '{text}'.").ConfigureAwait(false);
+                    return Program.UsageError;
+                }
+
+                intended = parsed;
+            }
+
+            var passphrase = Environment.GetEnvironmentVariable(parse.GetValue(passphraseEnv)!);
+            if (string.IsNullOrEmpty(passphrase))
+            {
+                await Console.Error.WriteLineAsync($"--passphrase-env: ${parse.GetValue(passphraseEnv)} is not set (the passphrase of the key).").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            var password = Environment.GetEnvironmentVariable(parse.GetValue(passwordEnv)!) is { Length: > 0 } p ? p : passphrase;
+            var outPath = parse.GetValue(output)!;
+            if (File.Exists(outPath))
+            {
+                await Console.Error.WriteLineAsync($"--out: {outPath} exists already (never overwritten).").ConfigureAwait(false);
+                return 1;
+            }
+
+            var options = new CertificateCheckOptions();
+            var chainCerts = new X509Certificate2Collection();
+            var cas = parse.GetValue(ca) is { Length: > 0 } given ? given : (Environment.GetEnvironmentVariable(InsiCommands.CaVariable)?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries) ?? []);
+            try
+            {
+                foreach (var c in cas)
+                {
+                    options.TrustAnchors.ImportFromPemOrDer(c);
+                }
+
+                foreach (var c in parse.GetValue(chain) ?? [])
+                {
+                    chainCerts.ImportFromPemOrDer(c);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or CryptographicException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"--ca/--chain: {ex.Message}").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            X509Certificate2 paired;
+            byte[] p12;
+            try
+            {
+                var keyPem = await File.ReadAllTextAsync(parse.GetValue(key)!, ct).ConfigureAwait(false);
+                (paired, p12) = CertificateRequests.Pair(parse.GetValue(cert)!, keyPem, passphrase, chainCerts, password);
+            }
+            catch (Exception ex) when (ex is IOException or CryptographicException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"Cannot pair the certificate with the key: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            using (paired)
+            {
+                var report = CertificateChecker.Check(paired, intended, options, chainCerts);
+                Print(Path.GetFileName(outPath), report);
+                if (!report.IsUsable && !parse.GetValue(force))
+                {
+                    await Console.Error.WriteLineAsync($"{outPath} not written: the check found an error (see above; --force writes it anyway).").ConfigureAwait(false);
+                    return 1;
+                }
+
+                CertificateRequests.WritePrivateFile(outPath, p12);
+                Console.WriteLine($"PKCS#12 écrit / written: {outPath} (password ${(Environment.GetEnvironmentVariable(parse.GetValue(passwordEnv)!) is { Length: > 0 } ? parse.GetValue(passwordEnv) : parse.GetValue(passphraseEnv))})");
+                return report.IsUsable ? 0 : 1;
+            }
+        });
+        return install;
+    }
+
+    private static string UseSlug(CertificateUse use) => use switch
+    {
+        CertificateUse.InsiAutomatic => "insi-auto",
+        CertificateUse.InsiManual => "insi-manu",
+        _ => "org",
+    };
+
+    private static string UseLabel(CertificateUse use) => use switch
+    {
+        CertificateUse.InsiAutomatic => "INSi, appels automatiques / unattended calls (ORG AUTH_CLI, CN INSI-AUTO)",
+        CertificateUse.InsiManual => "INSi, appels d'un utilisateur / user-triggered calls (ORG AUTH_CLI, CN INSI-MANU)",
+        _ => "ORG AUTH_CLI (ROR, DMP)",
+    };
 
     private static void Print(string name, CertificateReport r)
     {

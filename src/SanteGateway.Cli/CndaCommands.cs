@@ -30,11 +30,16 @@ internal sealed class CndaCommands : ICommandModule
         var ca = new Option<string[]>("--ca") { Description = "CA file(s) trusted for the server chain (URL target), e.g. ACR-EL.cer ACI-EL-ORG.cer.", AllowMultipleArgumentsPerToken = true };
         var idam = new Option<string?>("--idam") { Description = "Software authorisation number (LPS/IDAM). Default: SANDBOX-IDAM on the sandbox, $SANTEGW_INSI_IDAM otherwise." };
         var files = new Option<string?>("--cnda-files") { Description = $"Folder of the approval centre's response files (REP_CR01.xml, TEST_2.04_cas2.xml...). Default ${CndaFilesVariable}." };
-        var screenshots = new Option<string?>("--screenshots") { Description = "Folder of screenshots by test id (<dir>/<test>/*.png, written by the end-to-end run) to embed." };
+        var screenshots = new Option<string?>("--screenshots")
+        {
+            Description = "Without a value: take the screen of each test with headless Chromium (the gateway's web UI on the test's data). With DIR: embed DIR/<test>/*.png written by the end-to-end run.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var chromium = new Option<string>("--chromium") { Description = "Chromium binary for --screenshots.", DefaultValueFactory = _ => HeadlessChromium.DefaultPath };
         var output = new Option<string>("--out") { Description = "Acceptance folder to write.", DefaultValueFactory = _ => "cnda-acceptance" };
         var only = new Option<string[]>("--case") { Description = "Run only these test ids (repeatable).", AllowMultipleArgumentsPerToken = true };
         var version = new Option<string>("--software-version") { Description = "Version of the software under test (LPS/Version).", DefaultValueFactory = _ => "0.1.0" };
-        foreach (var o in new Option[] { target, cert, manualCert, wrongCn, passwordEnv, ca, idam, files, screenshots, output, only, version })
+        foreach (var o in new Option[] { target, cert, manualCert, wrongCn, passwordEnv, ca, idam, files, screenshots, chromium, output, only, version })
         {
             run.Options.Add(o);
         }
@@ -61,8 +66,26 @@ internal sealed class CndaCommands : ICommandModule
             var password = Environment.GetEnvironmentVariable(parse.GetValue(passwordEnv)!);
             string? pki = null;
             InsiSandboxServer? sandbox = null;
+            HeadlessChromium? browser = null;
+            string? shots = null;
+            var capture = parse.GetResult(screenshots) is not null && parse.GetValue(screenshots) is null;
             try
             {
+                if (capture)
+                {
+                    try
+                    {
+                        browser = await HeadlessChromium.StartAsync(parse.GetValue(chromium), ct).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is FileNotFoundException or InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+                    {
+                        await Console.Error.WriteLineAsync($"--screenshots: {ex.Message}").ConfigureAwait(false);
+                        return Program.UsageError;
+                    }
+
+                    shots = Path.Combine(Path.GetTempPath(), "santegw-cnda-shots-" + Guid.NewGuid().ToString("N"));
+                }
+
                 ConformanceTarget conformanceTarget;
                 if (string.Equals(targetText, "sandbox", StringComparison.OrdinalIgnoreCase))
                 {
@@ -123,9 +146,12 @@ internal sealed class CndaCommands : ICommandModule
                     }
                 }
 
-                var runner = new ConformanceRunner(conformanceTarget, o => new InsiClientPort(Options.Create(o), NullLoggerFactory.Instance, TimeProvider.System));
+                var runner = new ConformanceRunner(conformanceTarget, o => new InsiClientPort(Options.Create(o), NullLoggerFactory.Instance, TimeProvider.System))
+                {
+                    Screens = browser is null ? null : new CndaScreens(browser, shots!),
+                };
                 var result = await runner.RunAsync(cases, r => Console.WriteLine($"{AcceptanceReport.Label(r.Verdict),-12} {r.Case.Id,-28} {r.Case.Title}{(r.Note is null ? "" : " — " + r.Note)}"), ct).ConfigureAwait(false);
-                var index = AcceptanceReport.Write(result, parse.GetValue(output)!, parse.GetValue(screenshots));
+                var index = AcceptanceReport.Write(result, parse.GetValue(output)!, shots ?? parse.GetValue(screenshots));
                 Console.WriteLine($"{result.Passed} passed, {result.Failed} failed, {result.NotRun} not run; acceptance file: {index}");
                 return result.Succeeded ? 0 : 1;
             }
@@ -141,6 +167,16 @@ internal sealed class CndaCommands : ICommandModule
             }
             finally
             {
+                if (browser is not null)
+                {
+                    await browser.DisposeAsync().ConfigureAwait(false);
+                }
+
+                if (shots is not null && Directory.Exists(shots))
+                {
+                    Directory.Delete(shots, recursive: true);
+                }
+
                 if (sandbox is not null)
                 {
                     await sandbox.DisposeAsync().ConfigureAwait(false);

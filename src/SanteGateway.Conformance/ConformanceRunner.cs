@@ -13,6 +13,18 @@ using SanteGateway.Store;
 
 namespace SanteGateway.Conformance;
 
+/// <summary>Takes the gateway's screens for a case (implemented by the CLI, which can start the web UI and a browser).</summary>
+public interface IConformanceScreens
+{
+    /// <summary>Writes the screens showing the outcome of <paramref name="testCase"/> into its screenshot folder.</summary>
+    /// <param name="testCase">The case.</param>
+    /// <param name="sqliteConnectionString">The case's database, as the use cases left it.</param>
+    /// <param name="identityId">The identity the case created.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>How many screenshots were written.</returns>
+    Task<int> CaptureAsync(ConformanceCase testCase, string sqliteConnectionString, Guid identityId, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// Runs the cases "to the letter" through the product's own code paths: a front-desk user creates the identity as typed
 /// and asks for its INS through <see cref="IdentityService"/> (the use cases the REST API and the web UI call), over the
@@ -45,6 +57,12 @@ public sealed class ConformanceRunner
         this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         this.time = time ?? TimeProvider.System;
     }
+
+    /// <summary>
+    /// Takes the screens of the gateway for a case once it ran (<c>cnda run --screenshots</c>); null = no screenshots.
+    /// A capture that fails is noted in the case's steps and never changes its verdict.
+    /// </summary>
+    public IConformanceScreens? Screens { get; init; }
 
     /// <summary>Runs <paramref name="cases"/> in order.</summary>
     /// <param name="cases">The cases (usually <see cref="CndaPlan.Cases"/>).</param>
@@ -207,6 +225,20 @@ public sealed class ConformanceRunner
 
         var after = await service.GetAsync(id, ct).ConfigureAwait(false);
         o.Identity = after.IsSuccess ? after.Value : null;
+        if (Screens is not null)
+        {
+            try
+            {
+                var shots = await Screens.CaptureAsync(c, store.ConnectionString, id, ct).ConfigureAwait(false);
+                o.Steps.Add($"{shots} capture(s) d'écran de la fiche identité");
+            }
+#pragma warning disable CA1031 // A missing screenshot is reported, never a failed conformance test.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                o.Steps.Add("capture d'écran impossible : " + ex.GetType().Name + ": " + ex.Message);
+            }
+        }
         var recorded = await service.ExchangesAsync(id, 1, 100, ct).ConfigureAwait(false);
         if (recorded.IsSuccess)
         {

@@ -57,6 +57,50 @@ public sealed class CertificateApiTests(SqliteTestDatabase database) : IClassFix
         refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 
+    [Fact]
+    public async Task The_days_left_gauge_is_published_from_start_up_before_any_call_uses_a_certificate()
+    {
+        using var ca = Ca();
+        var leaf = Leaf(ca, "gauge.p12", "INSI-AUTO", 123);
+        Environment.SetEnvironmentVariable("SANTEGW_CERT_API_PWD", Password);
+        var name = "gauge-" + Guid.NewGuid().ToString("N")[..8];
+        var seen = new List<int>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Meter.Name == SanteGateway.Application.CertificateInventory.MeterName && i.Name == "santegw.certificate.days_left")
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, v, tags, _) =>
+        {
+            foreach (var t in tags)
+            {
+                if (t.Key == "certificate" && (string?)t.Value == name)
+                {
+                    lock (seen)
+                    {
+                        seen.Add(v);
+                    }
+                }
+            }
+        });
+        listener.Start();
+
+        await using var gateway = await TestGateway.StartAsync(database, configureBuilder: b =>
+        {
+            b.Configuration["Gateway:Certificates:0:Name"] = name;
+            b.Configuration["Gateway:Certificates:0:Path"] = leaf;
+            b.Configuration["Gateway:Certificates:0:PasswordEnv"] = "SANTEGW_CERT_API_PWD";
+            b.Configuration["Gateway:Certificates:0:Use"] = "insi-auto";
+        });
+        listener.RecordObservableInstruments();
+
+        seen.Should().NotBeEmpty("the inventory is built when the host starts, with no request made");
+        seen[0].Should().BeInRange(122, 123);
+    }
+
     private static X509Certificate2 Ca()
     {
         using var key = RSA.Create(2048);

@@ -17,6 +17,12 @@ public enum Trigger
 /// <param name="Trigger">User or automatic.</param>
 public sealed record Actor(string Name, string Source, bool IsVigilance, Trigger Trigger = Trigger.User)
 {
+    /// <summary>
+    /// FINESS of the establishment the actor acts for (its INSi/ROR/DMP calls present that establishment's certificates);
+    /// null = the default establishment of the <see cref="EstablishmentDirectory"/>.
+    /// </summary>
+    public string? Establishment { get; init; }
+
     /// <summary>An unattended process acting with identity-vigilance rights on the RNIV rules it applies itself.</summary>
     /// <param name="name">Process name.</param>
     /// <param name="source">Audit source.</param>

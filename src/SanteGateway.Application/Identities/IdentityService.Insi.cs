@@ -25,7 +25,7 @@ public sealed partial class IdentityService
         var domain = IdentityRows.ToDomain(snapshot);
         CheckInsiAllowed(domain);
         var (traits, transliterated) = LexicalTraits(domain.Traits, req?.ConfirmTransliteration == true);
-        var port = await CallPortAsync("search", snapshot.Id, c => insi.SearchAsync(new InsiSearchRequest(traits, Certificate(actor), snapshot.Id.ToString()), c), ct).ConfigureAwait(false);
+        var port = await CallPortAsync("search", snapshot.Id, c => insi.SearchAsync(new InsiSearchRequest(traits, Certificate(actor), snapshot.Id.ToString()) { Establishment = actor.Establishment }, c), ct).ConfigureAwait(false);
         var exchanges = await RecordExchangesAsync("search", snapshot.Id, actor, port, transliterated, ct).ConfigureAwait(false);
         return await ApplySearchAsync(snapshot, domain, port, exchanges, actor, ct).ConfigureAwait(false);
     });
@@ -53,7 +53,7 @@ public sealed partial class IdentityService
         }
 
         var (traits, transliterated) = LexicalTraits(domain.Traits, req?.ConfirmTransliteration == true);
-        var port = await CallPortAsync("verify", snapshot.Id, c => insi.VerifyAsync(new InsiVerifyRequest(ins, traits, Certificate(actor), snapshot.Id.ToString()), c), ct).ConfigureAwait(false);
+        var port = await CallPortAsync("verify", snapshot.Id, c => insi.VerifyAsync(new InsiVerifyRequest(ins, traits, Certificate(actor), snapshot.Id.ToString()) { Establishment = actor.Establishment }, c), ct).ConfigureAwait(false);
         var exchanges = await RecordExchangesAsync("verify", snapshot.Id, actor, port, transliterated, ct).ConfigureAwait(false);
         return await ApplyVerificationAsync(snapshot, domain, port, exchanges, actor, ct).ConfigureAwait(false);
     });

@@ -36,14 +36,22 @@ public interface IInsiPort
 /// <param name="Traits">Traits in the INSi lexical form.</param>
 /// <param name="Certificate">Certificate to present.</param>
 /// <param name="CorrelationId">Id copied into traces (never sent to the service).</param>
-public sealed record InsiSearchRequest(IdentityTraits Traits, InsiCertificate Certificate, string CorrelationId);
+public sealed record InsiSearchRequest(IdentityTraits Traits, InsiCertificate Certificate, string CorrelationId)
+{
+    /// <summary>FINESS of the establishment the call is made for (its certificate is presented); null = the default one.</summary>
+    public string? Establishment { get; init; }
+}
 
 /// <summary>A verification request.</summary>
 /// <param name="Ins">The stored INS.</param>
 /// <param name="Traits">Traits in the INSi lexical form.</param>
 /// <param name="Certificate">Certificate to present.</param>
 /// <param name="CorrelationId">Id copied into traces.</param>
-public sealed record InsiVerifyRequest(InsIdentifier Ins, IdentityTraits Traits, InsiCertificate Certificate, string CorrelationId);
+public sealed record InsiVerifyRequest(InsIdentifier Ins, IdentityTraits Traits, InsiCertificate Certificate, string CorrelationId)
+{
+    /// <summary>FINESS of the establishment the call is made for (its certificate is presented); null = the default one.</summary>
+    public string? Establishment { get; init; }
+}
 
 /// <summary>Outcome of an INSi call.</summary>
 public enum InsiCallOutcome

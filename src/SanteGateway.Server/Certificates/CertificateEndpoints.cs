@@ -23,6 +23,22 @@ namespace SanteGateway.Server.Certificates;
 public sealed record CertificateDto(string Name, string Use, string? Establishment, string Path, string State, int? DaysLeft, DateTimeOffset? NotAfter, int? Threshold,
     string? Subject, string? Issuer, string? Environment, IReadOnlyList<CertificateFinding> Findings, string? Error);
 
+/// <summary>One establishment as <c>GET /api/admin/establishments</c> shows it.</summary>
+/// <param name="Finess">FINESS (geographic establishment).</param>
+/// <param name="Name">Name.</param>
+/// <param name="LegalEntityFiness">FINESS of its legal entity, when configured.</param>
+/// <param name="IsDefault">Used for calls that name no establishment.</param>
+/// <param name="Certificates">Its certificates with their state.</param>
+public sealed record EstablishmentDto(string Finess, string Name, string? LegalEntityFiness, bool IsDefault, IReadOnlyList<EstablishmentCertificateDto> Certificates);
+
+/// <summary>One certificate of an establishment.</summary>
+/// <param name="Name">Inventory name (<c>insi-auto@FINESS</c>, <c>insi-manu@…</c>, <c>ror@…</c>, <c>dmp@…</c>).</param>
+/// <param name="Use">Use.</param>
+/// <param name="State">Inventory state (<c>ok</c>, <c>expiring</c>, <c>expired</c>, <c>invalid</c>, <c>unreadable</c>).</param>
+/// <param name="DaysLeft">Days to expiry.</param>
+/// <param name="NotAfter">Expiry.</param>
+public sealed record EstablishmentCertificateDto(string Name, string Use, string State, int? DaysLeft, DateTimeOffset? NotAfter);
+
 /// <summary>Certificate tracking in the gateway: configuration, health check, metric, <c>GET /api/admin/certificates</c>.</summary>
 public static class CertificateEndpoints
 {
@@ -38,12 +54,15 @@ public static class CertificateEndpoints
     public static IServiceCollection AddGatewayCertificates(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        services.AddSingleton(_ => ReadEstablishments(configuration));
         services.AddSingleton(sp =>
         {
             var o = ReadOptions(configuration, sp.GetService<IOptions<InsiClientOptions>>()?.Value);
             return new CertificateInventory(o, sp.GetService<TimeProvider>(), sp.GetService<ILogger<CertificateInventory>>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         });
         services.AddHealthChecks().AddCheck<CertificateHealthCheck>("certificates", tags: ["ready"]);
+        // The inventory (and its gauge) must exist from start-up, not from the first call that happens to resolve it.
+        services.AddHostedService<CertificateInventoryStartup>();
         return services;
     }
 
@@ -75,6 +94,14 @@ public static class CertificateEndpoints
 
             var password = c["PasswordEnv"] is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null;
             o.Certificates.Add(new TrackedCertificate(c["Name"] ?? c.Key, path, password, use, c["Establishment"]));
+        }
+
+        foreach (var e in ReadEstablishments(configuration).All)
+        {
+            foreach (var t in e.TrackedCertificates())
+            {
+                o.Certificates.Add(t);
+            }
         }
 
         if (insi is not null && insi.Mode == InsiAuthenticationMode.MutualTls)
@@ -109,7 +136,74 @@ public static class CertificateEndpoints
         return o;
     }
 
-    /// <summary>Maps <c>GET /api/admin/certificates[?refresh=true]</c> (administrators).</summary>
+    /// <summary>
+    /// The establishments of <c>Gateway:Establishments</c> (array of <c>{ Finess, Name, LegalEntityFiness, Default,
+    /// Certificates: { InsiAuto, InsiManu, Ror, Dmp: { Path, PasswordEnv } } }</c>).
+    /// </summary>
+    /// <param name="configuration">Configuration.</param>
+    /// <returns>The directory (empty when none is configured).</returns>
+    /// <exception cref="OptionsValidationException">An entry is incomplete or malformed (the message names the key and the rule).</exception>
+    public static EstablishmentDirectory ReadEstablishments(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var list = new List<Establishment>();
+        var errors = new List<string>();
+        foreach (var c in configuration.GetSection("Gateway:Establishments").GetChildren())
+        {
+            var key = $"Gateway:Establishments:{c.Key}";
+            var finess = c["Finess"]?.Trim().ToUpperInvariant();
+            if (!CertificateRequests.IsFiness(finess))
+            {
+                errors.Add($"{key}:Finess: '{c["Finess"]}' is not a FINESS number (9 characters).");
+                continue;
+            }
+
+            if (c["LegalEntityFiness"] is { Length: > 0 } legal && !CertificateRequests.IsFiness(legal.Trim().ToUpperInvariant()))
+            {
+                errors.Add($"{key}:LegalEntityFiness: '{legal}' is not a FINESS number (9 characters).");
+            }
+
+            EstablishmentCertificate? Certificate(string name)
+            {
+                var section = c.GetSection("Certificates:" + name);
+                if (!section.Exists())
+                {
+                    return null;
+                }
+
+                if (string.IsNullOrWhiteSpace(section["Path"]))
+                {
+                    errors.Add($"{key}:Certificates:{name}:Path is required.");
+                    return null;
+                }
+
+                return new EstablishmentCertificate(section["Path"]!, section["PasswordEnv"] is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null);
+            }
+
+            list.Add(new Establishment(finess!, string.IsNullOrWhiteSpace(c["Name"]) ? finess! : c["Name"]!.Trim())
+            {
+                LegalEntityFiness = c["LegalEntityFiness"]?.Trim().ToUpperInvariant() is { Length: > 0 } l ? l : null,
+                IsDefault = string.Equals(c["Default"], "true", StringComparison.OrdinalIgnoreCase),
+                InsiAutomatic = Certificate("InsiAuto"),
+                InsiManual = Certificate("InsiManu"),
+                Ror = Certificate("Ror"),
+                Dmp = Certificate("Dmp"),
+            });
+        }
+
+        try
+        {
+            return errors.Count > 0
+                ? throw new OptionsValidationException("Gateway:Establishments", typeof(EstablishmentDirectory), errors)
+                : new EstablishmentDirectory(list);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new OptionsValidationException("Gateway:Establishments", typeof(EstablishmentDirectory), [ex.Message]);
+        }
+    }
+
+    /// <summary>Maps <c>GET /api/admin/certificates[?refresh=true]</c> and <c>GET /api/admin/establishments</c> (administrators).</summary>
     /// <param name="app">Routes.</param>
     /// <returns>The same routes.</returns>
     public static IEndpointRouteBuilder MapCertificateEndpoints(this IEndpointRouteBuilder app)
@@ -120,9 +214,39 @@ public static class CertificateEndpoints
                     s.Report?.Subject, s.Report?.Issuer, s.Report?.Environment, s.Report?.Findings ?? [], s.Error)).ToList())
             .WithTags("Administration")
             .WithName("ListCertificates")
+            .Produces<List<CertificateDto>>()
+            .RequireAuthorization(GatewayRoles.AdminPolicy);
+        app.MapGet("/api/admin/establishments", (EstablishmentDirectory establishments, CertificateInventory inventory) =>
+            {
+                var states = inventory.List();
+                return establishments.All.Select(e => new EstablishmentDto(
+                    e.Finess, e.Name, e.LegalEntityFiness, ReferenceEquals(e, establishments.Default),
+                    e.TrackedCertificates().Select(t => states.FirstOrDefault(s => s.Name == t.Name) is { } s
+                        ? new EstablishmentCertificateDto(t.Name, t.Use.ToString(), s.State, s.DaysLeft, s.NotAfter)
+                        : new EstablishmentCertificateDto(t.Name, t.Use.ToString(), "unknown", null, null)).ToList())).ToList();
+            })
+            .WithTags("Administration")
+            .WithName("ListEstablishments")
+            .Produces<List<EstablishmentDto>>()
             .RequireAuthorization(GatewayRoles.AdminPolicy);
         return app;
     }
+}
+
+/// <summary>
+/// Builds the inventory when the host starts, so the <c>santegw.certificate.days_left</c> gauge is published and the
+/// threshold log lines are written from start-up rather than after the first health check or API call that resolves it.
+/// An unreadable file never stops the start: it is reported as <c>unreadable</c>.
+/// </summary>
+internal sealed class CertificateInventoryStartup(CertificateInventory inventory) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        inventory.List(refresh: true);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>

@@ -4,36 +4,48 @@ using Microsoft.Extensions.Options;
 using SanteGateway.Application;
 using SanteGateway.Identity;
 using SanteGateway.Insi;
+using SanteGateway.Server.Certificates;
 
 namespace SanteGateway.Server.Insi;
 
 /// <summary>
 /// The application's <see cref="IInsiPort"/> over the INSi client (SOAP over mutual TLS, resilience pipeline). Searches
 /// use the CNDA first-name strategy and report every attempt; each call's raw requests and responses are collected by
-/// correlation id through the client's trace sink (and handed on to another sink, if any).
+/// correlation id through the client's trace sink (and handed on to another sink, if any). Each call presents the
+/// certificates of the establishment it is made for (<see cref="InsiSearchRequest.Establishment"/>, see
+/// <see cref="EstablishmentInsiClients"/>); an expired certificate is refused before anything is sent.
 /// </summary>
 public sealed class InsiClientPort : IInsiPort, IDisposable
 {
-    private readonly InsiClient client;
+    private readonly EstablishmentInsiClients clients;
     private readonly CollectingSink sink;
+    private readonly TimeProvider time;
 
     /// <summary>Creates the port and its client, with the host's logging and clock.</summary>
     /// <param name="options">INSi settings (validated at start).</param>
     /// <param name="loggerFactory">Logging (ids and codes only).</param>
     /// <param name="time">Clock.</param>
     /// <param name="next">Another trace sink to feed (file traces, recording), optional.</param>
-    public InsiClientPort(IOptions<InsiClientOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IInsiTraceSink? next = null)
+    /// <param name="establishments">Establishments with their own INSi certificates, optional.</param>
+    public InsiClientPort(IOptions<InsiClientOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IInsiTraceSink? next = null, EstablishmentDirectory? establishments = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        this.time = time;
         sink = new CollectingSink(next);
-        client = new InsiClient(options.Value, HttpInsiTransport.FromOptions(options.Value), null, sink, loggerFactory.CreateLogger<InsiClient>(), time, ownsTransport: true);
+        clients = new EstablishmentInsiClients(options.Value, establishments ?? EstablishmentDirectory.Empty, sink, loggerFactory, time);
     }
 
     /// <inheritdoc />
     public async Task<InsiPortResult> SearchAsync(InsiSearchRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var selection = clients.Select(request.Establishment, request.Certificate, time.GetUtcNow());
+        if (selection.Client is not { } client)
+        {
+            return Refused(selection);
+        }
+
         var context = Context(request.Certificate);
         using var capture = sink.Begin(context.CorrelationId!);
         try
@@ -51,6 +63,12 @@ public sealed class InsiClientPort : IInsiPort, IDisposable
     public async Task<InsiPortResult> VerifyAsync(InsiVerifyRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var selection = clients.Select(request.Establishment, request.Certificate, time.GetUtcNow());
+        if (selection.Client is not { } client)
+        {
+            return Refused(selection);
+        }
+
         var context = Context(request.Certificate);
         using var capture = sink.Begin(context.CorrelationId!);
         try
@@ -76,7 +94,11 @@ public sealed class InsiClientPort : IInsiPort, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => client.Dispose();
+    public void Dispose() => clients.Dispose();
+
+    /// <summary>Nothing sent: unknown establishment or expired certificate (the code and message name which).</summary>
+    private static InsiPortResult Refused(EstablishmentInsiClients.Selection selection) =>
+        new(InsiCallOutcome.Error, selection.ErrorCode ?? "certificate", null, null, [], [], selection.Error, []);
 
     private static InsiCallContext Context(InsiCertificate certificate) => new(
         certificate == InsiCertificate.Manual ? InsiCertificateKind.Manual : InsiCertificateKind.Automatic,
