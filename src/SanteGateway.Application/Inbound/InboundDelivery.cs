@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using SanteGateway.Store;
 using SanteGateway.Store.Entities;
 
@@ -136,4 +137,36 @@ public static class InboundDelivery
 
         return (queued, skipped);
     }
+}
+
+/// <summary>What a delivery worker renders an accepted item from.</summary>
+/// <param name="ItemId">The item (its id is the idempotency key).</param>
+/// <param name="Partner">The sending partner.</param>
+/// <param name="Decision">attach or create.</param>
+/// <param name="Format"><c>hl7v2</c>, <c>fhir</c>, <c>cda</c>.</param>
+/// <param name="Kind">What it is.</param>
+/// <param name="MessageId">The partner's id of it.</param>
+/// <param name="ContentType">Content type as received.</param>
+/// <param name="Raw">The bytes as received.</param>
+/// <param name="IdentityId">The local identity now (the survivor when the one decided was merged since).</param>
+/// <param name="Identity">That identity (its INS may be sent only when <see cref="Identity.RnivIdentity.CanTransmitIns"/>).</param>
+public sealed record InboundDeliverySource(Guid ItemId, string Partner, string? Decision, string? Format, string? Kind, string? MessageId, string ContentType, byte[] Raw, Guid IdentityId, SanteGateway.Identity.RnivIdentity Identity);
+
+/// <summary>Reading side of delivery.</summary>
+public sealed partial class InboundService
+{
+    /// <summary>The item and its local identity as they are now, for rendering a delivery.</summary>
+    /// <param name="itemId">The item.</param>
+    /// <param name="identityId">The identity the delivery was queued for (merges are followed).</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The source, or a failure naming why it cannot be delivered (item or identity gone).</returns>
+    public Task<Result<InboundDeliverySource>> DeliverySourceAsync(Guid itemId, Guid identityId, CancellationToken ct) => AppFailure.Run(async () =>
+    {
+        var item = await db.InboundItems.AsNoTracking().FirstOrDefaultAsync(x => x.Id == itemId, ct).ConfigureAwait(false) ?? throw new AppFailure(ItemNotFound(itemId));
+        var live = await LiveRowAsync(identityId, ct).ConfigureAwait(false)
+            ?? throw new AppFailure(new AppError(ErrorKind.NotFound, "inbound.identity-gone", $"Identity {identityId} of inbound item {itemId} no longer exists."));
+        // With its INS history and evidence: the aggregate decides whether the INS may travel.
+        var full = await db.Identities.Include(x => x.InsHistory).Include(x => x.Evidence).AsSplitQuery().AsNoTracking().FirstAsync(x => x.Id == live.Record.Id, ct).ConfigureAwait(false);
+        return new InboundDeliverySource(item.Id, item.PartnerId, item.Decision, item.Format, item.Kind, item.MessageId, item.ContentType, item.Raw, full.Id, IdentityRows.ToDomain(full));
+    });
 }

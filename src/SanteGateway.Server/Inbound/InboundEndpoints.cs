@@ -21,6 +21,8 @@ internal static class InboundEndpoints
         services.Configure<InboundOptions>(configuration.GetSection("Inbound"));
         services.AddSingleton<IInboundExtractor, InboundExtractor>();
         services.AddHostedService<InboundRecoveryService>();
+        services.AddSingleton<InboundDeliveryWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboundDeliveryWorker>());
         return services;
     }
 
