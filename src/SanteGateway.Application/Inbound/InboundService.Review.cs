@@ -207,7 +207,7 @@ public sealed partial class InboundService
         ArgumentNullException.ThrowIfNull(actor);
         if (!actor.IsVigilance)
         {
-            throw new AppFailure(new AppError(ErrorKind.Forbidden, "inbound.review-requires-vigilance", "Only identity vigilance decides on held items."));
+            throw new AppFailure(new AppError(ErrorKind.Forbidden, "inbound.review-requires-vigilance", "Only identity vigilance (or an inbound reviewer) decides on held items."));
         }
 
         if (string.IsNullOrWhiteSpace(req.Reason))
