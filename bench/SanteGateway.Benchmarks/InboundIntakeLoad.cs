@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SanteGateway.Application;
 using SanteGateway.Server;
 using SanteGateway.Store;
@@ -15,7 +17,11 @@ namespace SanteGateway.Benchmarks;
 /// <code>
 /// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- inbound-intake --provider sqlite --count 5000 --senders 4
 /// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- inbound-intake --provider postgres --connection "Host=127.0.0.1;Port=55999;Username=postgres;Database=santegw_inbound_bench"
+/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- inbound-intake --transport mllp --count 2000 --senders 8
 /// </code>
+/// With <c>--transport mllp</c> the senders are MLLP connections over loopback to the gateway's own listener (configured with
+/// the partner, <c>Hl7:Listener:Partner</c>): each sends the next message when the previous ACK arrives, and the ACK follows
+/// the item's commit and decision.
 /// </summary>
 internal static class InboundIntakeLoad
 {
@@ -25,6 +31,7 @@ internal static class InboundIntakeLoad
         var count = 5_000;
         var senders = 4;
         string? connection = null, shared = null;
+        var transport = "service";
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,6 +41,7 @@ internal static class InboundIntakeLoad
                 case "--senders": senders = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--connection": connection = args[++i]; break;
                 case "--shared": shared = args[++i]; break;
+                case "--transport": transport = args[++i]; break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -44,7 +52,16 @@ internal static class InboundIntakeLoad
             ? new StoreOptions { Provider = StoreProvider.Postgres, ConnectionString = connection ?? throw new ArgumentException("--connection is required for postgres") }
             : new StoreOptions { ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dir, "inbound.db")) };
         var options = new GatewayOptions { DataDirectory = dir, RequireHttps = false, Store = store, InsPolicy = SanteGateway.Identity.InsPolicy.AllowTestAndDemo };
-        await using var app = GatewayApp.Build(GatewayApp.CreateBuilder([], options));
+        var builder = GatewayApp.CreateBuilder([], options);
+        var mllp = transport == "mllp";
+        if (mllp)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Hl7:Listener:Port"] = "0", ["Hl7:Listener:Partner"] = "BENCH" });
+            Microsoft.AspNetCore.Hosting.HostingAbstractionsWebHostBuilderExtensions.UseUrls(builder.WebHost, "http://127.0.0.1:0");
+        }
+
+        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
+        await using var app = GatewayApp.Build(builder);
         await GatewayApp.InitializeAsync(app.Services).ConfigureAwait(false);
         var template = File.ReadAllText(Path.Combine(shared ?? FindShared(), "data", "hl7v2", "oru-r01-cr-bio-init.hl7"));
         var admin = new Actor("bench", "cli", IsVigilance: true);
@@ -68,11 +85,29 @@ internal static class InboundIntakeLoad
         var messages = names.Select(n => Encoding.UTF8.GetBytes(template.Replace("PAT-TROIS", n, StringComparison.Ordinal).Replace("|N|VALI", "|N|PROV", StringComparison.Ordinal))).ToArray();
         var next = -1;
         var decisions = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        if (mllp)
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+
+        var port = mllp ? app.Services.GetRequiredService<SanteGateway.Server.Hl7.Hl7ListenerService>().LocalEndpoint!.Port : 0;
         var sw = Stopwatch.StartNew();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         await Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
         {
             int i;
+            if (mllp)
+            {
+                await using var client = new SanteGateway.Interop.Hl7v2.Mllp.MllpClient(new SanteGateway.Interop.Hl7v2.Mllp.MllpClientOptions { Host = "127.0.0.1", Port = port, AckTimeout = TimeSpan.FromMinutes(2) });
+                while ((i = Interlocked.Increment(ref next)) < count)
+                {
+                    var ack = await client.SendAsync(messages[i], null, CancellationToken.None).ConfigureAwait(false);
+                    decisions.AddOrUpdate(ack.Code ?? "none", 1, (_, c) => c + 1);
+                }
+
+                return;
+            }
+
             while ((i = Interlocked.Increment(ref next)) < count)
             {
                 await using var scope = app.Services.CreateAsyncScope();
@@ -84,7 +119,12 @@ internal static class InboundIntakeLoad
         sw.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"inbound-intake {provider} count={count} senders={senders}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
+            $"inbound-intake {provider} transport={transport} count={count} senders={senders}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
+        if (mllp)
+        {
+            await app.StopAsync().ConfigureAwait(false);
+        }
+
         return 0;
     }
 

@@ -16,6 +16,8 @@ namespace SanteGateway.Cli;
 /// Exit 0 read, 1 unreadable (rule and position on stderr).</item>
 /// <item><c>hl7 send --to HOST:PORT FILE [--timeout S] [--tls] [--raw]</c>: sends the message over MLLP and prints the ACK.
 /// Exit 0 on AA/CA, 1 on AE/AR (or an unreadable file), 3 on timeout or connection failure.</item>
+/// <item><c>hl7 dead-letters list|show ID|replay ID</c>: the outbox's dead letters (HL7 identity feed and inbound deliveries),
+/// on the data folder or a running gateway (<c>--url</c>, <c>--api-key</c>).</item>
 /// </list>
 /// </summary>
 internal sealed class Hl7Commands : ICommandModule
@@ -28,9 +30,10 @@ internal sealed class Hl7Commands : ICommandModule
 
     public Command Create()
     {
-        var hl7 = new Command("hl7", "HL7 v2 (IHE PAM France): inspect a message, send one over MLLP.");
+        var hl7 = new Command("hl7", "HL7 v2 (IHE PAM France): inspect a message, send one over MLLP, manage the outbox's dead letters.");
         hl7.Subcommands.Add(CreateInspect());
         hl7.Subcommands.Add(CreateSend());
+        hl7.Subcommands.Add(Hl7DeadLetterCommands.Create());
         return hl7;
     }
 

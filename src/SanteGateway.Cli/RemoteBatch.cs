@@ -115,19 +115,20 @@ internal static class RemoteBatch
         return view.Status == BatchStatuses.Done ? 0 : 1;
     }
 
-    private static HttpClient? Client(string url, string? apiKey, out string error)
+    /// <summary>An API client for <c>--url</c>/<c>--api-key</c> (shared by <c>batch</c> and <c>hl7 dead-letters</c>).</summary>
+    internal static HttpClient? Client(string url, string? apiKey, out string error, string command = "batch")
     {
         error = "";
         apiKey ??= Environment.GetEnvironmentVariable(ApiKeyVariable);
         if (string.IsNullOrWhiteSpace(apiKey))
         {
-            error = $"santegw batch: --url needs an API key (--api-key or ${ApiKeyVariable}) with the identity-vigilance or admin role.";
+            error = $"santegw {command}: --url needs an API key (--api-key or ${ApiKeyVariable}) with the identity-vigilance or admin role.";
             return null;
         }
 
         if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
-            error = $"santegw batch: --url '{url}' is not an http(s) address.";
+            error = $"santegw {command}: --url '{url}' is not an http(s) address.";
             return null;
         }
 

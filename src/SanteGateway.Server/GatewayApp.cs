@@ -164,7 +164,8 @@ public static class GatewayApp
         SanteGateway.Web.WebUi.AddSanteGatewayWeb(services);
 
         services.AddAuthorizationBuilder()
-            .AddPolicy(GatewayRoles.ReadPolicy, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.IdentityVigilance, GatewayRoles.Admin))
+            .AddPolicy(GatewayRoles.ReadPolicy, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.IdentityVigilance, GatewayRoles.Admin, GatewayRoles.InboundReviewer))
+            .AddPolicy(GatewayRoles.InboundReviewPolicy, p => p.RequireRole(GatewayRoles.IdentityVigilance, GatewayRoles.InboundReviewer))
             .AddPolicy(GatewayRoles.WritePolicy, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.IdentityVigilance))
             .AddPolicy(GatewayRoles.VigilancePolicy, p => p.RequireRole(GatewayRoles.IdentityVigilance))
             .AddPolicy(GatewayRoles.AdminPolicy, p => p.RequireRole(GatewayRoles.Admin));

@@ -17,7 +17,7 @@ namespace SanteGateway.Server.Tests;
 /// The inbound gate's decision table (docs/inbound.md), one test per rule, with messages and documents built from the official
 /// examples in shared/data (HL7 v2 ORU/ADT/MDM, FR Core Patient, CI-SIS CDA). Same suite on SQLite and PostgreSQL.
 /// </summary>
-public abstract class InboundGateTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLifetime
+public abstract partial class InboundGateTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLifetime
     where TDb : TestDatabase
 {
     private const string TestOid = "1.2.250.1.213.1.4.10";

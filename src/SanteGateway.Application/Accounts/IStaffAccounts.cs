@@ -12,8 +12,11 @@ public static class StaffRoles
     /// <summary>Administration: accounts, API keys, audit; reads identities.</summary>
     public const string Admin = "admin";
 
+    /// <summary>Inbound review: reads identities and decides the inbound gate's held items (attach, create, reject); nothing else.</summary>
+    public const string InboundReviewer = "inbound-reviewer";
+
     /// <summary>Every role.</summary>
-    public static readonly IReadOnlyList<string> All = [FrontDesk, IdentityVigilance, Admin];
+    public static readonly IReadOnlyList<string> All = [FrontDesk, IdentityVigilance, Admin, InboundReviewer];
 
     /// <summary>Policy: read identities (every role).</summary>
     public const string ReadPolicy = "identities.read";
@@ -26,6 +29,9 @@ public static class StaffRoles
 
     /// <summary>Policy: administration.</summary>
     public const string AdminPolicy = "admin";
+
+    /// <summary>Policy: decide held inbound items (identity vigilance, inbound reviewers).</summary>
+    public const string InboundReviewPolicy = "inbound.review";
 }
 
 /// <summary>An account as listed to an administrator.</summary>

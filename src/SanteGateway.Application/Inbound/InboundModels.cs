@@ -79,6 +79,12 @@ public sealed class InboundOptions
 
     /// <summary>Largest body accepted (default 16 MiB).</summary>
     public int MaxBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Where accepted data (attach, create) is delivered: the publisher's software (webhook, MLLP, folder).</summary>
+    public IList<InboundRouteOption> Routes { get; } = [];
+
+    /// <summary>Delivery retries and dead letters.</summary>
+    public InboundDeliveryOptions Delivery { get; set; } = new();
 }
 
 /// <summary>An identifier of the patient in some domain, as received.</summary>

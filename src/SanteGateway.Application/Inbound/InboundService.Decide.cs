@@ -232,6 +232,11 @@ public sealed partial class InboundService
 
         item.DecidedAt = actions[^1].At;
 
+        if (verdict.Decision is InboundDecisions.Attach or InboundDecisions.Create && verdict.IdentityId is { } accepted)
+        {
+            QueueDelivery(item, accepted, actions[^1].At.AddMilliseconds(1), actions);
+        }
+
         db.InboundActions.AddRange(actions);
         if (verdict.Decision == InboundDecisions.Attach && verdict.IdentityId is { } id)
         {
@@ -251,6 +256,32 @@ public sealed partial class InboundService
         }, ct).ConfigureAwait(false);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Queues the item's delivery on the configured routes (same transaction) and records it as an action.</summary>
+    private void QueueDelivery(InboundItem item, Guid identityId, DateTimeOffset at, List<InboundAction>? actions)
+    {
+        var (queued, skipped) = InboundDelivery.Enqueue(db, inbound.Routes, item, identityId, at);
+        if (queued.Count == 0 && skipped.Count == 0)
+        {
+            return;
+        }
+
+        var detail = queued.Count > 0 ? "Queued for delivery on " + string.Join(", ", queued) + "." : "";
+        if (skipped.Count > 0)
+        {
+            detail += $" Not for {string.Join(", ", skipped)} (MLLP routes carry HL7 v2 items only).";
+        }
+
+        var action = NewAction(item.Id, at, ProcessName, "delivery-queued", null, "inbound.delivery", detail.Trim(), identityId);
+        if (actions is null)
+        {
+            db.InboundActions.Add(action);
+        }
+        else
+        {
+            actions.Add(action);
+        }
     }
 
     /// <summary>Keeps "patient <paramref name="pid"/> of this partner's domain" on the local identity (unique per domain and id).</summary>

@@ -207,7 +207,7 @@ public sealed partial class InboundService
         ArgumentNullException.ThrowIfNull(actor);
         if (!actor.IsVigilance)
         {
-            throw new AppFailure(new AppError(ErrorKind.Forbidden, "inbound.review-requires-vigilance", "Only identity vigilance decides on held items."));
+            throw new AppFailure(new AppError(ErrorKind.Forbidden, "inbound.review-requires-vigilance", "Only identity vigilance (or an inbound reviewer) decides on held items."));
         }
 
         if (string.IsNullOrWhiteSpace(req.Reason))
@@ -251,6 +251,12 @@ public sealed partial class InboundService
                 _ => "rejected",
             };
             db.InboundActions.Add(NewAction(item.Id, now, actor.Name, action, decision, rule, reason, identityId));
+            if (decision is InboundDecisions.Attach or InboundDecisions.Create && identityId is { } accepted)
+            {
+                // The held data reaches the publisher's software only now, after the review decision.
+                QueueDelivery(item, accepted, now.AddMilliseconds(1), null);
+            }
+
             await AuditAsync(actor, "inbound.reviewed", item.Id, new { previous, decision, rule, identityId, reason }, ct).ConfigureAwait(false);
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);

@@ -16,11 +16,12 @@ public sealed record Hl7InboundMessage(ReadOnlyMemory<byte> Raw, Hl7Message? Mes
 /// </summary>
 public sealed record Hl7StoreReceipt
 {
-    private Hl7StoreReceipt(string storageId, Hl7AckError? rejection, Hl7AckError? warning = null)
+    private Hl7StoreReceipt(string storageId, Hl7AckError? rejection, Hl7AckError? warning = null, bool refused = false)
     {
         StorageId = storageId;
         Rejection = rejection;
         Warning = warning;
+        Refused = refused;
     }
 
     /// <summary>The identifier under which the message was stored (for the operator, and the audit trail).</summary>
@@ -28,6 +29,10 @@ public sealed record Hl7StoreReceipt
 
     /// <summary>Set when the message was stored but a rule refuses it: the ACK is then <c>AE</c> with this error.</summary>
     public Hl7AckError? Rejection { get; }
+
+    /// <summary>True when the stored message is refused outright (<c>AR</c> with <see cref="Rejection"/>): hostile or unreadable
+    /// input that sending again cannot fix. It was kept for the operator; <c>AE</c> is for content a rule refused.</summary>
+    public bool Refused { get; }
 
     /// <summary>Set when the message was stored and accepted with a remark (e.g. an INS not integrated): <c>AA</c> with an ERR of severity W.</summary>
     public Hl7AckError? Warning { get; }
@@ -50,6 +55,18 @@ public sealed record Hl7StoreReceipt
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(storageId);
         return new Hl7StoreReceipt(storageId, null);
+    }
+
+    /// <summary>The message was stored (for the operator) but is refused outright: <c>AR</c> with ERR naming the field and rule
+    /// (unreadable or hostile input, a message the receiving application does not take).</summary>
+    /// <param name="storageId">The storage identifier (not blank).</param>
+    /// <param name="rejection">The failed rule, with the segment and field when known.</param>
+    /// <returns>The receipt.</returns>
+    public static Hl7StoreReceipt StoredButRefused(string storageId, Hl7AckError rejection)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(storageId);
+        ArgumentNullException.ThrowIfNull(rejection);
+        return new Hl7StoreReceipt(storageId, rejection, null, refused: true);
     }
 
     /// <summary>The message was stored but is refused by a rule (<c>AE</c> with ERR naming it).</summary>

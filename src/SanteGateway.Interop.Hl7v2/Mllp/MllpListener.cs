@@ -51,7 +51,9 @@ public sealed record MllpListenerOptions
 /// and answers with the acknowledgment only once the handler has stored the message.
 /// </summary>
 /// <remarks>ACK codes: <c>AA</c> stored and accepted; <c>AE</c> stored but refused (unreadable message, or a rule of the handler),
-/// ERR naming the rule; <c>AR</c> not stored (the handler failed), so the sender keeps and resends it.</remarks>
+/// ERR naming the rule; <c>AR</c> not stored (the handler failed: ERR code 207 <c>store-failed</c>), so the sender keeps and resends
+/// it, or stored but refused outright by the handler (<see cref="Hl7StoreReceipt.StoredButRefused"/>: hostile or unreadable input,
+/// ERR naming the field and rule).</remarks>
 public sealed partial class MllpListener : IAsyncDisposable
 {
     private readonly MllpListenerOptions _options;
@@ -243,7 +245,7 @@ public sealed partial class MllpListener : IAsyncDisposable
             ArgumentNullException.ThrowIfNull(receipt);
             if (receipt.Rejection is { } rejection)
             {
-                ack = Hl7Acks.Build(message, Hl7AckCode.Error, controlId, rejection, now, _options.ApplicationName);
+                ack = Hl7Acks.Build(message, receipt.Refused ? Hl7AckCode.Reject : Hl7AckCode.Error, controlId, rejection, now, _options.ApplicationName);
             }
             else if (parseError is not null)
             {

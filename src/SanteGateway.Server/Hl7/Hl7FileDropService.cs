@@ -33,6 +33,7 @@ public sealed partial class Hl7FileDropService : BackgroundService
     private readonly TimeProvider _clock;
     private readonly ILogger<Hl7FileDropService> _logger;
     private readonly StoreReceivedMessageHandler _handler;
+    private readonly Hl7InboundGateHandler _gate;
 
     /// <summary>Creates the service.</summary>
     /// <param name="options">HL7 settings (<c>Hl7:FileDrop</c>).</param>
@@ -49,7 +50,10 @@ public sealed partial class Hl7FileDropService : BackgroundService
         _clock = clock;
         _logger = logger;
         _handler = new StoreReceivedMessageHandler(scopes, gateway.Value.InsPolicy, Channel);
+        _gate = new Hl7InboundGateHandler(scopes, _handler, _options.FileDrop.PartnersBySendingFacility, _options.FileDrop.Partner, "folder");
     }
+
+    private bool GoesToGate => Settings.Partner is not null || Settings.PartnersBySendingFacility.Count > 0;
 
     private Hl7FileDropSettings Settings => _options.FileDrop;
 
@@ -74,7 +78,7 @@ public sealed partial class Hl7FileDropService : BackgroundService
         foreach (var stale in Directory.EnumerateFiles(processing).Where(f => IsStale(Path.GetFileName(f), now)).Order(StringComparer.Ordinal).ToList())
         {
             ct.ThrowIfCancellationRequested();
-            handled += await ProcessAsync(stale, ct).ConfigureAwait(false) ? 1 : 0;
+            handled += await ProcessAsync(stale, true, ct).ConfigureAwait(false) ? 1 : 0;
         }
 
         var incoming = new DirectoryInfo(folder).EnumerateFiles(Settings.Pattern)
@@ -96,7 +100,7 @@ public sealed partial class Hl7FileDropService : BackgroundService
                 continue;
             }
 
-            handled += await ProcessAsync(claimed, ct).ConfigureAwait(false) ? 1 : 0;
+            handled += await ProcessAsync(claimed, false, ct).ConfigureAwait(false) ? 1 : 0;
         }
 
         return handled;
@@ -137,27 +141,38 @@ public sealed partial class Hl7FileDropService : BackgroundService
     }
 
     /// <summary>Stores (once) and moves a claimed file. False when it stays in <c>processing/</c> (the store failed: retried later).</summary>
-    private async Task<bool> ProcessAsync(string claimedPath, CancellationToken ct)
+    private async Task<bool> ProcessAsync(string claimedPath, bool recovering, CancellationToken ct)
     {
         var claimedName = Path.GetFileName(claimedPath);
         var partner = "file:" + claimedName;
         string? error;
-        long storageId;
+        string storageId;
         try
         {
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
             var existing = await db.ReceivedMessages.AsNoTracking().Where(m => m.Channel == Channel && m.Partner == partner)
                 .Select(m => new { m.Id, m.Error, m.AckCode }).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            var gateActor = GateActor(claimedName);
+            // A fresh claim has a new unique name: only a file found again in processing/ can have been stored already.
+            var existingItem = existing is null && GoesToGate && recovering
+                ? await db.InboundActions.AsNoTracking().Where(a => a.Action == "received" && a.Actor == gateActor)
+                    .Join(db.InboundItems, a => a.ItemId, i => i.Id, (a, i) => new { i.Id, i.Decision, i.Rule, i.Reason }).FirstOrDefaultAsync(ct).ConfigureAwait(false)
+                : null;
             if (existing is not null)
             {
                 // Stored before a crash; only the move was lost.
-                storageId = existing.Id;
+                storageId = existing.Id.ToString(CultureInfo.InvariantCulture);
                 error = existing.AckCode == "AA" ? null : existing.Error ?? "refused";
+            }
+            else if (existingItem is not null)
+            {
+                storageId = existingItem.Id.ToString();
+                error = existingItem.Decision == Application.InboundDecisions.Reject ? $"{existingItem.Rule}: {existingItem.Reason}" : null;
             }
             else
             {
-                (storageId, error) = await StoreAsync(claimedPath, partner, ct).ConfigureAwait(false);
+                (storageId, error) = await StoreAsync(claimedPath, partner, gateActor, ct).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or IOException)
@@ -170,7 +185,7 @@ public sealed partial class Hl7FileDropService : BackgroundService
         if (error is not null)
         {
             // The reason beside the file, for the partner's operators (rule and position, no content).
-            await File.WriteAllTextAsync(target + ".error.txt", $"storage id {storageId.ToString(CultureInfo.InvariantCulture)}: {error}\n", ct).ConfigureAwait(false);
+            await File.WriteAllTextAsync(target + ".error.txt", $"storage id {storageId}: {error}\n", ct).ConfigureAwait(false);
         }
 
         File.Move(claimedPath, target);
@@ -178,7 +193,10 @@ public sealed partial class Hl7FileDropService : BackgroundService
         return true;
     }
 
-    private async Task<(long StorageId, string? Error)> StoreAsync(string path, string partner, CancellationToken ct)
+    /// <summary>The actor of a file stored through the inbound gate: names the claimed file, so recovery finds it stored.</summary>
+    private static string GateActor(string claimedName) => "hl7-file:" + claimedName;
+
+    private async Task<(string StorageId, string? Error)> StoreAsync(string path, string partner, string gateActor, CancellationToken ct)
     {
         var length = new FileInfo(path).Length;
         var max = Settings.MaxMessageBytes;
@@ -200,9 +218,15 @@ public sealed partial class Hl7FileDropService : BackgroundService
             }
         }
 
-        var receipt = await _handler.StoreAsync(new Hl7InboundMessage(raw, message, parseError, partner, _clock.GetUtcNow()), ct, tooLarge).ConfigureAwait(false);
-        var id = long.Parse(receipt.StorageId, CultureInfo.InvariantCulture);
-        return (id, tooLarge ?? parseError?.ToString());
+        var inbound = new Hl7InboundMessage(raw, message, parseError, partner, _clock.GetUtcNow());
+        if (tooLarge is null && Hl7PartnerMap.Resolve(message, Settings.PartnersBySendingFacility, Settings.Partner) is { } gatePartner)
+        {
+            var decided = await _gate.GateAsync(gatePartner, inbound, gateActor, ct).ConfigureAwait(false);
+            return (decided.StorageId, decided.Rejection is { } r ? $"{r.Rule}: {r.Message}" : null);
+        }
+
+        var receipt = await _handler.StoreAsync(inbound, ct, tooLarge).ConfigureAwait(false);
+        return (receipt.StorageId, tooLarge ?? parseError?.ToString());
     }
 
     private static string ClaimedName(string original, DateTimeOffset now)
@@ -230,7 +254,7 @@ public sealed partial class Hl7FileDropService : BackgroundService
 
     // File names may carry what partners put in them: logs name the storage id, or the claim stamp only.
     [LoggerMessage(Level = LogLevel.Information, Message = "HL7 file stored as received message {StorageId}, moved to {Folder}")]
-    private static partial void LogHandled(ILogger logger, long storageId, string folder);
+    private static partial void LogHandled(ILogger logger, string storageId, string folder);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "HL7 file claimed as {Claim}… could not be stored ({Error}); it stays in processing/ and is retried")]
     private static partial void LogStoreFailed(ILogger logger, string claim, string error);

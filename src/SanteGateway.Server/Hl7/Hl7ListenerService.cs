@@ -226,7 +226,7 @@ public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
                 ApplicationName = _options.SendingApplication,
                 Clock = _clock,
             },
-            _handler = new StoreReceivedMessageHandler(_scopes, _insPolicy),
+            new Hl7InboundGateHandler(_scopes, _handler = new StoreReceivedMessageHandler(_scopes, _insPolicy), settings.PartnersBySendingFacility, settings.Partner, "mllp"),
             _logger);
         _listener.Start();
         return Task.CompletedTask;

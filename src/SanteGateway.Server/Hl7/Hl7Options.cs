@@ -53,6 +53,13 @@ public sealed class Hl7FileDropSettings
 
     /// <summary>Largest file stored as a message; a larger one is recorded as refused and moved to <c>error/</c>.</summary>
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The inbound partner (<c>Inbound:Partners</c> or a stored partner) whose folder this is: every file goes through
+    /// the inbound gate (stored, decided, delivered); null keeps the plain HL7 intake (<c>received_messages</c>).</summary>
+    public string? Partner { get; set; }
+
+    /// <summary>Partner by sending facility (MSH-4.1 namespace or MSH-4.2 OID), looked up before <see cref="Partner"/>.</summary>
+    public IDictionary<string, string> PartnersBySendingFacility { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>One MLLP subscriber (<c>Hl7:Subscribers:N</c>).</summary>
@@ -126,4 +133,12 @@ public sealed class Hl7ListenerSettings
 
     /// <summary>Largest message accepted, in bytes.</summary>
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The inbound partner of every message on this listener that <see cref="PartnersBySendingFacility"/> does not
+    /// name: such messages go through the inbound gate (stored, decided, ACK per decision). Null: messages of no partner keep
+    /// the plain HL7 intake (<c>received_messages</c>, AA once stored).</summary>
+    public string? Partner { get; set; }
+
+    /// <summary>Partner by sending facility (MSH-4.1 namespace or MSH-4.2 OID): one listener serves several domains.</summary>
+    public IDictionary<string, string> PartnersBySendingFacility { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 }

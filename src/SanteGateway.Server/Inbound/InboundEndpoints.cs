@@ -21,6 +21,8 @@ internal static class InboundEndpoints
         services.Configure<InboundOptions>(configuration.GetSection("Inbound"));
         services.AddSingleton<IInboundExtractor, InboundExtractor>();
         services.AddHostedService<InboundRecoveryService>();
+        services.AddSingleton<InboundDeliveryWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboundDeliveryWorker>());
         return services;
     }
 
@@ -59,16 +61,16 @@ internal static class InboundEndpoints
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("InboundSummary").Produces<IReadOnlyList<InboundPartnerCounts>>();
 
         g.MapPost("/{id:guid}/attach", async (Guid id, InboundReviewRequest body, InboundService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.AttachAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("AttachInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
+            Http.Map(await svc.AttachAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Reviewer(http), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.InboundReviewPolicy).WithName("AttachInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
 
         g.MapPost("/{id:guid}/create", async (Guid id, InboundReviewRequest body, InboundService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.CreateIdentityAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("CreateFromInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
+            Http.Map(await svc.CreateIdentityAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Reviewer(http), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.InboundReviewPolicy).WithName("CreateFromInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
 
         g.MapPost("/{id:guid}/reject", async (Guid id, InboundReviewRequest body, InboundService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.RejectAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
-            .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("RejectInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
+            Http.Map(await svc.RejectAsync(id, body with { Version = body.Version ?? Http.IfMatch(http) }, Reviewer(http), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
+            .RequireAuthorization(GatewayRoles.InboundReviewPolicy).WithName("RejectInbound").Produces<InboundItemView>().ProducesProblem(409).ProducesValidationProblem();
 
         g.MapGet("/partners", async (InboundService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.PartnersAsync(ct).ConfigureAwait(false), http, Results.Ok))
@@ -79,6 +81,10 @@ internal static class InboundEndpoints
             Http.Map(await svc.PutPartnerAsync(partnerId, body, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
             .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("PutInboundPartner").Produces<InboundPartnerSettings>().ProducesValidationProblem();
     }
+
+    /// <summary>The review endpoints admit identity vigilance and inbound reviewers (policy); for the review decision both act
+    /// as identity vigilance, which the application layer requires.</summary>
+    private static Actor Reviewer(HttpContext http) => Actors.From(http.User) with { IsVigilance = true };
 
     private static async Task<byte[]> ReadBodyAsync(HttpContext http, int max, CancellationToken ct)
     {

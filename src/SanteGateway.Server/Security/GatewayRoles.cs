@@ -12,8 +12,11 @@ public static class GatewayRoles
     /// <summary>Administrators: accounts and API keys; read-only on identities.</summary>
     public const string Admin = StaffRoles.Admin;
 
+    /// <summary>Inbound review: reads identities and decides held inbound items; nothing else.</summary>
+    public const string InboundReviewer = StaffRoles.InboundReviewer;
+
     /// <summary>Every role.</summary>
-    public static readonly IReadOnlyList<string> All = [FrontDesk, IdentityVigilance, Admin];
+    public static readonly IReadOnlyList<string> All = StaffRoles.All;
 
     /// <summary>Policy: read identities.</summary>
     public const string ReadPolicy = StaffRoles.ReadPolicy;
@@ -26,4 +29,7 @@ public static class GatewayRoles
 
     /// <summary>Policy: administration.</summary>
     public const string AdminPolicy = StaffRoles.AdminPolicy;
+
+    /// <summary>Policy: decide held inbound items (attach, create, reject).</summary>
+    public const string InboundReviewPolicy = StaffRoles.InboundReviewPolicy;
 }
