@@ -96,7 +96,7 @@ internal sealed class DoctorCommands : ICommandModule
             if (options is null || cfg is null)
             {
                 Report("configuration", Verdict.Fail, error ?? "cannot be read", $"correct {configPath} (see docs/operations.md)");
-                await DiskAsync(dataDir).ConfigureAwait(false);
+                Disk(dataDir);
                 return;
             }
 
@@ -118,7 +118,7 @@ internal sealed class DoctorCommands : ICommandModule
             }
 
             Clock(targets.Count);
-            await DiskAsync(dataDir).ConfigureAwait(false);
+            Disk(dataDir);
             if (url is not null)
             {
                 await ReadinessAsync(url, ct).ConfigureAwait(false);
@@ -434,7 +434,7 @@ internal sealed class DoctorCommands : ICommandModule
             Report("clock", verdict, text, "synchronise the system clock (NTP: timedatectl set-ntp true)");
         }
 
-        private Task DiskAsync(string dataDir)
+        private void Disk(string dataDir)
         {
             try
             {
@@ -454,8 +454,6 @@ internal sealed class DoctorCommands : ICommandModule
             {
                 Report("disk", Verdict.Attention, $"free space not measured: {ex.Message}");
             }
-
-            return Task.CompletedTask;
         }
 
         private async Task ReadinessAsync(string url, CancellationToken ct)
