@@ -48,7 +48,7 @@ public sealed class DoctorCommandsTests(InsiCliSandbox sandbox) : IDisposable
             migrated.Should().Be(0, err);
         }
 
-        var (exit, stdout, _) = await CliRunner.RunAsync("doctor", "--data", data, "--timeout", "5");
+        var (exit, stdout, _) = await CliRunner.RunAsync("doctor", "--data", data, "--timeout", "60");
         return (exit, stdout);
     }
 
