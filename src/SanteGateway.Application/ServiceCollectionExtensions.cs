@@ -23,6 +23,7 @@ public static class ServiceCollectionExtensions
         services.AddScoped<VigilanceService>();
         services.AddOptions<DocumentSharingOptions>();
         services.AddScoped<DocumentService>();
+        services.AddOptions<SupportBundleOptions>().Services.AddScoped<SupportBundleService>();
         return services;
     }
 }

@@ -87,6 +87,7 @@ public static class GatewayApp
         services.AddSanteGatewayApplication();
         services.Configure<DocumentSharingOptions>(builder.Configuration.GetSection("Documents"));
         SanteGateway.Server.Batch.BatchEndpoints.AddGatewayBatch(services, builder.Configuration);
+        SanteGateway.Server.Support.SupportEndpoints.AddGatewaySupport(services);
         services.AddOptions<ApplicationOptions>().Configure<IOptions<GatewayOptions>>((a, g) =>
         {
             // Read when first needed: `serve` adjusts the INS policy after choosing the INSi endpoint.
@@ -226,6 +227,7 @@ public static class GatewayApp
         SanteGateway.Server.Hl7.Hl7MessageEndpoints.MapHl7MessageEndpoints(app);
         app.MapAccountEndpoints();
         SanteGateway.Server.Certificates.CertificateEndpoints.MapCertificateEndpoints(app);
+        SanteGateway.Server.Support.SupportEndpoints.MapSupportEndpoints(app);
         SanteGateway.Web.WebUi.MapSanteGatewayWeb(app);
         SanteGateway.Server.Documents.DocumentEndpoints.MapDocumentEndpoints(app);
         return app;

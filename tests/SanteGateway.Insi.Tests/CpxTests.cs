@@ -146,7 +146,10 @@ public class CpxTests
             Instance = "5a0e4a9e-2f6b-4d43-9a53-0c1d2e3f4a5b",
         };
         options.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
-        using var provider = new Pkcs11PsAssertionProvider(CardOptions(label));
+        var card = CardOptions(label);
+        // The sandbox PKI's CPS.p12 carries no GIP card-type extension (type CPX), which a real nominative card has.
+        card.AcceptedCardTypes.Add("CPX");
+        using var provider = new Pkcs11PsAssertionProvider(card);
         var traces = new ListTraceSink();
         using var client = InsiClient.Create(options, traces, assertions: provider);
 

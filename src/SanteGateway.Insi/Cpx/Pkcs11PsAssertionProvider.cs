@@ -29,6 +29,14 @@ public sealed class Pkcs11CardOptions
 
     /// <summary>The cached assertion is regenerated this long before it expires.</summary>
     public TimeSpan RenewBefore { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Card types (<see cref="PsAssertionBuilder.CardType"/>) accepted by INSi: the nominative cards CPS, CPF and CPE
+    /// (<c>CDE-CPE</c>). Any other card (CPA, or a card without the GIP card-type extension) is refused before any
+    /// call, with a French message. Configurable because which card types INSi refuses is not confirmed by the
+    /// agency's documents (see docs/conformance.md).
+    /// </summary>
+    public IList<string> AcceptedCardTypes { get; } = ["CPS", "CPF", "CDE-CPE"];
 }
 
 /// <summary>
@@ -132,6 +140,7 @@ public sealed class Pkcs11PsAssertionProvider : IPsAssertionProvider, IDisposabl
             var (certificateObject, id) = FindCertificate(session);
             var raw = session.GetAttributeValue(certificateObject, [CKA.CKA_VALUE])[0].GetValueAsByteArray();
             using var certificate = X509CertificateLoader.LoadCertificate(raw);
+            EnsureNominative(certificate);
             var key = FindPrivateKey(session, id);
             var mechanism = _factories.MechanismFactory.Create(CKM.CKM_SHA256_RSA_PKCS);
             return PsAssertionBuilder.Build(certificate, _options.Attributes, _time.GetUtcNow(), _options.Validity, data => session.Sign(mechanism, key, data));
@@ -140,6 +149,26 @@ public sealed class Pkcs11PsAssertionProvider : IPsAssertionProvider, IDisposabl
         {
             session.Logout();
         }
+    }
+
+    /// <summary>
+    /// Refuses a non-nominative card before anything is signed or sent: INSi answers such a card with an obscure
+    /// failure, so the staff member is told which cards work instead.
+    /// </summary>
+    private void EnsureNominative(X509Certificate2 certificate)
+    {
+        var type = PsAssertionBuilder.CardType(certificate);
+        if (_options.AcceptedCardTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var accepted = string.Join(", ", _options.AcceptedCardTypes.Select(t => t == "CDE-CPE" ? "CPE" : t));
+        var shown = type == "CPX" ? "carte sans type de carte reconnu (extension GIP 1.2.250.1.71.1.2.2 absente ou inconnue)" : $"carte {type}";
+        throw new InsiCardException(
+            $"Carte refusée avant tout appel à INSi : {shown}, non nominative. Le téléservice INSi n'accepte que les cartes nominatives " +
+            $"({accepted} : carte de professionnel de santé, de personnel en formation ou d'établissement nominative). " +
+            "Insérez votre propre carte CPS, CPF ou CPE, ou utilisez le certificat logiciel de l'établissement (INSI-MANU).");
     }
 
     private (IObjectHandle Handle, byte[] Id) FindCertificate(ISession session)
