@@ -85,6 +85,7 @@ public static class Labels
         [StaffRoles.FrontDesk] = "Accueil",
         [StaffRoles.IdentityVigilance] = "Identitovigilance",
         [StaffRoles.Admin] = "Administration",
+        [StaffRoles.InboundReviewer] = "Relecture des flux entrants",
     };
 
     /// <summary>Field name → French label.</summary>
