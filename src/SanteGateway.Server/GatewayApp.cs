@@ -102,6 +102,7 @@ public static class GatewayApp
         SanteGateway.Server.Hl7.Hl7ServiceCollectionExtensions.AddHl7Messaging(services, builder.Configuration);
         SanteGateway.Server.Fhir.FhirEndpoints.AddFhirEndpoint(services, builder.Configuration);
         SanteGateway.Server.Inbound.InboundEndpoints.AddInboundGateway(services, builder.Configuration);
+        SanteGateway.Server.Ror.RorRegistration.AddGatewayRorServices(services, builder.Configuration);
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
@@ -227,6 +228,7 @@ public static class GatewayApp
         SanteGateway.Server.Certificates.CertificateEndpoints.MapCertificateEndpoints(app);
         SanteGateway.Web.WebUi.MapSanteGatewayWeb(app);
         SanteGateway.Server.Documents.DocumentEndpoints.MapDocumentEndpoints(app);
+        SanteGateway.Server.Ror.RorEndpoints.MapRorEndpoints(app);
         return app;
     }
 
