@@ -78,7 +78,7 @@ public static class RorResourceIndexer
         {
             foreach (var c in s.Coding.Where(c => c.Code is not null))
             {
-                codes.Add(new RorCode(c.System == RorConstants.OperationalActivitySystem || (c.System?.Contains("J17", StringComparison.Ordinal) ?? false) ? "activity" : "family", c.Code, c.Display ?? s.Text));
+                codes.Add(new RorCode(c.System == RorConstants.OperationalActivitySystem || (c.System?.Contains("J17", StringComparison.Ordinal) ?? false) ? "activity" : "family", c.Code!, c.Display ?? s.Text));
             }
         }
 
@@ -122,7 +122,7 @@ public static class RorResourceIndexer
     }
 
     private static string? InseeCode(Address? address) =>
-        address?.Extension.FirstOrDefault(e => e.Url.EndsWith("inseeCode", StringComparison.Ordinal) || e.Url.EndsWith("insee-code", StringComparison.Ordinal))?.Value switch
+        address?.Extension.FirstOrDefault(e => e.Url?.EndsWith("inseeCode", StringComparison.Ordinal) == true || e.Url?.EndsWith("insee-code", StringComparison.Ordinal) == true)?.Value switch
         {
             Coding c => c.Code,
             CodeableConcept cc => cc.Coding.FirstOrDefault()?.Code,
@@ -134,9 +134,7 @@ public static class RorResourceIndexer
         a is null ? null : string.Join(", ", a.Line.Append(string.Join(' ', new[] { a.PostalCode, a.City }.Where(s => !string.IsNullOrWhiteSpace(s)))).Where(s => !string.IsNullOrWhiteSpace(s)));
 
     private static List<RorCode> Codes(string kind, IEnumerable<CodeableConcept> concepts) =>
-        concepts.SelectMany(cc => cc.Coding.Where(c => c.Code is not null).Select(c => new RorCode(kind, c.Code, c.Display ?? cc.Text))).ToList();
-
-    private static List<RorCode> Codes(string kind, CodeableConcept? concept) => concept is null ? [] : Codes(kind, [concept]);
+        concepts.SelectMany(cc => cc.Coding.Where(c => c.Code is not null).Select(c => new RorCode(kind, c.Code!, c.Display ?? cc.Text))).ToList();
 
     private static string? Id(ResourceReference? reference) =>
         reference?.Reference is { } text && text.Split('/', StringSplitOptions.RemoveEmptyEntries) is { Length: >= 2 } parts
