@@ -7,10 +7,10 @@ using SanteGateway.Server;
 namespace SanteGateway.Cli;
 
 /// <summary>
-/// The ROR target of <c>serve</c> and <c>ror sync</c> (configuration section <c>Ror</c>). <c>Mode</c>: <c>sandbox</c>
-/// (default: the ROR sandbox on a loopback port with its own PKI in <c>DATA/ror-pki</c>, and the scheduled
-/// synchronisation on unless <c>Ror:Sync:Enabled</c> says otherwise), <c>remote</c> (the national ROR with the structure's
-/// client id and ORG AUTH_CLI certificate or secret) or <c>none</c>.
+/// The ROR target of <c>serve</c> and <c>ror sync</c> (configuration section <c>Ror</c>). <c>Mode</c>: <c>none</c> (default:
+/// the ROR is optional, and its sandbox costs a PKI and a data set at start), <c>sandbox</c> (the ROR sandbox on a loopback
+/// port with its own PKI in <c>DATA/ror-pki</c>, and the scheduled synchronisation on unless <c>Ror:Sync:Enabled</c> says
+/// otherwise) or <c>remote</c> (the national ROR with the structure's client id and ORG AUTH_CLI certificate or secret).
 /// </summary>
 internal static class ServeRor
 {
@@ -21,7 +21,7 @@ internal static class ServeRor
     public static async Task<(RorClientOptions? Client, RorSandboxServer? Sandbox, string? Error)> PrepareAsync(IConfiguration cfg, GatewayOptions options, CancellationToken ct)
     {
         var section = cfg.GetSection("Ror");
-        var mode = (section["Mode"] ?? "sandbox").Trim().ToUpperInvariant();
+        var mode = (section["Mode"] ?? "none").Trim().ToUpperInvariant();
         switch (mode)
         {
             case "NONE":

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Mvc;
 using SanteGateway.Server.Identities;
 using SanteGateway.Server.Security;
 
@@ -36,9 +35,9 @@ internal static class RorEndpoints
     public static void MapRorEndpoints(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/ror").WithTags("ROR");
-        g.MapGet("/offers", async ([AsParameters] OfferSearch q, RorDirectory directory, CancellationToken ct) =>
+        g.MapGet("/offers", async (string? name, string? activity, string? specialty, string? commune, int? page, int? pageSize, RorDirectory directory, CancellationToken ct) =>
         {
-            var query = new RorOfferQuery { Name = q.Name, Activity = q.Activity, Specialty = q.Specialty, Commune = q.Commune, Page = q.Page ?? 1, PageSize = q.PageSize ?? 20 };
+            var query = new RorOfferQuery { Name = name, Activity = activity, Specialty = specialty, Commune = commune, Page = page ?? 1, PageSize = pageSize ?? 20 };
             if (query.Validate() is { } error)
             {
                 return Invalid(error, "ror.search");
@@ -169,13 +168,4 @@ internal static class RorEndpoints
     }
 
     private static string Short(string id) => id.Length > 64 ? id[..64] + "…" : id;
-
-    /// <summary>Query of <c>GET /api/ror/offers</c>.</summary>
-    internal sealed record OfferSearch(
-        [property: FromQuery(Name = "name")] string? Name,
-        [property: FromQuery(Name = "activity")] string? Activity,
-        [property: FromQuery(Name = "specialty")] string? Specialty,
-        [property: FromQuery(Name = "commune")] string? Commune,
-        [property: FromQuery(Name = "page")] int? Page,
-        [property: FromQuery(Name = "pageSize")] int? PageSize);
 }

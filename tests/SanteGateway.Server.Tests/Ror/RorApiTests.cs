@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.DependencyInjection;
 using SanteGateway.Ror;
 using SanteGateway.Ror.Sandbox;
 using SanteGateway.Server.Ror;
@@ -88,13 +89,13 @@ public sealed class RorApiTests(SqliteTestDatabase database) : IClassFixture<Sql
         var location = (Location)sandbox!.Handler.Data.Get("Location", "loc-000003")!;
         var eg = (Organization)sandbox.Handler.Data.Resolve(location.ManagingOrganization)!;
         var egId = eg.Identifier.First(i => i.System == RorConstants.IdNatStructSystem).Value;
-        var externalId = location.Identifier.First(i => i.Type.Coding.Any(c => c.Code == "26")).Value;
+        var externalId = location.Identifier.First(i => i.Type?.Coding.Any(c => c.Code == "26") == true).Value;
         var desk = await gateway!.ClientAsync(GatewayRoles.FrontDesk);
 
-        var ok = await desk.PostAsJsonAsync("/api/ror/capacity", new { egIdentifier = egId, externalId, capacityType = "01", capacityStatus = "02", count = 17 }, Ct);
+        var ok = await desk.PostAsJsonAsync("/api/ror/capacity", new { egIdentifier = egId, externalId, capacityType = "01", capacityStatus = "01", count = 17 }, Ct);
         ok.StatusCode.Should().Be(HttpStatusCode.OK);
         (await ok.JsonAsync()).GetProperty("outcome").GetString().Should().BeOneOf("Replaced", "Added");
-        RorCapacityPatch.Read((Location)sandbox.Handler.Data.Get("Location", "loc-000003")!).Should().Contain(c => c.CapacityStatus == "02" && c.Count == 17);
+        RorCapacityPatch.Read((Location)sandbox.Handler.Data.Get("Location", "loc-000003")!).Should().Contain(c => c.CapacityStatus == "01" && c.Count == 17);
 
         var unknown = await desk.PostAsJsonAsync("/api/ror/capacity", new { egIdentifier = egId, externalId = "UNKNOWN", capacityType = "01", capacityStatus = "02", count = 1 }, Ct);
         unknown.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);

@@ -123,7 +123,7 @@ public abstract class RorSyncTests(TestDatabase database) : IAsyncLifetime
     public async Task A_delta_stores_only_what_changed_since_the_last_run()
     {
         (await RunAsync(RorSyncMode.Full)).Status.Should().Be(RorSyncStatus.Succeeded);
-        var offerId = sandbox!.Handler.Data.All("HealthcareService").OfType<HealthcareService>().First(h => h.Id.StartsWith("hs-", StringComparison.Ordinal)).Id;
+        var offerId = sandbox!.Handler.Data.All("HealthcareService").OfType<HealthcareService>().First(h => h.Id!.StartsWith("hs-", StringComparison.Ordinal)).Id!;
         RorSandboxes.Change<HealthcareService>(sandbox, "HealthcareService", offerId, h => h.Name = "Unité renommée par le ROR");
 
         var delta = await RunAsync(RorSyncMode.Auto);
@@ -142,7 +142,7 @@ public abstract class RorSyncTests(TestDatabase database) : IAsyncLifetime
     public async Task A_full_reconciliation_removes_what_disappeared_from_the_ROR()
     {
         (await RunAsync(RorSyncMode.Full)).Status.Should().Be(RorSyncStatus.Succeeded);
-        var gone = sandbox!.Handler.Data.All("PractitionerRole")[0].Id;
+        var gone = sandbox!.Handler.Data.All("PractitionerRole")[0].Id!;
         sandbox.Handler.Data.Remove("PractitionerRole", gone).Should().BeTrue();
 
         (await RunAsync(RorSyncMode.Delta)).Deleted.Should().Be(0, "a delta cannot see a deletion");
