@@ -22,7 +22,7 @@ public sealed class RorWebUiTests(BrowserFixture fixture) : IClassFixture<Browse
         using var admin = await ui.Gateway.SignedInClientAsync(Server.GatewayApp.AdminUserName, ui.Gateway.AdminPassword);
         var start = await admin.PostAsync("api/ror/sync?mode=full", null);
         start.StatusCode.Should().BeOneOf(HttpStatusCode.Accepted, HttpStatusCode.Conflict);
-        for (var i = 0; i < 1200; i++)
+        for (var i = 0; i < 3000; i++)
         {
             using var doc = JsonDocument.Parse(await admin.GetStringAsync("api/ror/sync"));
             if (!doc.RootElement.GetProperty("running").GetBoolean() && doc.RootElement.GetProperty("lastSucceededAt").ValueKind != JsonValueKind.Null)

@@ -43,7 +43,7 @@ public sealed class RorApiTests(SqliteTestDatabase database) : IClassFixture<Sql
     {
         var start = await admin.PostAsync("/api/ror/sync?mode=full", null, Ct);
         start.StatusCode.Should().Be(HttpStatusCode.Accepted);
-        for (var i = 0; i < 600; i++)
+        for (var i = 0; i < 3000; i++)
         {
             var status = await (await admin.GetAsync("/api/ror/sync", Ct)).JsonAsync();
             if (!status.GetProperty("running").GetBoolean() && status.GetProperty("lastSucceededAt").ValueKind != JsonValueKind.Null)
@@ -122,7 +122,7 @@ public sealed class RorApiTests(SqliteTestDatabase database) : IClassFixture<Sql
             });
         });
         var anonymous = local.Anonymous();
-        for (var i = 0; i < 600; i++)
+        for (var i = 0; i < 3000; i++)
         {
             var text = await (await anonymous.GetAsync("/health/ready", Ct)).Content.ReadAsStringAsync(Ct);
             if (text == "Healthy")
