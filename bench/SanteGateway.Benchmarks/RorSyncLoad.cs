@@ -78,7 +78,7 @@ internal static class RorSyncLoad
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB {full.Error}"));
 
-        var ids = sandbox.Handler.Data.All("HealthcareService").Take(changes).Select(r => r.Id).ToList();
+        var ids = sandbox.Handler.Data.All("HealthcareService").Take(changes).Select(r => r.Id!).ToList();
         foreach (var id in ids)
         {
             var copy = (HealthcareService)sandbox.Handler.Data.Get("HealthcareService", id)!.DeepCopy();
