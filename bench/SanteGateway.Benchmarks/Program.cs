@@ -14,6 +14,11 @@ public static class Program
             return StoreSearchLoad.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        if (args is ["ror-sync", ..])
+        {
+            return RorSyncLoad.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         if (args is ["inbound-intake", ..])
         {
             return InboundIntakeLoad.RunAsync(args[1..]).GetAwaiter().GetResult();

@@ -166,6 +166,7 @@ internal sealed class RorCommands : ICommandModule
         ror.Subcommands.Add(search);
         ror.Subcommands.Add(export);
         ror.Subcommands.Add(capacity);
+        ror.Subcommands.Add(RorSyncCommand.Create());
         return ror;
     }
 

@@ -76,10 +76,23 @@ internal sealed class ServeCommands : ICommandModule
             }
 
             await using var documentsSandboxLifetime = documentsSandbox;
+            var (rorOptions, rorSandbox, rorError) = await ServeRor.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
+            if (rorError is not null)
+            {
+                await Console.Error.WriteLineAsync(rorError).ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            await using var rorSandboxLifetime = rorSandbox;
             var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
             if (documentsOptions is not null)
             {
                 ServeDocuments.Register(builder.Services, documentsOptions, documentsSandbox is not null);
+            }
+
+            if (rorOptions is not null)
+            {
+                ServeRor.Register(builder, rorOptions, rorSandbox is not null);
             }
 
             if (insiOptions is not null)
@@ -120,6 +133,9 @@ internal sealed class ServeCommands : ICommandModule
             Console.WriteLine(documentsSandbox is not null
                 ? $"santegw: documents sandbox (DMP XDS.b) at {documentsSandbox.BaseUri}"
                 : documentsOptions is not null ? $"santegw: DMP repository {documentsOptions.RepositoryEndpoint}" : "santegw: no document-sharing target (Documents:Mode none)");
+            Console.WriteLine(rorSandbox is not null
+                ? $"santegw: ROR sandbox at {rorSandbox.FhirBase}"
+                : rorOptions is not null ? $"santegw: ROR {rorOptions.FhirBase}" : "santegw: no ROR (Ror:Mode none)");
             foreach (var address in addresses)
             {
                 Console.WriteLine($"santegw: listening on {address}");

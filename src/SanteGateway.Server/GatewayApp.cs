@@ -103,6 +103,7 @@ public static class GatewayApp
         SanteGateway.Server.Hl7.Hl7ServiceCollectionExtensions.AddHl7Messaging(services, builder.Configuration);
         SanteGateway.Server.Fhir.FhirEndpoints.AddFhirEndpoint(services, builder.Configuration);
         SanteGateway.Server.Inbound.InboundEndpoints.AddInboundGateway(services, builder.Configuration);
+        SanteGateway.Server.Ror.RorRegistration.AddGatewayRorServices(services, builder.Configuration);
         services.AddOpenTelemetry().WithMetrics(m =>
         {
             m.AddMeter(InsiMetrics.MeterName);
@@ -230,6 +231,7 @@ public static class GatewayApp
         SanteGateway.Server.Support.SupportEndpoints.MapSupportEndpoints(app);
         SanteGateway.Web.WebUi.MapSanteGatewayWeb(app);
         SanteGateway.Server.Documents.DocumentEndpoints.MapDocumentEndpoints(app);
+        SanteGateway.Server.Ror.RorEndpoints.MapRorEndpoints(app);
         return app;
     }
 

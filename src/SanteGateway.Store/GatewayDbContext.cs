@@ -328,6 +328,7 @@ public abstract partial class GatewayDbContext : IdentityDbContext<GatewayUser>,
         builder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
         ConfigureInbound(builder);
         DocumentModel.Configure(builder);
+        RorModel.Configure(builder);
     }
 
     /// <summary>

@@ -33,6 +33,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly string dataDir;
     private readonly WebApplication app;
     private readonly InsiSandboxServer sandbox;
+    private SanteGateway.Ror.Sandbox.RorSandboxServer? rorSandbox;
 
     private GatewayServer(string dataDir, WebApplication app, InsiSandboxServer sandbox, Uri baseAddress, string adminPassword)
     {
@@ -84,7 +85,10 @@ public sealed class GatewayServer : IAsyncDisposable
         };
         insiOptions.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
 
+        // The ROR sandbox, as serve starts it: the ROR screens read the mirror a synchronisation fills from it.
+        var ror = await SanteGateway.Ror.Sandbox.RorSandboxServer.StartAsync(new SanteGateway.Ror.Sandbox.RorSandboxOptions { PkiDirectory = Path.Combine(dataDir, "ror-pki"), GeneratedOffers = 60 });
         var builder = GatewayApp.CreateBuilder([], options);
+        SanteGateway.Server.Ror.RorRegistration.AddGatewayRor(builder.Services, ror.ClientOptions());
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddGatewayInsi(insiOptions);
@@ -92,7 +96,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var adminPassword = await GatewayApp.InitializeAsync(app.Services) ?? throw new InvalidOperationException("A fresh database must create the admin account.");
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        var server = new GatewayServer(dataDir, app, sandbox, new Uri(address.TrimEnd('/') + "/"), adminPassword);
+        var server = new GatewayServer(dataDir, app, sandbox, new Uri(address.TrimEnd('/') + "/"), adminPassword) { rorSandbox = ror };
 
         using var admin = await server.SignedInClientAsync(GatewayApp.AdminUserName, adminPassword);
         await CreateUserAsync(admin, FrontDesk, GatewayRoles.FrontDesk);
@@ -121,6 +125,10 @@ public sealed class GatewayServer : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
         await sandbox.DisposeAsync();
+        if (rorSandbox is not null)
+        {
+            await rorSandbox.DisposeAsync();
+        }
         try
         {
             Directory.Delete(dataDir, recursive: true);

@@ -1242,6 +1242,176 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.ToTable("received_messages", (string)null);
                 });
 
+            modelBuilder.Entity("SanteGateway.Store.Entities.RorResource", b =>
+                {
+                    b.Property<string>("ResourceType")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ResourceId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("CityKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Codes")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<string>("CommuneCode")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Identifier")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("LastUpdatedTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LocationId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("NameKey")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("OrganizationId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("PostalCode")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("PractitionerId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<long>("SeenInRun")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ServiceId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("text");
+
+                    b.Property<long>("SyncedAtTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("VersionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("ResourceType", "ResourceId");
+
+                    b.HasIndex("SeenInRun");
+
+                    b.HasIndex("ResourceType", "CommuneCode");
+
+                    b.HasIndex("ResourceType", "LocationId");
+
+                    b.HasIndex("ResourceType", "NameKey");
+
+                    b.HasIndex("ResourceType", "OrganizationId");
+
+                    b.HasIndex("ResourceType", "ServiceId");
+
+                    b.ToTable("ror_resources", (string)null);
+                });
+
+            modelBuilder.Entity("SanteGateway.Store.Entities.RorSyncState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ExportFilesDone")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ExportJob")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<long?>("FailedAtTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("LastDeleted")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<long?>("LastFullAtTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LastKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("LastStored")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("LeaseUntilTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("RunNumber")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SinceTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("StartedAtTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("SucceededAtTicks")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ror_sync_state", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            ExportFilesDone = 0,
+                            LastDeleted = 0,
+                            LastStored = 0,
+                            LeaseUntilTicks = 0L,
+                            Phase = "idle",
+                            RunNumber = 0L,
+                            SinceTicks = 0L,
+                            StartedAtTicks = 0L
+                        });
+                });
+
             modelBuilder.Entity("SanteGateway.Store.Entities.VigilanceAlert", b =>
                 {
                     b.Property<Guid>("Id")

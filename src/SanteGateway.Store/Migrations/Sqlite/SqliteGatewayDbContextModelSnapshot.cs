@@ -1219,6 +1219,176 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.ToTable("received_messages", (string)null);
                 });
 
+            modelBuilder.Entity("SanteGateway.Store.Entities.RorResource", b =>
+                {
+                    b.Property<string>("ResourceType")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResourceId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CityKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Codes")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CommuneCode")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Identifier")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastUpdatedTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LocationId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NameKey")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PostalCode")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PractitionerId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SeenInRun")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ServiceId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SyncedAtTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("VersionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ResourceType", "ResourceId");
+
+                    b.HasIndex("SeenInRun");
+
+                    b.HasIndex("ResourceType", "CommuneCode");
+
+                    b.HasIndex("ResourceType", "LocationId");
+
+                    b.HasIndex("ResourceType", "NameKey");
+
+                    b.HasIndex("ResourceType", "OrganizationId");
+
+                    b.HasIndex("ResourceType", "ServiceId");
+
+                    b.ToTable("ror_resources", (string)null);
+                });
+
+            modelBuilder.Entity("SanteGateway.Store.Entities.RorSyncState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ExportFilesDone")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ExportJob")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FailedAtTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LastDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastFullAtTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LastStored")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseUntilTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RunNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SinceTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StartedAtTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SucceededAtTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ror_sync_state", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            ExportFilesDone = 0,
+                            LastDeleted = 0,
+                            LastStored = 0,
+                            LeaseUntilTicks = 0L,
+                            Phase = "idle",
+                            RunNumber = 0L,
+                            SinceTicks = 0L,
+                            StartedAtTicks = 0L
+                        });
+                });
+
             modelBuilder.Entity("SanteGateway.Store.Entities.VigilanceAlert", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hl7.Fhir.Model;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SanteGateway.Application;
+using SanteGateway.Ror;
+using SanteGateway.Ror.Sandbox;
+using SanteGateway.Server.Ror;
+using SanteGateway.Store;
+
+namespace SanteGateway.Benchmarks;
+
+/// <summary>
+/// <c>ror-sync</c>: the ROR sandbox (mutual TLS) generates N offers with their organisations, locations, professionals and
+/// roles; a fresh gateway database (real migrations) is filled by a full synchronisation from <c>$export</c>; then
+/// <c>--changes</c> offers are changed in the sandbox and a delta is timed; then the local search is measured (one context
+/// per query, like an HTTP request): p50/p95/max by activity, commune and name. Prints peak working set.
+/// <code>
+/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- ror-sync --offers 10000 [--changes 1000] [--provider postgres --connection "…"]
+/// </code>
+/// </summary>
+internal static class RorSyncLoad
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var offers = 10_000;
+        var changes = 1_000;
+        var provider = StoreProvider.Sqlite;
+        string? connection = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--offers": offers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--changes": changes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--provider": _ = StoreOptions.TryParseProvider(args[++i], out provider); break;
+                case "--connection": connection = args[++i]; break;
+                default: throw new ArgumentException("unknown option " + args[i]);
+            }
+        }
+
+        var dir = Path.Combine(Path.GetTempPath(), "santegw-ror-bench-" + Environment.ProcessId);
+        Directory.CreateDirectory(dir);
+        var store = provider == StoreProvider.Postgres
+            ? new StoreOptions { Provider = StoreProvider.Postgres, ConnectionString = connection ?? throw new ArgumentException("--connection is required for postgres") }
+            : new StoreOptions { ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dir, "ror.db")) };
+        await using (var db = GatewayStore.CreateContext(store))
+        {
+            await db.Database.MigrateAsync();
+            await db.RorResources.ExecuteDeleteAsync();
+            await db.RorSyncStates.ExecuteUpdateAsync(s => s.SetProperty(x => x.SinceTicks, 0L).SetProperty(x => x.Phase, "idle").SetProperty(x => x.ExportJob, (string?)null));
+        }
+
+        var sw = Stopwatch.StartNew();
+        await using var sandbox = await RorSandboxServer.StartAsync(new RorSandboxOptions
+        {
+            PkiDirectory = Path.Combine(dir, "pki"), GeneratedOffers = offers, LoadExamples = false, ExportPollsBeforeReady = 0, MaxCount = 1000,
+        });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sandbox: {sandbox.Handler.Data.Count} resources generated in {sw.Elapsed.TotalSeconds:F1} s"));
+        var clientOptions = sandbox.ClientOptions();
+        clientOptions.ExportPollInterval = TimeSpan.FromMilliseconds(100);
+        using var client = RorClient.Create(clientOptions);
+        var port = new RorClientPort(client, NullLogger<RorClientPort>.Instance);
+
+        async Task<(RorSyncResult Result, TimeSpan Time)> RunAsync(RorSyncMode mode)
+        {
+            await using var db = GatewayStore.CreateContext(store);
+            var service = new RorSyncService(db, port, Options.Create(new RorSyncOptions()), TimeProvider.System, NullLogger<RorSyncService>.Instance);
+            var t = Stopwatch.StartNew();
+            var r = await service.RunAsync(mode);
+            return (r, t.Elapsed);
+        }
+
+        GC.Collect();
+        var (full, fullTime) = await RunAsync(RorSyncMode.Full);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB {full.Error}"));
+
+        var ids = sandbox.Handler.Data.All("HealthcareService").Take(changes).Select(r => r.Id!).ToList();
+        foreach (var id in ids)
+        {
+            var copy = (HealthcareService)sandbox.Handler.Data.Get("HealthcareService", id)!.DeepCopy();
+            copy.Name += " (modifiée)";
+            sandbox.Handler.Data.Touch(copy);
+        }
+
+        var (delta, deltaTime) = await RunAsync(RorSyncMode.Delta);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"delta: {delta.Status} {delta.Stored} changed stored ({delta.Unchanged} unchanged re-read) in {deltaTime.TotalSeconds:F2} s {delta.Error}"));
+
+        var queries = new List<(string Name, RorOfferQuery Query)>
+        {
+            ("activity", new RorOfferQuery { Activity = "140" }),
+            ("specialty", new RorOfferQuery { Specialty = "psychiatrie" }),
+            ("commune code", new RorOfferQuery { Commune = "69123" }),
+            ("commune name", new RorOfferQuery { Commune = "Bord" }),
+            ("name", new RorOfferQuery { Name = "centre hospitalier lyon" }),
+            ("activity+commune", new RorOfferQuery { Activity = "227", Commune = "75056" }),
+        };
+        foreach (var (name, query) in queries)
+        {
+            var times = new List<double>();
+            var total = 0;
+            for (var i = 0; i < 30; i++)
+            {
+                await using var db = GatewayStore.CreateContext(store);
+                var t = Stopwatch.StartNew();
+                total = (await new RorDirectory(db, TimeProvider.System).SearchOffersAsync(query)).Total;
+                times.Add(t.Elapsed.TotalMilliseconds);
+            }
+
+            times.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"search {name,-18} {total,6} hits  p50 {times[times.Count / 2]:F1} ms  p95 {times[(int)(times.Count * 0.95)]:F1} ms  max {times[^1]:F1} ms"));
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,465 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SanteGateway.Store;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Application;
+
+/// <summary>Settings of the ROR synchronisation (configuration section <c>Ror:Sync</c>).</summary>
+public sealed class RorSyncOptions
+{
+    /// <summary>Run the background synchronisation in <c>serve</c>.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Time between two runs of the background synchronisation (deltas).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>A full reconciliation (which removes what disappeared from the ROR) runs when the last one is older than this.</summary>
+    public TimeSpan FullEvery { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Resources stored per transaction.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long the lease lasts without renewal (renewed after every batch).</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Deltas ask for changes from a little before the last run's start: clocks differ and <c>ge</c> is inclusive.</summary>
+    public TimeSpan Overlap { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Name of this instance in the lease (default: the machine name; the process id and a run id are appended).</summary>
+    public string? InstanceId { get; set; }
+}
+
+/// <summary>What to run.</summary>
+public enum RorSyncMode
+{
+    /// <summary>Resume an interrupted full load, else a full load when none was ever made or the last one is older than <see cref="RorSyncOptions.FullEvery"/>, else a delta.</summary>
+    Auto,
+
+    /// <summary>A full load and reconciliation (resumes an interrupted one).</summary>
+    Full,
+
+    /// <summary>Changes since the last run (a full load when the mirror was never loaded).</summary>
+    Delta,
+}
+
+/// <summary>How a run ended.</summary>
+public enum RorSyncStatus
+{
+    /// <summary>Completed.</summary>
+    Succeeded,
+
+    /// <summary>Another instance holds the lease: nothing was done.</summary>
+    Busy,
+
+    /// <summary>Failed; the state records the error and a full load resumes where it stopped.</summary>
+    Failed,
+}
+
+/// <summary>Result of <see cref="RorSyncService.RunAsync"/>.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="Kind"><c>full</c> or <c>delta</c> (null when busy).</param>
+/// <param name="Stored">Resources added or changed.</param>
+/// <param name="Unchanged">Resources received that were already up to date.</param>
+/// <param name="Deleted">Resources removed (full reconciliation).</param>
+/// <param name="Resumed">The run continued an interrupted full load.</param>
+/// <param name="Error">Failure, or the lease holder when busy.</param>
+public sealed record RorSyncResult(RorSyncStatus Status, string? Kind, int Stored, int Unchanged, int Deleted, bool Resumed, string? Error);
+
+/// <summary>Progress of a run.</summary>
+/// <param name="Kind"><c>full</c> or <c>delta</c>.</param>
+/// <param name="Received">Resources received so far.</param>
+/// <param name="Expected">Resources announced by the export manifest, when known.</param>
+/// <param name="Phase">What is happening (<c>export</c>, <c>file 2/5</c>, <c>changes</c>, <c>reconcile</c>).</param>
+public sealed record RorSyncProgress(string Kind, long Received, long? Expected, string Phase);
+
+/// <summary>
+/// Mirrors the national ROR into the store: a full load from <c>$export</c> (resumable file by file, then a reconciliation
+/// that deletes what the export no longer contains), then deltas by <c>_lastUpdated</c>. Idempotent (a copy that is not
+/// newer than the stored one changes nothing) and one instance at a time (a lease on the state row, renewed after each
+/// batch; an instance that dies leaves a lease that expires).
+/// </summary>
+public sealed class RorSyncService
+{
+    private readonly GatewayDbContext _db;
+    private readonly IRorPort _port;
+    private readonly RorSyncOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RorSyncService> _logger;
+    private readonly string _owner;
+
+    /// <summary>Creates the service.</summary>
+    /// <param name="db">Database context (one run uses it alone).</param>
+    /// <param name="port">The ROR.</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="time">Clock.</param>
+    /// <param name="logger">Logger.</param>
+    public RorSyncService(GatewayDbContext db, IRorPort port, IOptions<RorSyncOptions> options, TimeProvider time, ILogger<RorSyncService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _db = db;
+        _port = port;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        // One owner per run: two services in one process (tests, a CLI run beside serve) never share a lease.
+        var owner = (_options.InstanceId ?? Environment.MachineName) + string.Create(CultureInfo.InvariantCulture, $":{Environment.ProcessId}:{Guid.NewGuid():N}");
+        _owner = owner.Length > 128 ? owner[^128..] : owner;
+    }
+
+    /// <summary>Runs one synchronisation.</summary>
+    /// <param name="mode">What to run.</param>
+    /// <param name="progress">Told of progress.</param>
+    /// <param name="cancellationToken">Cancellation (the state stays resumable).</param>
+    /// <returns>The result; ROR and storage failures are reported as <see cref="RorSyncStatus.Failed"/>, not thrown.</returns>
+    public async Task<RorSyncResult> RunAsync(RorSyncMode mode, IProgress<RorSyncProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (!await TryTakeLeaseAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var holder = await _db.RorSyncStates.AsNoTracking().Where(s => s.Id == 1).Select(s => s.LeaseOwner).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            return new RorSyncResult(RorSyncStatus.Busy, null, 0, 0, 0, false, "ROR synchronisation already running on " + holder);
+        }
+
+        var state = await _db.RorSyncStates.SingleAsync(s => s.Id == 1, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var resume = state.Phase == "full" && state.ExportJob is not null;
+        var full = resume || mode == RorSyncMode.Full || state.SinceTicks == 0
+                   || (mode == RorSyncMode.Auto && (state.LastFullAtTicks is not { } last || now.UtcTicks - last > _options.FullEvery.Ticks));
+        var kind = full ? "full" : "delta";
+        var counts = new Counts();
+        try
+        {
+            if (full)
+            {
+                await RunFullAsync(state, resume, counts, progress, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await RunDeltaAsync(state, counts, progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            _logger.LogInformation("ROR {Kind} synchronisation done: {Stored} stored, {Unchanged} unchanged, {Deleted} deleted", kind, counts.Stored, counts.Unchanged, counts.Deleted);
+            return new RorSyncResult(RorSyncStatus.Succeeded, kind, counts.Stored, counts.Unchanged, counts.Deleted, resume, null);
+        }
+        catch (Exception ex) when (ex is RorPortException or DbUpdateException or InvalidOperationException or TimeoutException or HttpRequestException or JsonException
+                                   || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            var message = ex is OperationCanceledException ? "cancelled" : ex.Message;
+            _logger.LogWarning("ROR {Kind} synchronisation failed: {Error}", kind, message);
+            await RecordFailureAsync(message).ConfigureAwait(false);
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            return new RorSyncResult(RorSyncStatus.Failed, kind, counts.Stored, counts.Unchanged, counts.Deleted, resume, message);
+        }
+        finally
+        {
+            await ReleaseLeaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunFullAsync(RorSyncState state, bool resume, Counts counts, IProgress<RorSyncProgress>? progress, CancellationToken ct)
+    {
+        var started = _time.GetUtcNow();
+        if (!resume)
+        {
+            state.RunNumber++;
+            state.Phase = "full";
+            state.StartedAtTicks = started.UtcTicks;
+            state.ExportFilesDone = 0;
+            progress?.Report(new RorSyncProgress("full", 0, null, "export"));
+            state.ExportJob = await _port.StartExportAsync(ct).ConfigureAwait(false);
+            await SaveStateAsync(ct).ConfigureAwait(false);
+        }
+
+        RorExportManifestData manifest;
+        try
+        {
+            manifest = await _port.WaitForExportAsync(state.ExportJob!, ct).ConfigureAwait(false);
+        }
+        catch (RorPortException ex) when (resume && ex.Kind == RorFailureKind.NotFound)
+        {
+            // The ROR dropped the interrupted job: export again. Rows stored by this run keep their mark; files are read again.
+            _logger.LogInformation("ROR export job of run {Run} expired; starting a new export", state.RunNumber);
+            state.ExportJob = await _port.StartExportAsync(ct).ConfigureAwait(false);
+            state.ExportFilesDone = 0;
+            await SaveStateAsync(ct).ConfigureAwait(false);
+            manifest = await _port.WaitForExportAsync(state.ExportJob, ct).ConfigureAwait(false);
+        }
+
+        var expected = manifest.Files.Sum(f => f.Count ?? 0);
+        long received = 0;
+        for (var i = 0; i < manifest.Files.Count; i++)
+        {
+            if (i < state.ExportFilesDone)
+            {
+                received += manifest.Files[i].Count ?? 0;
+                continue;
+            }
+
+            var phase = string.Create(CultureInfo.InvariantCulture, $"file {i + 1}/{manifest.Files.Count}");
+            progress?.Report(new RorSyncProgress("full", received, expected, phase));
+            var batch = new List<RorResourceData>(_options.BatchSize);
+            await foreach (var r in _port.ReadExportFileAsync(manifest.Files[i], ct).ConfigureAwait(false))
+            {
+                batch.Add(r);
+                received++;
+                if (batch.Count >= _options.BatchSize)
+                {
+                    await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
+                    batch.Clear();
+                    progress?.Report(new RorSyncProgress("full", received, expected, phase));
+                }
+            }
+
+            await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
+            state.ExportFilesDone = i + 1;
+            await SaveStateAsync(ct).ConfigureAwait(false);
+        }
+
+        progress?.Report(new RorSyncProgress("full", received, expected, "reconcile"));
+        var run = state.RunNumber;
+        var seen = await _db.RorResources.CountAsync(r => r.SeenInRun == run, ct).ConfigureAwait(false);
+        var stale = await _db.RorResources.CountAsync(r => r.SeenInRun != run, ct).ConfigureAwait(false);
+        if (seen == 0 && stale > 0)
+        {
+            // An empty export would wipe the mirror: refuse rather than lose the offer (a profile or filter problem upstream).
+            throw new InvalidOperationException($"The ROR export was empty; the {stale} resources of the mirror were kept.");
+        }
+
+        await RenewLeaseAsync(ct).ConfigureAwait(false);
+        counts.Deleted = await _db.RorResources.Where(r => r.SeenInRun != run).ExecuteDeleteAsync(ct).ConfigureAwait(false);
+        var job = state.ExportJob!;
+        var done = _time.GetUtcNow();
+        state.Phase = "idle";
+        state.ExportJob = null;
+        state.ExportFilesDone = 0;
+        state.SinceTicks = manifest.TransactionTime.UtcTicks;
+        state.LastFullAtTicks = done.UtcTicks;
+        Succeeded(state, "full", counts, done);
+        await SaveStateAsync(ct).ConfigureAwait(false);
+        await _port.DeleteExportAsync(job, ct).ConfigureAwait(false);
+    }
+
+    private async Task RunDeltaAsync(RorSyncState state, Counts counts, IProgress<RorSyncProgress>? progress, CancellationToken ct)
+    {
+        var started = _time.GetUtcNow();
+        state.Phase = "delta";
+        state.StartedAtTicks = started.UtcTicks;
+        await SaveStateAsync(ct).ConfigureAwait(false);
+        var since = new DateTimeOffset(state.SinceTicks, TimeSpan.Zero) - _options.Overlap;
+        var batch = new List<RorResourceData>(_options.BatchSize);
+        long received = 0;
+        progress?.Report(new RorSyncProgress("delta", 0, null, "changes"));
+        await foreach (var r in _port.ReadChangesAsync(since, ct).ConfigureAwait(false))
+        {
+            batch.Add(r);
+            received++;
+            if (batch.Count >= _options.BatchSize)
+            {
+                await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
+                batch.Clear();
+                progress?.Report(new RorSyncProgress("delta", received, null, "changes"));
+            }
+        }
+
+        await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
+        state.Phase = "idle";
+        state.SinceTicks = started.UtcTicks;
+        Succeeded(state, "delta", counts, _time.GetUtcNow());
+        await SaveStateAsync(ct).ConfigureAwait(false);
+    }
+
+    private static void Succeeded(RorSyncState state, string kind, Counts counts, DateTimeOffset at)
+    {
+        state.SucceededAtTicks = at.UtcTicks;
+        state.LastKind = kind;
+        state.LastStored = counts.Stored;
+        state.LastDeleted = counts.Deleted;
+        state.LastError = null;
+        state.FailedAtTicks = null;
+    }
+
+    /// <summary>Upserts one batch in one transaction: new rows added, newer copies replace, older or equal ones only marked seen.</summary>
+    private async Task StoreBatchAsync(List<RorResourceData> batch, long run, Counts counts, CancellationToken ct)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        await RenewLeaseAsync(ct).ConfigureAwait(false);
+        var now = _time.GetUtcNow().UtcTicks;
+        // The same resource twice in a batch (pages that shifted): the newest wins.
+        var incoming = batch.GroupBy(r => (r.ResourceType, r.Id)).Select(g => g.MaxBy(r => r.LastUpdated)!).ToList();
+        foreach (var group in incoming.GroupBy(r => r.ResourceType))
+        {
+            var type = group.Key;
+            var ids = group.Select(r => r.Id).ToList();
+            var existing = await _db.RorResources.Where(r => r.ResourceType == type && ids.Contains(r.ResourceId)).ToDictionaryAsync(r => r.ResourceId, StringComparer.Ordinal, ct).ConfigureAwait(false);
+            foreach (var r in group)
+            {
+                if (existing.TryGetValue(r.Id, out var row))
+                {
+                    row.SeenInRun = run;
+                    if (r.LastUpdated.UtcTicks < row.LastUpdatedTicks || (r.LastUpdated.UtcTicks == row.LastUpdatedTicks && r.VersionId == row.VersionId))
+                    {
+                        counts.Unchanged++;
+                        continue;
+                    }
+                }
+                else
+                {
+                    row = new RorResource { ResourceType = type, ResourceId = r.Id, SeenInRun = run };
+                    _db.RorResources.Add(row);
+                }
+
+                Fill(row, r, now);
+                counts.Stored++;
+            }
+        }
+
+        await _db.SaveChangesAsync(ct).ConfigureAwait(false);
+        // Keep the state row tracked; drop the resources so memory stays bounded however large the export.
+        foreach (var entry in _db.ChangeTracker.Entries<RorResource>().ToList())
+        {
+            entry.State = EntityState.Detached;
+        }
+    }
+
+    internal static void Fill(RorResource row, RorResourceData r, long now)
+    {
+        row.VersionId = Truncate(r.VersionId, 64);
+        row.LastUpdatedTicks = r.LastUpdated.UtcTicks;
+        row.Json = r.Json;
+        row.Name = Truncate(r.Name, 512);
+        row.NameKey = Truncate(SearchKeys.Normalize(r.Name), 512);
+        row.Identifier = Truncate(r.Identifier, 128);
+        row.OrganizationId = Truncate(r.OrganizationId, 128);
+        row.LocationId = Truncate(r.LocationId, 128);
+        row.ServiceId = Truncate(r.ServiceId, 128);
+        row.PractitionerId = Truncate(r.PractitionerId, 128);
+        row.CommuneCode = Truncate(r.CommuneCode, 16);
+        row.CityKey = Truncate(SearchKeys.Normalize(r.City), 128);
+        row.PostalCode = Truncate(r.PostalCode, 16);
+        row.Region = Truncate(r.Region, 8);
+        row.Codes = Truncate(RorIndex.CodesColumn(r.Codes), 2048);
+        row.Summary = JsonSerializer.Serialize(new RorSummary(r.City, r.Address, r.Codes, r.Capacities, r.Sensitive, r.ExternalId), RorIndex.Json);
+        row.SyncedAtTicks = now;
+    }
+
+    private static string? Truncate(string? value, int max) => value is { Length: > 0 } v ? (v.Length > max ? v[..max] : v) : null;
+
+    private async Task<bool> TryTakeLeaseAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var until = now + _options.Lease.Ticks;
+        var owner = _owner;
+        // One conditional UPDATE: on PostgreSQL the second instance waits for the row lock, re-reads the row and matches nothing.
+        var n = await _db.RorSyncStates.Where(s => s.Id == 1 && (s.LeaseOwner == null || s.LeaseUntilTicks < now || s.LeaseOwner == owner))
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, owner).SetProperty(x => x.LeaseUntilTicks, until), ct).ConfigureAwait(false);
+        return n == 1;
+    }
+
+    private async Task RenewLeaseAsync(CancellationToken ct)
+    {
+        var until = _time.GetUtcNow().UtcTicks + _options.Lease.Ticks;
+        var owner = _owner;
+        var n = await _db.RorSyncStates.Where(s => s.Id == 1 && s.LeaseOwner == owner)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseUntilTicks, until), ct).ConfigureAwait(false);
+        if (n != 1)
+        {
+            throw new InvalidOperationException("The ROR synchronisation lease was lost (another instance took it after it expired); stopping.");
+        }
+    }
+
+    private async Task SaveStateAsync(CancellationToken ct)
+    {
+        await RenewLeaseAsync(ct).ConfigureAwait(false);
+        await _db.SaveChangesAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task RecordFailureAsync(string message)
+    {
+        try
+        {
+            _db.ChangeTracker.Clear();
+            var owner = _owner;
+            var at = _time.GetUtcNow().UtcTicks;
+            var text = message.Length > 1024 ? message[..1024] : message;
+            await _db.RorSyncStates.Where(s => s.Id == 1 && s.LeaseOwner == owner)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastError, text).SetProperty(x => x.FailedAtTicks, at), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DbException)
+        {
+            // The database itself failed: the lease expires on its own.
+        }
+    }
+
+    private async Task ReleaseLeaseAsync()
+    {
+        try
+        {
+            var owner = _owner;
+            await _db.RorSyncStates.Where(s => s.Id == 1 && s.LeaseOwner == owner)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntilTicks, 0L), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DbException)
+        {
+            // The lease expires on its own.
+        }
+    }
+
+    private sealed class Counts
+    {
+        public int Stored { get; set; }
+
+        public int Unchanged { get; set; }
+
+        public int Deleted { get; set; }
+    }
+}
+
+/// <summary>The neutral summary stored beside each resource for display.</summary>
+/// <param name="City">Commune name.</param>
+/// <param name="Address">Address on one line.</param>
+/// <param name="Codes">Coded values with labels.</param>
+/// <param name="Capacities">Capacity records (Location).</param>
+/// <param name="Sensitive">Sensitive unit (offer).</param>
+/// <param name="ExternalId">External sync id (Location).</param>
+public sealed record RorSummary(string? City, string? Address, IReadOnlyList<RorCode> Codes, IReadOnlyList<RorCapacityFigure> Capacities, bool Sensitive, string? ExternalId);
+
+/// <summary>How coded values are written into the search column.</summary>
+public static class RorIndex
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The search column: <c>|kind:code|</c> for every code, then the label keys (<c>|MEDECINE GENERALE|</c>).</summary>
+    /// <param name="codes">Coded values.</param>
+    /// <returns>The column value, or null.</returns>
+    public static string? CodesColumn(IReadOnlyList<RorCode> codes)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        if (codes.Count == 0)
+        {
+            return null;
+        }
+
+        var parts = codes.Select(c => c.Kind + ":" + c.Code)
+            .Concat(codes.Where(c => !string.IsNullOrWhiteSpace(c.Display)).Select(c => SearchKeys.Normalize(c.Display)))
+            .Distinct(StringComparer.Ordinal);
+        return "|" + string.Join('|', parts) + "|";
+    }
+
+    /// <summary>Reads a stored summary.</summary>
+    /// <param name="json">The column.</param>
+    /// <returns>The summary (empty when absent).</returns>
+    public static RorSummary ReadSummary(string? json) =>
+        (json is null ? null : JsonSerializer.Deserialize<RorSummary>(json, Json)) ?? new RorSummary(null, null, [], [], false, null);
+}
