@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,12 +42,19 @@ public sealed class DocumentsSandboxOptions
 
     /// <summary>Largest request accepted.</summary>
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Optional profile check of each ITI-65 bundle (e.g. the Firely validator with the PDSm profiles): the error
+    /// messages it returns refuse the bundle with a 422 OperationOutcome. Null: the sandbox's own rules only.
+    /// </summary>
+    public Func<Hl7.Fhir.Model.Bundle, IReadOnlyList<string>>? PdsmValidator { get; set; }
 }
 
 /// <summary>
 /// A running document-sharing sandbox: Kestrel on 127.0.0.1, mutual TLS (client certificate issued by the trusted CA
 /// required at the handshake), serving <c>POST /xds/repository</c> (ITI-41, ITI-43), <c>POST /xds/registry</c> (ITI-18)
-/// and <c>POST /dmp/status</c> (the DMP state).
+/// and <c>POST /dmp/status</c> (the DMP state), and PDSm under <c>/fhir/</c> (<see cref="PdsmSandboxHandler"/>) on the
+/// same registry.
 /// </summary>
 public sealed class DocumentsSandboxServer : IAsyncDisposable
 {
@@ -73,6 +81,12 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
     /// <summary>DMP status endpoint.</summary>
     public Uri DmpStatusEndpoint => new(BaseUri, "dmp/status");
 
+    /// <summary>PDSm (FHIR) base.</summary>
+    public Uri FhirBase => new(BaseUri, "fhir/");
+
+    /// <summary>The PDSm handler.</summary>
+    public PdsmSandboxHandler Pdsm { get; private init; } = null!;
+
     /// <summary>The handler (store, DMP states).</summary>
     public DocumentsSandboxHandler Handler { get; }
 
@@ -96,6 +110,7 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<DocumentsSandboxHandler>();
+        builder.Services.AddSingleton<PdsmSandboxHandler>();
         ListenOptions? listen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -118,6 +133,12 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
         app.MapPost("/xds/repository", handler.HandleAsync);
         app.MapPost("/xds/registry", handler.HandleAsync);
         app.MapPost("/dmp/status", handler.HandleAsync);
+        var pdsm = app.Services.GetRequiredService<PdsmSandboxHandler>();
+        app.MapPost("/fhir", pdsm.ProvideAsync);
+        app.MapPost("/fhir/", pdsm.ProvideAsync);
+        app.MapGet("/fhir/DocumentReference", pdsm.FindAsync);
+        app.MapGet("/fhir/Binary/{id}", (HttpContext c, string id) => pdsm.RetrieveAsync(c, id));
+        app.MapGet("/fhir/Patient", pdsm.PatientAsync);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -129,7 +150,7 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
             throw;
         }
 
-        return new DocumentsSandboxServer(app, certificate, handler, new Uri($"https://127.0.0.1:{listen!.IPEndPoint!.Port}/"));
+        return new DocumentsSandboxServer(app, certificate, handler, new Uri($"https://127.0.0.1:{listen!.IPEndPoint!.Port}/")) { Pdsm = pdsm };
     }
 
     /// <summary>Stops the listener.</summary>
