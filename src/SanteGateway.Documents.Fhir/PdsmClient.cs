@@ -332,7 +332,8 @@ public sealed class PdsmClient : IDisposable
 
             if (status >= 500 || status == 429)
             {
-                throw new PdsmTransportException($"HTTP {status} from the document-sharing manager.");
+                var said = Parse<OperationOutcome>(bytes)?.Issue.FirstOrDefault()?.Diagnostics;
+                throw new PdsmTransportException($"HTTP {status} from the document-sharing manager{(said is null ? "." : ": " + said)}");
             }
 
             return (status, bytes);

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SanteGateway.Documents.Fhir;
 using SanteGateway.Documents.Xds;
 using SanteGateway.Insi.Sandbox;
 using SanteGateway.Insi.Sandbox.Pki;
@@ -134,8 +135,24 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
         app.MapPost("/xds/registry", handler.HandleAsync);
         app.MapPost("/dmp/status", handler.HandleAsync);
         var pdsm = app.Services.GetRequiredService<PdsmSandboxHandler>();
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!context.Response.HasStarted && context.Request.Path.StartsWithSegments("/fhir", StringComparison.Ordinal))
+            {
+                // A sandbox bug is said as such (OperationOutcome 500 naming the exception), never as an empty answer.
+                context.Response.StatusCode = 500;
+                context.Response.ContentType = "application/fhir+json";
+                await context.Response.WriteAsync(PdsmClient.ToJson(new Hl7.Fhir.Model.OperationOutcome
+                {
+                    Issue = [new() { Severity = Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Fatal, Code = Hl7.Fhir.Model.OperationOutcome.IssueType.Exception, Diagnostics = $"{ex.GetType().Name}: {ex.Message}" }],
+                })).ConfigureAwait(false);
+            }
+        });
         app.MapPost("/fhir", pdsm.ProvideAsync);
-        app.MapPost("/fhir/", pdsm.ProvideAsync);
         app.MapGet("/fhir/DocumentReference", pdsm.FindAsync);
         app.MapGet("/fhir/Binary/{id}", (HttpContext c, string id) => pdsm.RetrieveAsync(c, id));
         app.MapGet("/fhir/Patient", pdsm.PatientAsync);

@@ -171,7 +171,7 @@ public sealed class PdsmSandboxHandler
                 errors.Add(("invalid", "content.attachment.hash (SHA-1) ne correspond pas au document.", where + ".content.attachment.hash"));
             }
 
-            if (attachment.Size is not { } size || size != bytes.Length)
+            if (SizeOf(attachment) is not { } size || size != bytes.Length)
             {
                 errors.Add(("invalid", "content.attachment.size ne correspond pas au document.", where + ".content.attachment.size"));
             }
@@ -396,6 +396,23 @@ public sealed class PdsmSandboxHandler
                 PracticeSetting = Concept(e.PracticeSettingCode),
             },
         };
+    }
+
+    /// <summary>
+    /// <c>attachment.size</c> as read: the R4 parser stores an <c>unsignedInt</c> where the shared POCO property expects an
+    /// <c>integer64</c>, so the property getter cannot be used on a parsed resource.
+    /// </summary>
+    private static long? SizeOf(Attachment attachment)
+    {
+        foreach (var (name, value) in attachment.EnumerateElements())
+        {
+            if (name == "size" && value is PrimitiveType { JsonValue: { } v })
+            {
+                return Convert.ToInt64(v, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return null;
     }
 
     private static CodeableConcept? Concept(XdsCode? c) => c is null ? null : new CodeableConcept { Coding = [new Coding(Pdsm.System(c.Scheme), c.Code, c.Display)] };
