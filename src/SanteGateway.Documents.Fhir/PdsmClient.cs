@@ -102,7 +102,7 @@ public sealed record PdsmProvideResponse(int Status, Bundle? Response, Operation
 /// find document references, ITI-68 retrieve document, and the DMP state (<c>GET Patient?identifier=</c>, PDSm4DMP
 /// draft, TD0.2 equivalent). JSON only (<c>application/fhir+json</c>).
 /// </summary>
-public sealed class PdsmClient : IDisposable
+public sealed partial class PdsmClient : IDisposable
 {
     private const string FhirJson = "application/fhir+json";
     private static readonly FhirJsonSerializer Serializer = new();
@@ -170,7 +170,13 @@ public sealed class PdsmClient : IDisposable
     /// <summary>JSON of a resource.</summary>
     /// <param name="resource">Resource.</param>
     /// <returns>JSON text.</returns>
-    public static string ToJson(Resource resource) => Serializer.SerializeToString(resource);
+    public static string ToJson(Resource resource) =>
+        // Firely 6 models Attachment.size as integer64, which its serializer writes as a JSON string; FHIR R4 (and the
+        // PDSm profiles) want an unsignedInt, a JSON number.
+        AttachmentSize().Replace(Serializer.SerializeToString(resource), "\"size\":$1");
+
+    [System.Text.RegularExpressions.GeneratedRegex("\"size\":\"([0-9]{1,18})\"", System.Text.RegularExpressions.RegexOptions.CultureInvariant, 1000)]
+    private static partial System.Text.RegularExpressions.Regex AttachmentSize();
 
     /// <summary>Reads a resource (elements it cannot read are skipped; a non-resource is refused).</summary>
     /// <typeparam name="T">Expected type.</typeparam>

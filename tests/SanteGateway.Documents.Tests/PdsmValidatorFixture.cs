@@ -53,10 +53,13 @@ public sealed partial class PdsmValidatorFixture : IDisposable
     /// <remarks>
     /// The SubmissionSet profile itself cannot be compiled without MHD: its <c>designationType</c> extension slice needs
     /// the IHE extension definition (Firely: "Failed to convert ElementDefinition at List.extension:designationType").
-    /// That one profile is therefore not checked here (see docs/conformance.md); the Bundle and DocumentReference are.
+    /// That one profile, and the Bundle slice it discriminates, are therefore not checked here (see docs/conformance.md);
+    /// the rest of the Bundle and the DocumentReference are.
     /// </remarks>
     public static bool IsMissingPackage(FhirValidationIssue issue) =>
-        issue.Message.Contains("nable to resolve", StringComparison.Ordinal)
+        // The Bundle's SubmissionSet slice is discriminated by that profile, so no entry can match it either.
+        issue.Message.Contains("required slice: 'entry:SubmissionSet'", StringComparison.Ordinal)
+        || issue.Message.Contains("nable to resolve", StringComparison.Ordinal)
         && (issue.Message.Contains("profiles.ihe.net", StringComparison.Ordinal) || issue.Message.Contains("annuaire", StringComparison.Ordinal)
             || (issue.Message.Contains("pdsm-submissionset-comprehensive", StringComparison.Ordinal) && issue.Message.Contains("List.extension:designationType", StringComparison.Ordinal)));
 
