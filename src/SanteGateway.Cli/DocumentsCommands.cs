@@ -5,13 +5,14 @@ using SanteGateway.Application;
 using SanteGateway.Documents.Sandbox;
 using SanteGateway.Documents.Xds;
 using SanteGateway.Store;
+using SanteGateway.Store.Entities;
 
 namespace SanteGateway.Cli;
 
 /// <summary>
 /// <c>santegw documents send [--data DIR] --identity ID FILE.xml [--transport xds] [--replaces UNIQUEID]</c>: send a CDA to
 /// the shared record (DMP) behind the qualified-INS gate; <c>santegw documents list --identity ID</c>: the history.
-/// Exit codes: 0 accepted, 1 refused (the rule is named on stderr), 2 usage, 3 delivery failed (can be resent).
+/// Exit codes: 0 accepted, 1 refused (the rule is named on stderr), 2 usage, 3 not delivered (queued for retry by serve, or a dead letter that can be resent).
 /// </summary>
 internal sealed class DocumentsCommands : ICommandModule
 {
@@ -171,6 +172,13 @@ internal sealed class DocumentsCommands : ICommandModule
             if (result.IsSuccess)
             {
                 Print(result.Value);
+                if (result.Value.State != DocumentSubmissionStates.Accepted)
+                {
+                    // Queued in the outbox: `santegw serve` on the same data retries it (this command has no worker).
+                    await Console.Error.WriteLineAsync($"santegw: not delivered yet ({result.Value.ErrorCode}); queued for retry at {result.Value.NextAttemptAt:u} by santegw serve on this data.").ConfigureAwait(false);
+                    return DeliveryFailed;
+                }
+
                 return 0;
             }
 

@@ -9,17 +9,29 @@ using SanteGateway.Server.Documents;
 
 namespace SanteGateway.Cli;
 
+/// <summary>The document-sharing transports configured: XDS.b, PDSm, or both (sandbox mode serves both).</summary>
+/// <param name="Xds">XDS.b client settings, when configured.</param>
+/// <param name="Pdsm">PDSm client settings, when configured.</param>
+internal sealed record DocumentTargets(XdsClientOptions? Xds, SanteGateway.Documents.Fhir.PdsmClientOptions? Pdsm)
+{
+    /// <summary>Where documents go (for the start-up line): the XDS repository, else the PDSm base.</summary>
+    public Uri? RepositoryEndpoint => Xds?.RepositoryEndpoint ?? Pdsm?.BaseUrl;
+}
+
 /// <summary>
 /// The document-sharing target (configuration section <c>Documents</c>). <c>Mode</c>: <c>sandbox</c> (default: the
 /// documents sandbox on a loopback port with the test PKI of <c>DATA/pki</c>), <c>remote</c> (the DMP with the
-/// structure's IGC-Santé certificate) or <c>none</c>.
+/// structure's IGC-Santé certificate) or <c>none</c>. In remote mode the XDS.b endpoints
+/// (<c>RepositoryEndpoint</c>, <c>RegistryEndpoint</c>, <c>DmpStatusEndpoint</c>) and/or <c>Pdsm:BaseUrl</c> select
+/// the transports; <c>DefaultTransport</c> (xds or pdsm) is the one used when a request names none. <c>Card:ModulePath</c>
+/// (+ <c>TokenLabel</c>, <c>KeyLabel</c>, <c>PinEnv</c>) switches the VIHF to the direct mode, signed on the CPx card.
 /// </summary>
 internal static class ServeDocuments
 {
     public const string DefaultPasswordVariable = "SANTEGW_DMP_CERT_PASSWORD";
 
     /// <summary>Builds the XDS client options; starts the sandbox in sandbox mode. Returns an error for bad configuration.</summary>
-    public static async Task<(XdsClientOptions? Client, DocumentsSandboxServer? Sandbox, string? Error)> PrepareAsync(IConfiguration cfg, GatewayOptions options, CancellationToken ct)
+    public static async Task<(DocumentTargets? Client, DocumentsSandboxServer? Sandbox, string? Error)> PrepareAsync(IConfiguration cfg, GatewayOptions options, CancellationToken ct)
     {
         var section = cfg.GetSection("Documents");
         var mode = (section["Mode"] ?? "sandbox").Trim().ToUpperInvariant();
@@ -50,7 +62,15 @@ internal static class ServeDocuments
                     Vihf = SandboxVihf(section.GetSection("Vihf")),
                 };
                 client.TrustedCaPaths.Add(Path.Combine(pki, TestPki.CaPemFile));
-                return (client, sandbox, null);
+                var pdsm = new SanteGateway.Documents.Fhir.PdsmClientOptions
+                {
+                    BaseUrl = sandbox.FhirBase,
+                    CertificatePath = client.CertificatePath,
+                    CertificatePassword = password,
+                    IsProduction = false,
+                };
+                pdsm.TrustedCaPaths.Add(Path.Combine(pki, TestPki.CaPemFile));
+                return (new DocumentTargets(client, pdsm), sandbox, null);
             }
 
             case "REMOTE":
@@ -59,9 +79,16 @@ internal static class ServeDocuments
                 var repository = Url("RepositoryEndpoint");
                 var registry = Url("RegistryEndpoint");
                 var status = Url("DmpStatusEndpoint");
-                if (repository is null || registry is null || status is null)
+                var pdsmBase = Uri.TryCreate(section["Pdsm:BaseUrl"], UriKind.Absolute, out var pu) && pu.Scheme == Uri.UriSchemeHttps ? pu : null;
+                var xdsConfigured = section["RepositoryEndpoint"] is not null || section["RegistryEndpoint"] is not null || section["DmpStatusEndpoint"] is not null;
+                if (section["Pdsm:BaseUrl"] is not null && pdsmBase is null)
                 {
-                    return (null, null, "Documents:RepositoryEndpoint, RegistryEndpoint and DmpStatusEndpoint: https URLs are required in remote mode");
+                    return (null, null, "Documents:Pdsm:BaseUrl: an https URL is required");
+                }
+
+                if ((xdsConfigured || pdsmBase is null) && (repository is null || registry is null || status is null))
+                {
+                    return (null, null, "Documents:RepositoryEndpoint, RegistryEndpoint and DmpStatusEndpoint: https URLs are required in remote mode (or Documents:Pdsm:BaseUrl for PDSm only)");
                 }
 
                 var cert = section["CertificatePath"];
@@ -83,6 +110,30 @@ internal static class ServeDocuments
                     return (null, null, "Documents:TrustedCaPaths: readable CA files for the server chain are required");
                 }
 
+                // A remote endpoint is production unless the configuration says it is a test platform.
+                var production = !bool.TryParse(section["IsProduction"], out var prodFlag) || prodFlag;
+                SanteGateway.Documents.Fhir.PdsmClientOptions? pdsmOptions = null;
+                if (pdsmBase is not null)
+                {
+                    pdsmOptions = new SanteGateway.Documents.Fhir.PdsmClientOptions
+                    {
+                        BaseUrl = pdsmBase,
+                        CertificatePath = cert,
+                        CertificatePassword = password,
+                        CheckRevocation = bool.TryParse(section["CheckRevocation"], out var prev) && prev,
+                        IsProduction = production,
+                    };
+                    foreach (var ca in cas)
+                    {
+                        pdsmOptions.TrustedCaPaths.Add(ca);
+                    }
+                }
+
+                if (!xdsConfigured)
+                {
+                    return (new DocumentTargets(null, pdsmOptions), null, null);
+                }
+
                 var vihf = new VihfOptions();
                 section.GetSection("Vihf").Bind(vihf);
                 if (string.IsNullOrWhiteSpace(vihf.StructureId) || string.IsNullOrWhiteSpace(vihf.SubjectId) || string.IsNullOrWhiteSpace(vihf.HomologationNumber))
@@ -92,7 +143,7 @@ internal static class ServeDocuments
 
                 var client = new XdsClientOptions
                 {
-                    RepositoryEndpoint = repository,
+                    RepositoryEndpoint = repository!,
                     RegistryEndpoint = registry,
                     DmpStatusEndpoint = status,
                     DmpStatusAction = section["DmpStatusAction"] ?? XdsActions.DmpStatus,
@@ -109,7 +160,20 @@ internal static class ServeDocuments
                     client.TrustedCaPaths.Add(ca);
                 }
 
-                return (client, null, null);
+                // Direct VIHF mode: the professional's card signs each VIHF (Documents:Card; PIN from an environment variable).
+                var cardSection = section.GetSection("Card");
+                if (cardSection["ModulePath"] is { Length: > 0 } module)
+                {
+                    var pinVariable = cardSection["PinEnv"] ?? "SANTEGW_CPS_PIN";
+                    if (Environment.GetEnvironmentVariable(pinVariable) is not { Length: > 0 } pin)
+                    {
+                        return (null, null, $"Documents:Card:PinEnv: the environment variable {pinVariable} is not set");
+                    }
+
+                    client.Card = new Pkcs11VihfCardOptions { ModulePath = module, TokenLabel = cardSection["TokenLabel"], KeyLabel = cardSection["KeyLabel"], Pin = pin };
+                }
+
+                return (new DocumentTargets(client, pdsmOptions), null, null);
             }
 
             default:
@@ -117,10 +181,23 @@ internal static class ServeDocuments
         }
     }
 
-    /// <summary>Registers the XDS transport; in sandbox mode also fills the structure settings the sandbox needs when unset.</summary>
-    public static void Register(IServiceCollection services, XdsClientOptions client, bool sandbox)
+    /// <summary>Registers the configured transports (and the outbox worker); in sandbox mode also fills the structure settings the sandbox needs when unset.</summary>
+    public static void Register(IServiceCollection services, DocumentTargets targets, bool sandbox)
     {
-        services.AddGatewayXds(client);
+        if (targets.Xds is not null)
+        {
+            services.AddGatewayXds(targets.Xds);
+        }
+
+        if (targets.Pdsm is not null)
+        {
+            services.AddGatewayPdsm(targets.Pdsm);
+            if (targets.Xds is null)
+            {
+                services.PostConfigure<DocumentSharingOptions>(o => o.DefaultTransport = "pdsm");
+            }
+        }
+
         if (sandbox)
         {
             services.PostConfigure<DocumentSharingOptions>(o =>

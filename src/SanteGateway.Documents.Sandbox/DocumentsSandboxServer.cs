@@ -2,10 +2,12 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SanteGateway.Documents.Fhir;
 using SanteGateway.Documents.Xds;
 using SanteGateway.Insi.Sandbox;
 using SanteGateway.Insi.Sandbox.Pki;
@@ -41,12 +43,19 @@ public sealed class DocumentsSandboxOptions
 
     /// <summary>Largest request accepted.</summary>
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Optional profile check of each ITI-65 bundle (e.g. the Firely validator with the PDSm profiles): the error
+    /// messages it returns refuse the bundle with a 422 OperationOutcome. Null: the sandbox's own rules only.
+    /// </summary>
+    public Func<Hl7.Fhir.Model.Bundle, IReadOnlyList<string>>? PdsmValidator { get; set; }
 }
 
 /// <summary>
 /// A running document-sharing sandbox: Kestrel on 127.0.0.1, mutual TLS (client certificate issued by the trusted CA
 /// required at the handshake), serving <c>POST /xds/repository</c> (ITI-41, ITI-43), <c>POST /xds/registry</c> (ITI-18)
-/// and <c>POST /dmp/status</c> (the DMP state).
+/// and <c>POST /dmp/status</c> (the DMP state), and PDSm under <c>/fhir/</c> (<see cref="PdsmSandboxHandler"/>) on the
+/// same registry.
 /// </summary>
 public sealed class DocumentsSandboxServer : IAsyncDisposable
 {
@@ -73,6 +82,12 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
     /// <summary>DMP status endpoint.</summary>
     public Uri DmpStatusEndpoint => new(BaseUri, "dmp/status");
 
+    /// <summary>PDSm (FHIR) base.</summary>
+    public Uri FhirBase => new(BaseUri, "fhir/");
+
+    /// <summary>The PDSm handler.</summary>
+    public PdsmSandboxHandler Pdsm { get; private init; } = null!;
+
     /// <summary>The handler (store, DMP states).</summary>
     public DocumentsSandboxHandler Handler { get; }
 
@@ -96,6 +111,7 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<DocumentsSandboxHandler>();
+        builder.Services.AddSingleton<PdsmSandboxHandler>();
         ListenOptions? listen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -118,6 +134,28 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
         app.MapPost("/xds/repository", handler.HandleAsync);
         app.MapPost("/xds/registry", handler.HandleAsync);
         app.MapPost("/dmp/status", handler.HandleAsync);
+        var pdsm = app.Services.GetRequiredService<PdsmSandboxHandler>();
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!context.Response.HasStarted && context.Request.Path.StartsWithSegments("/fhir", StringComparison.Ordinal))
+            {
+                // A sandbox bug is said as such (OperationOutcome 500 naming the exception), never as an empty answer.
+                context.Response.StatusCode = 500;
+                context.Response.ContentType = "application/fhir+json";
+                await context.Response.WriteAsync(PdsmClient.ToJson(new Hl7.Fhir.Model.OperationOutcome
+                {
+                    Issue = [new() { Severity = Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Fatal, Code = Hl7.Fhir.Model.OperationOutcome.IssueType.Exception, Diagnostics = $"{ex.GetType().Name}: {ex.Message}" }],
+                })).ConfigureAwait(false);
+            }
+        });
+        app.MapPost("/fhir", pdsm.ProvideAsync);
+        app.MapGet("/fhir/DocumentReference", pdsm.FindAsync);
+        app.MapGet("/fhir/Binary/{id}", (HttpContext c, string id) => pdsm.RetrieveAsync(c, id));
+        app.MapGet("/fhir/Patient", pdsm.PatientAsync);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -129,7 +167,7 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
             throw;
         }
 
-        return new DocumentsSandboxServer(app, certificate, handler, new Uri($"https://127.0.0.1:{listen!.IPEndPoint!.Port}/"));
+        return new DocumentsSandboxServer(app, certificate, handler, new Uri($"https://127.0.0.1:{listen!.IPEndPoint!.Port}/")) { Pdsm = pdsm };
     }
 
     /// <summary>Stops the listener.</summary>

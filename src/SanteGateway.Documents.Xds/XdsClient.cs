@@ -31,6 +31,12 @@ public sealed class XdsClientOptions
     /// <summary>PKCS#12 of the structure's IGC-Santé certificate: TLS client authentication, and the VIHF signature in indirect mode.</summary>
     public string? CertificatePath { get; set; }
 
+    /// <summary>
+    /// Direct VIHF mode: the professional's card (PKCS#11) that signs each VIHF; null for the indirect mode (the VIHF is
+    /// signed with the structure's certificate). The TLS client certificate stays the structure's.
+    /// </summary>
+    public Pkcs11VihfCardOptions? Card { get; set; }
+
     /// <summary>Password of <see cref="CertificatePath"/>.</summary>
     public string? CertificatePassword { get; set; }
 
@@ -120,6 +126,7 @@ public sealed class XdsClient : IDisposable
     private readonly XdsClientOptions options;
     private readonly HttpClient http;
     private readonly X509Certificate2 signingCertificate;
+    private Pkcs11VihfSigner? card;
     private readonly Func<byte[], byte[]> sign;
     private readonly TimeProvider time;
 
@@ -175,7 +182,16 @@ public sealed class XdsClient : IDisposable
         }
 
         var certificate = InsiCertificates.LoadPkcs12(options.CertificatePath, options.CertificatePassword);
-        return new XdsClient(options, certificate, InsiCertificates.LoadTrustedCas(options.TrustedCaPaths), time: time);
+        var cas = InsiCertificates.LoadTrustedCas(options.TrustedCaPaths);
+        if (options.Card is null)
+        {
+            return new XdsClient(options, certificate, cas, time: time);
+        }
+
+        // Direct mode: each VIHF is signed on the card; the client owns (and disposes) the open session.
+        var card = new Pkcs11VihfSigner(options.Card);
+        options.Vihf.Mode = VihfMode.Direct;
+        return new XdsClient(options, certificate, cas, card.Certificate, card.Sign, time) { card = card };
     }
 
     /// <summary>The settings.</summary>
@@ -249,7 +265,11 @@ public sealed class XdsClient : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        http.Dispose();
+        card?.Dispose();
+    }
 
     private static string Soap(string action) => $"application/soap+xml; charset=utf-8; action=\"{action}\"";
 

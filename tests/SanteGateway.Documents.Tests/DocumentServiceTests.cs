@@ -258,7 +258,7 @@ public abstract class DocumentServiceTests<TDatabase>(SandboxFixture fx, TDataba
     }
 
     [Fact]
-    public async Task When_the_registry_is_unreachable_the_submission_is_recorded_as_failed_and_can_be_resent()
+    public async Task When_the_registry_is_unreachable_the_submission_is_queued_for_retry_and_can_be_resent_by_hand()
     {
         database.SkipIfUnavailable();
         var cda = Fresh(Cda(), out var uniqueId);
@@ -269,17 +269,39 @@ public abstract class DocumentServiceTests<TDatabase>(SandboxFixture fx, TDataba
         options.RepositoryEndpoint = new Uri("https://127.0.0.1:1/xds/repository");
         using var broken = new SanteGateway.Server.Documents.XdsDocumentPort(XdsClient.FromOptions(options), NullLogger<SanteGateway.Server.Documents.XdsDocumentPort>.Instance);
 
-        var failed = await Service(db, broken).SendAsync(id, new SendDocumentRequest(cda), Someone, TestContext.Current.CancellationToken);
+        var queued = await Service(db, broken).SendAsync(id, new SendDocumentRequest(cda), Someone, TestContext.Current.CancellationToken);
 
-        failed.Error!.Rule.Should().Be("registry.unavailable");
+        queued.Value!.State.Should().Be(DocumentSubmissionStates.Retrying);
+        queued.Value.NextAttemptAt.Should().NotBeNull();
         var row = await db.DocumentSubmissions.AsNoTracking().SingleAsync(x => x.DocumentUniqueId == uniqueId, TestContext.Current.CancellationToken);
-        row.State.Should().Be(DocumentSubmissionStates.Failed);
+        row.State.Should().Be(DocumentSubmissionStates.Retrying);
         row.ErrorCode.Should().Be("transport");
+        row.LeaseOwner.Should().BeNull();
 
         using var port = fx.Port();
         var resent = await Service(db, port).ResendAsync(row.Id, Someone, TestContext.Current.CancellationToken);
         resent.Value!.State.Should().Be(DocumentSubmissionStates.Accepted);
         fx.Store.Find(uniqueId).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task With_a_single_attempt_allowed_an_unreachable_registry_makes_a_dead_letter_named_registry_unavailable()
+    {
+        database.SkipIfUnavailable();
+        var cda = Fresh(Cda(), out var uniqueId);
+        await using var db = database.CreateContext();
+        var id = await SeedAsync(db, cda, IdentityStatus.Qual);
+        var options = fx.ClientOptions();
+        options.RepositoryEndpoint = new Uri("https://127.0.0.1:1/xds/repository");
+        using var broken = new SanteGateway.Server.Documents.XdsDocumentPort(XdsClient.FromOptions(options), NullLogger<SanteGateway.Server.Documents.XdsDocumentPort>.Instance);
+        var settings = Options();
+        settings.Delivery.MaxAttempts = 1;
+        var service = new DocumentService(db, TimeProvider.System, [broken], Microsoft.Extensions.Options.Options.Create(settings), NullLogger<DocumentService>.Instance);
+
+        var failed = await service.SendAsync(id, new SendDocumentRequest(cda), Someone, TestContext.Current.CancellationToken);
+
+        failed.Error!.Rule.Should().Be("registry.unavailable");
+        (await db.DocumentSubmissions.AsNoTracking().SingleAsync(x => x.DocumentUniqueId == uniqueId, TestContext.Current.CancellationToken)).State.Should().Be(DocumentSubmissionStates.Failed);
     }
 
     [Fact]

@@ -58,6 +58,24 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public XdsDocumentPort Port(bool production = false) => new(Client(production), NullLogger<XdsDocumentPort>.Instance);
 
+    /// <summary>PDSm client options towards the sandbox's FHIR base (same structure certificate as XDS).</summary>
+    public SanteGateway.Documents.Fhir.PdsmClientOptions PdsmOptions(bool production = false)
+    {
+        var o = new SanteGateway.Documents.Fhir.PdsmClientOptions
+        {
+            BaseUrl = Sandbox.FhirBase,
+            CertificatePath = Path.Combine(PkiDirectory, TestPki.InsiAutoP12File),
+            CertificatePassword = Password,
+            IsProduction = production,
+        };
+        o.TrustedCaPaths.Add(Path.Combine(PkiDirectory, TestPki.CaPemFile));
+        return o;
+    }
+
+    public SanteGateway.Documents.Fhir.PdsmClient PdsmClient(bool production = false) => SanteGateway.Documents.Fhir.PdsmClient.FromOptions(PdsmOptions(production));
+
+    public PdsmDocumentPort PdsmPort(bool production = false) => new(PdsmClient(production), NullLogger<PdsmDocumentPort>.Instance);
+
     public X509Certificate2 Load(string file) => TestPki.LoadP12(PkiDirectory, file, Password);
 
     public static VihfOptions Vihf() => new()

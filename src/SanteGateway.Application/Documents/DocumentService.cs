@@ -28,8 +28,9 @@ public sealed record SendDocumentRequest(byte[] Content, string? Transport = nul
 /// <param name="ReplacesUniqueId">Replaced document, if any.</param>
 /// <param name="TypeCode">typeCode.</param>
 /// <param name="ClassCode">classCode.</param>
-/// <param name="State">sending, accepted, refused or failed.</param>
-/// <param name="Attempts">Transport calls made.</param>
+/// <param name="State">sending, accepted, refused, retrying (transient failure, the outbox worker tries again) or failed
+/// (dead letter: attempts ran out; re-send by hand).</param>
+/// <param name="Attempts">Delivery attempts made (by requests and by the outbox worker).</param>
 /// <param name="ErrorCode">Last error code.</param>
 /// <param name="ErrorMessage">Last error text.</param>
 /// <param name="Size">Size in bytes.</param>
@@ -37,6 +38,7 @@ public sealed record SendDocumentRequest(byte[] Content, string? Transport = nul
 /// <param name="CreatedAt">First recorded.</param>
 /// <param name="UpdatedAt">Last change.</param>
 /// <param name="AcceptedAt">When accepted.</param>
+/// <param name="NextAttemptAt">When the outbox worker tries again (state <c>retrying</c>).</param>
 public sealed record DocumentSubmissionView(
     Guid Id,
     Guid IdentityId,
@@ -54,7 +56,8 @@ public sealed record DocumentSubmissionView(
     string Hash,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? AcceptedAt);
+    DateTimeOffset? AcceptedAt,
+    DateTimeOffset? NextAttemptAt = null);
 
 /// <summary>
 /// Sends documents to the shared record (DMP / Mon espace santé) behind the qualified-INS gate. Every rule is applied
@@ -98,12 +101,192 @@ public sealed class DocumentService
     /// <param name="req">Document and options.</param>
     /// <param name="actor">Who.</param>
     /// <param name="ct">Cancellation.</param>
-    /// <returns>The accepted submission; otherwise the refusal naming the rule (a registry refusal or failure carries the
-    /// recorded submission in <see cref="AppError.Data"/> under <c>submission</c>).</returns>
+    /// <returns>The submission: <c>accepted</c>, or <c>retrying</c> when a transient failure queued it for the outbox
+    /// worker; otherwise the refusal naming the rule (a registry refusal or a dead letter carries the recorded submission
+    /// in <see cref="AppError.Data"/> under <c>submission</c>).</returns>
     public Task<Result<DocumentSubmissionView>> SendAsync(Guid identityId, SendDocumentRequest req, Actor actor, CancellationToken ct) => AppFailure.Run(async () =>
     {
         ArgumentNullException.ThrowIfNull(req);
         ArgumentNullException.ThrowIfNull(actor);
+        var p = await PrepareAsync(identityId, req, ct).ConfigureAwait(false);
+        var status = await p.Port.GetDmpStatusAsync(p.Ins, ct).ConfigureAwait(false);
+        if (DmpRefusal(status) is { Kind: not ErrorKind.Upstream } refusal)
+        {
+            throw new AppFailure(refusal);
+        }
+
+        var now = clock.GetUtcNow();
+        var owner = Truncate("request:" + Guid.NewGuid().ToString("N"), 64);
+        var row = p.Existing;
+        if (row is not null)
+        {
+            // Claimed like the worker claims: a submission another request or a worker is sending right now is left alone.
+            var until = now + options.Delivery.Lease;
+            var id = row.Id;
+            var claimed = await db.DocumentSubmissions
+                .Where(x => x.Id == id && x.State != DocumentSubmissionStates.Accepted && (x.LeaseUntil == null || x.LeaseUntil < now))
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.LeaseOwner, owner).SetProperty(x => x.LeaseUntil, until), ct).ConfigureAwait(false);
+            if (claimed == 0)
+            {
+                throw new AppFailure(new AppError(ErrorKind.Conflict, "document.in-progress", "This document is being sent right now (by the outbox worker or another request); look at its submission again shortly.",
+                    Data: new Dictionary<string, object?>(StringComparer.Ordinal) { ["submission"] = View(row) }));
+            }
+
+            // A send by hand starts a new round of automatic retries.
+            row.RoundStartAttempts = row.Attempts;
+        }
+        else
+        {
+            row = new DocumentSubmission
+            {
+                Id = Guid.CreateVersion7(now),
+                IdentityId = identityId,
+                Transport = p.Port.Transport,
+                DocumentUniqueId = p.Document.UniqueId,
+                CreatedAt = now,
+            };
+            db.DocumentSubmissions.Add(row);
+        }
+
+        Fill(row, p.Document, req.Content);
+        row.Actor = actor.Name;
+        var result = await AttemptAsync(row, owner, p.Port, p.Document, status, actor, ct).ConfigureAwait(false);
+        var view = View(row);
+        return row.State switch
+        {
+            DocumentSubmissionStates.Accepted or DocumentSubmissionStates.Retrying => view,
+            DocumentSubmissionStates.Refused => throw new AppFailure(new AppError(ErrorKind.Unprocessable, "registry.refused", $"The registry refused the document: {row.ErrorCode} {row.ErrorMessage}", Data: Data(view, result.Errors))),
+            _ => throw new AppFailure(new AppError(ErrorKind.Upstream, "registry.unavailable", $"The document could not be delivered ({row.ErrorCode}) after {row.Attempts} attempts; it can be sent again.", Data: Data(view, result.Errors))),
+        };
+    });
+
+    /// <summary>
+    /// One attempt of the outbox worker on a submission it has claimed (<see cref="DocumentSubmission.LeaseOwner"/> =
+    /// <paramref name="workerId"/>): every rule of the gate and the DMP state are checked again (the identity may have
+    /// lost its qualification meanwhile: the submission is then refused with that rule, never sent), then the document
+    /// is sent with the same ids as before, so the registry sees its uniqueId once.
+    /// </summary>
+    /// <param name="submissionId">The claimed submission.</param>
+    /// <param name="workerId">The claim's owner.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The submission after the attempt, or null when the claim is no longer this worker's.</returns>
+    public async Task<DocumentSubmissionView?> DeliverQueuedAsync(Guid submissionId, string workerId, CancellationToken ct)
+    {
+        var row = await db.DocumentSubmissions.FirstOrDefaultAsync(x => x.Id == submissionId && x.LeaseOwner == workerId, ct).ConfigureAwait(false);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var actor = new Actor("documents-outbox", "worker", IsVigilance: false);
+        Prepared p;
+        DmpStatusResult status;
+        try
+        {
+            p = await PrepareAsync(row.IdentityId, new SendDocumentRequest(row.Content, row.Transport, row.ReplacesUniqueId), ct).ConfigureAwait(false);
+            status = await p.Port.GetDmpStatusAsync(p.Ins, ct).ConfigureAwait(false);
+            if (DmpRefusal(status) is { Kind: not ErrorKind.Upstream } refusal)
+            {
+                throw new AppFailure(refusal);
+            }
+        }
+        catch (AppFailure f) when (f.Error.Kind != ErrorKind.Upstream)
+        {
+            // A rule refuses it now: permanent, never retried; staff see the rule on the submission.
+            row.State = DocumentSubmissionStates.Refused;
+            row.ErrorCode = f.Error.Rule;
+            row.ErrorMessage = Truncate(f.Error.Message, 2000);
+            row.NextAttemptAt = null;
+            row.LeaseOwner = null;
+            row.LeaseUntil = null;
+            row.UpdatedAt = clock.GetUtcNow();
+            await SaveWithAuditAsync(actor, "document.refused", row, ct).ConfigureAwait(false);
+            log.LogWarning("Document submission {SubmissionId}: refused on retry by rule {Rule}", row.Id, f.Error.Rule);
+            return View(row);
+        }
+
+        Fill(row, p.Document, row.Content);
+        await AttemptAsync(row, workerId, p.Port, p.Document, status, actor, ct).ConfigureAwait(false);
+        return View(row);
+    }
+
+    /// <summary>
+    /// Records the attempt (state <c>sending</c>, lease held) before the call, calls the transport, then records the
+    /// outcome and releases the lease. A DMP state that could not be read counts as a transient failure.
+    /// </summary>
+    private async Task<ShareResult> AttemptAsync(DocumentSubmission row, string owner, IDocumentSharingPort port, SharedDocument document, DmpStatusResult status, Actor actor, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        row.State = DocumentSubmissionStates.Sending;
+        row.Attempts++;
+        row.UpdatedAt = now;
+        row.ErrorCode = null;
+        row.ErrorMessage = null;
+        row.NextAttemptAt = null;
+        row.LeaseOwner = owner;
+        row.LeaseUntil = now + options.Delivery.Lease;
+
+        // Recorded before the call: a crash during the call leaves a "sending" row whose lease runs out; the outbox worker
+        // then sends it again with the same uniqueId (the registry refuses a second copy; see RecordOutcome).
+        await SaveWithAuditAsync(actor, "document.sending", row, ct).ConfigureAwait(false);
+        ShareResult result;
+        if (status.State != DmpState.Active)
+        {
+            result = ShareResult.Failure("dmp.status-unavailable", $"The DMP state could not be read ({status.Code}). {status.Error}".Trim());
+        }
+        else
+        {
+            try
+            {
+                result = await port.ProvideAsync(document, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // a port must not throw, but a bug in one must not leave the row "sending" forever
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                log.LogError(ex, "Document submission {SubmissionId}: transport {Transport} threw", row.Id, port.Transport);
+                result = ShareResult.Failure("exception", ex.GetType().Name);
+            }
+        }
+
+        RecordOutcome(row, result);
+        await SaveWithAuditAsync(actor, "document." + row.State, row, CancellationToken.None).ConfigureAwait(false);
+        log.LogInformation("Document submission {SubmissionId} for identity {IdentityId} over {Transport}: {State} {Code} at attempt {Attempts} in {Ms} ms",
+            row.Id, row.IdentityId, port.Transport, row.State, row.ErrorCode, row.Attempts, (int)result.Duration.TotalMilliseconds);
+        return result;
+    }
+
+    private async Task SaveWithAuditAsync(Actor actor, string action, DocumentSubmission row, CancellationToken ct)
+    {
+        try
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", row.IdentityId.ToString(), null,
+                JsonSerializer.Serialize(new { submission = row.Id, transport = row.Transport, uniqueId = row.DocumentUniqueId, attempt = row.Attempts, error = row.ErrorCode }, Json)), clock, ct).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The audit chain head stays tracked after a commit; AppendAsync would reuse that stale copy in the next
+            // transaction of this context instead of locking the row, and another instance may have appended meanwhile.
+            foreach (var head in db.AuditChainHeads.Local.ToList())
+            {
+                db.Entry(head).State = EntityState.Detached;
+            }
+        }
+    }
+
+    private sealed record Prepared(IDocumentSharingPort Port, InsIdentifier Ins, SharedDocument Document, DocumentSubmission? Existing);
+
+    /// <summary>Every rule that needs no network call: identity, gate, CDA header, metadata, earlier submissions.</summary>
+    private async Task<Prepared> PrepareAsync(Guid identityId, SendDocumentRequest req, CancellationToken ct)
+    {
         var port = Port(req.Transport);
         if (req.Content is null || req.Content.Length == 0)
         {
@@ -156,30 +339,21 @@ public sealed class DocumentService
             document = document with { EntryUuid = existing.EntryUuid, SubmissionSetUniqueId = existing.SubmissionSetUniqueId };
         }
 
-        var status = await port.GetDmpStatusAsync(ins, ct).ConfigureAwait(false);
-        switch (status.State)
-        {
-            case DmpState.Active:
-                break;
-            case DmpState.None:
-                throw new AppFailure(new AppError(ErrorKind.Conflict, "dmp.none", "The patient has no DMP: a document cannot be sent."));
-            case DmpState.Closed:
-                throw new AppFailure(new AppError(ErrorKind.Conflict, "dmp.closed", "The patient's DMP is closed: a document cannot be sent."));
-            case DmpState.Opposed:
-                throw new AppFailure(new AppError(ErrorKind.Conflict, "dmp.patient-opposed", "The patient opposed feeding the DMP."));
-            default:
-                throw new AppFailure(new AppError(ErrorKind.Upstream, "dmp.status-unavailable", $"The DMP state could not be read ({status.Code}): nothing was sent. {status.Error}"));
-        }
+        return new Prepared(port, ins, document, existing);
+    }
 
-        var now = clock.GetUtcNow();
-        var row = existing ?? new DocumentSubmission
-        {
-            Id = Guid.CreateVersion7(now),
-            IdentityId = identityId,
-            Transport = port.Transport,
-            DocumentUniqueId = document.UniqueId,
-            CreatedAt = now,
-        };
+    /// <summary>The refusal for a DMP that cannot be fed; an <see cref="ErrorKind.Upstream"/> error when the state is unknown.</summary>
+    private static AppError? DmpRefusal(DmpStatusResult status) => status.State switch
+    {
+        DmpState.Active => null,
+        DmpState.None => new AppError(ErrorKind.Conflict, "dmp.none", "The patient has no DMP: a document cannot be sent."),
+        DmpState.Closed => new AppError(ErrorKind.Conflict, "dmp.closed", "The patient's DMP is closed: a document cannot be sent."),
+        DmpState.Opposed => new AppError(ErrorKind.Conflict, "dmp.patient-opposed", "The patient opposed feeding the DMP."),
+        _ => new AppError(ErrorKind.Upstream, "dmp.status-unavailable", $"The DMP state could not be read ({status.Code}). {status.Error}"),
+    };
+
+    private static void Fill(DocumentSubmission row, SharedDocument document, byte[] content)
+    {
         row.EntryUuid = document.EntryUuid;
         row.SubmissionSetUniqueId = document.SubmissionSetUniqueId;
         row.ReplacesUniqueId = document.ReplacesUniqueId;
@@ -188,66 +362,14 @@ public sealed class DocumentService
         row.MimeType = document.MimeType;
         row.Hash = document.Hash;
         row.Size = document.Size;
-        row.Content = req.Content;
+        row.Content = content;
         row.MetadataJson = MetadataJson(document);
-        row.State = DocumentSubmissionStates.Sending;
-        row.Attempts++;
-        row.Actor = actor.Name;
-        row.UpdatedAt = now;
-        row.ErrorCode = null;
-        row.ErrorMessage = null;
-        if (existing is null)
-        {
-            db.DocumentSubmissions.Add(row);
-        }
+    }
 
-        // Recorded before the call: a crash during the call leaves a "sending" row that a retry sends again with the
-        // same uniqueId (the registry refuses a second copy; see RecordOutcome).
-        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
-        {
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, "document.sending", "identity", identityId.ToString(), null,
-                JsonSerializer.Serialize(new { submission = row.Id, transport = row.Transport, uniqueId = row.DocumentUniqueId, attempt = row.Attempts }, Json)), clock, ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
-        }
+    private static Dictionary<string, object?> Data(DocumentSubmissionView view, IReadOnlyList<ShareError> errors) =>
+        new(StringComparer.Ordinal) { ["submission"] = view, ["errors"] = errors };
 
-        ShareResult result;
-        try
-        {
-            result = await port.ProvideAsync(document, ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            throw;
-        }
-#pragma warning disable CA1031 // a port must not throw, but a bug in one must not leave the row "sending" forever
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            log.LogError(ex, "Document submission {SubmissionId}: transport {Transport} threw", row.Id, port.Transport);
-            result = ShareResult.Failure("exception", ex.GetType().Name);
-        }
-
-        RecordOutcome(row, result, existing is not null);
-        await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
-            await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, "document." + row.State, "identity", identityId.ToString(), null,
-                JsonSerializer.Serialize(new { submission = row.Id, uniqueId = row.DocumentUniqueId, error = row.ErrorCode }, Json)), clock, CancellationToken.None).ConfigureAwait(false);
-            await tx.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-
-        log.LogInformation("Document submission {SubmissionId} for identity {IdentityId} over {Transport}: {State} {Code} in {Ms} ms",
-            row.Id, identityId, port.Transport, row.State, row.ErrorCode, (int)result.Duration.TotalMilliseconds);
-        var view = View(row);
-        var data = new Dictionary<string, object?>(StringComparer.Ordinal) { ["submission"] = view, ["errors"] = result.Errors };
-        return row.State switch
-        {
-            DocumentSubmissionStates.Accepted => view,
-            DocumentSubmissionStates.Refused => throw new AppFailure(new AppError(ErrorKind.Unprocessable, "registry.refused", $"The registry refused the document: {row.ErrorCode} {row.ErrorMessage}", Data: data)),
-            _ => throw new AppFailure(new AppError(ErrorKind.Upstream, "registry.unavailable", $"The document could not be delivered ({row.ErrorCode}); it can be sent again.", Data: data)),
-        };
-    });
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 
     /// <summary>The submissions of an identity, newest first.</summary>
     /// <param name="identityId">Identity.</param>
@@ -467,20 +589,23 @@ public sealed class DocumentService
         };
     }
 
-    private void RecordOutcome(DocumentSubmission row, ShareResult result, bool retry)
+    private void RecordOutcome(DocumentSubmission row, ShareResult result)
     {
         var now = clock.GetUtcNow();
         var first = result.Errors.FirstOrDefault();
-        row.ErrorCode = first?.Code;
-        row.ErrorMessage = first?.Context is { } text && text.Length > 2000 ? text[..2000] : first?.Context;
+        row.ErrorCode = first?.Code is { } code ? Truncate(code, 128) : null;
+        row.ErrorMessage = first?.Context is { } text ? Truncate(text, 2000) : null;
         row.UpdatedAt = now;
+        row.LeaseOwner = null;
+        row.LeaseUntil = null;
+        row.NextAttemptAt = null;
         switch (result.Outcome)
         {
             case ShareOutcome.Accepted:
                 row.State = DocumentSubmissionStates.Accepted;
                 row.AcceptedAt = now;
                 break;
-            case ShareOutcome.Refused when retry && result.Errors.Count > 0 && result.Errors.All(e => e.Code == "XDSDuplicateUniqueIdInRegistry"):
+            case ShareOutcome.Refused when row.Attempts > 1 && result.Errors.Count > 0 && result.Errors.All(e => e.Code is "XDSDuplicateUniqueIdInRegistry" or "duplicate"):
                 // An earlier attempt reached the registry but its answer was lost: the document is there once, as wanted.
                 row.State = DocumentSubmissionStates.Accepted;
                 row.AcceptedAt = now;
@@ -489,7 +614,17 @@ public sealed class DocumentService
                 row.State = DocumentSubmissionStates.Refused;
                 break;
             default:
-                row.State = DocumentSubmissionStates.Failed;
+                var round = row.Attempts - row.RoundStartAttempts;
+                if (round >= Math.Max(1, options.Delivery.MaxAttempts))
+                {
+                    row.State = DocumentSubmissionStates.Failed;
+                }
+                else
+                {
+                    row.State = DocumentSubmissionStates.Retrying;
+                    row.NextAttemptAt = now + options.Delivery.Backoff(round);
+                }
+
                 break;
         }
     }
@@ -522,5 +657,5 @@ public sealed class DocumentService
 
     private static DocumentSubmissionView View(DocumentSubmission r) => new(
         r.Id, r.IdentityId, r.Transport, r.DocumentUniqueId, r.SubmissionSetUniqueId, r.ReplacesUniqueId, r.TypeCode, r.ClassCode, r.State,
-        r.Attempts, r.ErrorCode, r.ErrorMessage, r.Size, r.Hash, r.CreatedAt, r.UpdatedAt, r.AcceptedAt);
+        r.Attempts, r.ErrorCode, r.ErrorMessage, r.Size, r.Hash, r.CreatedAt, r.UpdatedAt, r.AcceptedAt, r.NextAttemptAt);
 }

@@ -54,4 +54,45 @@ public sealed class DocumentSharingOptions
 
     /// <summary>Largest document accepted, in bytes.</summary>
     public int MaxDocumentBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>Retries of transient failures by the outbox worker (<c>Documents:Delivery</c>).</summary>
+    public DocumentDeliveryOptions Delivery { get; } = new();
+}
+
+/// <summary>
+/// How the outbox worker retries a submission that failed transiently: after <see cref="InitialBackoff"/> × 2^(n−1),
+/// capped at <see cref="MaxBackoff"/>, until <see cref="MaxAttempts"/> attempts, then the submission is a dead letter
+/// (state <c>failed</c>) that staff re-send by hand. Refusals (gate, registry) are never retried.
+/// </summary>
+public sealed class DocumentDeliveryOptions
+{
+    /// <summary>Attempts (the first one included) before a submission becomes a dead letter.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Wait after the first failure.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest wait between two attempts.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a sender holds a submission; longer than one attempt can last (DMP state and provide calls with their
+    /// timeouts). A worker takes over a <c>sending</c> submission whose lease ran out (its sender died).
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the worker looks for due submissions when idle.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Submissions claimed per pass.</summary>
+    public int BatchSize { get; set; } = 20;
+
+    /// <summary>Wait before attempt <paramref name="attempts"/> + 1 after <paramref name="attempts"/> failures.</summary>
+    /// <param name="attempts">Failed attempts of the current round (1 or more).</param>
+    /// <returns>The delay.</returns>
+    public TimeSpan Backoff(int attempts)
+    {
+        var factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
+        return TimeSpan.FromTicks((long)Math.Min(InitialBackoff.Ticks * factor, MaxBackoff.Ticks));
+    }
 }

@@ -33,10 +33,12 @@ internal static class DocumentEndpoints
             await http.Request.Body.CopyToAsync(ms, ct).ConfigureAwait(false);
             var q = http.Request.Query;
             var req = new SendDocumentRequest(ms.ToArray(), q["transport"].FirstOrDefault(), q["replaces"].FirstOrDefault());
-            return Http.Map(await svc.SendAsync(id, req, Actors.From(http.User), ct).ConfigureAwait(false), http, v => Results.Created($"/api/documents/{v.Id}", v));
+            // 201 when the registry accepted it; 202 when a transient failure queued it for the outbox worker.
+            return Http.Map(await svc.SendAsync(id, req, Actors.From(http.User), ct).ConfigureAwait(false), http,
+                v => v.State == "accepted" ? Results.Created($"/api/documents/{v.Id}", v) : Results.Accepted($"/api/documents/{v.Id}", v));
         }).RequireAuthorization(GatewayRoles.WritePolicy).WithName("SendDocument")
             .Accepts<string>("application/xml", "text/xml", "application/hl7-cda+xml")
-            .Produces<DocumentSubmissionView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502)
+            .Produces<DocumentSubmissionView>(StatusCodes.Status201Created).Produces<DocumentSubmissionView>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         g.MapGet("/identities/{id:guid}/documents", async (Guid id, HttpContext http, DocumentService svc, CancellationToken ct) =>
@@ -48,7 +50,9 @@ internal static class DocumentEndpoints
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetDocumentSubmission").Produces<DocumentSubmissionView>().ProducesProblem(404);
 
         g.MapPost("/documents/{submissionId:guid}/resend", async (Guid submissionId, HttpContext http, DocumentService svc, CancellationToken ct) =>
-            Http.Map(await svc.ResendAsync(submissionId, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("ResendDocument").Produces<DocumentSubmissionView>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(502);
+            Http.Map(await svc.ResendAsync(submissionId, Actors.From(http.User), ct).ConfigureAwait(false), http,
+                v => v.State == "accepted" ? Results.Ok(v) : Results.Accepted($"/api/documents/{v.Id}", v)))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("ResendDocument").Produces<DocumentSubmissionView>().Produces<DocumentSubmissionView>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502);
     }
 }

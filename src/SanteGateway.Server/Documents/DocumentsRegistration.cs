@@ -17,6 +17,30 @@ public static class DocumentsRegistration
         var client = XdsClient.FromOptions(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IDocumentSharingPort>(sp => new XdsDocumentPort(client, sp.GetRequiredService<ILogger<XdsDocumentPort>>()));
+        AddDocumentOutbox(services);
+        return services;
+    }
+
+    /// <summary>Registers the PDSm transport over a client built from <paramref name="options"/> (PKCS#12 and CAs loaded now).</summary>
+    /// <param name="services">Services.</param>
+    /// <param name="options">PDSm client settings.</param>
+    /// <returns>The same services.</returns>
+    public static IServiceCollection AddGatewayPdsm(this IServiceCollection services, SanteGateway.Documents.Fhir.PdsmClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = SanteGateway.Documents.Fhir.PdsmClient.FromOptions(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IDocumentSharingPort>(sp => new PdsmDocumentPort(client, sp.GetRequiredService<ILogger<PdsmDocumentPort>>()));
+        AddDocumentOutbox(services);
+        return services;
+    }
+
+    /// <summary>Registers the document outbox worker once (it retries transient failures of every transport).</summary>
+    /// <param name="services">Services.</param>
+    /// <returns>The same services.</returns>
+    public static IServiceCollection AddDocumentOutbox(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DocumentOutboxWorker>());
         return services;
     }
 }

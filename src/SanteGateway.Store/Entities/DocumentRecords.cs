@@ -14,7 +14,13 @@ public static class DocumentSubmissionStates
     /// <summary>The registry refused it for good (metadata, DMP state): fix and send again.</summary>
     public const string Refused = "refused";
 
-    /// <summary>The call failed (transport, timeout, server error): it may be re-sent as is.</summary>
+    /// <summary>
+    /// A transient failure (transport, timeout, server error, DMP state unreadable): the outbox worker sends it again at
+    /// <see cref="DocumentSubmission.NextAttemptAt"/>, with exponential back-off.
+    /// </summary>
+    public const string Retrying = "retrying";
+
+    /// <summary>Dead letter: transient failures until the attempts ran out. It may be re-sent as is (API, web UI, CLI).</summary>
     public const string Failed = "failed";
 }
 
@@ -72,6 +78,21 @@ public sealed class DocumentSubmission
     /// <summary>Transport calls made.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>
+    /// <see cref="Attempts"/> when the current round of automatic retries began (0, or the count at a manual re-send): the
+    /// worker gives up once <c>Attempts − RoundStartAttempts</c> reaches the configured maximum.
+    /// </summary>
+    public int RoundStartAttempts { get; set; }
+
+    /// <summary>When the outbox worker may try again (state <see cref="DocumentSubmissionStates.Retrying"/>).</summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
+
+    /// <summary>Who holds the row while sending it (a request or a worker instance); others leave it alone until <see cref="LeaseUntil"/>.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>End of the lease: after it, a worker takes over a row whose sender died (state <c>sending</c>).</summary>
+    public DateTimeOffset? LeaseUntil { get; set; }
+
     /// <summary>Error code of the last attempt (XDS <c>errorCode</c>, HTTP status, <c>transport</c>).</summary>
     public string? ErrorCode { get; set; }
 
@@ -119,10 +140,11 @@ public static class DocumentModel
             e.Property(x => x.ErrorCode).HasMaxLength(128);
             e.Property(x => x.ErrorMessage).HasMaxLength(2048);
             e.Property(x => x.Actor).HasMaxLength(128).IsRequired();
+            e.Property(x => x.LeaseOwner).HasMaxLength(64);
             // A document (uniqueId) is submitted once per transport: a retry reuses the row, never a second one.
             e.HasIndex(x => new { x.Transport, x.DocumentUniqueId }).IsUnique();
             e.HasIndex(x => new { x.IdentityId, x.CreatedAt });
-            e.HasIndex(x => x.State);
+            e.HasIndex(x => new { x.State, x.NextAttemptAt });
         });
     }
 }

@@ -488,6 +488,13 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<Guid>("IdentityId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("MetadataJson")
                         .IsRequired()
                         .HasColumnType("text");
@@ -497,9 +504,15 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ReplacesUniqueId")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
+
+                    b.Property<int>("RoundStartAttempts")
+                        .HasColumnType("integer");
 
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
@@ -529,9 +542,9 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("State");
-
                     b.HasIndex("IdentityId", "CreatedAt");
+
+                    b.HasIndex("State", "NextAttemptAt");
 
                     b.HasIndex("Transport", "DocumentUniqueId")
                         .IsUnique();

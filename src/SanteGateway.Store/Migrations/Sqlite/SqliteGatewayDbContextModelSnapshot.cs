@@ -475,6 +475,13 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.Property<Guid>("IdentityId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("MetadataJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -484,9 +491,15 @@ namespace SanteGateway.Store.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("NextAttemptAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ReplacesUniqueId")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("RoundStartAttempts")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER");
@@ -516,9 +529,9 @@ namespace SanteGateway.Store.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("State");
-
                     b.HasIndex("IdentityId", "CreatedAt");
+
+                    b.HasIndex("State", "NextAttemptAt");
 
                     b.HasIndex("Transport", "DocumentUniqueId")
                         .IsUnique();

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Hl7.Fhir.Model;
+
+namespace SanteGateway.Documents.Fhir;
+
+/// <summary>Builds the PDSm resources: the ITI-65 provide document bundle of one document.</summary>
+public static class PdsmBundles
+{
+    /// <summary>
+    /// The ITI-65 <c>transaction</c> Bundle (profile <c>pdsm-comprehensive-provide-document-bundle</c>): one
+    /// SubmissionSet <c>List</c>, one <c>DocumentReference</c> and the <c>Binary</c> its attachment points to
+    /// (<c>urn:uuid:</c> full URLs). The patient is the conditional reference on the INS (PDSm4DMP); the source patient,
+    /// the author and the custodian are contained.
+    /// </summary>
+    /// <param name="d">The document and its metadata.</param>
+    /// <returns>The bundle.</returns>
+    public static Bundle Provide(PdsmDocument d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        var listUrl = "urn:uuid:" + Guid.NewGuid().ToString("D");
+        var docUrl = d.EntryUuid is { } entryUuid && entryUuid.StartsWith("urn:uuid:", StringComparison.Ordinal) ? entryUuid : "urn:uuid:" + Guid.NewGuid().ToString("D");
+        var binaryUrl = "urn:uuid:" + Guid.NewGuid().ToString("D");
+        var content = d.Content.ToArray();
+        var subject = new ResourceReference($"Patient?identifier=urn:oid:{d.InsOid}|{d.InsValue}");
+
+        var docRef = new DocumentReference
+        {
+            Meta = new Meta { Profile = [Pdsm.DocumentReferenceProfile] },
+            Contained = [SourcePatient(d), Author(d.Authors[0]), Custodian(d)],
+            MasterIdentifier = MasterIdentifier(d.UniqueId),
+            Identifier = [new Identifier(Pdsm.UriSystem, docUrl) { Use = Identifier.IdentifierUse.Official }],
+            Status = DocumentReferenceStatus.Current,
+            Type = Concept(d.TypeCode),
+            Category = [Concept(d.ClassCode)],
+            Subject = subject,
+            Date = d.SubmissionTime,
+            Author = [new ResourceReference("#author")],
+            Custodian = new ResourceReference("#custodian"),
+            SecurityLabel = [Concept(d.ConfidentialityCode)],
+            Content =
+            [
+                new DocumentReference.ContentComponent
+                {
+                    Attachment = new Attachment
+                    {
+                        ContentType = d.MimeType,
+                        Language = d.LanguageCode,
+                        Url = binaryUrl,
+                        Size = content.Length,
+                        Hash = SHA1.HashData(content),
+                        Title = d.Title,
+                        CreationElement = new FhirDateTime(d.CreationTime),
+                    },
+                    Format = Coding(d.FormatCode),
+                },
+            ],
+            Context = new DocumentReference.ContextComponent
+            {
+                Period = new Period { StartElement = new FhirDateTime(d.ServiceStartTime ?? d.CreationTime) },
+                FacilityType = Concept(d.FacilityTypeCode),
+                PracticeSetting = Concept(d.PracticeSettingCode),
+                SourcePatientInfo = new ResourceReference("#source-patient"),
+            },
+        };
+        if (d.ReplacesId is { } replaced)
+        {
+            docRef.RelatesTo = [new DocumentReference.RelatesToComponent { Code = DocumentRelationshipType.Replaces, Target = new ResourceReference("DocumentReference/" + replaced) }];
+        }
+
+        var list = new List
+        {
+            Meta = new Meta { Profile = [Pdsm.SubmissionSetProfile] },
+            Contained = [SourcePatient(d), Author(d.Authors[0])],
+            Extension =
+            [
+                new Extension(Pdsm.DesignationTypeExtension, Concept(d.ContentTypeCode)),
+                new Extension(Pdsm.SourceIdExtension, new Identifier(Pdsm.UriSystem, "urn:oid:" + d.SourceId)),
+                new Extension(Pdsm.SourcePatientIdExtension, new ResourceReference("#source-patient")),
+            ],
+            Identifier =
+            [
+                new Identifier(Pdsm.UriSystem, "urn:oid:" + d.SubmissionSetUniqueId) { Use = Identifier.IdentifierUse.Usual },
+                new Identifier(Pdsm.UriSystem, listUrl) { Use = Identifier.IdentifierUse.Official },
+            ],
+            Status = List.ListStatus.Current,
+            Mode = ListMode.Working,
+            Code = new CodeableConcept(Pdsm.ListTypes, "submissionset"),
+            Subject = subject,
+            DateElement = new FhirDateTime(d.SubmissionTime),
+            Source = new ResourceReference("#author"),
+            Entry = [new List.EntryComponent { Item = new ResourceReference(docUrl) }],
+        };
+
+        var binary = new Binary { ContentType = d.MimeType, Data = content };
+        return new Bundle
+        {
+            Meta = new Meta { Profile = [Pdsm.ProvideBundleProfile] },
+            Type = Bundle.BundleType.Transaction,
+            Entry =
+            [
+                Entry(listUrl, list, "List"),
+                Entry(docUrl, docRef, "DocumentReference"),
+                Entry(binaryUrl, binary, "Binary"),
+            ],
+        };
+    }
+
+    /// <summary>The masterIdentifier of an XDS uniqueId (see <see cref="Pdsm.MasterIdentifier"/>).</summary>
+    /// <param name="uniqueId">uniqueId.</param>
+    /// <returns>The identifier.</returns>
+    public static Identifier MasterIdentifier(string uniqueId)
+    {
+        var (system, value) = Pdsm.MasterIdentifier(uniqueId);
+        return new Identifier(system, value);
+    }
+
+    private static Bundle.EntryComponent Entry(string fullUrl, Resource resource, string type) => new()
+    {
+        FullUrl = fullUrl,
+        Resource = resource,
+        Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = type },
+    };
+
+    private static Patient SourcePatient(PdsmDocument d) => new()
+    {
+        Id = "source-patient",
+        Identifier = [d.SourcePatientValue is { Length: > 0 } ipp && d.SourcePatientOid is { Length: > 0 } oid
+            ? new Identifier("urn:oid:" + oid, ipp)
+            : new Identifier("urn:oid:" + d.InsOid, d.InsValue)],
+    };
+
+    private static Practitioner Author(PdsmAuthor a)
+    {
+        var p = new Practitioner { Id = "author" };
+        if (a.Id is { Length: > 0 } id)
+        {
+            p.Identifier.Add(new Identifier(a.IdSystem is { Length: > 0 } s ? "urn:oid:" + s : Pdsm.IdNatPs, id));
+        }
+
+        if (a.Family is not null || a.Given is not null)
+        {
+            p.Name.Add(new HumanName { Family = a.Family, Given = a.Given is null ? [] : [a.Given] });
+        }
+
+        return p;
+    }
+
+    private static Organization Custodian(PdsmDocument d)
+    {
+        var author = d.Authors[0];
+        var o = new Organization { Id = "custodian", Name = d.CustodianName ?? author.InstitutionName };
+        if ((d.CustodianId ?? author.InstitutionId) is { Length: > 0 } id)
+        {
+            o.Identifier.Add(new Identifier("urn:oid:1.2.250.1.71.4.2.2", id));
+        }
+
+        return o;
+    }
+
+    private static Coding Coding(PdsmCode c) => new(Pdsm.System(c.System), c.Code, c.Display);
+
+    private static CodeableConcept Concept(PdsmCode c) => new() { Coding = [Coding(c)] };
+
+    /// <summary>FHIR instant text of a time (for search parameters).</summary>
+    /// <param name="t">Time.</param>
+    /// <returns>ISO 8601.</returns>
+    internal static string Instant(DateTimeOffset t) => t.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+}
