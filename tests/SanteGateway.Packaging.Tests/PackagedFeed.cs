@@ -20,7 +20,7 @@ public sealed class PackagedFeed : IAsyncLifetime
     [
         "SanteGateway.Identity", "SanteGateway.Insi", "SanteGateway.Insi.Sandbox", "SanteGateway.DataMatrix",
         "SanteGateway.Interop.Hl7v2", "SanteGateway.Interop.Fhir", "SanteGateway.Interop.Cda",
-        "SanteGateway.Documents.Xds", "SanteGateway.Documents.Sandbox", "SanteGateway.Ror", "SanteGateway.Ror.Sandbox",
+        "SanteGateway.Documents.Xds", "SanteGateway.Documents.Fhir", "SanteGateway.Documents.Sandbox", "SanteGateway.Ror", "SanteGateway.Ror.Sandbox",
     ];
 
     /// <summary>The package id of the command-line tool.</summary>
