@@ -35,6 +35,9 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly InsiSandboxServer sandbox;
     private SanteGateway.Ror.Sandbox.RorSandboxServer? rorSandbox;
 
+    /// <summary>The documents sandbox (DMP XDS.b and PDSm) the gateway sends to.</summary>
+    public SanteGateway.Documents.Sandbox.DocumentsSandboxServer Documents { get; private init; } = null!;
+
     private GatewayServer(string dataDir, WebApplication app, InsiSandboxServer sandbox, Uri baseAddress, string adminPassword)
     {
         AdminPassword = adminPassword;
@@ -92,11 +95,12 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddGatewayInsi(insiOptions);
+        var documents = await DocumentsTarget.StartAsync(builder.Services, pkiDir, PkiPassword);
         var app = GatewayApp.Build(builder);
         var adminPassword = await GatewayApp.InitializeAsync(app.Services) ?? throw new InvalidOperationException("A fresh database must create the admin account.");
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        var server = new GatewayServer(dataDir, app, sandbox, new Uri(address.TrimEnd('/') + "/"), adminPassword) { rorSandbox = ror };
+        var server = new GatewayServer(dataDir, app, sandbox, new Uri(address.TrimEnd('/') + "/"), adminPassword) { rorSandbox = ror, Documents = documents };
 
         using var admin = await server.SignedInClientAsync(GatewayApp.AdminUserName, adminPassword);
         await CreateUserAsync(admin, FrontDesk, GatewayRoles.FrontDesk);
@@ -129,6 +133,8 @@ public sealed class GatewayServer : IAsyncDisposable
         {
             await rorSandbox.DisposeAsync();
         }
+
+        await Documents.DisposeAsync();
         try
         {
             Directory.Delete(dataDir, recursive: true);
