@@ -22,6 +22,7 @@ internal static class DocumentsTarget
             RepositoryUniqueId = sandbox.Handler.RepositoryUniqueId,
             CertificatePath = Path.Combine(pkiDir, TestPki.InsiAutoP12File),
             CertificatePassword = password,
+            IsProduction = false,
             Vihf = new VihfOptions
             {
                 StructureId = "3750000001",
@@ -33,7 +34,7 @@ internal static class DocumentsTarget
             },
         };
         xds.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
-        var pdsm = new PdsmClientOptions { BaseUrl = sandbox.FhirBase, CertificatePath = xds.CertificatePath, CertificatePassword = password };
+        var pdsm = new PdsmClientOptions { BaseUrl = sandbox.FhirBase, CertificatePath = xds.CertificatePath, CertificatePassword = password, IsProduction = false };
         pdsm.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
         services.AddGatewayXds(xds);
         services.AddGatewayPdsm(pdsm);

@@ -43,6 +43,7 @@ internal static class GatewayOpenApi
         ("Batch jobs", "Mass INSi verification and search: resumable jobs shared by several instances, throttled, with progress and a CSV report."),
         ("HL7 messages", "HL7 v2 messages received (MLLP, folder) and sent (outbox), dead letters and audited replay."),
         ("Documents", "Documents sent to the DMP / Mon espace santé for an identity (qualified INS only): submissions, states and attempts."),
+        ("ROR", "The national directory of health services (ROR) mirrored in the store: offer search, organisations, synchronisation status and trigger, capacity updates."),
         ("Authentication", "Staff sign-in with a session cookie (the web UI); programs use an API key in the X-Api-Key header (or as a bearer token) instead."),
         ("Administration", "Accounts, API keys, the audit-chain check and the certificate inventory (administrator role)."),
         ("Web UI", "Settings read by the embedded staff web UI."),
