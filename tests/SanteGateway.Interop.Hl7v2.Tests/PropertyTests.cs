@@ -95,7 +95,18 @@ public sealed class PropertyTests
 
     /// <summary>A model: segments of fields of repetitions of components of sub-components, all arbitrary text.</summary>
     private static readonly Gen<(string Name, string[][][][] Fields)[]> Model =
-        Gen.Select(SegmentName, NastyText.Array[1, 3].Array[1, 3].Array[1, 3].Array[1, 5]).Array[1, 5];
+        Gen.Select(SegmentName.Where(n => n != "MSH"), NastyText.Array[1, 3].Array[1, 3].Array[1, 3].Array[1, 5]).Array[1, 5];
+
+    [Fact]
+    public void Appending_a_second_MSH_is_refused_because_the_reader_would_refuse_the_message()
+    {
+        var message = Hl7MessageBuilder.Create(new Hl7Header { MessageCode = "ADT", TriggerEvent = "A31", ControlId = "p" });
+
+        var act = () => message.Add(new Hl7SegmentBuilder("MSH"));
+
+        act.Should().Throw<ArgumentException>().WithMessage("*second-msh*");
+        message.Segments.Should().ContainSingle();
+    }
 
     [Fact]
     public void Writing_a_model_then_reading_it_gives_the_same_model()

@@ -88,9 +88,16 @@ public sealed class Hl7Message
     /// <summary>Appends a segment built with <see cref="Hl7SegmentBuilder"/> (same delimiters).</summary>
     /// <param name="builder">The segment.</param>
     /// <returns>The added segment.</returns>
+    /// <exception cref="ArgumentException">The segment is an MSH: one message holds one header, and the reader refuses a second.</exception>
     public Hl7Segment Add(Hl7SegmentBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Name == "MSH")
+        {
+            // A second MSH would make a batch that Hl7Reader refuses (rule second-msh): refuse to write what we cannot read.
+            throw new ArgumentException("A message holds one MSH segment; start another message instead (rule second-msh).", nameof(builder));
+        }
+
         var segment = new Hl7Segment(builder.Build(Delimiters).AsMemory(), "\r", Delimiters, Encoding);
         _segments.Add(segment);
         return segment;
