@@ -37,6 +37,9 @@ public abstract partial class GatewayDbContext : IdentityDbContext<GatewayUser>,
     /// <summary>The single chain head row.</summary>
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
 
+    /// <summary>The transaction in which <see cref="Audit.AuditTrail"/> last locked the chain head (reused only inside it).</summary>
+    internal object? AuditHeadLockedIn { get; set; }
+
     /// <summary>Batch jobs.</summary>
     public DbSet<BatchJob> BatchJobs => Set<BatchJob>();
 

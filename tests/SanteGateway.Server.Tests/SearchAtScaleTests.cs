@@ -264,3 +264,88 @@ public abstract class SearchAtScaleTests<TDb>(TDb database) : IClassFixture<TDb>
 public sealed class SearchAtScaleTests_on_Sqlite(SqliteTestDatabase db) : SearchAtScaleTests<SqliteTestDatabase>(db);
 
 public sealed class SearchAtScaleTests_on_Postgres(PostgresTestDatabase db) : SearchAtScaleTests<PostgresTestDatabase>(db);
+
+/// <summary>
+/// The initial load into an empty base drops the identity tables' secondary indexes and rebuilds them at the end of
+/// its transaction: afterwards the catalogue holds exactly the same indexes, and a failed load leaves them untouched.
+/// One database per class, so the base really is empty.
+/// </summary>
+public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, IAsyncLifetime
+    where TDb : TestDatabase
+{
+    public ValueTask InitializeAsync()
+    {
+        database.SkipIfUnavailable();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async Task<List<string>> IndexDefinitionsAsync()
+    {
+        await using var db = database.CreateContext();
+        var sql = db.Database.IsNpgsql()
+            ? "SELECT indexdef AS \"Value\" FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('identities', 'identity_ins_history', 'identity_external_ids') ORDER BY indexname"
+            : "SELECT sql AS \"Value\" FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('identities', 'identity_ins_history', 'identity_external_ids') AND sql IS NOT NULL ORDER BY name";
+        return await db.Database.SqlQueryRaw<string>(sql).ToListAsync();
+    }
+
+    private static byte[] Rows(int count, string name) =>
+        Encoding.UTF8.GetBytes(string.Join('\n', ["localId;birthName;birthFirstNames;sex;birthDate", .. Enumerable.Range(0, count).Select(i => $"L{i};{name};Anne;F;{new DateOnly(1950, 1, 1).AddDays(i):yyyy-MM-dd}")]));
+
+    [Fact]
+    public async Task An_initial_load_rebuilds_exactly_the_indexes_it_suspended_and_a_cancelled_one_writes_nothing_and_keeps_them()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        await using (var db = database.CreateContext())
+        {
+            (await db.Identities.AnyAsync()).Should().BeFalse("the test needs an empty base");
+        }
+
+        var before = await IndexDefinitionsAsync();
+        before.Should().Contain(d => d.Contains("BirthNameKey", StringComparison.Ordinal), "the search indexes exist before the load");
+
+        // Cancelled half-way (from the reject callback, i.e. while rows are being validated): nothing is written.
+        using var cancel = new CancellationTokenSource();
+        await using (var scope = gw.Services.CreateAsyncScope())
+        {
+            var bad = Rows(12_000, "LOADCANCEL").Concat(Encoding.UTF8.GetBytes("\nX;;;;")).Concat(Encoding.UTF8.GetBytes("\n" + string.Join('\n', Enumerable.Range(0, 8_000).Select(i => $"M{i};LOADCANCEL;Luc;M;{new DateOnly(1950, 1, 1).AddDays(i):yyyy-MM-dd}")))).ToArray();
+            var act = async () => (await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
+                .ImportCsvAsync(new MemoryStream(bad), null, Actor.Process("t", "cli"), _ => cancel.Cancel(), cancel.Token)).Unwrap();
+            await act.Should().ThrowAsync<Exception>();
+        }
+
+        await using (var db = database.CreateContext())
+        {
+            (await db.Identities.AnyAsync()).Should().BeFalse("a cancelled load is one rolled-back transaction");
+        }
+
+        (await IndexDefinitionsAsync()).Should().Equal(before, "the dropped indexes come back with the rollback");
+
+        await using (var scope = gw.Services.CreateAsyncScope())
+        {
+            var result = (await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
+                .ImportCsvAsync(new MemoryStream(Rows(12_000, "LOADOK")), "1.2.250.1.999.8", Actor.Process("t", "cli"), _ => { }, CancellationToken.None)).Unwrap();
+            result.Imported.Should().Be(12_000);
+            var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
+            (await service.SearchAsync("LOADOK", null, null, null, 1, 20, CancellationToken.None)).Unwrap().Total.Should().Be(12_000);
+            (await service.FindByExternalIdAsync("1.2.250.1.999.8", "L11999", CancellationToken.None)).Should().NotBeNull();
+        }
+
+        (await IndexDefinitionsAsync()).Should().Equal(before, "the rebuilt indexes are the ones the migrations declared");
+
+        // A second file into a base that is no longer empty keeps the indexes in place and still works.
+        await using (var scope = gw.Services.CreateAsyncScope())
+        {
+            var result = (await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
+                .ImportCsvAsync(new MemoryStream(Rows(10, "LOADMORE")), null, Actor.Process("t", "cli"), _ => { }, CancellationToken.None)).Unwrap();
+            result.Imported.Should().Be(10);
+        }
+
+        (await IndexDefinitionsAsync()).Should().Equal(before);
+    }
+}
+
+public sealed class InitialLoadTests_on_Sqlite(SqliteTestDatabase db) : InitialLoadTests<SqliteTestDatabase>(db);
+
+public sealed class InitialLoadTests_on_Postgres(PostgresTestDatabase db) : InitialLoadTests<PostgresTestDatabase>(db);

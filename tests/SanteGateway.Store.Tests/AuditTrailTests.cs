@@ -65,6 +65,30 @@ public abstract class AuditTrailTests<TDb>(TDb database) : IClassFixture<TDb>, I
     }
 
     [Fact]
+    public async Task A_context_that_committed_before_reads_the_chain_head_again_in_its_next_transaction()
+    {
+        await using var db = Database.CreateContext();
+        async Task<long> AppendOnLongLivedContextAsync(string action)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync();
+            var e = await AuditTrail.AppendAsync(db, new AuditEntry("tester", "test", action, "thing", "long", null, null), TimeProvider.System);
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+            return e.Sequence;
+        }
+
+        var first = await AppendOnLongLivedContextAsync("first");
+        var meanwhile = await AppendAsync("another writer"); // another context, as another worker or instance would
+        var next = await AppendOnLongLivedContextAsync("next");
+
+        meanwhile.Should().BeGreaterThan(first);
+        next.Should().BeGreaterThan(meanwhile, "the head this context tracked from its first transaction is stale");
+        await using var check = Database.CreateContext();
+        var result = await AuditTrail.VerifyAsync(check);
+        result.IsIntact.Should().BeTrue(result.Reason);
+    }
+
+    [Fact]
     public async Task An_append_outside_a_transaction_is_refused()
     {
         await using var db = Database.CreateContext();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -47,7 +48,7 @@ public sealed class IdentityImporter
     /// <summary>Columns the import reads.</summary>
     public static readonly IReadOnlyList<string> Columns = ["localId", "birthName", "birthFirstNames", "firstFirstName", "sex", "birthDate", "birthPlaceCog", "usedName", "usedFirstName", "ins", "insOid"];
 
-    private const int Chunk = 20_000;
+    private const int Chunk = 5_000;
     private readonly GatewayDbContext db;
     private readonly TimeProvider clock;
     private readonly ApplicationOptions options;
@@ -107,36 +108,79 @@ public sealed class IdentityImporter
             await db.Database.OpenConnectionAsync(ct).ConfigureAwait(false);
             try
             {
+                await using var cache = await BulkLoadCache.RaiseAsync(db, ct).ConfigureAwait(false);
                 await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-                var read = 0;
-                var imported = 0;
-                var rejected = 0;
-                var batch = new List<Accepted>(Chunk);
-                foreach (var row in rows)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    read++;
-                    var accepted = Check(row, authority, stamp, today, seen, out var reject);
-                    if (accepted is null)
-                    {
-                        rejected++;
-                        onReject(reject!);
-                        continue;
-                    }
 
-                    batch.Add(accepted);
-                    if (batch.Count == Chunk)
+                // An initial load into an empty base rebuilds the search indexes once at the end instead of
+                // maintaining them row by row (several times faster; searches wait for the commit meanwhile).
+                var suspended = await db.Identities.IgnoreQueryFilters().AnyAsync(ct).ConfigureAwait(false)
+                    ? null
+                    : await SuspendedIndexes.DropAsync(db, ["identities", "identity_ins_history", "identity_external_ids"], ct).ConfigureAwait(false);
+                var read = 0;
+                var rejected = 0;
+                var imported = 0;
+
+                // Validation (one thread) and writing (this one, with the database on the other core) overlap:
+                // chunks flow through a short bounded queue, so memory stays flat whatever the file's size.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var chunks = Channel.CreateBounded<List<Accepted>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+                var producer = Task.Run(
+                    async () =>
                     {
-                        await writer.WriteAsync(db, batch, authority, stamp, ct).ConfigureAwait(false);
-                        imported += batch.Count;
-                        batch.Clear();
+                        try
+                        {
+                            var batch = new List<Accepted>(Chunk);
+                            foreach (var row in rows)
+                            {
+                                stop.Token.ThrowIfCancellationRequested();
+                                read++;
+                                var accepted = Check(row, authority, stamp, today, seen, out var reject);
+                                if (accepted is null)
+                                {
+                                    rejected++;
+                                    onReject(reject!);
+                                    continue;
+                                }
+
+                                batch.Add(accepted);
+                                if (batch.Count == Chunk)
+                                {
+                                    await chunks.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
+                                    batch = new List<Accepted>(Chunk);
+                                }
+                            }
+
+                            if (batch.Count > 0)
+                            {
+                                await chunks.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
+                            }
+
+                            chunks.Writer.TryComplete();
+                        }
+                        catch (Exception e)
+                        {
+                            chunks.Writer.TryComplete(e);
+                        }
+                    },
+                    CancellationToken.None);
+                try
+                {
+                    await foreach (var chunk in chunks.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+                    {
+                        await writer.WriteAsync(db, chunk, authority, stamp, ct).ConfigureAwait(false);
+                        imported += chunk.Count;
                     }
                 }
-
-                if (batch.Count > 0)
+                finally
                 {
-                    await writer.WriteAsync(db, batch, authority, stamp, ct).ConfigureAwait(false);
-                    imported += batch.Count;
+                    // A failed write stops the validation before anything is committed; its own failure surfaces above.
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    await producer.ConfigureAwait(false);
+                }
+
+                if (suspended is not null)
+                {
+                    await suspended.RebuildAsync(db, ct).ConfigureAwait(false);
                 }
 
                 await HomonymCounts.AddCreatedAtAsync(db, stamp, ct).ConfigureAwait(false);

@@ -191,7 +191,7 @@ public sealed partial class IdentityService
         errors.ThrowIfAny();
 
         var strictChanged = !traits.Value!.HasSameStrictTraits(current);
-        Transition(domain.EditStrictTraits(traits.Value, actor.IsVigilance), "traits", "rniv.traits", ErrorKind.Conflict, forbiddenRule: "rniv.strict-traits-locked");
+        Transition(domain.EditStrictTraits(traits.Value, actor.IsVigilance), "traits", "rniv.traits");
         var duplicates = strictChanged ? await FindDuplicatesAsync(traits.Value, record.Id, ct).ConfigureAwait(false) : [];
         if (duplicates.Count > 0 && req.Force != true)
         {
@@ -319,13 +319,22 @@ public sealed partial class IdentityService
         null => a,
     };
 
+    /// <summary>
+    /// Domain rules whose refusal is not a conflict with the identity's state but a matter of who asks (HTTP 403, not 409).
+    /// One table, so that every use case maps a rule the same way.
+    /// </summary>
+    private static readonly Dictionary<string, ErrorKind> RuleKinds = new(StringComparer.Ordinal)
+    {
+        ["rniv.strict-traits-locked"] = ErrorKind.Forbidden,
+    };
+
     /// <summary>A refused transition becomes an error naming the field and the rule.</summary>
-    private static void Transition(TransitionResult result, string field, string rule, ErrorKind kind = ErrorKind.Conflict, string? forbiddenRule = null)
+    private static void Transition(TransitionResult result, string field, string rule, ErrorKind kind = ErrorKind.Conflict)
     {
         if (!result.Succeeded)
         {
             var actualRule = result.Rule ?? rule;
-            var actualKind = forbiddenRule is not null && actualRule == forbiddenRule ? ErrorKind.Forbidden : kind;
+            var actualKind = RuleKinds.GetValueOrDefault(actualRule, kind);
             throw new AppFailure(AppError.Field(actualKind, field, actualRule, result.Reason ?? "Refused by the RNIV rules."));
         }
     }

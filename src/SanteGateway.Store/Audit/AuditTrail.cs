@@ -23,8 +23,22 @@ public static class AuditTrail
             throw new InvalidOperationException("Audit appends must run inside a transaction.");
         }
 
-        var head = db.AuditChainHeads.Local.FirstOrDefault(h => h.Id == 1)
-            ?? await LockHeadAsync(db, ct).ConfigureAwait(false);
+        // The head row stays tracked after a commit: reuse it only inside the transaction that locked it. In any later
+        // transaction of this context another writer (worker, instance) may have extended the chain, so read it again
+        // under lock; reusing the stale copy would give two events the same sequence number.
+        var transaction = db.Database.CurrentTransaction;
+        var head = ReferenceEquals(db.AuditHeadLockedIn, transaction) ? db.AuditChainHeads.Local.FirstOrDefault(h => h.Id == 1) : null;
+        if (head is null)
+        {
+            foreach (var stale in db.AuditChainHeads.Local.ToList())
+            {
+                db.Entry(stale).State = EntityState.Detached;
+            }
+
+            head = await LockHeadAsync(db, ct).ConfigureAwait(false);
+            db.AuditHeadLockedIn = transaction;
+        }
+
         var e = new AuditEvent
         {
             Sequence = head.LastSequence + 1,
