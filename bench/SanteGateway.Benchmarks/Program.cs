@@ -14,6 +14,11 @@ public static class Program
             return StoreSearchLoad.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        if (args is ["batch-data", ..])
+        {
+            return BatchData.Run(args[1..]);
+        }
+
         if (args is ["ror-sync", ..])
         {
             return RorSyncLoad.RunAsync(args[1..]).GetAwaiter().GetResult();

@@ -35,7 +35,14 @@ internal static class ServeInsi
 
                 var password = TestPki.ReadPasswordFile(pki);
                 var port = int.TryParse(section["SandboxPort"], out var p) ? p : 0;
-                var sandbox = await InsiSandboxServer.StartAsync(new InsiSandboxOptions { PkiDirectory = pki, Password = password, Port = port }, ct).ConfigureAwait(false);
+                // Insi:SandboxPersonsCsv adds the publisher's own test persons (checked at start; README of Insi.Sandbox).
+                var persons = section["SandboxPersonsCsv"];
+                if (!string.IsNullOrWhiteSpace(persons) && !File.Exists(persons))
+                {
+                    return (null, null, $"Insi:SandboxPersonsCsv: file not found: {persons}");
+                }
+
+                var sandbox = await InsiSandboxServer.StartAsync(new InsiSandboxOptions { PkiDirectory = pki, Password = password, Port = port, PersonsCsvFile = string.IsNullOrWhiteSpace(persons) ? null : persons }, ct).ConfigureAwait(false);
                 var client = new InsiClientOptions
                 {
                     Endpoint = sandbox.Endpoint,
