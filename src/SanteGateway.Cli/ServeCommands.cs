@@ -111,7 +111,13 @@ internal sealed class ServeCommands : ICommandModule
             builder.WebHost.UseUrls(urlList);
             if (https)
             {
-                var certificate = DevelopmentCertificate.LoadOrCreate(options.DataDirectory);
+                var (certificate, httpsError) = ServeHttps.Load(cfg!, options.DataDirectory);
+                if (certificate is null)
+                {
+                    await Console.Error.WriteLineAsync(httpsError).ConfigureAwait(false);
+                    return Program.UsageError;
+                }
+
                 builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
             }
 

@@ -48,7 +48,7 @@ internal static class ServeInsi
                     Endpoint = sandbox.Endpoint,
                     Idam = InsiSandboxOptions.DefaultIdam,
                     Instance = InstanceId(options.DataDirectory),
-                    SoftwareName = "santegw",
+                    SoftwareName = LpsName(section),
                     // Insi:RecordDirectory keeps every exchange as a replayable fixture (santegw sandbox insi --replay).
                     RecordDirectory = section["RecordDirectory"],
                     AutomaticCertificatePath = Path.Combine(pki, TestPki.InsiAutoP12File),
@@ -99,7 +99,7 @@ internal static class ServeInsi
                     Endpoint = endpoint,
                     Idam = idam,
                     Instance = section["Instance"] ?? InstanceId(options.DataDirectory),
-                    SoftwareName = "santegw",
+                    SoftwareName = LpsName(section),
                     AutomaticCertificatePath = cert,
                     AutomaticCertificatePassword = password,
                     ManualCertificatePath = section["ManualCertificatePath"],
@@ -120,6 +120,12 @@ internal static class ServeInsi
                 return (null, null, $"Insi:Mode: expected sandbox, remote or none, got '{section["Mode"]}'");
         }
     }
+
+    /// <summary>
+    /// <c>Insi:LpsName</c>: the software name sent in the ContexteLPS (<c>LPS/Nom</c>) and stated in support bundles;
+    /// <c>santegw</c> unless the publisher's CNDA authorisation names the software otherwise.
+    /// </summary>
+    internal static string LpsName(IConfigurationSection section) => string.IsNullOrWhiteSpace(section["LpsName"]) ? "santegw" : section["LpsName"]!.Trim();
 
     /// <summary>A stable per-installation id (ContexteLPS instance), kept in the data folder.</summary>
     private static string InstanceId(string dataDirectory)

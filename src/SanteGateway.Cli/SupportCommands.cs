@@ -73,7 +73,7 @@ internal sealed class SupportCommands : ICommandModule
         {
             SoftwareName = "santegw",
             SoftwareVersion = informational,
-            LpsName = insi["LpsName"] ?? "santegw",
+            LpsName = ServeInsi.LpsName(insi),
             Idam = insi["Idam"] ?? (mode == "sandbox" ? SanteGateway.Insi.Sandbox.InsiSandboxOptions.DefaultIdam : null),
             AuthorisationNumber = insi["AuthorisationNumber"],
             Instance = insi["Instance"] ?? (File.Exists(instancePath) ? File.ReadAllText(instancePath).Trim() : null),

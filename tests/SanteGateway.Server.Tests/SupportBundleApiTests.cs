@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SanteGateway.Server.Security;
 using SanteGateway.Store;
@@ -55,5 +56,24 @@ public sealed class SupportBundleApiTests(SqliteTestDatabase database) : IClassF
         Entries(await admin.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken))["request.xml"].Should().Be(Request);
         frontDesk.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task The_bundle_context_states_the_configured_lps_name_and_authorisation_number()
+    {
+        await using var gateway = await TestGateway.StartAsync(database, configureBuilder: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Insi:LpsName"] = "DossierPatientPlus",
+            ["Insi:AuthorisationNumber"] = "AUT-2026-0042",
+        }));
+        var id = await FaultedExchangeAsync(gateway);
+
+        var response = await (await gateway.ClientAsync(GatewayRoles.Admin)).GetAsync($"/api/insi/exchanges/{id}/support-bundle", TestContext.Current.CancellationToken);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        using var context = System.Text.Json.JsonDocument.Parse(Entries(await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken))["context.json"]);
+        var lps = context.RootElement.GetProperty("lps");
+        lps.GetProperty("name").GetString().Should().Be("DossierPatientPlus");
+        lps.GetProperty("authorisationNumber").GetString().Should().Be("AUT-2026-0042");
     }
 }

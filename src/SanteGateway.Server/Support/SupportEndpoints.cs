@@ -16,7 +16,10 @@ public static class SupportEndpoints
     /// <summary>Policy: identity vigilance or administration.</summary>
     public const string SupportPolicy = "support.bundle";
 
-    /// <summary>Fills <see cref="SupportBundleOptions"/> from the INSi client settings and adds the policy.</summary>
+    /// <summary>
+    /// Fills <see cref="SupportBundleOptions"/> from the INSi client settings and the configuration (<c>Insi:LpsName</c>,
+    /// <c>Insi:AuthorisationNumber</c>, as <c>santegw support bundle</c> reads them) and adds the policy.
+    /// </summary>
     /// <param name="services">Services.</param>
     /// <returns>The same services.</returns>
     public static IServiceCollection AddGatewaySupport(this IServiceCollection services)
@@ -25,12 +28,17 @@ public static class SupportEndpoints
         {
             o.SoftwareName = "santegw";
             o.SoftwareVersion = typeof(SupportEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+            // The help desk asks for the authorisation number; the gateway itself never sends it, so only the configuration knows it.
+            var section = sp.GetService<IConfiguration>()?.GetSection("Insi");
+            o.AuthorisationNumber = NullIfBlank(section?["AuthorisationNumber"]);
+            o.LpsName = NullIfBlank(section?["LpsName"]);
             if (sp.GetService<IOptions<InsiClientOptions>>()?.Value is not { } insi)
             {
                 return;
             }
 
-            o.LpsName = insi.SoftwareName;
+            // serve sends Insi:LpsName in the ContexteLPS; a host that configures the client alone states the client's name.
+            o.LpsName ??= insi.SoftwareName;
             o.Idam = insi.Idam;
             o.Instance = insi.Instance;
             o.Endpoint = insi.Endpoint;
@@ -48,6 +56,8 @@ public static class SupportEndpoints
         services.AddAuthorizationBuilder().AddPolicy(SupportPolicy, p => p.RequireRole(GatewayRoles.IdentityVigilance, GatewayRoles.Admin));
         return services;
     }
+
+    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>Maps the support endpoints.</summary>
     /// <param name="app">Routes.</param>
