@@ -112,7 +112,8 @@ internal sealed class ServeCommands : ICommandModule
             if (https)
             {
                 var certificate = DevelopmentCertificate.LoadOrCreate(options.DataDirectory);
-                builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+                // Server certificate and the inbound partners' client-certificate mode (Inbound:Tls) in Kestrel's one HTTPS-defaults callback.
+                SanteGateway.Server.Inbound.PartnerCertificates.ConfigureKestrelHttps(builder, certificate);
             }
 
             await using var app = GatewayApp.Build(builder);
