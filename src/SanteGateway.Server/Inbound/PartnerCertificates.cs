@@ -214,6 +214,43 @@ public sealed class PartnerCertificates : IDisposable
         return new PartnerResolution(partner, null);
     }
 
+    /// <summary>
+    /// The partner of an HL7 message received over MLLP: the connection's client certificate (mutual TLS) checked against the
+    /// partner the listener's settings give it (<c>PartnersBySendingFacility</c>, <c>Partner</c>). A certificate bound to a partner
+    /// names it (even when the settings name none); a certificate bound to nobody leaves the settings' answer (the gateway's
+    /// own domain feeds keep the plain intake) — but a partner bound to a certificate is never accepted without it.
+    /// </summary>
+    /// <param name="certificate">The connection's client certificate, or null (plain TCP, or TLS without one).</param>
+    /// <param name="claimed">The partner from the listener's settings, or null.</param>
+    /// <returns>The partner (null: not a partner flow), or the refusal naming <c>MSH-4</c>.</returns>
+    public PartnerResolution ResolveConnection(X509Certificate2? certificate, string? claimed)
+    {
+        const string field = "MSH-4";
+        var named = string.IsNullOrWhiteSpace(claimed) ? null : claimed.Trim();
+        var partners = certificate is null ? [] : Identify(certificate);
+        if (partners.Length > 1)
+        {
+            return Refuse(field, "inbound.certificate-ambiguous",
+                $"The client certificate matches several partners ({string.Join(", ", partners)}): make their bindings under {PartnerTlsOptions.Section}:Partners distinct.");
+        }
+
+        if (partners.Length == 1)
+        {
+            return named is null || string.Equals(named, partners[0], StringComparison.Ordinal)
+                ? new PartnerResolution(partners[0], null)
+                : Refuse(field, "inbound.partner-not-certificate",
+                    $"The client certificate identifies partner '{partners[0]}': the message's sending facility names another partner ('{Clip(named)}').");
+        }
+
+        if (named is not null && bindings.Any(b => string.Equals(b.Partner, named, StringComparison.Ordinal)))
+        {
+            return Refuse(field, "inbound.certificate-required",
+                $"Partner '{named}' is identified by its client certificate (mutual TLS): send over a connection presenting it.");
+        }
+
+        return new PartnerResolution(named, null);
+    }
+
     /// <summary>The partners a certificate identifies (none, one, or — misconfigured — several).</summary>
     /// <param name="certificate">The client certificate.</param>
     /// <returns>Partner codes.</returns>
@@ -231,8 +268,8 @@ public sealed class PartnerCertificates : IDisposable
         if (now >= certificate.NotBefore.ToUniversalTime() && now <= certificate.NotAfter.ToUniversalTime() && AllowsClientAuth(certificate))
         {
             var sha1 = certificate.Thumbprint;
-            var subject = certificate.SubjectName.Name;
-            var issuer = certificate.IssuerName.Name;
+            var subject = Binding.Key(certificate.SubjectName, reversed: false);
+            var issuer = Binding.Key(certificate.IssuerName, reversed: false);
             bool? chained = null;
             partners = [.. bindings.Where(b => b.Binding.Matches(sha1, sha256, subject, issuer, () => chained ??= Chains(certificate))).Select(b => b.Partner)];
         }
@@ -319,6 +356,12 @@ public sealed class PartnerCertificates : IDisposable
             return new Binding(thumbprints, subject, issuer);
         }
 
+        /// <summary>The attributes of a name, one per line, in encoding order or reversed.</summary>
+        public static string Key(X500DistinguishedName name, bool reversed) =>
+            string.Join("\n", name.EnumerateRelativeDistinguishedNames(reversed).Select(r => r.HasMultipleElements
+                ? Convert.ToHexString(r.RawData.Span)
+                : r.GetSingleElementType().Value + "=" + r.GetSingleElementValue()));
+
         public bool Matches(string sha1, string sha256, string subject, string issuer, Func<bool> chains) =>
             (Thumbprints.Count == 0 || Thumbprints.Contains(sha1) || Thumbprints.Contains(sha256))
             && (Subject is null || Subject.Contains(subject))
@@ -326,8 +369,8 @@ public sealed class PartnerCertificates : IDisposable
             && ((Subject is null && Issuer is null) || chains());
 
         /// <summary>
-        /// A distinguished name in the platform's own form, so that spacing and quoting in the setting do not matter; read in
-        /// both orders (<c>CN=…, C=FR</c> as Windows and .NET print it, <c>C=FR, …, CN=…</c> as OpenSSL does).
+        /// A distinguished name as its sequence of attributes (type OID and value), in both orders: <c>CN=…, C=FR</c> as Windows
+        /// and .NET print it, <c>C=FR, …, CN=…</c> as OpenSSL does; spacing and quoting in the setting do not matter.
         /// </summary>
         private static HashSet<string>? Name(string where, string? value)
         {
@@ -339,11 +382,8 @@ public sealed class PartnerCertificates : IDisposable
             var text = System.Text.RegularExpressions.Regex.Replace(value.Trim(), @"\s*=\s*", "=");
             try
             {
-                return new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-                {
-                    new X500DistinguishedName(text, X500DistinguishedNameFlags.Reversed).Name,
-                    new X500DistinguishedName(text, X500DistinguishedNameFlags.None).Name,
-                };
+                var parsed = new X500DistinguishedName(text);
+                return new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Key(parsed, reversed: false), Key(parsed, reversed: true) };
             }
             catch (CryptographicException e)
             {
