@@ -118,7 +118,9 @@ internal sealed class ServeCommands : ICommandModule
                     return Program.UsageError;
                 }
 
-                builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+                // Server certificate (Gateway:Https) and the inbound partners' client-certificate mode (Inbound:Tls) in
+                // Kestrel's one HTTPS-defaults callback: a second callback would replace the first.
+                SanteGateway.Server.Inbound.PartnerCertificates.ConfigureKestrelHttps(builder, certificate);
             }
 
             await using var app = GatewayApp.Build(builder);

@@ -8,7 +8,12 @@ namespace SanteGateway.Interop.Hl7v2.Mllp;
 /// <param name="ParseError">Why it could not be read, or null.</param>
 /// <param name="Partner">Who sent it: the remote endpoint, and the client certificate subject under mutual TLS.</param>
 /// <param name="ReceivedAt">When the frame was read.</param>
-public sealed record Hl7InboundMessage(ReadOnlyMemory<byte> Raw, Hl7Message? Message, Hl7ParseError? ParseError, string Partner, DateTimeOffset ReceivedAt);
+public sealed record Hl7InboundMessage(ReadOnlyMemory<byte> Raw, Hl7Message? Message, Hl7ParseError? ParseError, string Partner, DateTimeOffset ReceivedAt)
+{
+    /// <summary>The client certificate the connection presented under mutual TLS (null otherwise); the handler may identify the
+    /// sender by it. Valid while the handler runs (it belongs to the connection).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+}
 
 /// <summary>
 /// The proof that a received message was stored durably. Only a receipt lets the listener acknowledge: a handler that

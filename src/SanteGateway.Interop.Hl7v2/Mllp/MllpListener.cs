@@ -168,6 +168,7 @@ public sealed partial class MllpListener : IAsyncDisposable
                 client.NoDelay = true;
                 Stream stream = client.GetStream();
                 var partner = remote;
+                X509Certificate2? presented = null;
                 if (_options.ServerCertificate is { } certificate)
                 {
                     var ssl = new SslStream(stream, false, _options.ClientCertificateValidation);
@@ -186,6 +187,7 @@ public sealed partial class MllpListener : IAsyncDisposable
                     if (ssl.RemoteCertificate is { } clientCertificate)
                     {
                         partner = $"{remote} {clientCertificate.Subject}";
+                        presented = clientCertificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(clientCertificate.GetRawCertData());
                     }
                 }
 
@@ -206,7 +208,7 @@ public sealed partial class MllpListener : IAsyncDisposable
                             break;
                         }
 
-                        var ack = await HandleAsync(frame, partner).ConfigureAwait(false);
+                        var ack = await HandleAsync(frame, partner, presented).ConfigureAwait(false);
                         await stream.WriteAsync(MllpFraming.Frame(ack), _stop.Token).ConfigureAwait(false);
                         await stream.FlushAsync(_stop.Token).ConfigureAwait(false);
                     }
@@ -232,11 +234,11 @@ public sealed partial class MllpListener : IAsyncDisposable
     }
 
     /// <summary>Stores one message through the handler, then builds its acknowledgment.</summary>
-    internal async Task<byte[]> HandleAsync(byte[] frame, string partner)
+    internal async Task<byte[]> HandleAsync(byte[] frame, string partner, X509Certificate2? clientCertificate = null)
     {
         var now = _options.Clock.GetLocalNow();
         Hl7Reader.TryRead(frame, _options.ReadOptions, out var message, out var parseError);
-        var inbound = new Hl7InboundMessage(frame, message, parseError, partner, now);
+        var inbound = new Hl7InboundMessage(frame, message, parseError, partner, now) { ClientCertificate = clientCertificate };
         var controlId = "ACK" + now.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + Interlocked.Increment(ref _ackCounter);
         Hl7Message ack;
         try

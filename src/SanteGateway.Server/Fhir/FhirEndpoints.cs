@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SanteGateway.Identity;
 using SanteGateway.Interop.Fhir;
+using SanteGateway.Server.Inbound;
 using SanteGateway.Server.Security;
 
 namespace SanteGateway.Server.Fhir;
@@ -78,7 +79,7 @@ public static partial class FhirEndpoints
         return FhirHttp.Resource(patient, etag: FhirHttp.ETag(found.Value.View.Version));
     }
 
-    private static async Task<IResult> ReceivePatientAsync(HttpContext http, SanteGateway.Application.InboundService inbound, IOptions<SanteGateway.Application.InboundOptions> options, CancellationToken ct)
+    private static async Task<IResult> ReceivePatientAsync(HttpContext http, SanteGateway.Application.InboundService inbound, PartnerCertificates certificates, IOptions<SanteGateway.Application.InboundOptions> options, CancellationToken ct)
     {
         var mediaType = (http.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         var contentType = mediaType switch
@@ -93,27 +94,21 @@ public static partial class FhirEndpoints
                 $"Send the Patient as {FhirHttp.JsonMediaType} or {FhirHttp.XmlMediaType}.", "Content-Type", "fhir.content-type");
         }
 
+        // Who sends is settled before a byte is stored: X-Partner, checked against the client certificate under mutual TLS.
+        var partner = certificates.Resolve(http);
+        if (partner.Error is { } refused)
+        {
+            return FhirHttp.Problem(http, refused);
+        }
+
         var max = options.Value.MaxBytes;
-        if (http.Request.ContentLength > max)
+        var body = await BoundedBody.ReadAsync(http, max, ct).ConfigureAwait(false);
+        if (body is null)
         {
-            return FhirHttp.Outcome(http, StatusCodes.Status413PayloadTooLarge, OperationOutcome.IssueType.TooLong, $"The body exceeds {max} bytes.", "body", "inbound.too-large");
+            return FhirHttp.Outcome(http, StatusCodes.Status413PayloadTooLarge, OperationOutcome.IssueType.TooLong, BoundedBody.TooLargeMessage(max), BoundedBody.Field, BoundedBody.TooLargeRule);
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int n;
-        while ((n = await http.Request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + n > max)
-            {
-                return FhirHttp.Outcome(http, StatusCodes.Status413PayloadTooLarge, OperationOutcome.IssueType.TooLong, $"The body exceeds {max} bytes.", "body", "inbound.too-large");
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
-
-        var received = await inbound.ReceiveAsync(http.Request.Headers[SanteGateway.Server.Inbound.InboundEndpoints.PartnerHeader].ToString(), contentType,
-            buffer.ToArray(), "fhir", SanteGateway.Server.Identities.Actors.From(http.User), ct).ConfigureAwait(false);
+        var received = await inbound.ReceiveAsync(partner.Partner, contentType, body, "fhir", SanteGateway.Server.Identities.Actors.From(http.User), ct).ConfigureAwait(false);
         if (!received.IsSuccess)
         {
             return FhirHttp.Problem(http, received.Error);
@@ -232,7 +227,7 @@ internal static class FhirCapability
                 new CapabilityStatement.ResourceInteractionComponent
                 {
                     Code = CapabilityStatement.TypeRestfulInteraction.Create,
-                    Documentation = "A partner's Patient (header X-Partner names its identification domain) enters the inbound gate: 202 Accepted, " +
+                    Documentation = "A partner's Patient (header X-Partner names its identification domain; under mutual TLS its client certificate does, and X-Partner may not name another) enters the inbound gate: 202 Accepted, " +
                         "Location = the inbound item (/api/inbound/{id}), an OperationOutcome with the decision (attach, create, hold for identity vigilance, reject).",
                 },
             ],

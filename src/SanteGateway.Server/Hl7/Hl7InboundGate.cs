@@ -79,7 +79,10 @@ public static class Hl7PartnerMap
 /// before the receipt is returned, so the acknowledgment follows storage; messages of no partner keep the plain intake
 /// (<see cref="StoreReceivedMessageHandler"/>).
 /// </summary>
-internal sealed class Hl7InboundGateHandler(IServiceScopeFactory scopes, StoreReceivedMessageHandler plain, IDictionary<string, string> bySendingFacility, string? fallbackPartner, string channel) : IHl7InboundHandler
+/// <remarks>With <paramref name="certificates"/> (the MLLP listener; not the file drop, whose trust is the folder), the connection's
+/// client certificate is checked against the partner (<see cref="SanteGateway.Server.Inbound.PartnerCertificates.ResolveConnection"/>):
+/// a refused message is kept in the plain intake with the refusal and answered <c>AR</c> naming MSH-4 and the rule.</remarks>
+internal sealed class Hl7InboundGateHandler(IServiceScopeFactory scopes, StoreReceivedMessageHandler plain, IDictionary<string, string> bySendingFacility, string? fallbackPartner, string channel, SanteGateway.Server.Inbound.PartnerCertificates? certificates = null) : IHl7InboundHandler
 {
     /// <summary>Content type recorded for HL7 v2 items.</summary>
     public const string ContentType = "x-application/hl7-v2+er7";
@@ -88,7 +91,27 @@ internal sealed class Hl7InboundGateHandler(IServiceScopeFactory scopes, StoreRe
     {
         ArgumentNullException.ThrowIfNull(message);
         var partner = Hl7PartnerMap.Resolve(message.Message, bySendingFacility, fallbackPartner);
+        if (certificates is not null)
+        {
+            var resolved = certificates.ResolveConnection(message.ClientCertificate, partner);
+            if (resolved.Error is { } refused)
+            {
+                return RefuseAsync(message, refused, cancellationToken);
+            }
+
+            partner = resolved.Partner;
+        }
+
         return partner is null ? plain.StoreAsync(message, cancellationToken) : GateAsync(partner, message, "hl7-" + channel, cancellationToken);
+    }
+
+    /// <summary>Who sends contradicts the certificate: kept for the operator (plain intake, with the refusal), answered AR —
+    /// sending it again over the same connection cannot change the answer.</summary>
+    private async ValueTask<Hl7StoreReceipt> RefuseAsync(Hl7InboundMessage message, AppError refused, CancellationToken cancellationToken)
+    {
+        var reason = refused.Fields?.Values.SelectMany(v => v).FirstOrDefault() ?? $"{refused.Rule}: {refused.Message}";
+        var stored = await plain.StoreAsync(message, cancellationToken, reason).ConfigureAwait(false);
+        return Hl7StoreReceipt.StoredButRefused(stored.StorageId, new Hl7AckError(refused.Rule, refused.Message, "207", "MSH", 4));
     }
 
     /// <summary>Stores through the gate; the actor names the transport (and the claimed file for the file drop).</summary>

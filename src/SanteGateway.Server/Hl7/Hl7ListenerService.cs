@@ -176,6 +176,7 @@ public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
     private readonly InsPolicy _insPolicy;
     private readonly TimeProvider _clock;
     private readonly ILogger<MllpListener> _logger;
+    private readonly SanteGateway.Server.Inbound.PartnerCertificates? _certificates;
     private MllpListener? _listener;
     private StoreReceivedMessageHandler? _handler;
     private X509Certificate2? _certificate;
@@ -186,8 +187,10 @@ public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
     /// <param name="scopes">Database scopes.</param>
     /// <param name="clock">Clock.</param>
     /// <param name="logger">Logger of the listener.</param>
-    public Hl7ListenerService(IOptions<Hl7Options> options, IOptions<GatewayOptions> gateway, IServiceScopeFactory scopes, TimeProvider clock, ILogger<MllpListener> logger)
+    /// <param name="certificates">Partners' client certificates (mutual TLS): who sends is checked against them.</param>
+    public Hl7ListenerService(IOptions<Hl7Options> options, IOptions<GatewayOptions> gateway, IServiceScopeFactory scopes, TimeProvider clock, ILogger<MllpListener> logger, SanteGateway.Server.Inbound.PartnerCertificates? certificates = null)
     {
+        _certificates = certificates;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(gateway);
         _options = options.Value;
@@ -221,15 +224,40 @@ public sealed class Hl7ListenerService : IHostedService, IAsyncDisposable
                 Port = port,
                 ServerCertificate = _certificate,
                 RequireClientCertificate = settings.RequireClientCertificate,
+                // A partner's certificate (pinned self-signed, private CA) is judged by its Inbound:Tls binding; any other still
+                // needs a chain the system trusts, as without bindings.
+                ClientCertificateValidation = _certificates is { Any: true } ? (_, certificate, _, errors) => AcceptClient(certificate, errors, settings.RequireClientCertificate) : null,
                 MaxFrameBytes = settings.MaxMessageBytes,
                 ReadOptions = new Hl7ReadOptions { MaxMessageBytes = settings.MaxMessageBytes },
                 ApplicationName = _options.SendingApplication,
                 Clock = _clock,
             },
-            new Hl7InboundGateHandler(_scopes, _handler = new StoreReceivedMessageHandler(_scopes, _insPolicy), settings.PartnersBySendingFacility, settings.Partner, "mllp"),
+            new Hl7InboundGateHandler(_scopes, _handler = new StoreReceivedMessageHandler(_scopes, _insPolicy), settings.PartnersBySendingFacility, settings.Partner, "mllp", _certificates),
             _logger);
         _listener.Start();
         return Task.CompletedTask;
+    }
+
+    private bool AcceptClient(X509Certificate? certificate, System.Net.Security.SslPolicyErrors errors, bool required)
+    {
+        ArgumentNullException.ThrowIfNull(_certificates);
+        if (certificate is null)
+        {
+            return !required;
+        }
+
+        if (errors == System.Net.Security.SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (certificate is X509Certificate2 full)
+        {
+            return _certificates.Identify(full).Length > 0;
+        }
+
+        using var loaded = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return _certificates.Identify(loaded).Length > 0;
     }
 
     /// <inheritdoc/>

@@ -20,6 +20,8 @@ internal static class InboundEndpoints
         services.AddInboundGate();
         services.Configure<InboundOptions>(configuration.GetSection("Inbound"));
         services.AddSingleton<IInboundExtractor, InboundExtractor>();
+        services.AddOptions<PartnerTlsOptions>().Bind(configuration.GetSection(PartnerTlsOptions.Section));
+        services.AddSingleton<PartnerCertificates>();
         services.AddHostedService<InboundRecoveryService>();
         services.AddSingleton<InboundDeliveryWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<InboundDeliveryWorker>());
@@ -30,16 +32,27 @@ internal static class InboundEndpoints
     {
         var g = app.MapGroup("/api/inbound").WithTags("Inbound");
 
-        g.MapPost("/", async (HttpContext http, InboundService svc, IOptions<InboundOptions> options, CancellationToken ct) =>
+        g.MapPost("/", async (HttpContext http, InboundService svc, PartnerCertificates certificates, IOptions<InboundOptions> options, CancellationToken ct) =>
         {
-            var body = await ReadBodyAsync(http, options.Value.MaxBytes, ct).ConfigureAwait(false);
-            var result = await svc.ReceiveAsync(http.Request.Headers[PartnerHeader].ToString(), http.Request.ContentType, body, "api", Actors.From(http.User), ct).ConfigureAwait(false);
+            // Who sends is settled before a byte is stored: X-Partner, checked against the client certificate under mutual TLS.
+            var partner = certificates.Resolve(http);
+            if (partner.Error is { } refused)
+            {
+                return Http.Problem(refused);
+            }
+
+            var max = options.Value.MaxBytes;
+            var body = await BoundedBody.ReadAsync(http, max, ct).ConfigureAwait(false)
+                ?? throw GatewayProblem.Field(StatusCodes.Status413PayloadTooLarge, BoundedBody.Field, BoundedBody.TooLargeRule, BoundedBody.TooLargeMessage(max));
+            var result = await svc.ReceiveAsync(partner.Partner, http.Request.ContentType, body, "api", Actors.From(http.User), ct).ConfigureAwait(false);
             return Http.Map(result, http, v => Results.Accepted($"/api/inbound/{v.Id}", v));
         })
             .RequireAuthorization(GatewayRoles.WritePolicy).WithName("ReceiveInbound")
+            .WithDescription("X-Partner names the sending identification domain. Under mutual TLS (Inbound:Tls) the client certificate " +
+                "identifies the partner: X-Partner may then be omitted, and naming another partner is refused (403, rule inbound.partner-not-certificate).")
             .Accepts<string>("x-application/hl7-v2+er7", "application/fhir+json", "application/fhir+xml", "application/hl7-cda+xml")
             .Produces<InboundAccepted>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(403)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         g.MapGet("/{id:guid}", async (Guid id, InboundService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.GetAsync(id, ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
@@ -85,29 +98,6 @@ internal static class InboundEndpoints
     /// <summary>The review endpoints admit identity vigilance and inbound reviewers (policy); for the review decision both act
     /// as identity vigilance, which the application layer requires.</summary>
     private static Actor Reviewer(HttpContext http) => Actors.From(http.User) with { IsVigilance = true };
-
-    private static async Task<byte[]> ReadBodyAsync(HttpContext http, int max, CancellationToken ct)
-    {
-        if (http.Request.ContentLength > max)
-        {
-            throw GatewayProblem.Field(413, "body", "inbound.too-large", $"The body exceeds {max} bytes.");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int n;
-        while ((n = await http.Request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + n > max)
-            {
-                throw GatewayProblem.Field(413, "body", "inbound.too-large", $"The body exceeds {max} bytes.");
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
-
-        return buffer.ToArray();
-    }
 }
 
 /// <summary>Decides the items stored but not decided (crash between storage and decision, failed decision), at start and every 30 s.</summary>
