@@ -253,7 +253,7 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         // The administrators' banner, on every page: the tracked certificate 20 days from expiry (30-day threshold).
         var banner = page.GetByRole(AriaRole.Region, new() { Name = "Alerte certificats" });
         await Expect(banner).ToContainTextAsync($"Le certificat {GatewayServer.ExpiringCertificate} arrive à expiration");
-        await page.GetByRole(AriaRole.Link, new() { Name = "Administration" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Administration", Exact = true }).ClickAsync();
         await Expect(Title(page)).ToHaveTextAsync("Administration");
         await Expect(banner).ToBeVisibleAsync();
         await Expect(vigilance.GetByRole(AriaRole.Region, new() { Name = "Alerte certificats" })).ToHaveCountAsync(0);
@@ -355,6 +355,7 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         await bundle.GetByRole(AriaRole.Checkbox).CheckAsync();
         var full = await page.RunAndWaitForDownloadAsync(() => bundle.GetByRole(AriaRole.Button, new() { Name = "Télécharger le dossier de support" }).ClickAsync());
         ZipEntry(await full.PathAsync(), "request.xml").Should().Contain("ADRTROIS");
+        await ui.CheckScreenAsync(page, "identity-support-bundle");
 
         await page.GotoAsync($"/identites/{identity}");
         var audit = page.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "Dossier de support INSi téléchargé" });

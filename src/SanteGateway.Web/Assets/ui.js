@@ -6,6 +6,8 @@
 document.addEventListener('submit', (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
+  // A download form leaves the page as it is: it may be submitted again (another choice, another copy).
+  if (form.hasAttribute('data-download')) return;
   if (form.dataset.submitted === 'true') { event.preventDefault(); return; }
   form.dataset.submitted = 'true';
   const text = form.dataset.busy;
