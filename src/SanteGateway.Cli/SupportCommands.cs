@@ -46,7 +46,7 @@ internal sealed class SupportCommands : ICommandModule
 
             await using var db = GatewayStore.CreateContext(gateway.Store);
             var service = new SupportBundleService(db, Options.Create(OptionsFrom(cfg, gateway.DataDirectory)), TimeProvider.System);
-            var result = await service.BuildAsync(id, parse.GetValue(identity), ct).ConfigureAwait(false);
+            var result = await service.BuildAsync(id, parse.GetValue(identity), new Actor(Environment.UserName, "cli", false), ct).ConfigureAwait(false);
             if (!result.IsSuccess)
             {
                 await Console.Error.WriteLineAsync(result.Error!.Message).ConfigureAwait(false);

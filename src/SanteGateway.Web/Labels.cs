@@ -170,6 +170,7 @@ public static class Labels
         ["identity.verification-alert"] = "Alerte de vérification INSi",
         ["insi.search"] = "Appel INSi : recherche",
         ["insi.verify"] = "Appel INSi : vérification",
+        ["insi.support-bundle"] = "Dossier de support INSi téléchargé",
         ["alert.raised"] = "Alerte d'identitovigilance levée",
         ["alert.resolved"] = "Alerte d'identitovigilance traitée",
         ["vigilance.alert-resolved"] = "Alerte d'identitovigilance traitée",

@@ -75,10 +75,20 @@ public static class WebUi
             var w = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(false), 64 * 1024, leaveOpen: true);
             await using (w.ConfigureAwait(false))
             {
-                await batch.WriteReportAsync(id, w, http.RequestAborted).ConfigureAwait(false);
+                // The application's report plus a French "motif" column for refused rows (its own messages stay English).
+                await batch.WriteReportAsync(id, new FrenchReportWriter(w), http.RequestAborted).ConfigureAwait(false);
+                await w.FlushAsync(http.RequestAborted).ConfigureAwait(false);
             }
 
             return Results.Empty;
+        }).RequireAuthorization(p => p.RequireRole(StaffRoles.IdentityVigilance, StaffRoles.Admin)).ExcludeFromDescription();
+
+        // The support bundle of an INSi exchange (the REST API's application code; identity data only when ticked).
+        // SupportBundleService audits each download with the signed-in user.
+        app.MapGet("/identites/echanges/{id:guid}/dossier-support", async (Guid id, bool? includeIdentityData, SupportBundleService bundles, HttpContext http) =>
+        {
+            var built = await bundles.BuildAsync(id, includeIdentityData == true, new StaffUser(http.User).Actor, http.RequestAborted).ConfigureAwait(false);
+            return built.IsSuccess ? Results.File(built.Value.Content, "application/zip", built.Value.FileName) : Results.NotFound();
         }).RequireAuthorization(p => p.RequireRole(StaffRoles.IdentityVigilance, StaffRoles.Admin)).ExcludeFromDescription();
 
         app.MapRazorComponents<App>();

@@ -114,6 +114,13 @@ public sealed class SupportCommandsTests(InsiCliSandbox sandbox) : IDisposable
         var entries = Entries(output);
         entries["request.xml"].Should().Be(await File.ReadAllTextAsync(TestPaths.SharedFile("data", "insi", "recorded", "AdrtroisDominique.request.xml"), TestContext.Current.CancellationToken));
         entries["LISEZMOI.txt"].Should().Contain("CONSERVÉES");
+
+        await using var db = GatewayStore.CreateContext(new StoreOptions { ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(data, "santegw.db")) });
+        var audit = db.AuditEvents.Where(e => e.Action == "insi.support-bundle").ToList();
+        audit.Should().ContainSingle("the CLI download is audited like the API's");
+        audit[0].Source.Should().Be("cli");
+        audit[0].Actor.Should().Be(Environment.UserName);
+        audit[0].NewValues.Should().Contain(id.ToString()).And.Contain("\"identityDataIncluded\":true");
     }
 
     [Fact]

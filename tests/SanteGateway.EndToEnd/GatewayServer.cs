@@ -28,6 +28,9 @@ public sealed class GatewayServer : IAsyncDisposable
     public const string FrontDesk2 = "accueil2";
     public const string Vigilance = "vigilance1";
     public const string Password = "Motdepasse-E2E-2026!";
+
+    /// <summary>Name of the tracked certificate that expires in 20 days.</summary>
+    public const string ExpiringCertificate = "org-expirant";
     private const string PkiPassword = "e2e-sandbox-pass";
 
     private readonly string dataDir;
@@ -52,6 +55,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <summary><c>http://127.0.0.1:PORT/</c>.</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>The gateway's services (test setup of state no screen creates, e.g. an outbox dead letter).</summary>
+    public IServiceProvider Services => app.Services;
 
     /// <param name="configureSandbox">Changes to the INSi sandbox settings (e.g. a latency profile, to see the UI's waiting state).</param>
     public static async Task<GatewayServer> StartAsync(Action<InsiSandboxOptions>? configureSandbox = null)
@@ -90,7 +96,17 @@ public sealed class GatewayServer : IAsyncDisposable
 
         // The ROR sandbox, as serve starts it: the ROR screens read the mirror a synchronisation fills from it.
         var ror = await SanteGateway.Ror.Sandbox.RorSandboxServer.StartAsync(new SanteGateway.Ror.Sandbox.RorSandboxOptions { PkiDirectory = Path.Combine(dataDir, "ror-pki"), GeneratedOffers = 60 });
-        var builder = GatewayApp.CreateBuilder([], options);
+        // A structure certificate 20 days from expiry (inside the 30-day alert threshold): the administrators' banner.
+        var expiring = Path.Combine(dataDir, "org-expiring.pem");
+        using (var key = System.Security.Cryptography.RSA.Create(2048))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=ORG-EXPIRANT, O=SANTEGATEWAY E2E", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-300), DateTimeOffset.UtcNow.AddDays(20));
+            await File.WriteAllTextAsync(expiring, cert.ExportCertificatePem());
+        }
+
+        var builder = GatewayApp.CreateBuilder(
+            [$"--Gateway:Certificates:0:Name={ExpiringCertificate}", $"--Gateway:Certificates:0:Path={expiring}", "--Gateway:Certificates:0:Use=org"], options);
         SanteGateway.Server.Ror.RorRegistration.AddGatewayRor(builder.Services, ror.ClientOptions());
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

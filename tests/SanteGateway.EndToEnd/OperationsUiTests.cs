@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 using static SanteGateway.EndToEnd.UiSession;
@@ -76,6 +77,24 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         report.Should().StartWith("line;localId;identityId;outcome;rule;detail;ins");
         report.Should().Contain("3;P2;;input-refused", "the row without sex is reported with its line number");
         report.Should().Contain("2;P1;", "the good row has its outcome");
+        report.Should().StartWith("line;localId;identityId;outcome;rule;detail;ins;motif").And.Contain("\"Sexe manquant (M ou F).\"", "the refusal is given in French");
+
+        // The refused rows, with their reason in French words (not the application's English message).
+        await row.GetByRole(AriaRole.Link, new() { Name = "Voir les lignes refusées" }).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync("Lignes refusées");
+        var refused = page.GetByRole(AriaRole.Table, new() { Name = "Lignes refusées (1)" });
+        await Expect(refused.GetByRole(AriaRole.Row).Filter(new() { HasText = "P2" })).ToContainTextAsync("Sexe manquant (M ou F).");
+        await Expect(page.GetByText("is required")).ToHaveCountAsync(0);
+        await ui.CheckScreenAsync(page, "jobs-refused-rows");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Retour aux traitements de masse" }).ClickAsync();
+
+        // A file refused as a whole: the reason in French.
+        await File.WriteAllTextAsync(csv, "localId;nom;birthDate\nP1;X;1990-01-01\n", TestContext.Current.CancellationToken);
+        await page.GetByLabel("Traitement", new() { Exact = true }).SelectOptionAsync("search");
+        await page.GetByLabel("Fichier CSV (facultatif)").SetInputFilesAsync(csv);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Lancer le traitement" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Fichier CSV refusé : Ligne 1 : colonne(s) inconnue(s) nom ; colonnes connues : localId, ins");
+        await Expect(page.GetByText("unknown column")).ToHaveCountAsync(0);
 
         // A slow job (one call every five seconds) stays running long enough to be paused, resumed and cancelled.
         var many = new StringBuilder("localId;birthName;birthFirstNames;sex;birthDate\n");
@@ -93,6 +112,11 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         var slow = await NewestJobAsync(page);
         await Expect(slow).ToContainTextAsync(" / 20");
         await Expect(slow).ToContainTextAsync("En cours");
+        // Live progress while it runs: the row changes without a reload (what is typed in the form stays).
+        await page.GetByLabel("Appels simultanés").FillAsync("3");
+        var before = await slow.Locator("progress").GetAttributeAsync("value");
+        await Expect(slow.Locator("progress")).Not.ToHaveAttributeAsync("value", before!, new() { Timeout = 30_000 });
+        await Expect(page.GetByLabel("Appels simultanés")).ToHaveValueAsync("3");
         await slow.GetByRole(AriaRole.Button, new() { Name = "Mettre en pause" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("mis en pause");
         await Expect(slow).ToContainTextAsync("En pause");
@@ -174,17 +198,28 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         await Expect(Title(page)).ToContainTextAsync(name);
         var identityUrl = page.Url;
 
-        // Second item: attached to that identity, named by its page's address.
+        // Second item: attached to that identity, found by a trait search on the item page (it is no proposed candidate).
         await page.GotoAsync("/flux-entrants");
         await Expect(rows).ToHaveCountAsync(2);
         await rows.First.GetByRole(AriaRole.Link).ClickAsync();
-        await page.GetByLabel("Identifiant de l'identité", new() { Exact = true }).FillAsync(identityUrl);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Rattacher à cette identité" }).Last.ClickAsync();
+        var search = page.GetByRole(AriaRole.Search, new() { Name = "Rechercher une autre identité" });
+        await Expect(search.GetByLabel("Nom de naissance recherché")).ToHaveValueAsync(name);
+        await search.GetByRole(AriaRole.Button, new() { Name = "Rechercher une identité" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "1 identité(s) trouvée(s)." })).ToBeVisibleAsync();
+        var attach = page.GetByRole(AriaRole.Form, new() { Name = "Rattacher à une identité trouvée" });
+        await attach.GetByRole(AriaRole.Button, new() { Name = "Rattacher à l'identité choisie" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Choisissez l'identité dans les résultats de la recherche.");
+        await attach.GetByRole(AriaRole.Radio).First.CheckAsync();
+        await attach.GetByRole(AriaRole.Button, new() { Name = "Rattacher à l'identité choisie" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Indiquez le motif de la décision");
-        await page.GetByLabel("Motif du rattachement", new() { Exact = true }).Last.FillAsync("Même patient que le flux précédent");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Rattacher à cette identité" }).Last.ClickAsync();
+        await ui.CheckScreenAsync(page, "inbound-item-search");
+        await attach.GetByRole(AriaRole.Radio).First.CheckAsync();
+        await attach.GetByLabel("Motif du rattachement", new() { Exact = true }).FillAsync("Même patient que le flux précédent");
+        await attach.GetByRole(AriaRole.Button, new() { Name = "Rattacher à l'identité choisie" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Données rattachées" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Historique" })).ToContainTextAsync("Rattaché par l'identitovigilance : Même patient que le flux précédent");
+        await page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Données rattachées" }).GetByRole(AriaRole.Link, new() { Name = "Ouvrir l'identité" }).ClickAsync();
+        page.Url.Should().Be(identityUrl, "the data went to the identity chosen in the search results");
 
         // Third item: rejected with a reason.
         await page.GotoAsync("/flux-entrants");
@@ -215,10 +250,19 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         await page.GetByLabel("Identifiant", new() { Exact = true }).FillAsync(Server.GatewayApp.AdminUserName);
         await page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(ui.Gateway.AdminPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.GetByRole(AriaRole.Link, new() { Name = "Certificats" }).ClickAsync();
+        // The administrators' banner, on every page: the tracked certificate 20 days from expiry (30-day threshold).
+        var banner = page.GetByRole(AriaRole.Region, new() { Name = "Alerte certificats" });
+        await Expect(banner).ToContainTextAsync($"Le certificat {GatewayServer.ExpiringCertificate} arrive à expiration");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Administration", Exact = true }).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync("Administration");
+        await Expect(banner).ToBeVisibleAsync();
+        await Expect(vigilance.GetByRole(AriaRole.Region, new() { Name = "Alerte certificats" })).ToHaveCountAsync(0);
+        await banner.GetByRole(AriaRole.Link, new() { Name = "Voir les certificats" }).ClickAsync();
         await Expect(Title(page)).ToHaveTextAsync("Certificats");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Inventaire (3)" }).GetByRole(AriaRole.Row).Filter(new() { HasText = GatewayServer.ExpiringCertificate }))
+            .ToContainTextAsync("seuil de 30 jours atteint");
         await Expect(page.GetByText("Seuils d'alerte : 60 jours, 30 jours, 7 jours")).ToBeVisibleAsync();
-        var inventory = page.GetByRole(AriaRole.Table, new() { Name = "Inventaire (2)" });
+        var inventory = page.GetByRole(AriaRole.Table, new() { Name = "Inventaire (3)" });
         await Expect(inventory.GetByRole(AriaRole.Row).Filter(new() { HasText = "insi-auto" })).ToContainTextAsync("INSi, appels automatiques (INSI-AUTO)");
         await Expect(inventory.GetByRole(AriaRole.Row).Filter(new() { HasText = "insi-manu" })).ToContainTextAsync("INSi, appels par un utilisateur (INSI-MANU)");
         var auto = page.GetByRole(AriaRole.Region, new() { Name = "Certificat insi-auto" });
@@ -229,5 +273,107 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         await page.GetByRole(AriaRole.Link, new() { Name = "Relire les fichiers" }).ClickAsync();
         await Expect(page.GetByText("Fichiers relus à l'instant.")).ToBeVisibleAsync();
         ui.NoBrowserErrors();
+    }
+
+    [Fact]
+    public async Task Identity_vigilance_sees_received_and_sent_hl7_messages_in_french_and_puts_a_dead_letter_back_in_the_queue()
+    {
+        var subscriber = "DPI-" + Letters();
+        var messageId = "MSG" + Letters();
+        var patient = Guid.NewGuid();
+        long deadId;
+        await using (var scope = ui.Gateway.Services.CreateAsyncScope())
+        {
+            // A received message with a mapping finding, and a notification the outbox gave up: no screen makes these.
+            var db = scope.ServiceProvider.GetRequiredService<SanteGateway.Store.GatewayDbContext>();
+            var now = DateTimeOffset.UtcNow;
+            var raw = Encoding.UTF8.GetBytes("MSH|^~\\&|LAB|X|GW|Y|20260101||ADT^A28|" + messageId + "R|P|2.5\r");
+            db.ReceivedMessages.Add(new SanteGateway.Store.Entities.ReceivedMessage { Channel = "hl7v2-mllp", Partner = "127.0.0.1:40001", ReceivedAt = now, Raw = raw, MessageId = messageId + "R", Kind = "ADT^A28", AckCode = "AE", Error = "pid-7: birth date 2026-13-01 is not a date" });
+            var dead = new SanteGateway.Store.Entities.OutboxMessage
+            {
+                Channel = "hl7v2-mllp", Destination = subscriber, OrderingKey = patient.ToString(), Kind = "ADT^A31", MessageId = messageId, Payload = raw,
+                State = SanteGateway.Store.Entities.OutboxStates.DeadLetter, Attempts = 8, CreatedAt = now, NextAttemptAt = now, LastError = "connection refused",
+            };
+            db.Outbox.Add(dead);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            deadId = dead.Id;
+        }
+
+        var frontDesk = await ui.SignedInPageAsync(GatewayServer.FrontDesk);
+        await Expect(frontDesk.GetByRole(AriaRole.Link, new() { Name = "Messages HL7" })).ToHaveCountAsync(0);
+        await frontDesk.GotoAsync("/messages-hl7");
+        await Expect(Title(frontDesk)).ToHaveTextAsync("Accès refusé");
+
+        var page = await ui.SignedInPageAsync(GatewayServer.Vigilance);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Messages HL7" }).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync("Messages HL7");
+        var tabs = page.GetByRole(AriaRole.Navigation, new() { Name = "Vues des messages HL7" });
+        await tabs.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Reçus en erreur") }).ClickAsync();
+        var receivedRow = page.GetByRole(AriaRole.Table, new() { Name = "Reçus en erreur" }).GetByRole(AriaRole.Row).Filter(new() { HasText = messageId + "R" });
+        await Expect(receivedRow).ToContainTextAsync("Création d'identité (ADT^A28)");
+        await Expect(receivedRow).ToContainTextAsync("Refusé : erreur (AE)");
+        await Expect(receivedRow).ToContainTextAsync("Erreur de lecture ou de correspondance");
+        await Expect(receivedRow).Not.ToContainTextAsync("MSH|", new() { Timeout = 1000 });
+        await ui.CheckScreenAsync(page, "hl7-received");
+
+        await tabs.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Lettres mortes") }).ClickAsync();
+        var row = page.GetByTestId($"outbox-{deadId}");
+        await Expect(row).ToContainTextAsync(subscriber);
+        await Expect(row).ToContainTextAsync("Lettre morte (abandonné)");
+        await Expect(row).ToContainTextAsync("Mise à jour d'identité (ADT^A31)");
+        await Expect(row.GetByRole(AriaRole.Link, new() { Name = "Ouvrir l'identité" })).ToHaveAttributeAsync("href", $"/identites/{patient}");
+        await ui.CheckScreenAsync(page, "hl7-dead-letters");
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Remettre en file le message {messageId} pour {subscriber}" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Message {messageId} remis en file pour {subscriber}");
+
+        await using (var scope = ui.Gateway.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<SanteGateway.Store.GatewayDbContext>();
+            var audit = db.AuditEvents.Where(e => e.Action == "hl7.outbox.replay" && e.EntityId == deadId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            audit.Should().ContainSingle().Which.Actor.Should().Be(GatewayServer.Vigilance);
+        }
+
+        ui.NoBrowserErrors();
+    }
+
+    [Fact]
+    public async Task Identity_vigilance_downloads_an_insi_exchange_support_bundle_masked_unless_identity_data_is_ticked_and_each_download_is_audited()
+    {
+        var page = await ui.SignedInPageAsync(GatewayServer.Vigilance);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle identité" }).ClickAsync();
+        await CreateAsync(page, "ADRTROIS", "DOMINIQUE", "F", "1997-02-26", "63220");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Interroger INSi" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Échanges INSi" })).ToBeVisibleAsync();
+        var identity = IdentityId(page);
+        var bundle = page.GetByRole(AriaRole.Form).Filter(new() { HasText = "Télécharger le dossier de support" }).First;
+
+        var masked = await page.RunAndWaitForDownloadAsync(() => bundle.GetByRole(AriaRole.Button, new() { Name = "Télécharger le dossier de support" }).ClickAsync());
+        masked.SuggestedFilename.Should().StartWith("santegw-support-").And.EndWith(".zip");
+        var maskedRequest = ZipEntry(await masked.PathAsync(), "request.xml");
+        maskedRequest.Should().NotContain("ADRTROIS").And.Contain("***");
+
+        await bundle.GetByRole(AriaRole.Checkbox).CheckAsync();
+        var full = await page.RunAndWaitForDownloadAsync(() => bundle.GetByRole(AriaRole.Button, new() { Name = "Télécharger le dossier de support" }).ClickAsync());
+        ZipEntry(await full.PathAsync(), "request.xml").Should().Contain("ADRTROIS");
+        await ui.CheckScreenAsync(page, "identity-support-bundle");
+
+        await page.GotoAsync($"/identites/{identity}");
+        var audit = page.GetByRole(AriaRole.Table, new() { Name = "Journal d'audit" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "Dossier de support INSi téléchargé" });
+        await Expect(audit).ToHaveCountAsync(2);
+        await Expect(audit.Filter(new() { HasText = "données d'identité masquées" })).ToHaveCountAsync(1);
+        await Expect(audit.Filter(new() { HasText = "données d'identité incluses" })).ToHaveCountAsync(1);
+        await Expect(audit.First).ToContainTextAsync(GatewayServer.Vigilance);
+
+        var frontDesk = await ui.SignedInPageAsync(GatewayServer.FrontDesk);
+        await frontDesk.GotoAsync($"/identites/{identity}");
+        await Expect(frontDesk.GetByRole(AriaRole.Button, new() { Name = "Télécharger le dossier de support" })).ToHaveCountAsync(0);
+        ui.NoBrowserErrors();
+    }
+
+    private static string ZipEntry(string zipPath, string name)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(zipPath);
+        using var reader = new StreamReader(zip.GetEntry(name)!.Open());
+        return reader.ReadToEnd();
     }
 }

@@ -76,4 +76,26 @@ public sealed class SupportBundleApiTests(SqliteTestDatabase database) : IClassF
         lps.GetProperty("name").GetString().Should().Be("DossierPatientPlus");
         lps.GetProperty("authorisationNumber").GetString().Should().Be("AUT-2026-0042");
     }
+
+    [Fact]
+    public async Task Every_download_is_audited_with_who_which_exchange_and_whether_identity_data_was_included()
+    {
+        await using var gateway = await TestGateway.StartAsync(database);
+        var id = await FaultedExchangeAsync(gateway);
+        var url = $"/api/insi/exchanges/{id}/support-bundle";
+
+        (await (await gateway.ClientAsync(GatewayRoles.IdentityVigilance)).GetAsync(url, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        (await (await gateway.ClientAsync(GatewayRoles.Admin)).GetAsync(url + "?includeIdentityData=true", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        (await (await gateway.ClientAsync(GatewayRoles.FrontDesk)).GetAsync(url, TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+
+        await using var scope = gateway.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var events = db.AuditEvents.Where(e => e.Action == "insi.support-bundle" && e.EntityId == id.ToString()).OrderBy(e => e.Sequence).ToList();
+        events.Should().HaveCount(2);
+        events[0].EntityType.Should().Be("insi-exchange");
+        events[0].NewValues.Should().Contain("\"identityDataIncluded\":false");
+        events[1].NewValues.Should().Contain("\"identityDataIncluded\":true").And.Contain(id.ToString());
+        events.Select(e => e.Actor).Should().OnlyContain(a => a.Length > 0);
+        events[0].Actor.Should().NotBe(events[1].Actor);
+    }
 }

@@ -8,6 +8,7 @@ using System.Xml.Linq;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SanteGateway.Store;
+using SanteGateway.Store.Audit;
 
 namespace SanteGateway.Application;
 
@@ -79,10 +80,13 @@ public sealed partial class SupportBundleService(GatewayDbContext db, IOptions<S
     /// <summary>Builds the bundle of an exchange.</summary>
     /// <param name="exchangeId">INSi exchange id.</param>
     /// <param name="includeIdentityData">Keep identity data in the traces (explicit choice; masked otherwise).</param>
+    /// <param name="actor">Who asks: every bundle is audited (who, which exchange, whether identity data was kept),
+    /// since it carries traces out of the gateway.</param>
     /// <param name="ct">Cancellation.</param>
     /// <returns>The bundle, or not-found.</returns>
-    public async Task<Result<SupportBundle>> BuildAsync(Guid exchangeId, bool includeIdentityData, CancellationToken ct = default)
+    public async Task<Result<SupportBundle>> BuildAsync(Guid exchangeId, bool includeIdentityData, Actor actor, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(actor);
         var exchange = await db.InsiExchanges.AsNoTracking().FirstOrDefaultAsync(e => e.Id == exchangeId, ct).ConfigureAwait(false);
         if (exchange is null)
         {
@@ -129,6 +133,17 @@ public sealed partial class SupportBundleService(GatewayDbContext db, IOptions<S
             {
                 Add(zip, "response.xml", includeIdentityData ? exchange.ResponseXml : MaskIdentity(exchange.ResponseXml));
             }
+        }
+
+        // Audited before the bytes are handed over: a bundle that cannot be audited is not given out. Recorded on the
+        // identity when the exchange has one (its audit journal then shows that its traces left the gateway).
+        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+        {
+            await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, "insi.support-bundle",
+                exchange.IdentityId is null ? "insi-exchange" : "identity", (exchange.IdentityId ?? exchange.Id).ToString(), null,
+                JsonSerializer.Serialize(new { exchangeId = exchange.Id, exchange.Operation, identityDataIncluded = includeIdentityData }, JsonSerializerOptions.Web)), time, ct).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
         }
 
         return Result<SupportBundle>.Ok(new SupportBundle($"santegw-support-{exchange.Id}.zip", buffer.ToArray(), includeIdentityData));

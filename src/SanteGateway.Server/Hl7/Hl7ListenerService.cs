@@ -298,6 +298,7 @@ public static class Hl7ServiceCollectionExtensions
         services.AddHostedService<Hl7OutboxWorker>();
         services.AddScoped<IIdentityChangeSink, Hl7IdentityChangeSink>();
         services.AddScoped<Hl7MessageService>();
+        services.AddScoped<SanteGateway.Web.IHl7MessageScreen, Hl7MessageScreen>();
         services.AddSingleton<Hl7ListenerService>();
         services.AddHostedService(sp => sp.GetRequiredService<Hl7ListenerService>());
         services.AddSingleton<Hl7FileDropService>();

@@ -65,12 +65,12 @@ public static class SupportEndpoints
     public static IEndpointRouteBuilder MapSupportEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/insi/exchanges/{id:guid}/support-bundle", async (Guid id, bool? includeIdentityData, SupportBundleService service, HttpContext http, CancellationToken ct) =>
-            Http.Map(await service.BuildAsync(id, includeIdentityData ?? false, ct).ConfigureAwait(false), http, b => Results.File(b.Content, "application/zip", b.FileName)))
+            Http.Map(await service.BuildAsync(id, includeIdentityData ?? false, Actors.From(http.User), ct).ConfigureAwait(false), http, b => Results.File(b.Content, "application/zip", b.FileName)))
             .RequireAuthorization(SupportPolicy)
             .WithTags("Vigilance")
             .WithName("InsiExchangeSupportBundle")
             .WithSummary("Support bundle of an INSi exchange (zip: context, environment, request/response XML, timings, fault)")
-            .WithDescription("For the national help desk (GIE SESAM-Vitale). Identity data (names, birth date and place, NIR/INS) is masked in the traces unless includeIdentityData=true. Never contains a private key.")
+            .WithDescription("For the national help desk (GIE SESAM-Vitale). Identity data (names, birth date and place, NIR/INS) is masked in the traces unless includeIdentityData=true. Never contains a private key. Every download is audited (who, which exchange, whether identity data was included).")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;

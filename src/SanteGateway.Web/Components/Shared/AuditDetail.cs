@@ -66,6 +66,11 @@ public static class AuditDetail
             parts.Add($"fusionnée depuis : {Short(from)}");
         }
 
+        if (a.Action == "insi.support-bundle")
+        {
+            parts.Add(Get(after, "identityDataIncluded") == "true" ? "données d'identité incluses" : "données d'identité masquées");
+        }
+
         if (Get(after, "partner") is { } partner)
         {
             parts.Add($"partenaire : {partner}");
