@@ -129,7 +129,7 @@ internal sealed class Pkcs11KeyPair : IDisposable
         }
     }
 
-    /// <summary>The PKCS#10 request for <paramref name="request"/>'s subject and extensions, signed on the token.</summary>
+    /// <summary>The PKCS#10 request for <paramref name="subject"/> with <paramref name="extensions"/>, signed on the token.</summary>
     /// <param name="subject">Subject.</param>
     /// <param name="extensions">Requested extensions.</param>
     /// <returns>PEM.</returns>
