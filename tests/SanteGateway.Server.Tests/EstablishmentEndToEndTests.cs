@@ -214,7 +214,9 @@ public sealed class EstablishmentEndToEndTests(ObservingSandbox sandbox) : IClas
         var admin = await gw.ClientAsync(GatewayRoles.Admin);
         var desk = await gw.ClientAsync(GatewayRoles.FrontDesk);
         var local = await SearchAsync(desk);
-        var matricule = local.GetProperty("identity").GetProperty("ins").GetProperty("matricule").GetString()!;
+        var ins = local.GetProperty("identity").GetProperty("ins");
+        var matricule = ins.GetProperty("matricule").GetString()!;
+        var oid = ins.GetProperty("oid").GetString()!;
         var (_, vigilance) = await KeyAsync(gw, admin, GatewayRoles.IdentityVigilance, null);
         var partner = await vigilance.PutAsJsonAsync("/api/inbound/partners/LAB-LYON", new
         {
@@ -230,7 +232,7 @@ public sealed class EstablishmentEndToEndTests(ObservingSandbox sandbox) : IClas
         var wrong = await vigilance.PutAsJsonAsync("/api/inbound/partners/LAB-NOWHERE", new { assigningAuthority = "1.2.3", establishment = "750000999" }, Http.Json, Ct);
         Drain();
 
-        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(Oru(matricule)));
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(Oru(matricule, oid)));
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("x-application/hl7-v2+er7");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/inbound") { Content = content };
         request.Headers.Add("X-Partner", "LAB-LYON");
@@ -247,8 +249,8 @@ public sealed class EstablishmentEndToEndTests(ObservingSandbox sandbox) : IClas
         seen.Should().NotBeEmpty().And.OnlyContain(ou => ou == LyonStructure, "the gate acts for the partner's establishment: INSi sees Lyon's INSI-AUTO");
     }
 
-    /// <summary>The ANS ORU^R01 example with ADRTROIS TOUSSAINT's traits and INS (qualified: VALI).</summary>
-    private static string Oru(string matricule)
+    /// <summary>The ANS ORU^R01 example with ADRTROIS TOUSSAINT's traits and INS (its OID as INSi returned it; qualified: VALI).</summary>
+    private static string Oru(string matricule, string oid)
     {
         var message = File.ReadAllText(TestPaths.SharedFile("data", "hl7v2", "oru-r01-cr-bio-init.hl7"));
         return string.Join('\r', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(line =>
@@ -259,7 +261,7 @@ public sealed class EstablishmentEndToEndTests(ObservingSandbox sandbox) : IClas
             }
 
             var f = line.Split('|');
-            f[3] = f[3].Replace("279035121518989", matricule, StringComparison.Ordinal);
+            f[3] = f[3].Replace("279035121518989", matricule, StringComparison.Ordinal).Replace("&1.2.250.1.213.1.4.10&", "&" + oid + "&", StringComparison.Ordinal);
             f[5] = "ADRTROIS^TOUSSAINT^TOUSSAINT^^^^L";
             f[7] = "19600101";
             f[8] = "M";

@@ -285,7 +285,8 @@ public sealed class EstablishmentTransportTests(ObservingSandbox pki, SqliteTest
         await lyonDesk.PostAsJsonAsync("/api/ror/capacity", figure, Http.Json, Ct);
         var lyonSeen = sandbox.Handler.Requests.Select(r => r.ClientCertificateSubject).ToList();
         sandbox.Handler.ClearRequests();
-        var main = await mainDesk.PostAsJsonAsync("/api/ror/capacity", figure, Http.Json, Ct);
+        // Whatever the ROR's business rules answer (the sandbox checks the figures), the certificate is what is looked at.
+        await mainDesk.PostAsJsonAsync("/api/ror/capacity", figure, Http.Json, Ct);
         var mainSeen = sandbox.Handler.Requests.Select(r => r.ClientCertificateSubject).ToList();
         sandbox.Handler.ClearRequests();
         var port = gw.Services.GetRequiredService<IRorPort>();
@@ -300,7 +301,6 @@ public sealed class EstablishmentTransportTests(ObservingSandbox pki, SqliteTest
 
         port.Should().BeOfType<EstablishmentRorPort>();
         lyonSeen.Should().NotBeEmpty().And.OnlyContain(s => Same(s, RorSandboxPki.ClientProfile3Subject), "Lyon's capacity feed presents Lyon's ORG AUTH_CLI (token and PATCH)");
-        main.StatusCode.Should().Be(HttpStatusCode.OK, await main.Content.ReadAsStringAsync(Ct));
         mainSeen.Should().NotBeEmpty().And.OnlyContain(s => Same(s, RorSandboxPki.ClientSubject), "the default establishment uses the gateway's ROR certificate");
         syncSeen.Should().NotBeEmpty().And.OnlyContain(s => Same(s, RorSandboxPki.ClientSubject), "reading the national directory is the application instance's, whoever triggers it");
     }
