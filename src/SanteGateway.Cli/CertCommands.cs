@@ -173,7 +173,11 @@ internal sealed class CertCommands : ICommandModule
         var outDir = new Option<string>("--out-dir") { Description = "Folder receiving NAME.csr.pem and NAME.key.pem (created if missing).", DefaultValueFactory = _ => "." };
         var name = new Option<string?>("--name") { Description = "Base name of the files (default: the use and structure id, e.g. insi-auto-10B0152872)." };
         var passphraseEnv = new Option<string>("--passphrase-env") { Description = "Environment variable holding the passphrase encrypting the private key (8 characters at least).", DefaultValueFactory = _ => "SANTEGW_CERT_KEY_PASSPHRASE" };
-        foreach (var o in new Option[] { use, organisation, finess, siret, structureId, cn, state, dns, keySize, outDir, name, passphraseEnv })
+        var module = new Option<string?>("--pkcs11-module") { Description = "Generate the key pair on a PKCS#11 token (HSM, smart card) through this module: the private key never leaves the token and the request is signed there." };
+        var tokenLabel = new Option<string?>("--token-label") { Description = "Label of the PKCS#11 token (required when several are present)." };
+        var pinEnv = new Option<string>("--pin-env") { Description = "Environment variable holding the token's user PIN (never on the command line).", DefaultValueFactory = _ => "SANTEGW_PKCS11_PIN" };
+        var pinFile = new Option<string?>("--pin-file") { Description = "File holding the token's user PIN (first line), instead of --pin-env." };
+        foreach (var o in new Option[] { use, organisation, finess, siret, structureId, cn, state, dns, keySize, outDir, name, passphraseEnv, module, tokenLabel, pinEnv, pinFile })
         {
             request.Options.Add(o);
         }
@@ -218,6 +222,12 @@ internal sealed class CertCommands : ICommandModule
                 return Program.UsageError;
             }
 
+            if (parse.GetValue(module) is { Length: > 0 } modulePath)
+            {
+                return await RequestOnTokenAsync(spec, ou, u, modulePath, parse.GetValue(tokenLabel), parse.GetValue(pinEnv)!, parse.GetValue(pinFile),
+                    parse.GetValue(outDir)!, parse.GetValue(name) ?? $"{UseSlug(u)}-{ou}", ct).ConfigureAwait(false);
+            }
+
             var variable = parse.GetValue(passphraseEnv)!;
             var passphrase = Environment.GetEnvironmentVariable(variable);
             if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 8)
@@ -253,6 +263,73 @@ internal sealed class CertCommands : ICommandModule
             return 0;
         });
         return request;
+    }
+
+    /// <summary>The key pair generated on a PKCS#11 token; only the request is written (the key stays on the token).</summary>
+    private static async Task<int> RequestOnTokenAsync(CertificateRequestSpec spec, string ou, CertificateUse u, string module, string? tokenLabel, string pinEnv, string? pinFile,
+        string dir, string baseName, CancellationToken ct)
+    {
+        string? pin;
+        if (pinFile is { Length: > 0 })
+        {
+            if (!File.Exists(pinFile))
+            {
+                await Console.Error.WriteLineAsync($"--pin-file: {pinFile} does not exist.").ConfigureAwait(false);
+                return Program.UsageError;
+            }
+
+            pin = (await File.ReadAllLinesAsync(pinFile, ct).ConfigureAwait(false)).FirstOrDefault()?.Trim();
+        }
+        else
+        {
+            pin = Environment.GetEnvironmentVariable(pinEnv);
+        }
+
+        if (string.IsNullOrEmpty(pin))
+        {
+            await Console.Error.WriteLineAsync($"--pin-env: ${pinEnv} (or --pin-file) must hold the token's user PIN; a PIN is never taken from the command line.").ConfigureAwait(false);
+            return Program.UsageError;
+        }
+
+        if (!File.Exists(module))
+        {
+            await Console.Error.WriteLineAsync($"--pkcs11-module: {module} does not exist.").ConfigureAwait(false);
+            return Program.UsageError;
+        }
+
+        var csrPath = Path.Combine(dir, baseName + ".csr.pem");
+        if (File.Exists(csrPath))
+        {
+            await Console.Error.WriteLineAsync($"{csrPath} exists already: choose another --name or folder.").ConfigureAwait(false);
+            return 1;
+        }
+
+        string pem;
+        string token;
+        try
+        {
+            using var pair = Pkcs11KeyPair.Generate(module, string.IsNullOrWhiteSpace(tokenLabel) ? null : tokenLabel.Trim(), pin, baseName, spec.KeySize);
+            pem = pair.CreateSigningRequestPem(CertificateRequests.Subject(spec), CertificateRequests.RequestedExtensions(spec));
+            token = pair.TokenLabel;
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 1;
+        }
+
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(csrPath, pem + "\n", ct).ConfigureAwait(false);
+        Console.WriteLine($"Sujet / Subject : {CertificateRequests.Subject(spec).Format(multiLine: false)}");
+        Console.WriteLine($"Demande / Request (PKCS#10, signée par le jeton / signed on the token) : {csrPath}");
+        Console.WriteLine($"Clé privée / Private key : on token '{token}', label '{baseName}' (generated there, not extractable)");
+        Console.WriteLine("Formulaire IGC-Santé / ordering form:");
+        Console.WriteLine($"  Usage          : {UseLabel(u)}");
+        Console.WriteLine($"  CN             : {CertificateRequests.CommonNameFor(spec)}");
+        Console.WriteLine($"  O              : {spec.Organization.Trim()}");
+        Console.WriteLine($"  OU (structure) : {ou}");
+        Console.WriteLine($"  Clé / Key      : RSA {spec.KeySize} bits (PKCS#11)");
+        return 0;
     }
 
     /// <summary><c>cert install</c>: returned certificate + the request's key → PKCS#12, checked by the certificate checker.</summary>

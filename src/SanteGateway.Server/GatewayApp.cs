@@ -214,6 +214,7 @@ public static class GatewayApp
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        SanteGateway.Server.Certificates.EstablishmentAssignments.UseEstablishmentContext(app);
         // Validates the token of the web UI's forms (endpoints marked as requiring it; the REST API has none).
         app.UseAntiforgery();
 
@@ -228,6 +229,7 @@ public static class GatewayApp
         SanteGateway.Server.Hl7.Hl7MessageEndpoints.MapHl7MessageEndpoints(app);
         app.MapAccountEndpoints();
         SanteGateway.Server.Certificates.CertificateEndpoints.MapCertificateEndpoints(app);
+        SanteGateway.Server.Certificates.EstablishmentAssignments.MapEstablishmentAssignments(app);
         SanteGateway.Server.Support.SupportEndpoints.MapSupportEndpoints(app);
         SanteGateway.Web.WebUi.MapSanteGatewayWeb(app);
         SanteGateway.Server.Documents.DocumentEndpoints.MapDocumentEndpoints(app);

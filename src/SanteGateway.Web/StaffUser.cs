@@ -31,7 +31,7 @@ public sealed record StaffUser(ClaimsPrincipal Principal)
     public string RolesText => string.Join(", ", StaffRoles.All.Where(Principal.IsInRole).Select(r => Labels.Of(Labels.Roles, r)));
 
     /// <summary>The actor for the application layer.</summary>
-    public Actor Actor => new(Name, "ui", IsVigilance);
+    public Actor Actor => new(Name, "ui", IsVigilance) { Establishment = EstablishmentClaims.Of(Principal) };
 
     /// <summary>
     /// The actor of an inbound review decision: the application layer requires identity vigilance for it, and the

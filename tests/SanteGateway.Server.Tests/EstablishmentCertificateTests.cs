@@ -63,11 +63,14 @@ public sealed class ObservingSandbox : IAsyncLifetime
     }
 
     /// <summary>An INSI-MANU certificate of the sandbox CA for another structure (a negative <paramref name="daysLeft"/> = expired).</summary>
-    public string IssueManual(string file, string structureId, int daysLeft = 700)
+    public string IssueManual(string file, string structureId, int daysLeft = 700) => Issue(file, structureId, "INSI-MANU", daysLeft);
+
+    /// <summary>A client certificate of the sandbox CA with this CN (INSI-AUTO, INSI-MANU, ORG AUTH_CLI…) for another structure.</summary>
+    public string Issue(string file, string structureId, string cn, int daysLeft = 700)
     {
         using var ca = TestPki.LoadP12(Pki, TestPki.CaP12File, Password);
         using var key = RSA.Create(2048);
-        var req = new CertificateRequest($"CN=INSI-MANU, OU={structureId}, O=ETABLISSEMENT {structureId}, C=FR", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var req = new CertificateRequest($"CN={cn}, OU={structureId}, O=ETABLISSEMENT {structureId}, C=FR", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));

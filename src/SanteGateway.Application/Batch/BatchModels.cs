@@ -58,7 +58,14 @@ public sealed record StoreFilter(IReadOnlyList<string>? Status = null, DateOnly?
 /// <param name="CsvName">Name of the CSV file, for the report.</param>
 /// <param name="RatePerSecond">Global INSi calls per second (null = the configured default; 0 = unlimited).</param>
 /// <param name="Concurrency">Concurrent calls per worker (null = configured default).</param>
-public sealed record CreateBatchJobRequest(string Kind, StoreFilter? Filter = null, byte[]? Csv = null, string? CsvName = null, double? RatePerSecond = null, int? Concurrency = null);
+public sealed record CreateBatchJobRequest(string Kind, StoreFilter? Filter = null, byte[]? Csv = null, string? CsvName = null, double? RatePerSecond = null, int? Concurrency = null)
+{
+    /// <summary>
+    /// FINESS of the establishment the job acts for (its INSi calls present that establishment's INSI-AUTO certificate);
+    /// null = the creator's establishment, else the default one. A creator bound to an establishment may only name their own.
+    /// </summary>
+    public string? Establishment { get; init; }
+}
 
 /// <summary>A job and its progress.</summary>
 /// <param name="Id">Job id.</param>
@@ -76,7 +83,11 @@ public sealed record CreateBatchJobRequest(string Kind, StoreFilter? Filter = nu
 /// <param name="FinishedAt">Last outcome, or cancellation.</param>
 public sealed record BatchJobView(
     Guid Id, string Kind, string Source, string Status, int Total, int Done, IReadOnlyDictionary<string, int> Counts, double RatePerSecond, int Concurrency,
-    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt)
+{
+    /// <summary>FINESS of the establishment the job acts for (null = the default one).</summary>
+    public string? Establishment { get; init; }
+}
 
 /// <summary>Settings of batch jobs.</summary>
 public sealed class BatchOptions

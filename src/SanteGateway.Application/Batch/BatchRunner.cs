@@ -162,7 +162,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
             return false; // lease lost: another worker may hold the item now
         }
 
-        var actor = Actor.Process(ActorName(job.Id), "batch");
+        var actor = Actor.Process(ActorName(job.Id), "batch") with { Establishment = job.Establishment };
         Outcome outcome;
         var exchanges = new List<InsiExchange>();
         if (item.IdentityId is { } identityId)
@@ -359,8 +359,8 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
             try
             {
                 result = kind == "verify"
-                    ? await port.VerifyAsync(new InsiVerifyRequest(ins!, traits.Value, certificate, $"batch-{item.JobId:N}-{item.Line}"), ct).ConfigureAwait(false)
-                    : await port.SearchAsync(new InsiSearchRequest(traits.Value, certificate, $"batch-{item.JobId:N}-{item.Line}"), ct).ConfigureAwait(false);
+                    ? await port.VerifyAsync(new InsiVerifyRequest(ins!, traits.Value, certificate, $"batch-{item.JobId:N}-{item.Line}") { Establishment = actor.Establishment }, ct).ConfigureAwait(false)
+                    : await port.SearchAsync(new InsiSearchRequest(traits.Value, certificate, $"batch-{item.JobId:N}-{item.Line}") { Establishment = actor.Establishment }, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {

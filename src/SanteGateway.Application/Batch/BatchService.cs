@@ -10,7 +10,7 @@ using SanteGateway.Store.Entities;
 namespace SanteGateway.Application.Batch;
 
 /// <summary>Creating, following and steering batch INSi jobs (the work itself is <see cref="BatchRunner"/>).</summary>
-public sealed class BatchService(GatewayDbContext db, TimeProvider clock, IOptions<BatchOptions> options, IOptions<ApplicationOptions> appOptions)
+public sealed class BatchService(GatewayDbContext db, TimeProvider clock, IOptions<BatchOptions> options, IOptions<ApplicationOptions> appOptions, EstablishmentDirectory? establishments = null)
 {
     private readonly BatchOptions opt = options.Value;
 
@@ -49,9 +49,11 @@ public sealed class BatchService(GatewayDbContext db, TimeProvider clock, IOptio
             throw new AppFailure(AppError.Field(ErrorKind.Invalid, "csv", "csv.size", $"The file exceeds {opt.MaxCsvBytes} bytes."));
         }
 
+        var establishment = JobEstablishment(req.Establishment, actor);
         var now = clock.GetUtcNow();
         var job = new BatchJob
         {
+            Establishment = establishment,
             Id = Guid.CreateVersion7(now),
             Kind = req.Kind,
             Status = BatchStatuses.Running,
@@ -265,7 +267,32 @@ public sealed class BatchService(GatewayDbContext db, TimeProvider clock, IOptio
             .GroupBy(i => i.Outcome).Select(g => new { Outcome = g.Key, Count = g.Count() }).ToListAsync(ct).ConfigureAwait(false);
         var byOutcome = BatchOutcomes.All.ToDictionary(o => o, o => counts.Where(c => c.Outcome == o).Sum(c => c.Count), StringComparer.Ordinal);
         return new BatchJobView(job.Id, job.Kind, job.Source, job.Status, job.Total, byOutcome.Values.Sum(), byOutcome, job.RatePerSecond, job.Concurrency,
-            job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt);
+            job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt) { Establishment = job.Establishment };
+    }
+
+    /// <summary>
+    /// The establishment a new job acts for: the one asked for, else the creator's. A creator bound to an establishment
+    /// cannot lend themselves another establishment's certificates; an unknown establishment is refused now, not at the
+    /// first call.
+    /// </summary>
+    private string? JobEstablishment(string? asked, Actor actor)
+    {
+        var wanted = string.IsNullOrWhiteSpace(asked) ? actor.Establishment : asked.Trim();
+        if (wanted is null)
+        {
+            return null;
+        }
+
+        if (actor.Establishment is { } own && !string.Equals(own, wanted, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new AppFailure(AppError.Field(ErrorKind.Forbidden, "establishment", "batch.establishment-forbidden",
+                $"You act for establishment {own}: a job cannot act for another establishment."));
+        }
+
+        var known = (establishments ?? EstablishmentDirectory.Empty).Find(wanted)
+            ?? throw new AppFailure(AppError.Field(ErrorKind.Invalid, "establishment", "establishment.unknown",
+                $"Establishment {(wanted.Length > 16 ? wanted[..16] : wanted)} is not configured (Gateway:Establishments)."));
+        return known.Finess;
     }
 
     /// <summary>Pauses a running job: workers claim nothing more; items already claimed finish.</summary>

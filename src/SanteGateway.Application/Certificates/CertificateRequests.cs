@@ -186,6 +186,33 @@ public static class CertificateRequests
         return b.Build();
     }
 
+    /// <summary>
+    /// The extensions a request asks for: key usage, clientAuth (and serverAuth with the DNS names when given). The CA
+    /// decides what it issues; asking for them makes the purpose explicit to the operator reading the request.
+    /// </summary>
+    /// <param name="spec">The request.</param>
+    /// <returns>The extensions.</returns>
+    public static IReadOnlyList<X509Extension> RequestedExtensions(CertificateRequestSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var list = new List<X509Extension> { new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true) };
+        var ekus = new OidCollection { new(CertificateChecker.ClientAuthOid) };
+        if (spec.DnsNames is { Count: > 0 } names)
+        {
+            ekus.Add(new Oid("1.3.6.1.5.5.7.3.1"));
+            var san = new SubjectAlternativeNameBuilder();
+            foreach (var n in names)
+            {
+                san.AddDnsName(n);
+            }
+
+            list.Add(san.Build());
+        }
+
+        list.Add(new X509EnhancedKeyUsageExtension(ekus, false));
+        return list;
+    }
+
     /// <summary>Generates the key pair and the PKCS#10 request.</summary>
     /// <param name="spec">The request (validated: invalid fields throw).</param>
     /// <param name="passphrase">Passphrase encrypting the private key (at least 8 characters).</param>
@@ -208,22 +235,11 @@ public static class CertificateRequests
         using var key = RSA.Create(spec.KeySize);
         var subject = Subject(spec);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        // The CA decides the extensions it issues; asking for them makes the purpose explicit to the operator reading the request.
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
-        var ekus = new OidCollection { new(CertificateChecker.ClientAuthOid) };
-        if (spec.DnsNames is { Count: > 0 } names)
+        foreach (var e in RequestedExtensions(spec))
         {
-            ekus.Add(new Oid("1.3.6.1.5.5.7.3.1"));
-            var san = new SubjectAlternativeNameBuilder();
-            foreach (var n in names)
-            {
-                san.AddDnsName(n);
-            }
-
-            request.CertificateExtensions.Add(san.Build());
+            request.CertificateExtensions.Add(e);
         }
 
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(ekus, false));
         var csr = request.CreateSigningRequestPem();
         var keyPem = key.ExportEncryptedPkcs8PrivateKeyPem(passphrase.AsSpan(), new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, KeyIterations));
         return new GeneratedCertificateRequest(subject.Format(multiLine: false), csr, keyPem);

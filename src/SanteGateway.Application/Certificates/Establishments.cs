@@ -3,7 +3,11 @@ namespace SanteGateway.Application;
 /// <summary>One software certificate file of an establishment.</summary>
 /// <param name="Path">PKCS#12 file.</param>
 /// <param name="Password">Its password (read from the environment variable the configuration names; never shown).</param>
-public sealed record EstablishmentCertificate(string Path, string? Password);
+public sealed record EstablishmentCertificate(string Path, string? Password)
+{
+    /// <summary>OAuth client id registered for this certificate (ROR), when it is not the gateway's one.</summary>
+    public string? ClientId { get; init; }
+}
 
 /// <summary>
 /// A (geographic) establishment the gateway acts for, known by its FINESS, with the IGC-Santé software certificates it was

@@ -41,6 +41,9 @@ public sealed record InboundPartnerSettings(
 {
     /// <summary>Every name of the partner's assigning authority (OID first).</summary>
     public IReadOnlyList<string> Authorities => [AssigningAuthority, .. AuthorityAliases];
+
+    /// <summary>FINESS of the establishment its data is received for: the gate's INSi calls present that establishment's certificates (null = the default one).</summary>
+    public string? Establishment { get; init; }
 }
 
 /// <summary>A partner declared in configuration (<c>Inbound:Partners</c>); a row of the same id in the store wins.</summary>
@@ -69,6 +72,9 @@ public sealed class InboundPartnerOption
 
     /// <summary>Qualified code (<c>VALI</c> or <c>QUAL</c>).</summary>
     public string QualifiedCode { get; set; } = "VALI";
+
+    /// <summary>FINESS of the establishment its data is received for (<c>Gateway:Establishments</c>); empty = the default one.</summary>
+    public string? Establishment { get; set; }
 }
 
 /// <summary>Settings of the inbound gate.</summary>
@@ -291,4 +297,8 @@ public sealed record InboundPartnerRequest(
     bool? VerifyInsWithInsi,
     bool? AllowCreate,
     string? QualifiedCode,
-    bool? Enabled);
+    bool? Enabled)
+{
+    /// <summary>FINESS of the establishment its data is received for (one of <c>Gateway:Establishments</c>); null = the default one.</summary>
+    public string? Establishment { get; init; }
+}

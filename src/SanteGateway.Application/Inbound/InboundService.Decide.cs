@@ -22,7 +22,7 @@ public sealed partial class InboundService
 
     private async Task<InboundAccepted> DecideAsync(InboundItem item, InboundPartnerSettings partner, CancellationToken ct)
     {
-        var gate = Actor.Process(ProcessName, "inbound");
+        var gate = Actor.Process(ProcessName, "inbound") with { Establishment = partner.Establishment };
         var now = After(item.ReceivedAt);
         var actions = new List<InboundAction>();
         var extraction = extractor.Extract(item.Raw, item.ContentType, partner);
@@ -199,7 +199,7 @@ public sealed partial class InboundService
             return Hold("insi.lexical", "The received INS must be verified through INSi but the traits cannot be written in the INSi alphabet.", identityId);
         }
 
-        var result = await insi.VerifyAsync(new InsiVerifyRequest(ins, lexical, options.AutomaticCallCertificate, item.Id.ToString()), ct).ConfigureAwait(false);
+        var result = await insi.VerifyAsync(new InsiVerifyRequest(ins, lexical, options.AutomaticCallCertificate, item.Id.ToString()) { Establishment = partner.Establishment }, ct).ConfigureAwait(false);
         RecordExchanges(result, identityId, now);
         var outcome = result.Outcome == InsiCallOutcome.Error ? "error " + result.Code : (result.Verification?.ToString() ?? result.Outcome.ToString());
         actions.Add(NewAction(item.Id, now, ProcessName, "insi-verify", null, "inbound.insi-verify", $"INSi verification of the received INS: {outcome}.", identityId));

@@ -136,6 +136,12 @@ public sealed partial class InboundService
             errors.Add("authorityAliases", "format", "At most 512 characters in all, without commas.");
         }
 
+        var establishment = string.IsNullOrWhiteSpace(req.Establishment) ? null : req.Establishment.Trim();
+        if (establishment is not null && establishments.Find(establishment) is null)
+        {
+            errors.Add("establishment", "establishment.unknown", $"Establishment {Clip(establishment, 16)} is not configured (Gateway:Establishments).");
+        }
+
         errors.ThrowIfAny();
         var now = Now();
         var row = await db.InboundPartners.FirstOrDefaultAsync(x => x.Id == id, ct).ConfigureAwait(false);
@@ -154,6 +160,7 @@ public sealed partial class InboundService
         row.AllowCreate = req.AllowCreate ?? false;
         row.QualifiedCode = qualified;
         row.Enabled = req.Enabled ?? true;
+        row.Establishment = establishment;
         row.UpdatedAt = now;
         row.UpdatedBy = Clip(actor.Name, 256);
         var settings = ToSettings(row);
@@ -189,7 +196,7 @@ public sealed partial class InboundService
         p.VerifyInsWithInsi,
         p.AllowCreate,
         p.QualifiedCode,
-        p.Enabled);
+        p.Enabled) { Establishment = p.Establishment };
 
     private static InboundPartnerSettings ToSettings(InboundPartnerOption p) => new(
         p.Id,
@@ -199,7 +206,7 @@ public sealed partial class InboundService
         p.Transport,
         p.VerifyInsWithInsi,
         p.AllowCreate,
-        string.IsNullOrWhiteSpace(p.QualifiedCode) ? "VALI" : p.QualifiedCode.Trim().ToUpperInvariant());
+        string.IsNullOrWhiteSpace(p.QualifiedCode) ? "VALI" : p.QualifiedCode.Trim().ToUpperInvariant()) { Establishment = string.IsNullOrWhiteSpace(p.Establishment) ? null : p.Establishment.Trim() };
 
     private async Task<(InboundItem Item, string Reason)> BeginReviewAsync(Guid id, InboundReviewRequest req, Actor actor, CancellationToken ct)
     {

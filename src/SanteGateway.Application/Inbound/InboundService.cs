@@ -30,6 +30,7 @@ public sealed partial class InboundService
     private readonly ApplicationOptions options;
     private readonly InboundOptions inbound;
     private readonly ILogger<InboundService> log;
+    private readonly EstablishmentDirectory establishments;
 
     /// <summary>Creates the service (one per unit of work).</summary>
     /// <param name="db">Database context.</param>
@@ -40,7 +41,8 @@ public sealed partial class InboundService
     /// <param name="options">Application settings (INS policy, INSi certificate).</param>
     /// <param name="inbound">Gate settings (partners from configuration).</param>
     /// <param name="log">Logger (ids and rule codes only).</param>
-    public InboundService(GatewayDbContext db, IdentityService identities, IInsiPort insi, IInboundExtractor extractor, TimeProvider clock, IOptions<ApplicationOptions> options, IOptions<InboundOptions> inbound, ILogger<InboundService> log)
+    /// <param name="establishments">Establishments a partner's data may be received for (none configured when null).</param>
+    public InboundService(GatewayDbContext db, IdentityService identities, IInsiPort insi, IInboundExtractor extractor, TimeProvider clock, IOptions<ApplicationOptions> options, IOptions<InboundOptions> inbound, ILogger<InboundService> log, EstablishmentDirectory? establishments = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(inbound);
@@ -52,6 +54,7 @@ public sealed partial class InboundService
         this.options = options.Value;
         this.inbound = inbound.Value;
         this.log = log;
+        this.establishments = establishments ?? EstablishmentDirectory.Empty;
     }
 
     /// <summary>

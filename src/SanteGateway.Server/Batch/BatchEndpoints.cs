@@ -26,7 +26,7 @@ internal static class BatchEndpoints
     {
         var g = app.MapGroup("/api/jobs").WithTags("Batch jobs").RequireAuthorization(p => p.RequireRole(GatewayRoles.IdentityVigilance, GatewayRoles.Admin));
 
-        // JSON body {kind, filter, ratePerSecond, concurrency}, or a CSV body (text/csv) with kind, rate, concurrency and name in the query.
+        // JSON body {kind, filter, ratePerSecond, concurrency, establishment}, or a CSV body (text/csv) with kind, rate, concurrency, name and establishment in the query.
         g.MapPost("/", async (HttpContext http, BatchService svc, IOptions<BatchOptions> opt, CancellationToken ct) =>
         {
             CreateBatchJobRequest? req;
@@ -42,7 +42,10 @@ internal static class BatchEndpoints
                 var q = http.Request.Query;
                 double? rate = double.TryParse(q["rate"], NumberStyles.Float, CultureInfo.InvariantCulture, out var r) ? r : null;
                 int? conc = int.TryParse(q["concurrency"], CultureInfo.InvariantCulture, out var c) ? c : null;
-                req = new CreateBatchJobRequest(q["kind"].ToString(), null, ms.ToArray(), q["name"].ToString(), rate, conc);
+                req = new CreateBatchJobRequest(q["kind"].ToString(), null, ms.ToArray(), q["name"].ToString(), rate, conc)
+                {
+                    Establishment = string.IsNullOrEmpty(q["establishment"]) ? null : q["establishment"].ToString(),
+                };
             }
             else
             {

@@ -138,7 +138,8 @@ public static class CertificateEndpoints
 
     /// <summary>
     /// The establishments of <c>Gateway:Establishments</c> (array of <c>{ Finess, Name, LegalEntityFiness, Default,
-    /// Certificates: { InsiAuto, InsiManu, Ror, Dmp: { Path, PasswordEnv } } }</c>).
+    /// Certificates: { InsiAuto, InsiManu, Ror, Dmp: { Path, PasswordEnv, ClientId } } }</c>; <c>ClientId</c> is the ROR
+    /// OAuth client registered for that certificate, when it is not the gateway's <c>Ror:ClientId</c>).
     /// </summary>
     /// <param name="configuration">Configuration.</param>
     /// <returns>The directory (empty when none is configured).</returns>
@@ -177,7 +178,10 @@ public static class CertificateEndpoints
                     return null;
                 }
 
-                return new EstablishmentCertificate(section["Path"]!, section["PasswordEnv"] is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null);
+                return new EstablishmentCertificate(section["Path"]!, section["PasswordEnv"] is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null)
+                {
+                    ClientId = section["ClientId"] is { Length: > 0 } id ? id.Trim() : null,
+                };
             }
 
             list.Add(new Establishment(finess!, string.IsNullOrWhiteSpace(c["Name"]) ? finess! : c["Name"]!.Trim())

@@ -16,7 +16,7 @@ public static class DocumentsRegistration
         ArgumentNullException.ThrowIfNull(options);
         var client = XdsClient.FromOptions(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IDocumentSharingPort>(sp => new XdsDocumentPort(client, sp.GetRequiredService<ILogger<XdsDocumentPort>>()));
+        services.AddSingleton<IDocumentSharingPort>(sp => SanteGateway.Server.Certificates.EstablishmentTransports.Xds(sp, client, options));
         AddDocumentOutbox(services);
         return services;
     }
@@ -30,7 +30,7 @@ public static class DocumentsRegistration
         ArgumentNullException.ThrowIfNull(options);
         var client = SanteGateway.Documents.Fhir.PdsmClient.FromOptions(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IDocumentSharingPort>(sp => new PdsmDocumentPort(client, sp.GetRequiredService<ILogger<PdsmDocumentPort>>()));
+        services.AddSingleton<IDocumentSharingPort>(sp => SanteGateway.Server.Certificates.EstablishmentTransports.Pdsm(sp, client, options));
         AddDocumentOutbox(services);
         return services;
     }

@@ -119,7 +119,10 @@ internal static class Actors
     public static Actor From(ClaimsPrincipal user) => new(
         user.Identity?.Name ?? "anonymous",
         string.Equals(user.Identity?.AuthenticationType, ApiKeys.Scheme, StringComparison.Ordinal) ? "api" : "ui",
-        user.IsInRole(GatewayRoles.IdentityVigilance));
+        user.IsInRole(GatewayRoles.IdentityVigilance))
+    {
+        Establishment = EstablishmentClaims.Of(user),
+    };
 }
 
 /// <summary>Results of the application layer as HTTP answers: problem details naming the rule (RFC 7807).</summary>

@@ -42,7 +42,7 @@ public static class RorRegistration
 
         services.AddSingleton(sp => RorClient.Create(options, sp.GetRequiredService<ILoggerFactory>()));
         services.RemoveAll<IRorPort>();
-        services.AddSingleton<IRorPort>(sp => new RorClientPort(sp.GetRequiredService<RorClient>(), sp.GetRequiredService<ILogger<RorClientPort>>()));
+        services.AddSingleton<IRorPort>(sp => SanteGateway.Server.Certificates.EstablishmentTransports.Ror(sp, options));
         return services;
     }
 }

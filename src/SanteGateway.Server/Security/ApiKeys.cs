@@ -150,6 +150,11 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var claims = new List<Claim> { new(ClaimTypes.Name, $"apikey:{record.Id}"), new(ClaimTypes.NameIdentifier, $"apikey:{record.Id}") };
+        if (!string.IsNullOrEmpty(record.Establishment))
+        {
+            claims.Add(new Claim(SanteGateway.Application.EstablishmentClaims.Type, record.Establishment));
+        }
+
         claims.AddRange(record.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(r => new Claim(ClaimTypes.Role, r)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));

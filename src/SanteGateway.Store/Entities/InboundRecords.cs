@@ -49,6 +49,10 @@ public sealed class InboundPartner
     /// <summary>Disabled partners are refused.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>FINESS of the establishment the partner's data is received for (the gate's INSi calls present its certificates); null = the default one.</summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(16)]
+    public string? Establishment { get; set; }
+
     /// <summary>When it was recorded.</summary>
     public DateTimeOffset CreatedAt { get; set; }
 

@@ -82,6 +82,10 @@ public sealed class BatchJob
     /// <summary>Concurrent INSi calls per worker.</summary>
     public int Concurrency { get; set; } = 1;
 
+    /// <summary>FINESS of the establishment the job acts for (its INSi calls present that establishment's certificates); null = the default one.</summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(16)]
+    public string? Establishment { get; set; }
+
     /// <summary>
     /// Next free call slot of the global rate limit (UTC ticks). Claiming a chunk of k items advances it by k slots in
     /// the same transaction, so instances sharing a job share one pace.
@@ -170,6 +174,10 @@ public sealed class ApiKeyRecord
 
     /// <summary>Last successful authentication (updated at most once a minute).</summary>
     public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>FINESS of the establishment the key acts for (claim <c>santegw:establishment</c>); null = the default one.</summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(16)]
+    public string? Establishment { get; set; }
 }
 
 /// <summary>A local web UI account (ASP.NET Core Identity).</summary>
