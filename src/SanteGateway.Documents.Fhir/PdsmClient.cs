@@ -62,6 +62,19 @@ public sealed class PdsmTransportException : Exception
         : base(message, inner)
     {
     }
+
+    /// <summary>Creates the exception for an HTTP answer that is not the one expected.</summary>
+    /// <param name="message">What happened.</param>
+    /// <param name="statusCode">HTTP status of the answer.</param>
+    public PdsmTransportException(string message, int statusCode)
+        : base(message) => StatusCode = statusCode;
+
+    /// <summary>HTTP status of the answer, when there was one.</summary>
+    public int? StatusCode { get; }
+
+    /// <summary>True for a 4xx answer other than 408 and 429: the server blamed the request (or its credentials), so the
+    /// same request sent again will be refused again — a permanent refusal, not an outage.</summary>
+    public bool IsClientError => StatusCode is >= 400 and < 500 and not 408 and not 429;
 }
 
 /// <summary>State of the patient's DMP as the PDSm4DMP draft exposes it (Patient search on the INS).</summary>
@@ -289,7 +302,7 @@ public sealed partial class PdsmClient : IDisposable
         var (status, body) = await SendAsync(request, ct).ConfigureAwait(false);
         if (status != 200)
         {
-            throw new PdsmTransportException($"HTTP {status} for the search: {Parse<OperationOutcome>(body)?.Issue.FirstOrDefault()?.Diagnostics}".Trim());
+            throw new PdsmTransportException($"HTTP {status} for the search: {Parse<OperationOutcome>(body)?.Issue.FirstOrDefault()?.Diagnostics}".Trim(), status);
         }
 
         return Parse<Bundle>(body) ?? throw new PdsmTransportException("The search answer is not a Bundle.");
@@ -339,7 +352,7 @@ public sealed partial class PdsmClient : IDisposable
             if (status >= 500 || status == 429)
             {
                 var said = Parse<OperationOutcome>(bytes)?.Issue.FirstOrDefault()?.Diagnostics;
-                throw new PdsmTransportException($"HTTP {status} from the document-sharing manager{(said is null ? "." : ": " + said)}");
+                throw new PdsmTransportException($"HTTP {status} from the document-sharing manager{(said is null ? "." : ": " + said)}", status);
             }
 
             return (status, bytes);

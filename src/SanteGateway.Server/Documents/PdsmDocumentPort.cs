@@ -42,10 +42,16 @@ public sealed class PdsmDocumentPort : IDocumentSharingPort, IDisposable
                 _ => DmpState.None,
             });
         }
+        catch (PdsmTransportException ex) when (ex.IsClientError)
+        {
+            // The server blamed the request (4xx): asking again unchanged cannot succeed.
+            log.LogWarning("PDSm DMP state request refused: HTTP {Status}", ex.StatusCode);
+            return new DmpStatusResult(DmpState.Refused, "http " + ex.StatusCode, ex.Message);
+        }
         catch (PdsmTransportException ex)
         {
-            log.LogWarning("PDSm DMP state call failed: {Failure}", ex.GetType().Name);
-            return new DmpStatusResult(DmpState.Unknown, "transport", ex.Message);
+            log.LogWarning("PDSm DMP state call failed: {Failure} {Status}", ex.GetType().Name, ex.StatusCode);
+            return new DmpStatusResult(DmpState.Unknown, ex.StatusCode is { } status ? "http " + status : "transport", ex.Message);
         }
     }
 
@@ -70,7 +76,8 @@ public sealed class PdsmDocumentPort : IDocumentSharingPort, IDisposable
                 errors.Add(new ShareError("http " + response.Status, null));
             }
 
-            return new ShareResult(ShareOutcome.Refused, errors, response.Duration);
+            // 408 (timeout) is the only 4xx the manager may answer differently to the same request later.
+            return new ShareResult(response.Status == 408 ? ShareOutcome.Failed : ShareOutcome.Refused, errors, response.Duration);
         }
         catch (PdsmTransportException ex)
         {
