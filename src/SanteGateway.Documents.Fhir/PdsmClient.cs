@@ -38,6 +38,10 @@ public sealed class PdsmClientOptions
 
     /// <summary>Time allowed per call.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Publish with ITI-105 simplified publish (<c>POST [base]/DocumentReference</c>, the document inside the
+    /// resource; the manager makes the submission set) instead of the ITI-65 provide bundle (default).</summary>
+    public bool SimplifiedPublish { get; set; }
 }
 
 /// <summary>No usable answer: connection, TLS, timeout, or an HTTP 5xx / unreadable answer. The call may be repeated.</summary>
@@ -91,6 +95,17 @@ public enum PdsmDmpState
 
     /// <summary>Patient opposed to feeding (sandbox extension, UNCONFIRMED).</summary>
     Opposed,
+}
+
+/// <summary>The answer to an ITI-105 simplified publish.</summary>
+/// <param name="Status">HTTP status (201 on success).</param>
+/// <param name="Published">The DocumentReference as the manager stored it (id, versionId, lastUpdated) on success.</param>
+/// <param name="Outcome">The OperationOutcome of a refusal.</param>
+/// <param name="Duration">Round trip.</param>
+public sealed record PdsmPublishResponse(int Status, DocumentReference? Published, OperationOutcome? Outcome, TimeSpan Duration)
+{
+    /// <summary>True for a 2xx answer.</summary>
+    public bool IsSuccess => Status is >= 200 and < 300;
 }
 
 /// <summary>The answer to an ITI-65 provide.</summary>
@@ -228,6 +243,26 @@ public sealed partial class PdsmClient : IDisposable
         }
 
         return new PdsmProvideResponse(status, null, Parse<OperationOutcome>(body) ?? Outcome($"HTTP {status} without an OperationOutcome."), watch.Elapsed);
+    }
+
+    /// <summary>ITI-105: publishes one document with its metadata (<c>POST [base]/DocumentReference</c>).</summary>
+    /// <param name="documentReference">The resource (<see cref="PdsmBundles.SimplifiedPublish"/>).</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The answer: 201 with the stored resource, or an OperationOutcome with a 4xx.</returns>
+    /// <exception cref="PdsmTransportException">No usable answer (5xx included).</exception>
+    public async Task<PdsmPublishResponse> PublishAsync(DocumentReference documentReference, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(documentReference);
+        var watch = Stopwatch.StartNew();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "DocumentReference")) { Content = new StringContent(ToJson(documentReference), Encoding.UTF8, FhirJson) };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson));
+        var (status, body) = await SendAsync(request, ct).ConfigureAwait(false);
+        if (status is >= 200 and < 300)
+        {
+            return new PdsmPublishResponse(status, Parse<DocumentReference>(body) ?? throw new PdsmTransportException($"HTTP {status} without the published DocumentReference."), null, watch.Elapsed);
+        }
+
+        return new PdsmPublishResponse(status, null, Parse<OperationOutcome>(body) ?? Outcome($"HTTP {status} without an OperationOutcome."), watch.Elapsed);
     }
 
     /// <summary>ITI-67: the current document references of a patient (<c>GET DocumentReference?patient.identifier=…&amp;status=current</c>).</summary>

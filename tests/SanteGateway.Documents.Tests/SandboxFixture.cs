@@ -71,7 +71,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     }
 
     /// <summary>PDSm client options towards the sandbox's FHIR base (same structure certificate as XDS).</summary>
-    public SanteGateway.Documents.Fhir.PdsmClientOptions PdsmOptions(bool production = false)
+    public SanteGateway.Documents.Fhir.PdsmClientOptions PdsmOptions(bool production = false, bool simplified = false)
     {
         var o = new SanteGateway.Documents.Fhir.PdsmClientOptions
         {
@@ -79,6 +79,7 @@ public sealed class SandboxFixture : IAsyncLifetime
             CertificatePath = Path.Combine(PkiDirectory, TestPki.InsiAutoP12File),
             CertificatePassword = Password,
             IsProduction = production,
+            SimplifiedPublish = simplified,
         };
         o.TrustedCaPaths.Add(Path.Combine(PkiDirectory, TestPki.CaPemFile));
         return o;
@@ -86,7 +87,8 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public SanteGateway.Documents.Fhir.PdsmClient PdsmClient(bool production = false) => SanteGateway.Documents.Fhir.PdsmClient.FromOptions(PdsmOptions(production));
 
-    public PdsmDocumentPort PdsmPort(bool production = false) => new(PdsmClient(production), NullLogger<PdsmDocumentPort>.Instance);
+    public PdsmDocumentPort PdsmPort(bool production = false, bool simplified = false) =>
+        new(SanteGateway.Documents.Fhir.PdsmClient.FromOptions(PdsmOptions(production, simplified)), NullLogger<PdsmDocumentPort>.Instance);
 
     public X509Certificate2 Load(string file) => TestPki.LoadP12(PkiDirectory, file, Password);
 
