@@ -77,6 +77,8 @@ public static class PdsmBundles
         var docUrl = d.EntryUuid is { } entryUuid && entryUuid.StartsWith("urn:uuid:", StringComparison.Ordinal) ? entryUuid : "urn:uuid:" + Guid.NewGuid().ToString("D");
         var docRef = Reference(d, Pdsm.SimplifiedPublishProfile, docUrl, new ResourceReference($"Patient?identifier=urn:oid:{d.InsOid}|{d.InsValue}"));
         docRef.Content[0].Attachment.Data = d.Content.ToArray();
+        // pdsm-simplified-publish forbids identifier (0..0): the manager assigns the entry's id.
+        docRef.Identifier = [];
         return docRef;
     }
 
