@@ -23,7 +23,8 @@ internal sealed record DocumentTargets(XdsClientOptions? Xds, SanteGateway.Docum
 /// documents sandbox on a loopback port with the test PKI of <c>DATA/pki</c>), <c>remote</c> (the DMP with the
 /// structure's IGC-Santé certificate) or <c>none</c>. In remote mode the XDS.b endpoints
 /// (<c>RepositoryEndpoint</c>, <c>RegistryEndpoint</c>, <c>DmpStatusEndpoint</c>) and/or <c>Pdsm:BaseUrl</c> select
-/// the transports; <c>DefaultTransport</c> (xds or pdsm) is the one used when a request names none. <c>Card:ModulePath</c>
+/// the transports; <c>DefaultTransport</c> (xds or pdsm) is the one used when a request names none;
+/// <c>Pdsm:SimplifiedPublish</c> = true sends PDSm documents with ITI-105 instead of the ITI-65 bundle. <c>Card:ModulePath</c>
 /// (+ <c>TokenLabel</c>, <c>KeyLabel</c>, <c>PinEnv</c>) switches the VIHF to the direct mode, signed on the CPx card.
 /// </summary>
 internal static class ServeDocuments
@@ -68,6 +69,7 @@ internal static class ServeDocuments
                     CertificatePath = client.CertificatePath,
                     CertificatePassword = password,
                     IsProduction = false,
+                    SimplifiedPublish = bool.TryParse(section["Pdsm:SimplifiedPublish"], out var simple) && simple,
                 };
                 pdsm.TrustedCaPaths.Add(Path.Combine(pki, TestPki.CaPemFile));
                 return (new DocumentTargets(client, pdsm), sandbox, null);
@@ -122,6 +124,7 @@ internal static class ServeDocuments
                         CertificatePassword = password,
                         CheckRevocation = bool.TryParse(section["CheckRevocation"], out var prev) && prev,
                         IsProduction = production,
+                        SimplifiedPublish = bool.TryParse(section["Pdsm:SimplifiedPublish"], out var simplified) && simplified,
                     };
                     foreach (var ca in cas)
                     {

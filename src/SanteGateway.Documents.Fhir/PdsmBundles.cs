@@ -24,50 +24,8 @@ public static class PdsmBundles
         var content = d.Content.ToArray();
         var subject = new ResourceReference($"Patient?identifier=urn:oid:{d.InsOid}|{d.InsValue}");
 
-        var docRef = new DocumentReference
-        {
-            Meta = new Meta { Profile = [Pdsm.DocumentReferenceProfile] },
-            Contained = [SourcePatient(d), Author(d.Authors[0]), Custodian(d)],
-            MasterIdentifier = MasterIdentifier(d.UniqueId),
-            Identifier = [new Identifier(Pdsm.UriSystem, docUrl) { Use = Identifier.IdentifierUse.Official }],
-            Status = DocumentReferenceStatus.Current,
-            Type = Concept(d.TypeCode),
-            Category = [Concept(d.ClassCode)],
-            Subject = subject,
-            Date = d.SubmissionTime,
-            Author = [new ResourceReference("#author")],
-            Custodian = new ResourceReference("#custodian"),
-            SecurityLabel = [Concept(d.ConfidentialityCode)],
-            Content =
-            [
-                new DocumentReference.ContentComponent
-                {
-                    Attachment = new Attachment
-                    {
-                        ContentType = d.MimeType,
-                        Language = d.LanguageCode,
-                        Url = binaryUrl,
-                        Size = content.Length,
-                        Hash = SHA1.HashData(content),
-                        Title = d.Title,
-                        CreationElement = new FhirDateTime(d.CreationTime),
-                    },
-                    Format = Coding(d.FormatCode),
-                },
-            ],
-            Context = new DocumentReference.ContextComponent
-            {
-                Period = new Period { StartElement = new FhirDateTime(d.ServiceStartTime ?? d.CreationTime) },
-                FacilityType = Concept(d.FacilityTypeCode),
-                PracticeSetting = Concept(d.PracticeSettingCode),
-                SourcePatientInfo = new ResourceReference("#source-patient"),
-            },
-        };
-        if (d.ReplacesId is { } replaced)
-        {
-            docRef.RelatesTo = [new DocumentReference.RelatesToComponent { Code = DocumentRelationshipType.Replaces, Target = new ResourceReference("DocumentReference/" + replaced) }];
-        }
-
+        var docRef = Reference(d, Pdsm.DocumentReferenceProfile, docUrl, subject);
+        docRef.Content[0].Attachment.Url = binaryUrl;
         var list = new List
         {
             Meta = new Meta { Profile = [Pdsm.SubmissionSetProfile] },
@@ -104,6 +62,73 @@ public static class PdsmBundles
                 Entry(binaryUrl, binary, "Binary"),
             ],
         };
+    }
+
+    /// <summary>
+    /// The ITI-105 simplified publish resource (profile <c>pdsm-simplified-publish</c>, <c>POST [base]/DocumentReference</c>):
+    /// the same metadata as the ITI-65 DocumentReference with the document itself in <c>content.attachment.data</c>; the
+    /// document-sharing manager makes the submission set.
+    /// </summary>
+    /// <param name="d">The document and its metadata.</param>
+    /// <returns>The DocumentReference.</returns>
+    public static DocumentReference SimplifiedPublish(PdsmDocument d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        var docUrl = d.EntryUuid is { } entryUuid && entryUuid.StartsWith("urn:uuid:", StringComparison.Ordinal) ? entryUuid : "urn:uuid:" + Guid.NewGuid().ToString("D");
+        var docRef = Reference(d, Pdsm.SimplifiedPublishProfile, docUrl, new ResourceReference($"Patient?identifier=urn:oid:{d.InsOid}|{d.InsValue}"));
+        docRef.Content[0].Attachment.Data = d.Content.ToArray();
+        // pdsm-simplified-publish forbids identifier (0..0): the manager assigns the entry's id.
+        docRef.Identifier = [];
+        return docRef;
+    }
+
+    private static DocumentReference Reference(PdsmDocument d, string profile, string docUrl, ResourceReference subject)
+    {
+        var content = d.Content.Span;
+        var docRef = new DocumentReference
+        {
+            Meta = new Meta { Profile = [profile] },
+            Contained = [SourcePatient(d), Author(d.Authors[0]), Custodian(d)],
+            MasterIdentifier = MasterIdentifier(d.UniqueId),
+            Identifier = [new Identifier(Pdsm.UriSystem, docUrl) { Use = Identifier.IdentifierUse.Official }],
+            Status = DocumentReferenceStatus.Current,
+            Type = Concept(d.TypeCode),
+            Category = [Concept(d.ClassCode)],
+            Subject = subject,
+            Date = d.SubmissionTime,
+            Author = [new ResourceReference("#author")],
+            Custodian = new ResourceReference("#custodian"),
+            SecurityLabel = [Concept(d.ConfidentialityCode)],
+            Content =
+            [
+                new DocumentReference.ContentComponent
+                {
+                    Attachment = new Attachment
+                    {
+                        ContentType = d.MimeType,
+                        Language = d.LanguageCode,
+                        Size = content.Length,
+                        Hash = SHA1.HashData(content),
+                        Title = d.Title,
+                        CreationElement = new FhirDateTime(d.CreationTime),
+                    },
+                    Format = Coding(d.FormatCode),
+                },
+            ],
+            Context = new DocumentReference.ContextComponent
+            {
+                Period = new Period { StartElement = new FhirDateTime(d.ServiceStartTime ?? d.CreationTime) },
+                FacilityType = Concept(d.FacilityTypeCode),
+                PracticeSetting = Concept(d.PracticeSettingCode),
+                SourcePatientInfo = new ResourceReference("#source-patient"),
+            },
+        };
+        if (d.ReplacesId is { } replaced)
+        {
+            docRef.RelatesTo = [new DocumentReference.RelatesToComponent { Code = DocumentRelationshipType.Replaces, Target = new ResourceReference("DocumentReference/" + replaced) }];
+        }
+
+        return docRef;
     }
 
     /// <summary>The masterIdentifier of an XDS uniqueId (see <see cref="Pdsm.MasterIdentifier"/>).</summary>

@@ -38,6 +38,10 @@ public sealed class PdsmClientOptions
 
     /// <summary>Time allowed per call.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Publish with ITI-105 simplified publish (<c>POST [base]/DocumentReference</c>, the document inside the
+    /// resource; the manager makes the submission set) instead of the ITI-65 provide bundle (default).</summary>
+    public bool SimplifiedPublish { get; set; }
 }
 
 /// <summary>No usable answer: connection, TLS, timeout, or an HTTP 5xx / unreadable answer. The call may be repeated.</summary>
@@ -62,6 +66,19 @@ public sealed class PdsmTransportException : Exception
         : base(message, inner)
     {
     }
+
+    /// <summary>Creates the exception for an HTTP answer that is not the one expected.</summary>
+    /// <param name="message">What happened.</param>
+    /// <param name="statusCode">HTTP status of the answer.</param>
+    public PdsmTransportException(string message, int statusCode)
+        : base(message) => StatusCode = statusCode;
+
+    /// <summary>HTTP status of the answer, when there was one.</summary>
+    public int? StatusCode { get; }
+
+    /// <summary>True for a 4xx answer other than 408 and 429: the server blamed the request (or its credentials), so the
+    /// same request sent again will be refused again — a permanent refusal, not an outage.</summary>
+    public bool IsClientError => StatusCode is >= 400 and < 500 and not 408 and not 429;
 }
 
 /// <summary>State of the patient's DMP as the PDSm4DMP draft exposes it (Patient search on the INS).</summary>
@@ -78,6 +95,17 @@ public enum PdsmDmpState
 
     /// <summary>Patient opposed to feeding (sandbox extension, UNCONFIRMED).</summary>
     Opposed,
+}
+
+/// <summary>The answer to an ITI-105 simplified publish.</summary>
+/// <param name="Status">HTTP status (201 on success).</param>
+/// <param name="Published">The DocumentReference as the manager stored it (id, versionId, lastUpdated) on success.</param>
+/// <param name="Outcome">The OperationOutcome of a refusal.</param>
+/// <param name="Duration">Round trip.</param>
+public sealed record PdsmPublishResponse(int Status, DocumentReference? Published, OperationOutcome? Outcome, TimeSpan Duration)
+{
+    /// <summary>True for a 2xx answer.</summary>
+    public bool IsSuccess => Status is >= 200 and < 300;
 }
 
 /// <summary>The answer to an ITI-65 provide.</summary>
@@ -217,6 +245,26 @@ public sealed partial class PdsmClient : IDisposable
         return new PdsmProvideResponse(status, null, Parse<OperationOutcome>(body) ?? Outcome($"HTTP {status} without an OperationOutcome."), watch.Elapsed);
     }
 
+    /// <summary>ITI-105: publishes one document with its metadata (<c>POST [base]/DocumentReference</c>).</summary>
+    /// <param name="documentReference">The resource (<see cref="PdsmBundles.SimplifiedPublish"/>).</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The answer: 201 with the stored resource, or an OperationOutcome with a 4xx.</returns>
+    /// <exception cref="PdsmTransportException">No usable answer (5xx included).</exception>
+    public async Task<PdsmPublishResponse> PublishAsync(DocumentReference documentReference, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(documentReference);
+        var watch = Stopwatch.StartNew();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "DocumentReference")) { Content = new StringContent(ToJson(documentReference), Encoding.UTF8, FhirJson) };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson));
+        var (status, body) = await SendAsync(request, ct).ConfigureAwait(false);
+        if (status is >= 200 and < 300)
+        {
+            return new PdsmPublishResponse(status, Parse<DocumentReference>(body) ?? throw new PdsmTransportException($"HTTP {status} without the published DocumentReference."), null, watch.Elapsed);
+        }
+
+        return new PdsmPublishResponse(status, null, Parse<OperationOutcome>(body) ?? Outcome($"HTTP {status} without an OperationOutcome."), watch.Elapsed);
+    }
+
     /// <summary>ITI-67: the current document references of a patient (<c>GET DocumentReference?patient.identifier=…&amp;status=current</c>).</summary>
     /// <param name="insOid">INS OID.</param>
     /// <param name="matricule">INS matricule.</param>
@@ -289,7 +337,7 @@ public sealed partial class PdsmClient : IDisposable
         var (status, body) = await SendAsync(request, ct).ConfigureAwait(false);
         if (status != 200)
         {
-            throw new PdsmTransportException($"HTTP {status} for the search: {Parse<OperationOutcome>(body)?.Issue.FirstOrDefault()?.Diagnostics}".Trim());
+            throw new PdsmTransportException($"HTTP {status} for the search: {Parse<OperationOutcome>(body)?.Issue.FirstOrDefault()?.Diagnostics}".Trim(), status);
         }
 
         return Parse<Bundle>(body) ?? throw new PdsmTransportException("The search answer is not a Bundle.");
@@ -339,7 +387,7 @@ public sealed partial class PdsmClient : IDisposable
             if (status >= 500 || status == 429)
             {
                 var said = Parse<OperationOutcome>(bytes)?.Issue.FirstOrDefault()?.Diagnostics;
-                throw new PdsmTransportException($"HTTP {status} from the document-sharing manager{(said is null ? "." : ": " + said)}");
+                throw new PdsmTransportException($"HTTP {status} from the document-sharing manager{(said is null ? "." : ": " + said)}", status);
             }
 
             return (status, bytes);

@@ -15,6 +15,9 @@ public static class Pdsm
     /// <summary>DocumentReference profile.</summary>
     public const string DocumentReferenceProfile = Base + "pdsm-comprehensive-document-reference";
 
+    /// <summary>ITI-105 simplified publish DocumentReference profile.</summary>
+    public const string SimplifiedPublishProfile = Base + "pdsm-simplified-publish";
+
     /// <summary>ITI-67 find response profile.</summary>
     public const string FindResponseProfile = Base + "pdsm-find-documentreferences-comprehensive-response";
 

@@ -20,6 +20,7 @@ public sealed partial class DocumentsSandboxHandler
 {
     private readonly DocumentsSandboxOptions options;
     private readonly ConcurrentDictionary<string, XdsDmpState> states = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(string Code, string? Subcode, string Reason)> injected = new();
 
     /// <summary>Creates the handler.</summary>
     /// <param name="options">Settings.</param>
@@ -43,6 +44,26 @@ public sealed partial class DocumentsSandboxHandler
     /// <param name="matricule">Matricule.</param>
     /// <param name="state">State.</param>
     public void SetDmpState(string matricule, XdsDmpState state) => states[matricule] = state;
+
+    /// <summary>
+    /// Makes the next <paramref name="count"/> SOAP requests (any action, once read) answer with this fault instead: an
+    /// outage of the DMP (<c>Receiver</c>, HTTP 500) or a refusal of the request (<c>Sender</c>, HTTP 400), so that a
+    /// publisher can see how its software retries one and reports the other.
+    /// </summary>
+    /// <param name="count">How many requests get the fault.</param>
+    /// <param name="code"><c>Sender</c> or <c>Receiver</c>.</param>
+    /// <param name="reason">Reason text.</param>
+    /// <param name="subcode">Qualified subcode, or null.</param>
+    public void InjectFaults(int count, string code, string reason, string? subcode = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentException.ThrowIfNullOrWhiteSpace(code);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        for (var i = 0; i < count; i++)
+        {
+            injected.Enqueue((code, subcode, reason));
+        }
+    }
 
     /// <summary>The DMP state of a patient.</summary>
     /// <param name="matricule">Matricule.</param>
@@ -72,6 +93,12 @@ public sealed partial class DocumentsSandboxHandler
         catch (XdsFormatException ex)
         {
             await FaultAsync(context, "Sender", null, "Message illisible: " + ex.Message, null).ConfigureAwait(false);
+            return;
+        }
+
+        if (injected.TryDequeue(out var fault))
+        {
+            await FaultAsync(context, fault.Code, fault.Subcode, fault.Reason, message.MessageId).ConfigureAwait(false);
             return;
         }
 
@@ -437,7 +464,7 @@ public sealed partial class DocumentsSandboxHandler
             return null;
         }
 
-        return InsMatricule.TryParse(m.Groups[1].Value, out _, out _) ? m.Groups[1].Value : null;
+        return InsMatricule.TryParse(m.Groups[1].Value, out var parsed, out _) && parsed.Value == m.Groups[1].Value ? m.Groups[1].Value : null;
     }
 
     private static string Unquote(string v) => v.Trim().Trim('\'').Replace("''", "'", StringComparison.Ordinal);
@@ -445,6 +472,8 @@ public sealed partial class DocumentsSandboxHandler
     private static HashSet<string> ParseList(IEnumerable<string> values) =>
         values.SelectMany(v => v.Trim().TrimStart('(').TrimEnd(')').Split(',')).Select(Unquote).ToHashSet(StringComparer.Ordinal);
 
-    [GeneratedRegex(@"^([0-9]{13}[0-9]{2})\^\^\^&([0-9.]+)&ISO\^NH$", RegexOptions.CultureInvariant, 1000)]
+    // Fifteen characters, not fifteen digits: the matricule of a person born in Corsica carries 2A or 2B as its
+    // department (e.g. 160012B020777 13); InsMatricule.TryParse then checks the layout and the key.
+    [GeneratedRegex(@"^([0-9AB]{15})\^\^\^&([0-9.]+)&ISO\^NH$", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex InsCx();
 }

@@ -153,6 +153,7 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
             }
         });
         app.MapPost("/fhir", pdsm.ProvideAsync);
+        app.MapPost("/fhir/DocumentReference", pdsm.PublishAsync);
         app.MapGet("/fhir/DocumentReference", pdsm.FindAsync);
         app.MapGet("/fhir/Binary/{id}", (HttpContext c, string id) => pdsm.RetrieveAsync(c, id));
         app.MapGet("/fhir/Patient", pdsm.PatientAsync);

@@ -9,7 +9,7 @@ namespace SanteGateway.Documents.Sandbox;
 
 /// <summary>
 /// The PDSm side of the sandbox (document-sharing manager, IHE MHD): <c>POST /fhir</c> ITI-65 provide bundle,
-/// <c>GET /fhir/DocumentReference</c> ITI-67, <c>GET /fhir/Binary/{id}</c> ITI-68, <c>GET /fhir/Patient?identifier=</c>
+/// <c>POST /fhir/DocumentReference</c> ITI-105 simplified publish, <c>GET /fhir/DocumentReference</c> ITI-67, <c>GET /fhir/Binary/{id}</c> ITI-68, <c>GET /fhir/Patient?identifier=</c>
 /// the DMP state (PDSm4DMP draft). Documents land in the same registry as XDS.b submissions, so either transport finds
 /// what the other sent. Refusals are <c>OperationOutcome</c>s (400 bad bundle, 422 business rule, 409 duplicate uniqueId).
 /// </summary>
@@ -30,7 +30,7 @@ public sealed class PdsmSandboxHandler
         this.options = options;
     }
 
-    /// <summary>Bundles received (the last 100), for tests that validate what clients send.</summary>
+    /// <summary>Bundles (ITI-65) and DocumentReferences (ITI-105) received (the last 100), for tests that validate what clients send.</summary>
     public IReadOnlyList<string> ReceivedBundles
     {
         get
@@ -43,6 +43,18 @@ public sealed class PdsmSandboxHandler
     }
 
     private readonly Queue<string> received = new();
+
+    private void Remember(string json)
+    {
+        lock (received)
+        {
+            received.Enqueue(json);
+            while (received.Count > 100)
+            {
+                received.Dequeue();
+            }
+        }
+    }
 
     /// <summary>ITI-65.</summary>
     /// <param name="context">HTTP context.</param>
@@ -57,15 +69,7 @@ public sealed class PdsmSandboxHandler
             body = ms.ToArray();
         }
 
-        var json = System.Text.Encoding.UTF8.GetString(body);
-        lock (received)
-        {
-            received.Enqueue(json);
-            while (received.Count > 100)
-            {
-                received.Dequeue();
-            }
-        }
+        Remember(System.Text.Encoding.UTF8.GetString(body));
 
         var bundle = PdsmClient.Parse<Bundle>(body);
         if (bundle is null || bundle.Type != Bundle.BundleType.Transaction)
@@ -109,105 +113,16 @@ public sealed class PdsmSandboxHandler
         var documents = new List<SandboxDocument>();
         var replacements = new List<(string Source, string Target)>();
         var now = DateTimeOffset.UtcNow;
-        foreach (var (entry, index) in docs.Select((e, i) => (e, i)))
+        foreach (var entry in docs)
         {
             var d = (DocumentReference)entry.Resource!;
             var where = $"Bundle.entry[{bundle.Entry.IndexOf(entry)}].resource";
-            var uniqueId = Pdsm.UniqueId(d.MasterIdentifier?.System, d.MasterIdentifier?.Value);
-            if (uniqueId is null)
+            var url = d.Content.FirstOrDefault()?.Attachment?.Url;
+            var bytes = url is not null && binaries.TryGetValue(url, out var binary) ? binary?.Data : null;
+            if (Document(d, where, bytes, "content.attachment.url doit désigner un Binary du Bundle.", ".content.attachment.url", set is null ? null : PatientCx(set.Subject?.Reference), set is not null, setUniqueId, binaries.GetValueOrDefault(url ?? string.Empty)?.ContentType, errors, replacements, now) is { } document)
             {
-                errors.Add(("required", "masterIdentifier (uniqueId) manquant ou illisible.", where + ".masterIdentifier"));
-                continue;
+                documents.Add(document);
             }
-
-            var patientCx = PatientCx(d.Subject?.Reference);
-            if (patientCx is null || DocumentsSandboxHandler.Matricule(patientCx) is null)
-            {
-                errors.Add(("invalid", "subject doit désigner le patient par son INS (Patient?identifier=urn:oid:1.2.250.1.213.1.4.x|matricule, clé valide).", where + ".subject"));
-                continue;
-            }
-
-            if (set is not null && PatientCx(set.Subject?.Reference) != patientCx)
-            {
-                errors.Add(("invalid", "Le patient du SubmissionSet et celui du document diffèrent.", where + ".subject"));
-            }
-
-            Need(errors, d.Type?.Coding.FirstOrDefault(), where + ".type");
-            Need(errors, d.Category.FirstOrDefault()?.Coding.FirstOrDefault(), where + ".category");
-            Need(errors, d.SecurityLabel.FirstOrDefault()?.Coding.FirstOrDefault(), where + ".securityLabel");
-            Need(errors, d.Context?.FacilityType?.Coding.FirstOrDefault(), where + ".context.facilityType");
-            Need(errors, d.Context?.PracticeSetting?.Coding.FirstOrDefault(), where + ".context.practiceSetting");
-            var content = d.Content.FirstOrDefault();
-            Need(errors, content?.Format, where + ".content.format");
-            if (d.Author.Count == 0)
-            {
-                errors.Add(("required", "author manquant.", where + ".author"));
-            }
-
-            if (d.Custodian is null)
-            {
-                errors.Add(("required", "custodian manquant.", where + ".custodian"));
-            }
-
-            if (d.Context?.Period?.Start is null)
-            {
-                errors.Add(("required", "context.period.start manquant.", where + ".context.period"));
-            }
-
-            var attachment = content?.Attachment;
-            if (attachment?.Url is not { } url || !binaries.TryGetValue(url, out var binary) || binary?.Data is not { } bytes)
-            {
-                errors.Add(("required", "content.attachment.url doit désigner un Binary du Bundle.", where + ".content.attachment.url"));
-                continue;
-            }
-
-            if (string.IsNullOrEmpty(attachment.Title))
-            {
-                errors.Add(("required", "content.attachment.title manquant.", where + ".content.attachment.title"));
-            }
-
-            if (attachment.Hash is not { } hash || !hash.AsSpan().SequenceEqual(SHA1.HashData(bytes)))
-            {
-                errors.Add(("invalid", "content.attachment.hash (SHA-1) ne correspond pas au document.", where + ".content.attachment.hash"));
-            }
-
-            if (SizeOf(attachment) is not { } size || size != bytes.Length)
-            {
-                errors.Add(("invalid", "content.attachment.size ne correspond pas au document.", where + ".content.attachment.size"));
-            }
-
-            // The entry's id: the entryUUID the source gave (official identifier), else a new one.
-            var official = d.Identifier.FirstOrDefault(i => i.Use == Identifier.IdentifierUse.Official && i.Value?.StartsWith("urn:uuid:", StringComparison.Ordinal) == true)?.Value;
-            var id = official is not null && Guid.TryParse(official[9..], out var g) ? g.ToString("D") : Guid.NewGuid().ToString("D");
-            var replaces = d.RelatesTo.FirstOrDefault(r => r.Code == DocumentRelationshipType.Replaces)?.Target?.Reference;
-            if (replaces is not null)
-            {
-                replacements.Add(("urn:uuid:" + id, "urn:uuid:" + replaces.Replace("DocumentReference/", string.Empty, StringComparison.Ordinal)));
-            }
-
-            var xdsEntry = new XdsDocumentEntry
-            {
-                EntryUuid = "urn:uuid:" + id,
-                UniqueId = uniqueId,
-                PatientId = patientCx,
-                SourcePatientId = SourcePatient(d),
-                ClassCode = Code(d.Category.FirstOrDefault()?.Coding.FirstOrDefault()),
-                TypeCode = Code(d.Type?.Coding.FirstOrDefault()),
-                FormatCode = Code(content?.Format),
-                ConfidentialityCode = Code(d.SecurityLabel.FirstOrDefault()?.Coding.FirstOrDefault()),
-                HealthcareFacilityTypeCode = Code(d.Context?.FacilityType?.Coding.FirstOrDefault()),
-                PracticeSettingCode = Code(d.Context?.PracticeSetting?.Coding.FirstOrDefault()),
-                Title = attachment.Title,
-                LanguageCode = attachment.Language,
-                MimeType = attachment.ContentType ?? binary.ContentType,
-                CreationTime = attachment.CreationElement?.ToDateTimeOffset(TimeSpan.Zero) is { } c ? XdsTime.Format(c) : null,
-                Hash = Convert.ToHexStringLower(SHA1.HashData(bytes)),
-                Size = bytes.Length,
-                Authors = [new XdsAuthor(AuthorId(d), null)],
-                RepositoryUniqueId = registry.RepositoryUniqueId,
-                Status = XdsUuids.Approved,
-            };
-            documents.Add(new SandboxDocument(xdsEntry, setUniqueId ?? string.Empty, bytes, now));
         }
 
         if (errors.Count > 0)
@@ -217,6 +132,32 @@ public sealed class PdsmSandboxHandler
             return;
         }
 
+        if (!await RegisterAsync(context, documents, replacements).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        // transaction-response: one entry per request entry, in order (IHE ProvideDocumentBundleResponse).
+        var byUrl = docs.Zip(documents).ToDictionary(p => p.First.FullUrl ?? string.Empty, p => p.Second.Entry.EntryUuid[9..], StringComparer.Ordinal);
+        var response = new Bundle { Type = Bundle.BundleType.TransactionResponse, Id = Guid.NewGuid().ToString("D") };
+        foreach (var e in bundle.Entry)
+        {
+            var location = e.Resource switch
+            {
+                DocumentReference => "DocumentReference/" + byUrl[e.FullUrl ?? string.Empty],
+                Binary => "Binary/" + byUrl.Values.FirstOrDefault(),
+                List => "List/" + Guid.NewGuid().ToString("D"),
+                _ => e.Resource?.TypeName + "/" + Guid.NewGuid().ToString("D"),
+            };
+            response.Entry.Add(new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "201 Created", Location = location, LastModified = now } });
+        }
+
+        await WriteAsync(context, 200, response).ConfigureAwait(false);
+    }
+
+    /// <summary>The DMP state, then one copy per uniqueId and known replaced documents; writes the refusal and answers false.</summary>
+    private async System.Threading.Tasks.Task<bool> RegisterAsync(HttpContext context, List<SandboxDocument> documents, List<(string Source, string Target)> replacements)
+    {
         var matricule = DocumentsSandboxHandler.Matricule(documents[0].Entry.PatientId)!;
         var dmp = registry.DmpState(matricule);
         if (dmp != XdsDmpState.Active)
@@ -228,7 +169,7 @@ public sealed class PdsmSandboxHandler
                 XdsDmpState.Closed => "DMP fermé: alimentation impossible (DMP_FERME).",
                 _ => "Opposition du patient à l'alimentation (DMP_OPPOSITION).",
             }, "Bundle")).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         var registered = registry.Store.Register(documents, replacements, (byUniqueId, byEntryUuid) =>
@@ -249,25 +190,164 @@ public sealed class PdsmSandboxHandler
         if (registered.Count > 0)
         {
             await OutcomeAsync(context, registered.Any(e => e.ErrorCode == "duplicate") ? 409 : 422, registered.Select(e => (e.ErrorCode, e.CodeContext ?? string.Empty, e.Location ?? "Bundle")).ToArray()).ConfigureAwait(false);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>ITI-105 simplified publish: one DocumentReference (profile <c>pdsm-simplified-publish</c>) with the
+    /// document in <c>content.attachment.data</c>; the same registry checks as ITI-65; <c>201</c> with the stored resource
+    /// (id = entryUUID, <c>meta.versionId</c>, <c>meta.lastUpdated</c>) and its <c>Location</c>.</summary>
+    /// <param name="context">HTTP context.</param>
+    /// <returns>A task.</returns>
+    public async System.Threading.Tasks.Task PublishAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        byte[] body;
+        using (var ms = new MemoryStream())
+        {
+            await context.Request.Body.CopyToAsync(ms, context.RequestAborted).ConfigureAwait(false);
+            body = ms.ToArray();
+        }
+
+        Remember(System.Text.Encoding.UTF8.GetString(body));
+        var d = PdsmClient.Parse<DocumentReference>(body);
+        if (d is null)
+        {
+            await OutcomeAsync(context, 400, ("structure", "DocumentReference attendue (ITI-105).", "DocumentReference")).ConfigureAwait(false);
             return;
         }
 
-        // transaction-response: one entry per request entry, in order (IHE ProvideDocumentBundleResponse).
-        var byUrl = docs.Zip(documents).ToDictionary(p => p.First.FullUrl ?? string.Empty, p => p.Second.Entry.EntryUuid[9..], StringComparer.Ordinal);
-        var response = new Bundle { Type = Bundle.BundleType.TransactionResponse, Id = Guid.NewGuid().ToString("D") };
-        foreach (var e in bundle.Entry)
+        var errors = new List<(string Code, string Text, string Location)>();
+        var replacements = new List<(string Source, string Target)>();
+        var now = DateTimeOffset.UtcNow;
+        var bytes = d.Content.FirstOrDefault()?.Attachment?.Data;
+        var document = Document(d, "DocumentReference", bytes, "content.attachment.data (le document) manquant.", ".content.attachment.data", null, false, "2.25." + new System.Numerics.BigInteger(Guid.NewGuid().ToByteArray(), isUnsigned: true), null, errors, replacements, now);
+        if (errors.Count > 0 || document is null)
         {
-            var location = e.Resource switch
-            {
-                DocumentReference => "DocumentReference/" + byUrl[e.FullUrl ?? string.Empty],
-                Binary => "Binary/" + byUrl.Values.FirstOrDefault(),
-                List => "List/" + Guid.NewGuid().ToString("D"),
-                _ => e.Resource?.TypeName + "/" + Guid.NewGuid().ToString("D"),
-            };
-            response.Entry.Add(new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "201 Created", Location = location, LastModified = now } });
+            registry.Store.CountRefused();
+            await OutcomeAsync(context, 422, errors.ToArray()).ConfigureAwait(false);
+            return;
         }
 
-        await WriteAsync(context, 200, response).ConfigureAwait(false);
+        if (!await RegisterAsync(context, [document], replacements).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        // What the manager stored: the resource with its server id (the entryUUID), version and time, without the bytes.
+        d.Id = document.Entry.EntryUuid[9..];
+        d.Meta ??= new Meta();
+        d.Meta.VersionId = "1";
+        d.Meta.LastUpdated = now;
+        var self = new Uri(new Uri(context.Request.Scheme + "://" + context.Request.Host), context.Request.PathBase + "/fhir/");
+        var attachment = d.Content[0].Attachment;
+        attachment.Data = null;
+        attachment.Url = new Uri(self, "Binary/" + d.Id).AbsoluteUri;
+        context.Response.Headers.Location = new Uri(self, $"DocumentReference/{d.Id}/_history/1").AbsoluteUri;
+        await WriteAsync(context, 201, d).ConfigureAwait(false);
+    }
+
+    /// <summary>The registry checks of one DocumentReference (ITI-65 entry or ITI-105 resource) and its registry entry.</summary>
+    private SandboxDocument? Document(DocumentReference d, string where, byte[]? bytes, string missingContent, string missingAt, string? setPatientCx, bool hasSet, string? setUniqueId, string? binaryType,
+        List<(string Code, string Text, string Location)> errors, List<(string Source, string Target)> replacements, DateTimeOffset now)
+    {
+        var uniqueId = Pdsm.UniqueId(d.MasterIdentifier?.System, d.MasterIdentifier?.Value);
+        if (uniqueId is null)
+        {
+            errors.Add(("required", "masterIdentifier (uniqueId) manquant ou illisible.", where + ".masterIdentifier"));
+            return null;
+        }
+
+        var patientCx = PatientCx(d.Subject?.Reference);
+        if (patientCx is null || DocumentsSandboxHandler.Matricule(patientCx) is null)
+        {
+            errors.Add(("invalid", "subject doit désigner le patient par son INS (Patient?identifier=urn:oid:1.2.250.1.213.1.4.x|matricule, clé valide).", where + ".subject"));
+            return null;
+        }
+
+        if (hasSet && setPatientCx != patientCx)
+        {
+            errors.Add(("invalid", "Le patient du SubmissionSet et celui du document diffèrent.", where + ".subject"));
+        }
+
+        Need(errors, d.Type?.Coding.FirstOrDefault(), where + ".type");
+        Need(errors, d.Category.FirstOrDefault()?.Coding.FirstOrDefault(), where + ".category");
+        Need(errors, d.SecurityLabel.FirstOrDefault()?.Coding.FirstOrDefault(), where + ".securityLabel");
+        Need(errors, d.Context?.FacilityType?.Coding.FirstOrDefault(), where + ".context.facilityType");
+        Need(errors, d.Context?.PracticeSetting?.Coding.FirstOrDefault(), where + ".context.practiceSetting");
+        var content = d.Content.FirstOrDefault();
+        Need(errors, content?.Format, where + ".content.format");
+        if (d.Author.Count == 0)
+        {
+            errors.Add(("required", "author manquant.", where + ".author"));
+        }
+
+        if (d.Custodian is null)
+        {
+            errors.Add(("required", "custodian manquant.", where + ".custodian"));
+        }
+
+        if (d.Context?.Period?.Start is null)
+        {
+            errors.Add(("required", "context.period.start manquant.", where + ".context.period"));
+        }
+
+        var attachment = content?.Attachment;
+        if (content is null || attachment is null || bytes is null)
+        {
+            errors.Add(("required", missingContent, where + missingAt));
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(attachment.Title))
+        {
+            errors.Add(("required", "content.attachment.title manquant.", where + ".content.attachment.title"));
+        }
+
+        if (attachment.Hash is not { } hash || !hash.AsSpan().SequenceEqual(SHA1.HashData(bytes)))
+        {
+            errors.Add(("invalid", "content.attachment.hash (SHA-1) ne correspond pas au document.", where + ".content.attachment.hash"));
+        }
+
+        if (SizeOf(attachment) is not { } size || size != bytes.Length)
+        {
+            errors.Add(("invalid", "content.attachment.size ne correspond pas au document.", where + ".content.attachment.size"));
+        }
+
+        // The entry's id: the entryUUID the source gave (official identifier), else a new one.
+        var official = d.Identifier.FirstOrDefault(i => i.Use == Identifier.IdentifierUse.Official && i.Value?.StartsWith("urn:uuid:", StringComparison.Ordinal) == true)?.Value;
+        var id = official is not null && Guid.TryParse(official[9..], out var g) ? g.ToString("D") : Guid.NewGuid().ToString("D");
+        var replaces = d.RelatesTo.FirstOrDefault(r => r.Code == DocumentRelationshipType.Replaces)?.Target?.Reference;
+        if (replaces is not null)
+        {
+            replacements.Add(("urn:uuid:" + id, "urn:uuid:" + replaces.Replace("DocumentReference/", string.Empty, StringComparison.Ordinal)));
+        }
+
+        var xdsEntry = new XdsDocumentEntry
+        {
+            EntryUuid = "urn:uuid:" + id,
+            UniqueId = uniqueId,
+            PatientId = patientCx,
+            SourcePatientId = SourcePatient(d),
+            ClassCode = Code(d.Category.FirstOrDefault()?.Coding.FirstOrDefault()),
+            TypeCode = Code(d.Type?.Coding.FirstOrDefault()),
+            FormatCode = Code(content?.Format),
+            ConfidentialityCode = Code(d.SecurityLabel.FirstOrDefault()?.Coding.FirstOrDefault()),
+            HealthcareFacilityTypeCode = Code(d.Context?.FacilityType?.Coding.FirstOrDefault()),
+            PracticeSettingCode = Code(d.Context?.PracticeSetting?.Coding.FirstOrDefault()),
+            Title = attachment.Title,
+            LanguageCode = attachment.Language,
+            MimeType = attachment.ContentType ?? binaryType,
+            CreationTime = attachment.CreationElement?.ToDateTimeOffset(TimeSpan.Zero) is { } c ? XdsTime.Format(c) : null,
+            Hash = Convert.ToHexStringLower(SHA1.HashData(bytes)),
+            Size = bytes.Length,
+            Authors = [new XdsAuthor(AuthorId(d), null)],
+            RepositoryUniqueId = registry.RepositoryUniqueId,
+            Status = XdsUuids.Approved,
+        };
+        return new SandboxDocument(xdsEntry, setUniqueId ?? string.Empty, bytes, now);
     }
 
     /// <summary>ITI-67 (<c>patient.identifier</c> required; <c>status</c> current, superseded or both).</summary>

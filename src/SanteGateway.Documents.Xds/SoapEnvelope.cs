@@ -5,9 +5,21 @@ using System.Xml.Linq;
 namespace SanteGateway.Documents.Xds;
 
 /// <summary>A SOAP 1.2 fault.</summary>
-/// <param name="Code">Value of <c>Code/Value</c> (and subcode when present).</param>
+/// <param name="Code">Value of <c>Code/Subcode/Value</c> when present, else of <c>Code/Value</c>.</param>
 /// <param name="Reason">Reason text.</param>
-public sealed record SoapFault(string Code, string Reason);
+public sealed record SoapFault(string Code, string Reason)
+{
+    /// <summary>Local name of the top-level <c>Code/Value</c> in the SOAP 1.2 namespace: <c>Sender</c>, <c>Receiver</c>,
+    /// <c>MustUnderstand</c>, <c>VersionMismatch</c> or <c>DataEncodingUnknown</c>; null when absent or in another namespace.</summary>
+    public string? Value { get; init; }
+
+    /// <summary>
+    /// True when the fault blames the request itself (<c>Sender</c>, or a header, version or encoding the service does not
+    /// accept): the same request sent again will be refused again, so it is a permanent refusal, not an outage. A
+    /// <c>Receiver</c> fault, or a fault whose class is unknown, is the service's problem and may pass.
+    /// </summary>
+    public bool IsSenderFault => Value is "Sender" or "MustUnderstand" or "VersionMismatch" or "DataEncodingUnknown";
+}
 
 /// <summary>A received SOAP envelope.</summary>
 /// <param name="Action">wsa:Action.</param>
@@ -139,8 +151,12 @@ public static class SoapEnvelope
         if (first is not null && first.Name == soap + "Fault")
         {
             var code = first.Element(soap + "Code");
+            var value = code?.Element(soap + "Value");
             var sub = code?.Element(soap + "Subcode")?.Element(soap + "Value")?.Value;
-            fault = new SoapFault(sub ?? code?.Element(soap + "Value")?.Value ?? "unknown", first.Element(soap + "Reason")?.Element(soap + "Text")?.Value ?? string.Empty);
+            fault = new SoapFault(sub ?? value?.Value ?? "unknown", first.Element(soap + "Reason")?.Element(soap + "Text")?.Value ?? string.Empty)
+            {
+                Value = FaultClass(value),
+            };
         }
 
         return new SoapMessage(
@@ -149,5 +165,19 @@ public static class SoapEnvelope
             header?.Element(wsse + "Security")?.Elements().FirstOrDefault(),
             first,
             fault);
+    }
+
+    /// <summary>The local name of a <c>Code/Value</c> QName (<c>prefix:Sender</c>) when its prefix maps to SOAP 1.2.</summary>
+    private static string? FaultClass(XElement? value)
+    {
+        var text = value?.Value.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var ns = colon < 0 ? value!.GetDefaultNamespace() : value!.GetNamespaceOfPrefix(text[..colon]);
+        return ns?.NamespaceName == XdsNamespaces.Soap12 ? text[(colon + 1)..] : null;
     }
 }

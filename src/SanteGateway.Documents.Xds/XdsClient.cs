@@ -113,6 +113,10 @@ public sealed class XdsFaultException : Exception
 
     /// <summary>The fault.</summary>
     public SoapFault? Fault { get; }
+
+    /// <summary>True when the service blamed the request (<see cref="SoapFault.IsSenderFault"/>): a permanent refusal,
+    /// never to be retried unchanged; otherwise (<c>Receiver</c> or unknown class) the failure may be transient.</summary>
+    public bool IsSenderFault => Fault?.IsSenderFault == true;
 }
 
 /// <summary>

@@ -211,6 +211,32 @@ public abstract class DocumentOutboxTests<TDatabase>(SandboxFixture fx, TDatabas
     }
 
     [Fact]
+    public async Task A_queued_submission_whose_DMP_state_request_the_service_refuses_as_wrong_is_refused_by_the_worker_and_never_retried()
+    {
+        database.SkipIfUnavailable();
+        await using var db = database.CreateContext();
+        var (id, cda, uniqueId) = await QualifiedAsync(db);
+        using var broken = BrokenPort();
+        (await Service(db, broken).SendAsync(id, new SendDocumentRequest(cda), Someone, Ct)).Value!.State.Should().Be(DocumentSubmissionStates.Retrying);
+        // Meanwhile the VIHF signing certificate was replaced by one the DMP does not trust: every request gets soap:Sender.
+        using var refused = fx.UntrustedVihfPort();
+        await using var gateway = Gateway(refused);
+        var worker = gateway.GetRequiredService<DocumentOutboxWorker>();
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        (await worker.RunOnceAsync(Ct)).Should().Be(1);
+
+        var row = await RowAsync(uniqueId);
+        row.State.Should().Be(DocumentSubmissionStates.Refused);
+        row.ErrorCode.Should().Be("dmp.status-refused");
+        row.ErrorMessage.Should().Contain("soap-fault Sender wsse:FailedAuthentication");
+        row.NextAttemptAt.Should().BeNull();
+        clock.Advance(TimeSpan.FromDays(1));
+        (await worker.RunOnceAsync(Ct)).Should().Be(0, "a permanent refusal is never retried");
+        fx.Store.Find(uniqueId).Should().BeNull();
+    }
+
+    [Fact]
     public async Task Two_workers_on_one_database_send_each_queued_document_once()
     {
         database.SkipIfUnavailable();

@@ -209,6 +209,85 @@ public abstract class DocumentServiceTests<TDatabase>(SandboxFixture fx, TDataba
     }
 
     [Fact]
+    public async Task A_DMP_state_request_the_service_refuses_as_wrong_is_refused_with_dmp_status_refused_and_nothing_is_queued()
+    {
+        database.SkipIfUnavailable();
+        var cda = Fresh(Cda(), out var uniqueId);
+        await using var db = database.CreateContext();
+        var id = await SeedAsync(db, cda, IdentityStatus.Qual);
+        using var port = fx.UntrustedVihfPort();
+
+        var sent = await Service(db, port).SendAsync(id, new SendDocumentRequest(cda), Someone, TestContext.Current.CancellationToken);
+
+        sent.Error!.Rule.Should().Be("dmp.status-refused");
+        sent.Error.Kind.Should().Be(ErrorKind.Unprocessable, "a soap:Sender fault is not an outage");
+        sent.Error.Data!["errors"].Should().BeAssignableTo<IEnumerable<ShareError>>().Which.Should().ContainSingle().Which.Code.Should().Be("soap-fault Sender wsse:FailedAuthentication");
+        fx.Store.Find(uniqueId).Should().BeNull();
+        (await db.DocumentSubmissions.AnyAsync(x => x.DocumentUniqueId == uniqueId, TestContext.Current.CancellationToken)).Should().BeFalse("nothing is queued for a retry that cannot succeed");
+    }
+
+    [Fact]
+    public async Task A_DMP_state_request_answered_with_a_Receiver_fault_queues_the_submission_for_retry()
+    {
+        database.SkipIfUnavailable();
+        var cda = Fresh(Cda(), out var uniqueId);
+        await using var db = database.CreateContext();
+        var id = await SeedAsync(db, cda, IdentityStatus.Qual);
+        using var port = fx.Port();
+        fx.Sandbox.Handler.InjectFaults(1, "Receiver", "Service momentanément indisponible.");
+
+        var sent = await Service(db, port).SendAsync(id, new SendDocumentRequest(cda), Someone, TestContext.Current.CancellationToken);
+
+        sent.Value!.State.Should().Be(DocumentSubmissionStates.Retrying);
+        sent.Value.ErrorCode.Should().Be("dmp.status-unavailable");
+        sent.Value.NextAttemptAt.Should().NotBeNull();
+        fx.Store.Find(uniqueId).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_patient_born_in_Corsica_is_fed_like_any_other()
+    {
+        database.SkipIfUnavailable();
+        var cda = Fresh(Corsican(Cda()), out var uniqueId);
+        await using var db = database.CreateContext();
+        var id = await SeedAsync(db, cda, IdentityStatus.Qual);
+        using var port = fx.Port();
+
+        var sent = await Service(db, port).SendAsync(id, new SendDocumentRequest(cda), Someone, TestContext.Current.CancellationToken);
+
+        sent.IsSuccess.Should().BeTrue(sent.Error?.Message);
+        fx.Store.Find(uniqueId)!.Entry.PatientId.Should().Be("160012B02077713^^^&1.2.250.1.213.1.4.8&ISO^NH");
+    }
+
+    /// <summary>The CDA with the recordTarget of the INSi sandbox's ADRTROIS TOUSSAINT (INS 160012B020777 13, born in 2B020).</summary>
+    internal static byte[] Corsican(byte[] cda)
+    {
+        var v3 = CdaHeaderReader.V3;
+        var doc = System.Xml.Linq.XDocument.Load(new MemoryStream(cda), System.Xml.Linq.LoadOptions.PreserveWhitespace);
+        var role = doc.Root!.Element(v3 + "recordTarget")!.Element(v3 + "patientRole")!;
+        role.Element(v3 + "id")!.SetAttributeValue("root", "1.2.250.1.213.1.4.8");
+        role.Element(v3 + "id")!.SetAttributeValue("extension", "160012B02077713");
+        var patient = role.Element(v3 + "patient")!;
+        var name = patient.Element(v3 + "name")!;
+        foreach (var family in name.Elements(v3 + "family"))
+        {
+            family.Value = "ADRTROIS";
+        }
+
+        foreach (var given in name.Elements(v3 + "given"))
+        {
+            given.Value = "TOUSSAINT";
+        }
+
+        patient.Element(v3 + "administrativeGenderCode")!.SetAttributeValue("code", "M");
+        patient.Element(v3 + "birthTime")!.SetAttributeValue("value", "19600101");
+        patient.Descendants(v3 + "county").Single().Value = "2B020";
+        using var ms = new MemoryStream();
+        doc.Save(ms);
+        return ms.ToArray();
+    }
+
+    [Fact]
     public async Task An_accepted_document_is_not_sent_twice_and_a_replacement_deprecates_it()
     {
         database.SkipIfUnavailable();

@@ -71,6 +71,75 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
         bytes.Should().Equal(cda);
     }
 
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public async Task Each_shared_CDA_example_goes_through_ITI_105_simplified_publish_and_is_found_and_retrieved_byte_identical(string file)
+    {
+        database.SkipIfUnavailable();
+        var cda = DocumentServiceTests<TDatabase>.Fresh(XdsClientTests.Cda(file), out var uniqueId);
+        await using var db = database.CreateContext();
+        var id = await DocumentServiceTests<TDatabase>.SeedAsync(db, cda, IdentityStatus.Qual);
+        using var port = fx.PdsmPort(simplified: true);
+
+        var sent = await Service(db, port).SendAsync(id, new SendDocumentRequest(cda, "pdsm"), Someone, Ct);
+
+        sent.IsSuccess.Should().BeTrue(sent.Error?.Rule + " " + sent.Error?.Message);
+        sent.Value!.State.Should().Be(DocumentSubmissionStates.Accepted);
+        var json = fx.Sandbox.Pdsm.ReceivedBundles.Single(b => b.Contains(Pdsm.MasterIdentifier(uniqueId).Value, StringComparison.Ordinal));
+        var published = PdsmClient.Parse<DocumentReference>(System.Text.Encoding.UTF8.GetBytes(json));
+        published.Should().NotBeNull("ITI-105 sends a DocumentReference, not a Bundle");
+        published!.Content[0].Attachment.Data.Should().Equal(cda);
+        // Not profile-validated: pdsm-simplified-publish does not compile here (prose-only constraints without an expression,
+        // and its author/authenticator target the absent ANS annuaire package); see docs/conformance.md.
+        published.Identifier.Should().BeEmpty("pdsm-simplified-publish forbids identifier (0..0)");
+        published.Meta!.Profile.Should().Contain(Pdsm.SimplifiedPublishProfile);
+
+        using var client = fx.PdsmClient();
+        var ins = Ins(cda);
+        var found = await client.FindAsync(ins.Oid, ins.Matricule.Value, Ct);
+        var docRef = found.Entry.Select(e => e.Resource).OfType<DocumentReference>()
+            .Should().ContainSingle(d => Pdsm.UniqueId(d.MasterIdentifier!.System, d.MasterIdentifier.Value) == uniqueId).Subject;
+        (await client.RetrieveAsync(docRef.Content[0].Attachment!.Url!, Ct)).Should().Equal(cda);
+    }
+
+    [Fact]
+    public async Task An_ITI_105_publish_is_answered_201_with_the_stored_resource_and_a_second_copy_of_the_uniqueId_is_refused_409()
+    {
+        var document = Document(XdsClientTests.Cda());
+        using var client = fx.PdsmClient();
+
+        var first = await client.PublishAsync(PdsmBundles.SimplifiedPublish(document), Ct);
+        var second = await client.PublishAsync(PdsmBundles.SimplifiedPublish(document with { EntryUuid = null }), Ct);
+
+        first.Status.Should().Be(201);
+        first.Published!.Id.Should().NotBeNullOrEmpty();
+        first.Published.Meta!.VersionId.Should().Be("1");
+        first.Published.Content[0].Attachment.Data.Should().BeNull("the stored resource points at the document instead");
+        (await client.RetrieveAsync(first.Published.Content[0].Attachment.Url!, Ct)).Should().Equal(XdsClientTests.Cda());
+        second.Status.Should().Be(409);
+        fx.Store.All().Count(d => d.Entry.UniqueId == document.UniqueId).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task An_ITI_105_publish_whose_hash_does_not_match_or_without_the_document_is_refused_with_an_OperationOutcome_naming_the_element()
+    {
+        var document = Document(XdsClientTests.Cda());
+        var wrongHash = PdsmBundles.SimplifiedPublish(document);
+        wrongHash.Content[0].Attachment.Hash = new byte[20];
+        var noData = PdsmBundles.SimplifiedPublish(document);
+        noData.Content[0].Attachment.Data = null;
+        using var client = fx.PdsmClient();
+
+        var refused = await client.PublishAsync(wrongHash, Ct);
+        var empty = await client.PublishAsync(noData, Ct);
+
+        refused.Status.Should().Be(422);
+        refused.Outcome!.Issue.Should().Contain(i => i.Expression.Any(x => x != null && x.EndsWith("content.attachment.hash", StringComparison.Ordinal)));
+        empty.Status.Should().Be(422);
+        empty.Outcome!.Issue.Should().Contain(i => i.Expression.Any(x => x != null && x.EndsWith("content.attachment.data", StringComparison.Ordinal)));
+        fx.Store.Find(document.UniqueId).Should().BeNull();
+    }
+
     [Fact]
     public async Task A_document_sent_over_PDSm_is_in_the_same_registry_as_XDS_and_found_by_an_XDS_query()
     {
@@ -178,29 +247,7 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
     [Fact]
     public async Task The_sandbox_refuses_a_bundle_whose_hash_does_not_match_with_an_OperationOutcome_naming_the_element()
     {
-        var cda = XdsClientTests.Cda();
-        var document = new PdsmDocument
-        {
-            InsOid = "1.2.250.1.213.1.4.10",
-            InsValue = "279035121518989",
-            UniqueId = "1.2.250.1.999.2." + Random.Shared.NextInt64(1, long.MaxValue),
-            SubmissionSetUniqueId = "2.25." + Random.Shared.NextInt64(1, long.MaxValue),
-            SourceId = "1.2.250.1.999.1",
-            ClassCode = new PdsmCode("10", "1.2.250.1.213.1.1.4.1"),
-            TypeCode = new PdsmCode("11502-2", "2.16.840.1.113883.6.1"),
-            FormatCode = new PdsmCode("urn:ihe:iti:xds:2017:mimeTypeSufficient", "1.3.6.1.4.1.19376.1.2.3"),
-            ConfidentialityCode = new PdsmCode("N", "2.16.840.1.113883.5.25"),
-            FacilityTypeCode = new PdsmCode("SA07", "1.2.250.1.71.4.2.4"),
-            PracticeSettingCode = new PdsmCode("ETABLISSEMENT", "1.2.250.1.213.1.1.4.9"),
-            ContentTypeCode = new PdsmCode("04", "1.2.250.1.213.2.2"),
-            Title = "CR",
-            LanguageCode = "fr-FR",
-            MimeType = "text/xml",
-            CreationTime = DateTimeOffset.UtcNow,
-            SubmissionTime = DateTimeOffset.UtcNow,
-            Authors = [new PdsmAuthor("810000000001", "1.2.250.1.71.4.2.1", "MARTIN", "JEAN", "3750000001", "CABINET")],
-            Content = cda,
-        };
+        var document = Document(XdsClientTests.Cda());
         var bundle = PdsmBundles.Provide(document);
         bundle.Entry.Select(e => e.Resource).OfType<DocumentReference>().Single().Content[0].Attachment.Hash = new byte[20];
         using var client = fx.PdsmClient();
@@ -211,6 +258,30 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
         response.Outcome!.Issue.Should().Contain(i => i.Expression.Any(x => x != null && x.EndsWith("content.attachment.hash", StringComparison.Ordinal)));
         fx.Store.Find(document.UniqueId).Should().BeNull();
     }
+
+    /// <summary>A document of the CI-SIS test patient with a fresh uniqueId.</summary>
+    private static PdsmDocument Document(byte[] cda) => new()
+    {
+        InsOid = "1.2.250.1.213.1.4.10",
+        InsValue = "279035121518989",
+        UniqueId = "1.2.250.1.999.2." + Random.Shared.NextInt64(1, long.MaxValue),
+        SubmissionSetUniqueId = "2.25." + Random.Shared.NextInt64(1, long.MaxValue),
+        SourceId = "1.2.250.1.999.1",
+        ClassCode = new PdsmCode("10", "1.2.250.1.213.1.1.4.1"),
+        TypeCode = new PdsmCode("11502-2", "2.16.840.1.113883.6.1"),
+        FormatCode = new PdsmCode("urn:ihe:iti:xds:2017:mimeTypeSufficient", "1.3.6.1.4.1.19376.1.2.3"),
+        ConfidentialityCode = new PdsmCode("N", "2.16.840.1.113883.5.25"),
+        FacilityTypeCode = new PdsmCode("SA07", "1.2.250.1.71.4.2.4"),
+        PracticeSettingCode = new PdsmCode("ETABLISSEMENT", "1.2.250.1.213.1.1.4.9"),
+        ContentTypeCode = new PdsmCode("04", "1.2.250.1.213.2.2"),
+        Title = "CR",
+        LanguageCode = "fr-FR",
+        MimeType = "text/xml",
+        CreationTime = DateTimeOffset.UtcNow,
+        SubmissionTime = DateTimeOffset.UtcNow,
+        Authors = [new PdsmAuthor("810000000001", "1.2.250.1.71.4.2.1", "MARTIN", "JEAN", "3750000001", "CABINET")],
+        Content = cda,
+    };
 }
 
 public sealed class SqlitePdsmTests(SandboxFixture fx, SqliteTestDatabase db, PdsmValidatorFixture profiles) : PdsmTests<SqliteTestDatabase>(fx, db, profiles), IClassFixture<SandboxFixture>, IClassFixture<SqliteTestDatabase>;

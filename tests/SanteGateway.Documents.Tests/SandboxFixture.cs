@@ -58,8 +58,20 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public XdsDocumentPort Port(bool production = false) => new(Client(production), NullLogger<XdsDocumentPort>.Instance);
 
+    /// <summary>A port whose VIHF is signed by a certificate the DMP does not trust: every call gets a soap:Sender fault.</summary>
+    public XdsDocumentPort UntrustedVihfPort()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        using var forged = new CertificateRequest("CN=FORGER", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        // The client signs with this certificate's key for its whole life: it keeps its own copy.
+        var signer = X509CertificateLoader.LoadPkcs12(forged.Export(X509ContentType.Pkcs12), null);
+        var ca = TestPki.LoadCa(PkiDirectory);
+        return new(new XdsClient(ClientOptions(), Load(TestPki.InsiAutoP12File), [ca], signer), NullLogger<XdsDocumentPort>.Instance);
+    }
+
     /// <summary>PDSm client options towards the sandbox's FHIR base (same structure certificate as XDS).</summary>
-    public SanteGateway.Documents.Fhir.PdsmClientOptions PdsmOptions(bool production = false)
+    public SanteGateway.Documents.Fhir.PdsmClientOptions PdsmOptions(bool production = false, bool simplified = false)
     {
         var o = new SanteGateway.Documents.Fhir.PdsmClientOptions
         {
@@ -67,6 +79,7 @@ public sealed class SandboxFixture : IAsyncLifetime
             CertificatePath = Path.Combine(PkiDirectory, TestPki.InsiAutoP12File),
             CertificatePassword = Password,
             IsProduction = production,
+            SimplifiedPublish = simplified,
         };
         o.TrustedCaPaths.Add(Path.Combine(PkiDirectory, TestPki.CaPemFile));
         return o;
@@ -74,7 +87,8 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public SanteGateway.Documents.Fhir.PdsmClient PdsmClient(bool production = false) => SanteGateway.Documents.Fhir.PdsmClient.FromOptions(PdsmOptions(production));
 
-    public PdsmDocumentPort PdsmPort(bool production = false) => new(PdsmClient(production), NullLogger<PdsmDocumentPort>.Instance);
+    public PdsmDocumentPort PdsmPort(bool production = false, bool simplified = false) =>
+        new(SanteGateway.Documents.Fhir.PdsmClient.FromOptions(PdsmOptions(production, simplified)), NullLogger<PdsmDocumentPort>.Instance);
 
     public X509Certificate2 Load(string file) => TestPki.LoadP12(PkiDirectory, file, Password);
 

@@ -62,11 +62,9 @@ public sealed class DocumentsUiTests(BrowserFixture fixture) : IClassFixture<Bro
         return path;
     }
 
-    // Known defect, issue #16: in this shared end-to-end gateway the DMP state request is answered by the sandbox with the
-    // SOAP fault "PatientId absent, invalide, ou différent du VIHF" (the VIHF's patient and the request's differ), which the
-    // gateway then treats as transient and queues. Both halves are to be fixed (the VIHF/patient wiring of this set-up, and a
-    // soap:Sender fault must not be retried).
-    [Fact(Skip = "Known defect #16: DMP state request refused by the sandbox (PatientId differs from the VIHF) in the shared e2e gateway")]
+    // ADRTROIS TOUSSAINT was born in Haute-Corse: his matricule carries "2B" (160012B020777 13), which the documents
+    // sandbox once refused as "not an INS" (soap:Sender), and the gateway then queued as if the DMP were down.
+    [Fact]
     public async Task A_document_is_refused_in_French_before_qualification_then_sent_to_the_DMP_and_listed_with_its_state_and_attempts()
     {
         var page = await ui.SignedInPageAsync(GatewayServer.FrontDesk);

@@ -65,7 +65,8 @@ public sealed record DocumentSubmissionView(
 /// same INS (<c>document.ins-mismatch</c>) and the same strict traits (<c>document.traits-mismatch</c>), a test or
 /// demonstration INS never goes to a production endpoint (<c>document.test-ins-to-production</c>), the metadata is
 /// complete (<c>document.metadata-missing</c>), then the DMP must exist and be active (<c>dmp.none</c>,
-/// <c>dmp.closed</c>, <c>dmp.patient-opposed</c>). The submission is recorded before it is sent, then updated with the
+/// <c>dmp.closed</c>, <c>dmp.patient-opposed</c>; a state request the service refuses as wrong is
+/// <c>dmp.status-refused</c>, permanent, while an unanswered one is transient and queued). The submission is recorded before it is sent, then updated with the
 /// outcome; a document already accepted is not sent twice (<c>document.already-shared</c>).
 /// </summary>
 public sealed class DocumentService
@@ -349,6 +350,9 @@ public sealed class DocumentService
         DmpState.None => new AppError(ErrorKind.Conflict, "dmp.none", "The patient has no DMP: a document cannot be sent."),
         DmpState.Closed => new AppError(ErrorKind.Conflict, "dmp.closed", "The patient's DMP is closed: a document cannot be sent."),
         DmpState.Opposed => new AppError(ErrorKind.Conflict, "dmp.patient-opposed", "The patient opposed feeding the DMP."),
+        DmpState.Refused => new AppError(ErrorKind.Unprocessable, "dmp.status-refused",
+            $"The DMP service refused the state request ({status.Code}): {status.Error}. Sending it again unchanged will not help; check the configuration (VIHF, certificate, patient identifier).",
+            Data: new Dictionary<string, object?>(StringComparer.Ordinal) { ["errors"] = new List<ShareError> { new(status.Code ?? "refused", status.Error) } }),
         _ => new AppError(ErrorKind.Upstream, "dmp.status-unavailable", $"The DMP state could not be read ({status.Code}). {status.Error}"),
     };
 

@@ -42,14 +42,19 @@ public enum DmpState
     /// <summary>The patient opposed feeding (or the DMP refuses this author).</summary>
     Opposed,
 
-    /// <summary>No usable answer (transport, fault).</summary>
+    /// <summary>No usable answer (network, timeout, a fault of the service itself): transient, asked again later.</summary>
     Unknown,
+
+    /// <summary>The service refused the state request itself (SOAP <c>Sender</c> fault, HTTP 4xx): the request, the VIHF
+    /// or the credentials are at fault, so asking again unchanged cannot succeed. A permanent refusal, never retried.</summary>
+    Refused,
 }
 
 /// <summary>Answer of <see cref="IDocumentSharingPort.GetDmpStatusAsync"/>.</summary>
 /// <param name="State">The state.</param>
 /// <param name="Code">Service code or failure code (<c>transport</c>, <c>http 503</c>, …).</param>
-/// <param name="Error">Explanation when <see cref="DmpState.Unknown"/> (never identity data).</param>
+/// <param name="Error">Explanation when <see cref="DmpState.Unknown"/> or <see cref="DmpState.Refused"/>: the service's own
+/// reason (never identity data).</param>
 public sealed record DmpStatusResult(DmpState State, string? Code = null, string? Error = null);
 
 /// <summary>A coded value of the metadata (code, code system OID, display name).</summary>

@@ -5,7 +5,8 @@ using SanteGateway.Identity;
 
 namespace SanteGateway.Server.Documents;
 
-/// <summary>The application's <see cref="IDocumentSharingPort"/> over PDSm (FHIR, IHE MHD ITI-65; mutual TLS).</summary>
+/// <summary>The application's <see cref="IDocumentSharingPort"/> over PDSm (FHIR, IHE MHD ITI-65, or ITI-105 when
+/// <see cref="PdsmClientOptions.SimplifiedPublish"/> is set; mutual TLS).</summary>
 public sealed class PdsmDocumentPort : IDocumentSharingPort, IDisposable
 {
     private readonly PdsmClient client;
@@ -42,10 +43,16 @@ public sealed class PdsmDocumentPort : IDocumentSharingPort, IDisposable
                 _ => DmpState.None,
             });
         }
+        catch (PdsmTransportException ex) when (ex.IsClientError)
+        {
+            // The server blamed the request (4xx): asking again unchanged cannot succeed.
+            log.LogWarning("PDSm DMP state request refused: HTTP {Status}", ex.StatusCode);
+            return new DmpStatusResult(DmpState.Refused, "http " + ex.StatusCode, ex.Message);
+        }
         catch (PdsmTransportException ex)
         {
-            log.LogWarning("PDSm DMP state call failed: {Failure}", ex.GetType().Name);
-            return new DmpStatusResult(DmpState.Unknown, "transport", ex.Message);
+            log.LogWarning("PDSm DMP state call failed: {Failure} {Status}", ex.GetType().Name, ex.StatusCode);
+            return new DmpStatusResult(DmpState.Unknown, ex.StatusCode is { } status ? "http " + status : "transport", ex.Message);
         }
     }
 
@@ -55,22 +62,36 @@ public sealed class PdsmDocumentPort : IDocumentSharingPort, IDisposable
         ArgumentNullException.ThrowIfNull(document);
         try
         {
-            var response = await client.ProvideAsync(PdsmBundles.Provide(ToPdsm(document)), cancellationToken).ConfigureAwait(false);
-            if (response.IsSuccess)
+            int status;
+            OperationOutcome? outcome;
+            TimeSpan duration;
+            if (client.Options.SimplifiedPublish)
             {
-                return new ShareResult(ShareOutcome.Accepted, [], response.Duration);
+                var published = await client.PublishAsync(PdsmBundles.SimplifiedPublish(ToPdsm(document)), cancellationToken).ConfigureAwait(false);
+                (status, outcome, duration) = (published.Status, published.Outcome, published.Duration);
+            }
+            else
+            {
+                var response = await client.ProvideAsync(PdsmBundles.Provide(ToPdsm(document)), cancellationToken).ConfigureAwait(false);
+                (status, outcome, duration) = (response.Status, response.Outcome, response.Duration);
             }
 
-            var errors = response.Outcome?.Issue
+            if (status is >= 200 and < 300)
+            {
+                return new ShareResult(ShareOutcome.Accepted, [], duration);
+            }
+
+            var errors = outcome?.Issue
                 .Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal)
                 .Select(i => new ShareError(global::Hl7.Fhir.Utility.EnumUtility.GetLiteral(i.Code) ?? "error", i.Diagnostics ?? i.Details?.Text, i.Expression.FirstOrDefault()))
                 .ToList() ?? [];
             if (errors.Count == 0)
             {
-                errors.Add(new ShareError("http " + response.Status, null));
+                errors.Add(new ShareError("http " + status, null));
             }
 
-            return new ShareResult(ShareOutcome.Refused, errors, response.Duration);
+            // 408 (timeout) is the only 4xx the manager may answer differently to the same request later.
+            return new ShareResult(status == 408 ? ShareOutcome.Failed : ShareOutcome.Refused, errors, duration);
         }
         catch (PdsmTransportException ex)
         {

@@ -45,10 +45,17 @@ public sealed class XdsDocumentPort : IDocumentSharingPort, IDisposable
                 _ => DmpState.None,
             });
         }
+        catch (XdsFaultException ex) when (ex.IsSenderFault)
+        {
+            // soap:Sender: the service blamed the request (VIHF, patient identifier, signature); asking again unchanged
+            // cannot succeed, so this is a refusal, not an outage to wait out.
+            log.LogWarning("DMP status request refused by the service: {Fault}", ex.Fault!.Code);
+            return new DmpStatusResult(DmpState.Refused, Code(ex), ex.Fault.Reason);
+        }
         catch (Exception ex) when (ex is XdsTransportException or XdsFaultException or XdsFormatException)
         {
             log.LogWarning("DMP status call failed: {Failure}", ex.GetType().Name);
-            return new DmpStatusResult(DmpState.Unknown, Code(ex), ex.Message);
+            return new DmpStatusResult(DmpState.Unknown, Code(ex), ex is XdsFaultException { Fault: { } f } ? f.Reason : ex.Message);
         }
     }
 
@@ -65,7 +72,8 @@ public sealed class XdsDocumentPort : IDocumentSharingPort, IDisposable
         }
         catch (XdsFaultException ex)
         {
-            return new ShareResult(ShareOutcome.Refused, [new ShareError(Code(ex), ex.Fault?.Reason ?? ex.Message)], watch.Elapsed);
+            // Sender: the request is refused for good. Receiver (or a fault of unknown class): the service failed, try later.
+            return new ShareResult(ex.IsSenderFault ? ShareOutcome.Refused : ShareOutcome.Failed, [new ShareError(Code(ex), ex.Fault?.Reason ?? ex.Message)], watch.Elapsed);
         }
         catch (Exception ex) when (ex is XdsTransportException or XdsFormatException)
         {
@@ -129,7 +137,8 @@ public sealed class XdsDocumentPort : IDocumentSharingPort, IDisposable
 
     private static string Code(Exception ex) => ex switch
     {
-        XdsFaultException f => "soap-fault " + (f.Fault?.Code ?? "unknown"),
+        XdsFaultException { Fault: { } f } => "soap-fault " + (f.Value is { } v && v != f.Code && !f.Code.EndsWith(":" + v, StringComparison.Ordinal) ? v + " " + f.Code : f.Code),
+        XdsFaultException => "soap-fault unknown",
         XdsTransportException => "transport",
         _ => "protocol",
     };

@@ -32,6 +32,7 @@ public partial class DocumentsPage
         ["dmp.none"] = "Envoi refusé : le patient n'a pas de DMP.",
         ["dmp.closed"] = "Envoi refusé : le DMP du patient est fermé.",
         ["dmp.patient-opposed"] = "Envoi refusé : le patient s'est opposé à l'alimentation de son DMP.",
+        ["dmp.status-refused"] = "Envoi refusé : le service DMP a rejeté la demande d'état du DMP de ce patient. Ce refus est définitif tant que la requête reste la même (VIHF, certificat ou identifiant patient à corriger) : le document n'est pas mis en file d'attente.",
         ["registry.refused"] = "Le DMP a refusé le document.",
         ["registry.unavailable"] = "Le document n'a pas pu être remis au DMP après toutes les tentatives ; vous pouvez le renvoyer.",
         ["documents.not-configured"] = "Aucune cible de partage de documents n'est configurée.",
@@ -133,7 +134,7 @@ public partial class DocumentsPage
             details.Add($"{field} : {string.Join(" ", messages)}");
         }
 
-        if (e.Rule == "registry.refused" && e.Data?.GetValueOrDefault("errors") is IEnumerable<ShareError> errors)
+        if (e.Rule is "registry.refused" or "dmp.status-refused" && e.Data?.GetValueOrDefault("errors") is IEnumerable<ShareError> errors)
         {
             details.AddRange(errors.Select(x => $"{x.Code} : {x.Context}"));
         }
