@@ -189,22 +189,21 @@ public sealed class RorDirectory
 
         if (!string.IsNullOrWhiteSpace(query.Commune))
         {
+            // The sync copies each offer's place (commune code, postal code, commune name key) onto the offer row, so this
+            // is a read of the (type, commune) indexes, not a join through locations and organisations.
             var c = query.Commune.Trim();
-            IQueryable<RorResource> places = _db.RorResources.Where(p => p.ResourceType == Loc || p.ResourceType == Org);
             if (c.Length == 5 && c.All(ch => char.IsAsciiDigit(ch) || ch is 'A' or 'B' or 'a' or 'b'))
             {
                 var code = c.ToUpperInvariant();
-                places = places.Where(p => p.CommuneCode == code || p.PostalCode == code);
+                rows = rows.Where(r => r.CommuneCode == code || r.PostalCode == code);
             }
-            else
+            else if (SearchKeys.Normalize(c) is { Length: > 0 } key)
             {
-                var key = SearchKeys.Normalize(c);
-                places = places.Where(p => p.CityKey!.StartsWith(key));
+                // A prefix as a range (key ≤ CityKey < key with its last character incremented) so both providers use the index;
+                // the StartsWith keeps the answer exact whatever the collation does with the range.
+                var upper = key[..^1] + (char)(key[^1] + 1);
+                rows = rows.Where(r => string.Compare(r.CityKey, key) >= 0 && string.Compare(r.CityKey, upper) < 0 && r.CityKey!.StartsWith(key));
             }
-
-            var locIds = places.Where(p => p.ResourceType == Loc).Select(p => p.ResourceId);
-            var orgIds = places.Where(p => p.ResourceType == Org).Select(p => p.ResourceId);
-            rows = rows.Where(r => locIds.Contains(r.LocationId!) || orgIds.Contains(r.OrganizationId!));
         }
 
         var total = await rows.CountAsync(ct).ConfigureAwait(false);

@@ -47,10 +47,10 @@ public sealed class RorClientPort : IRorPort
     public async IAsyncEnumerable<RorResourceData> ReadExportFileAsync(RorExportFileRef file, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
-        var source = _client.ReadExportFileAsync(new RorExportFile(file.Type, new Uri(file.Url), file.Count), cancellationToken);
-        await foreach (var resource in Wrap(source, cancellationToken).ConfigureAwait(false))
+        var source = _client.ReadExportEntriesAsync(new RorExportFile(file.Type, new Uri(file.Url), file.Count), cancellationToken);
+        await foreach (var entry in Wrap(source, cancellationToken).ConfigureAwait(false))
         {
-            if (RorResourceIndexer.Index(resource) is { } data)
+            if (RorResourceIndexer.Index(entry.Resource, entry.Json) is { } data)
             {
                 yield return data;
             }

@@ -1337,6 +1337,8 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasIndex("SeenInRun");
 
+                    b.HasIndex("ResourceType", "CityKey");
+
                     b.HasIndex("ResourceType", "CommuneCode");
 
                     b.HasIndex("ResourceType", "LocationId");
@@ -1344,6 +1346,8 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.HasIndex("ResourceType", "NameKey");
 
                     b.HasIndex("ResourceType", "OrganizationId");
+
+                    b.HasIndex("ResourceType", "PostalCode");
 
                     b.HasIndex("ResourceType", "ServiceId");
 
