@@ -99,6 +99,12 @@ public sealed record RorOrganizationView(string Id, string? Name, string? Identi
 /// <param name="LastUpdated">When the ROR last changed it.</param>
 public sealed record RorLocationView(string Id, string? Name, string? ExternalId, string? Address, string? City, string? CommuneCode, IReadOnlyList<RorCapacityFigure> Capacities, DateTimeOffset LastUpdated);
 
+/// <summary>A Location for the capacity form.</summary>
+/// <param name="Location">The Location and its capacities.</param>
+/// <param name="ManagingOrganization">The EG that manages it (its identifier is the idNatStruct of the capacity feed), when mirrored.</param>
+/// <param name="Offers">Offers whose first place it is (id, name).</param>
+public sealed record RorLocationDetail(RorLocationView Location, RorOrganizationView? ManagingOrganization, IReadOnlyList<(string Id, string? Name)> Offers);
+
 /// <summary>A professional's situation in an offer.</summary>
 /// <param name="Id">PractitionerRole id.</param>
 /// <param name="PractitionerName">The professional's name (a public directory entry).</param>
@@ -235,6 +241,24 @@ public sealed class RorDirectory
         return new RorOfferDetail(row.ResourceId, row.Name, row.Identifier, summary.Codes, summary.Sensitive, Instant(row.LastUpdatedTicks),
             orgs, locations.Select(LocationView).ToList(),
             roles.Select(r => new RorRoleView(r.ResourceId, r.PractitionerId is { } p && names.TryGetValue(p, out var n) ? n : null, RorIndex.ReadSummary(r.Summary).Codes)).ToList());
+    }
+
+    /// <summary>One Location with the EG that manages it (whose idNatStruct the capacity feed names) and the offers delivered there.</summary>
+    /// <param name="id">Location id.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The Location, or null when the mirror does not hold it.</returns>
+    public async Task<RorLocationDetail?> GetLocationAsync(string id, CancellationToken ct = default)
+    {
+        var row = await Find(Loc, id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var eg = row.OrganizationId is { } o ? await Find(Org, o).FirstOrDefaultAsync(ct).ConfigureAwait(false) : null;
+        var offers = await _db.RorResources.AsNoTracking().Where(r => r.ResourceType == Offer && r.LocationId == id).OrderBy(r => r.NameKey)
+            .Select(r => new { r.ResourceId, r.Name }).Take(50).ToListAsync(ct).ConfigureAwait(false);
+        return new RorLocationDetail(LocationView(row), eg is null ? null : OrgView(eg), offers.Select(x => (x.ResourceId, x.Name)).ToList());
     }
 
     /// <summary>One organisation with its parents, children and offers.</summary>
