@@ -18,7 +18,7 @@ namespace SanteGateway.Benchmarks;
 /// <c>--changes</c> offers are changed in the sandbox and a delta is timed; then the local search is measured (one context
 /// per query, like an HTTP request): p50/p95/max by activity, commune and name. Prints peak working set.
 /// <code>
-/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- ror-sync --offers 10000 [--changes 1000] [--provider postgres --connection "…"]
+/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- ror-sync --offers 10000 [--changes 1000] [--batch 500] [--provider postgres --connection "…"]
 /// </code>
 /// </summary>
 internal static class RorSyncLoad
@@ -27,6 +27,7 @@ internal static class RorSyncLoad
     {
         var offers = 10_000;
         var changes = 1_000;
+        var batch = new RorSyncOptions().BatchSize;
         var provider = StoreProvider.Sqlite;
         string? connection = null;
         for (var i = 0; i < args.Length; i++)
@@ -37,6 +38,7 @@ internal static class RorSyncLoad
                 case "--changes": changes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--provider": _ = StoreOptions.TryParseProvider(args[++i], out provider); break;
                 case "--connection": connection = args[++i]; break;
+                case "--batch": batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -67,16 +69,18 @@ internal static class RorSyncLoad
         async Task<(RorSyncResult Result, TimeSpan Time)> RunAsync(RorSyncMode mode)
         {
             await using var db = GatewayStore.CreateContext(store);
-            var service = new RorSyncService(db, port, Options.Create(new RorSyncOptions()), TimeProvider.System, NullLogger<RorSyncService>.Instance);
+            var service = new RorSyncService(db, port, Options.Create(new RorSyncOptions { BatchSize = batch }), TimeProvider.System, NullLogger<RorSyncService>.Instance);
             var t = Stopwatch.StartNew();
             var r = await service.RunAsync(mode);
             return (r, t.Elapsed);
         }
 
         GC.Collect();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (full, fullTime) = await RunAsync(RorSyncMode.Full);
+        var fullCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB {full.Error}"));
+            $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB; process CPU {fullCpu.TotalSeconds:F1} s (client + sandbox + SQLite when used) {full.Error}"));
 
         var ids = sandbox.Handler.Data.All("HealthcareService").Take(changes).Select(r => r.Id!).ToList();
         foreach (var id in ids)
@@ -86,8 +90,10 @@ internal static class RorSyncLoad
             sandbox.Handler.Data.Touch(copy);
         }
 
+        cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (delta, deltaTime) = await RunAsync(RorSyncMode.Delta);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"delta: {delta.Status} {delta.Stored} changed stored ({delta.Unchanged} unchanged re-read) in {deltaTime.TotalSeconds:F2} s {delta.Error}"));
+        var deltaCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"delta: {delta.Status} {delta.Stored} changed stored ({delta.Unchanged} unchanged re-read) in {deltaTime.TotalSeconds:F2} s; process CPU {deltaCpu.TotalSeconds:F1} s {delta.Error}"));
 
         var queries = new List<(string Name, RorOfferQuery Query)>
         {

@@ -234,6 +234,18 @@ public sealed class RorClient : IDisposable
     /// <returns>The resources.</returns>
     public async IAsyncEnumerable<Resource> ReadExportFileAsync(RorExportFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var entry in ReadExportEntriesAsync(file, cancellationToken).ConfigureAwait(false))
+        {
+            yield return entry.Resource;
+        }
+    }
+
+    /// <summary>Like <see cref="ReadExportFileAsync"/>, with each resource's JSON as received. Streams the resources of one export file (NDJSON, or a JSON Bundle as the national ROR documents).</summary>
+    /// <param name="file">The file from the manifest.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The resources.</returns>
+    public async IAsyncEnumerable<RorExportEntry> ReadExportEntriesAsync(RorExportFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(file);
         using var response = await SendAsync(() =>
         {
@@ -246,9 +258,9 @@ public sealed class RorClient : IDisposable
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            await foreach (var resource in RorExportReader.ReadAsync(stream, cancellationToken).ConfigureAwait(false))
+            await foreach (var entry in RorExportReader.ReadEntriesAsync(stream, cancellationToken).ConfigureAwait(false))
             {
-                yield return resource;
+                yield return entry;
             }
         }
     }

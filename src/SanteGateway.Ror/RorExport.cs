@@ -73,6 +73,25 @@ public sealed record RorExportStatus(RorExportManifest? Manifest, string? Progre
     public bool IsComplete => Manifest is not null;
 }
 
+/// <summary>One resource of an export file and its JSON text.</summary>
+public sealed class RorExportEntry
+{
+    /// <summary>Creates an entry.</summary>
+    /// <param name="resource">The parsed resource.</param>
+    /// <param name="json">Its JSON text.</param>
+    public RorExportEntry(Resource resource, string json)
+    {
+        Resource = resource;
+        Json = json;
+    }
+
+    /// <summary>The parsed resource.</summary>
+    public Resource Resource { get; }
+
+    /// <summary>Its JSON text, as received when the file is NDJSON.</summary>
+    public string Json { get; }
+}
+
 /// <summary>
 /// Reads an export file as a stream of resources: NDJSON (one resource per line, the Bulk Data format) or, as the national
 /// ROR is documented to return, a single JSON Bundle whose entries are the resources. Never holds more than one line
@@ -82,12 +101,30 @@ public static class RorExportReader
 {
     private static readonly FhirJsonDeserializer Deserializer = new(new DeserializerSettings { Validator = null });
 
+    private static readonly FhirJsonSerializer Serializer = new();
+
     /// <summary>Enumerates the resources of <paramref name="stream"/>.</summary>
     /// <param name="stream">The file content.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     /// <returns>The resources in file order.</returns>
     /// <exception cref="RorException">A line is not a FHIR resource (the message gives its number).</exception>
     public static async IAsyncEnumerable<Resource> ReadAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var entry in ReadEntriesAsync(stream, cancellationToken).ConfigureAwait(false))
+        {
+            yield return entry.Resource;
+        }
+    }
+
+    /// <summary>
+    /// Enumerates the resources of <paramref name="stream"/> with their JSON as the server wrote it (an NDJSON line is kept
+    /// as is, so a mirror stores what it received without serialising it again; a Bundle entry is serialised).
+    /// </summary>
+    /// <param name="stream">The file content.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The resources in file order.</returns>
+    /// <exception cref="RorException">A line is not a FHIR resource (the message gives its number).</exception>
+    public static async IAsyncEnumerable<RorExportEntry> ReadEntriesAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
@@ -110,15 +147,15 @@ public static class RorExportReader
             var whole = Parse(first + "\n" + rest, 1);
             foreach (var r in Unwrap(whole))
             {
-                yield return r;
+                yield return new RorExportEntry(r, ReferenceEquals(r, whole) ? first + "\n" + rest : Serializer.SerializeToString(r));
             }
 
             yield break;
         }
 
-        foreach (var r in Unwrap(firstResource))
+        foreach (var e in Entries(firstResource, first))
         {
-            yield return r;
+            yield return e;
         }
 
         var number = 1;
@@ -130,12 +167,15 @@ public static class RorExportReader
                 continue;
             }
 
-            foreach (var r in Unwrap(Parse(line, number)))
+            foreach (var e in Entries(Parse(line, number), line))
             {
-                yield return r;
+                yield return e;
             }
         }
     }
+
+    private static IEnumerable<RorExportEntry> Entries(Resource resource, string line) =>
+        Unwrap(resource).Select(r => new RorExportEntry(r, ReferenceEquals(r, resource) ? line : Serializer.SerializeToString(r)));
 
     private static IEnumerable<Resource> Unwrap(Resource resource) =>
         resource is Bundle { Type: Bundle.BundleType.Collection or Bundle.BundleType.Searchset } bundle

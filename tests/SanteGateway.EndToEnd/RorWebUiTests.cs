@@ -75,4 +75,34 @@ public sealed class RorWebUiTests(BrowserFixture fixture) : IClassFixture<Browse
         await Expect(Title(page)).ToHaveTextAsync("Offre introuvable");
         ui.NoBrowserErrors();
     }
+
+    [Fact]
+    public async Task A_front_desk_user_updates_a_capacity_from_an_offer_and_a_wrong_count_is_refused_in_French_on_its_field()
+    {
+        var page = await ui.SignedInPageAsync(GatewayServer.FrontDesk);
+        await page.GotoAsync("/ror?commune=69123");
+        await page.Locator("table tbody tr").First.GetByRole(AriaRole.Link).First.ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Mettre à jour les capacités" }).First.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mettre à jour une capacité" })).ToBeVisibleAsync();
+        await ui.CheckScreenAsync(page, "ror-capacity");
+
+        // Nothing typed, then a word: each time the field names its rule in French and nothing reaches the ROR.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Envoyer au ROR" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("La capacité n'a pas été envoyée");
+        await Expect(page.Locator("#count-error")).ToHaveTextAsync("Nombre de lits ou de places : obligatoire.");
+        await Expect(page.Locator("#count")).ToHaveAttributeAsync("aria-invalid", "true");
+        await page.GetByLabel("Nombre de lits ou de places").FillAsync("douze");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Envoyer au ROR" }).ClickAsync();
+        await Expect(page.Locator("#count-error")).ToContainTextAsync("un nombre entier");
+        await Expect(page.GetByLabel("Nombre de lits ou de places")).ToHaveValueAsync("douze");
+        await ui.CheckScreenAsync(page, "ror-capacity-error");
+
+        // No bed available any more (a figure the sandbox's rule "available ≤ installed" always accepts).
+        await page.GetByLabel("Statut de la capacité").SelectOptionAsync("02");
+        await page.GetByLabel("Nombre de lits ou de places").FillAsync("0");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Envoyer au ROR" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Capacité mise à jour dans le ROR.");
+        await Expect(page.Locator("#count-error")).ToHaveCountAsync(0);
+        ui.NoBrowserErrors();
+    }
 }

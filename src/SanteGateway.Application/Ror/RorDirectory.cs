@@ -99,6 +99,12 @@ public sealed record RorOrganizationView(string Id, string? Name, string? Identi
 /// <param name="LastUpdated">When the ROR last changed it.</param>
 public sealed record RorLocationView(string Id, string? Name, string? ExternalId, string? Address, string? City, string? CommuneCode, IReadOnlyList<RorCapacityFigure> Capacities, DateTimeOffset LastUpdated);
 
+/// <summary>A Location for the capacity form.</summary>
+/// <param name="Location">The Location and its capacities.</param>
+/// <param name="ManagingOrganization">The EG that manages it (its identifier is the idNatStruct of the capacity feed), when mirrored.</param>
+/// <param name="Offers">Offers whose first place it is (id, name).</param>
+public sealed record RorLocationDetail(RorLocationView Location, RorOrganizationView? ManagingOrganization, IReadOnlyList<(string Id, string? Name)> Offers);
+
 /// <summary>A professional's situation in an offer.</summary>
 /// <param name="Id">PractitionerRole id.</param>
 /// <param name="PractitionerName">The professional's name (a public directory entry).</param>
@@ -189,22 +195,21 @@ public sealed class RorDirectory
 
         if (!string.IsNullOrWhiteSpace(query.Commune))
         {
+            // The sync copies each offer's place (commune code, postal code, commune name key) onto the offer row, so this
+            // is a read of the (type, commune) indexes, not a join through locations and organisations.
             var c = query.Commune.Trim();
-            IQueryable<RorResource> places = _db.RorResources.Where(p => p.ResourceType == Loc || p.ResourceType == Org);
             if (c.Length == 5 && c.All(ch => char.IsAsciiDigit(ch) || ch is 'A' or 'B' or 'a' or 'b'))
             {
                 var code = c.ToUpperInvariant();
-                places = places.Where(p => p.CommuneCode == code || p.PostalCode == code);
+                rows = rows.Where(r => r.CommuneCode == code || r.PostalCode == code);
             }
-            else
+            else if (SearchKeys.Normalize(c) is { Length: > 0 } key)
             {
-                var key = SearchKeys.Normalize(c);
-                places = places.Where(p => p.CityKey!.StartsWith(key));
+                // A prefix as a range (key ≤ CityKey < key with its last character incremented) so both providers use the index;
+                // the StartsWith keeps the answer exact whatever the collation does with the range.
+                var upper = key[..^1] + (char)(key[^1] + 1);
+                rows = rows.Where(r => string.Compare(r.CityKey, key) >= 0 && string.Compare(r.CityKey, upper) < 0 && r.CityKey!.StartsWith(key));
             }
-
-            var locIds = places.Where(p => p.ResourceType == Loc).Select(p => p.ResourceId);
-            var orgIds = places.Where(p => p.ResourceType == Org).Select(p => p.ResourceId);
-            rows = rows.Where(r => locIds.Contains(r.LocationId!) || orgIds.Contains(r.OrganizationId!));
         }
 
         var total = await rows.CountAsync(ct).ConfigureAwait(false);
@@ -236,6 +241,24 @@ public sealed class RorDirectory
         return new RorOfferDetail(row.ResourceId, row.Name, row.Identifier, summary.Codes, summary.Sensitive, Instant(row.LastUpdatedTicks),
             orgs, locations.Select(LocationView).ToList(),
             roles.Select(r => new RorRoleView(r.ResourceId, r.PractitionerId is { } p && names.TryGetValue(p, out var n) ? n : null, RorIndex.ReadSummary(r.Summary).Codes)).ToList());
+    }
+
+    /// <summary>One Location with the EG that manages it (whose idNatStruct the capacity feed names) and the offers delivered there.</summary>
+    /// <param name="id">Location id.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The Location, or null when the mirror does not hold it.</returns>
+    public async Task<RorLocationDetail?> GetLocationAsync(string id, CancellationToken ct = default)
+    {
+        var row = await Find(Loc, id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var eg = row.OrganizationId is { } o ? await Find(Org, o).FirstOrDefaultAsync(ct).ConfigureAwait(false) : null;
+        var offers = await _db.RorResources.AsNoTracking().Where(r => r.ResourceType == Offer && r.LocationId == id).OrderBy(r => r.NameKey)
+            .Select(r => new { r.ResourceId, r.Name }).Take(50).ToListAsync(ct).ConfigureAwait(false);
+        return new RorLocationDetail(LocationView(row), eg is null ? null : OrgView(eg), offers.Select(x => (x.ResourceId, x.Name)).ToList());
     }
 
     /// <summary>One organisation with its parents, children and offers.</summary>

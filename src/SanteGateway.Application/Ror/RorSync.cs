@@ -91,6 +91,7 @@ public sealed class RorSyncService
     private readonly TimeProvider _time;
     private readonly ILogger<RorSyncService> _logger;
     private readonly string _owner;
+    private IRorBulkWriter? _writer;
 
     /// <summary>Creates the service.</summary>
     /// <param name="db">Database context (one run uses it alone).</param>
@@ -160,6 +161,8 @@ public sealed class RorSyncService
         }
         finally
         {
+            _writer?.Dispose();
+            _writer = null;
             await ReleaseLeaseAsync().ConfigureAwait(false);
         }
     }
@@ -235,6 +238,8 @@ public sealed class RorSyncService
 
         await RenewLeaseAsync(ct).ConfigureAwait(false);
         counts.Deleted = await _db.RorResources.Where(r => r.SeenInRun != run).ExecuteDeleteAsync(ct).ConfigureAwait(false);
+        // A place that disappeared leaves no stale commune on its offers.
+        await RefreshOfferPlacesAsync(null, ct).ConfigureAwait(false);
         var job = state.ExportJob!;
         var done = _time.GetUtcNow();
         state.Phase = "idle";
@@ -286,7 +291,10 @@ public sealed class RorSyncService
         state.FailedAtTicks = null;
     }
 
-    /// <summary>Upserts one batch in one transaction: new rows added, newer copies replace, older or equal ones only marked seen.</summary>
+    /// <summary>
+    /// Upserts one batch in one transaction through the bulk writer (no change tracking): new rows added, newer copies
+    /// replace, older or equal ones only marked seen; then the offers the batch touches get their place (commune) copied.
+    /// </summary>
     private async Task StoreBatchAsync(List<RorResourceData> batch, long run, Counts counts, CancellationToken ct)
     {
         if (batch.Count == 0)
@@ -297,40 +305,56 @@ public sealed class RorSyncService
         await RenewLeaseAsync(ct).ConfigureAwait(false);
         var now = _time.GetUtcNow().UtcTicks;
         // The same resource twice in a batch (pages that shifted): the newest wins.
-        var incoming = batch.GroupBy(r => (r.ResourceType, r.Id)).Select(g => g.MaxBy(r => r.LastUpdated)!).ToList();
-        foreach (var group in incoming.GroupBy(r => r.ResourceType))
+        var rows = batch.GroupBy(r => (r.ResourceType, r.Id)).Select(g => g.MaxBy(r => r.LastUpdated)!).Select(r =>
         {
-            var type = group.Key;
-            var ids = group.Select(r => r.Id).ToList();
-            var existing = await _db.RorResources.Where(r => r.ResourceType == type && ids.Contains(r.ResourceId)).ToDictionaryAsync(r => r.ResourceId, StringComparer.Ordinal, ct).ConfigureAwait(false);
-            foreach (var r in group)
+            var row = new RorResource { ResourceType = r.ResourceType, ResourceId = r.Id, SeenInRun = run };
+            Fill(row, r, now);
+            return row;
+        }).ToList();
+        _writer ??= IRorBulkWriter.For(_db);
+        var strategy = _db.Database.CreateExecutionStrategy();
+        var (stored, unchanged) = await strategy.ExecuteAsync(async () =>
+        {
+            await using var tx = await _db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var result = await _writer.WriteAsync(_db, rows, ct).ConfigureAwait(false);
+            await RefreshOfferPlacesAsync(rows, ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return result;
+        }).ConfigureAwait(false);
+        counts.Stored += stored;
+        counts.Unchanged += unchanged;
+    }
+
+    /// <summary>
+    /// Copies onto each offer row the commune of its place (its first Location, else its providing Organization), so that
+    /// the search by commune reads the offers' own indexed columns. <paramref name="batch"/> null refreshes every offer.
+    /// </summary>
+    private Task<int> RefreshOfferPlacesAsync(IReadOnlyList<RorResource>? batch, CancellationToken ct)
+    {
+        var offers = _db.RorResources.Where(o => o.ResourceType == RorTypes.Offer);
+        if (batch is not null)
+        {
+            var offerIds = batch.Where(r => r.ResourceType == RorTypes.Offer).Select(r => r.ResourceId).ToList();
+            var locIds = batch.Where(r => r.ResourceType == RorTypes.Location).Select(r => r.ResourceId).ToList();
+            var orgIds = batch.Where(r => r.ResourceType == RorTypes.Organization).Select(r => r.ResourceId).ToList();
+            if (offerIds.Count + locIds.Count + orgIds.Count == 0)
             {
-                if (existing.TryGetValue(r.Id, out var row))
-                {
-                    row.SeenInRun = run;
-                    if (r.LastUpdated.UtcTicks < row.LastUpdatedTicks || (r.LastUpdated.UtcTicks == row.LastUpdatedTicks && r.VersionId == row.VersionId))
-                    {
-                        counts.Unchanged++;
-                        continue;
-                    }
-                }
-                else
-                {
-                    row = new RorResource { ResourceType = type, ResourceId = r.Id, SeenInRun = run };
-                    _db.RorResources.Add(row);
-                }
-
-                Fill(row, r, now);
-                counts.Stored++;
+                return Task.FromResult(0);
             }
+
+            offers = offers.Where(o => offerIds.Contains(o.ResourceId) || locIds.Contains(o.LocationId!) || orgIds.Contains(o.OrganizationId!));
         }
 
-        await _db.SaveChangesAsync(ct).ConfigureAwait(false);
-        // Keep the state row tracked; drop the resources so memory stays bounded however large the export.
-        foreach (var entry in _db.ChangeTracker.Entries<RorResource>().ToList())
-        {
-            entry.State = EntityState.Detached;
-        }
+        var all = _db.RorResources;
+        return offers.ExecuteUpdateAsync(
+            s => s
+                .SetProperty(o => o.CommuneCode, o => all.Where(l => l.ResourceType == RorTypes.Location && l.ResourceId == o.LocationId).Select(l => l.CommuneCode).FirstOrDefault()
+                                                     ?? all.Where(g => g.ResourceType == RorTypes.Organization && g.ResourceId == o.OrganizationId).Select(g => g.CommuneCode).FirstOrDefault())
+                .SetProperty(o => o.PostalCode, o => all.Where(l => l.ResourceType == RorTypes.Location && l.ResourceId == o.LocationId).Select(l => l.PostalCode).FirstOrDefault()
+                                                    ?? all.Where(g => g.ResourceType == RorTypes.Organization && g.ResourceId == o.OrganizationId).Select(g => g.PostalCode).FirstOrDefault())
+                .SetProperty(o => o.CityKey, o => all.Where(l => l.ResourceType == RorTypes.Location && l.ResourceId == o.LocationId).Select(l => l.CityKey).FirstOrDefault()
+                                                 ?? all.Where(g => g.ResourceType == RorTypes.Organization && g.ResourceId == o.OrganizationId).Select(g => g.CityKey).FirstOrDefault()),
+            ct);
     }
 
     internal static void Fill(RorResource row, RorResourceData r, long now)
@@ -434,6 +458,14 @@ public sealed class RorSyncService
 /// <param name="Sensitive">Sensitive unit (offer).</param>
 /// <param name="ExternalId">External sync id (Location).</param>
 public sealed record RorSummary(string? City, string? Address, IReadOnlyList<RorCode> Codes, IReadOnlyList<RorCapacityFigure> Capacities, bool Sensitive, string? ExternalId);
+
+/// <summary>The resource types the mirror keeps, as stored.</summary>
+internal static class RorTypes
+{
+    public const string Offer = "HealthcareService";
+    public const string Location = "Location";
+    public const string Organization = "Organization";
+}
 
 /// <summary>How coded values are written into the search column.</summary>
 public static class RorIndex

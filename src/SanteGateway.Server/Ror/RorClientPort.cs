@@ -47,10 +47,10 @@ public sealed class RorClientPort : IRorPort
     public async IAsyncEnumerable<RorResourceData> ReadExportFileAsync(RorExportFileRef file, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
-        var source = _client.ReadExportFileAsync(new RorExportFile(file.Type, new Uri(file.Url), file.Count), cancellationToken);
-        await foreach (var resource in Wrap(source, cancellationToken).ConfigureAwait(false))
+        var source = _client.ReadExportEntriesAsync(new RorExportFile(file.Type, new Uri(file.Url), file.Count), cancellationToken);
+        await foreach (var entry in Wrap(source, cancellationToken).ConfigureAwait(false))
         {
-            if (RorResourceIndexer.Index(resource) is { } data)
+            if (RorResourceIndexer.Index(entry.Resource, entry.Json) is { } data)
             {
                 yield return data;
             }
@@ -151,7 +151,10 @@ public sealed class RorClientPort : IRorPort
         _ => new RorPortException(RorFailureKind.Unavailable, ex.Message, ex),
     };
 
+    // Polly's ExecutionRejectedException (the resilience handler's timeout, an open circuit) is not a TimeoutException:
+    // without it a slow ROR crashed the synchronisation instead of failing it (seen on a starved machine).
     private static bool IsClientFailure(Exception ex) => ex is RorException or HttpRequestException or TimeoutException or System.Security.Authentication.AuthenticationException
+                                                          or Polly.ExecutionRejectedException
                                                           || ex is TaskCanceledException { InnerException: TimeoutException };
 
     private static async Task<T> Call<T>(Func<Task<T>> action)

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using SanteGateway.Server.Identities;
 using SanteGateway.Server.Security;
 
@@ -91,7 +92,7 @@ internal static class RorEndpoints
         }).RequireAuthorization(GatewayRoles.AdminPolicy).WithName("StartRorSync").WithSummary("Start a synchronisation (auto, full or delta) in the background; follow it with GET /api/ror/sync.")
             .Produces<RorSyncStarted>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(503);
 
-        g.MapPost("/capacity", async (RorCapacityRequest? body, RorCapacityService service, IRorPort port, TimeProvider time, CancellationToken ct) =>
+        g.MapPost("/capacity", async (RorCapacityRequest? body, ClaimsPrincipal user, RorCapacityService service, IRorPort port, TimeProvider time, CancellationToken ct) =>
         {
             if (body is null)
             {
@@ -123,7 +124,7 @@ internal static class RorEndpoints
             RorCapacitySetResult result;
             try
             {
-                result = await service.SetAsync(change, ct).ConfigureAwait(false);
+                result = await service.SetAsync(change, Actors.From(user), ct).ConfigureAwait(false);
             }
             catch (RorPortException ex)
             {

@@ -14,8 +14,9 @@ public static class RorResourceIndexer
 
     /// <summary>Indexes one resource.</summary>
     /// <param name="resource">A resource of one of the five main types, with an id.</param>
+    /// <param name="json">Its JSON as received (kept as is); null serialises <paramref name="resource"/>.</param>
     /// <returns>The neutral form, or null for another type or a resource without id.</returns>
-    public static RorResourceData? Index(Resource resource)
+    public static RorResourceData? Index(Resource resource, string? json = null)
     {
         ArgumentNullException.ThrowIfNull(resource);
         if (string.IsNullOrEmpty(resource.Id) || !Types.Contains(resource.TypeName))
@@ -29,7 +30,7 @@ public static class RorResourceIndexer
             Id = resource.Id,
             VersionId = resource.Meta?.VersionId,
             LastUpdated = resource.Meta?.LastUpdated ?? DateTimeOffset.UnixEpoch,
-            Json = Serializer.SerializeToString(resource),
+            Json = json ?? Serializer.SerializeToString(resource),
             Region = resource.Meta?.Tag.FirstOrDefault(t => t.System == RorConstants.RegionSystem)?.Code,
         };
         return resource switch

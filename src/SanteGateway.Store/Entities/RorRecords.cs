@@ -44,13 +44,13 @@ public sealed class RorResource
     /// <summary>Practitioner of a PractitionerRole.</summary>
     public string? PractitionerId { get; set; }
 
-    /// <summary>INSEE (COG) commune code.</summary>
+    /// <summary>INSEE (COG) commune code (on an offer: its place's, copied by the synchronisation).</summary>
     public string? CommuneCode { get; set; }
 
-    /// <summary>Commune name in search form.</summary>
+    /// <summary>Commune name in search form (on an offer: its place's).</summary>
     public string? CityKey { get; set; }
 
-    /// <summary>Postal code.</summary>
+    /// <summary>Postal code (on an offer: its place's).</summary>
     public string? PostalCode { get; set; }
 
     /// <summary>Codes searched by activity, framed by bars: <c>|224|1001|</c> (operational activities, categories, types).</summary>
@@ -155,6 +155,9 @@ public static class RorModel
             // Local search: by type and name, by commune, by parent; the full run deletes by run number.
             e.HasIndex(x => new { x.ResourceType, x.NameKey });
             e.HasIndex(x => new { x.ResourceType, x.CommuneCode });
+            // Offer rows carry their place's commune (copied by the sync): the search by commune is an index read.
+            e.HasIndex(x => new { x.ResourceType, x.PostalCode });
+            e.HasIndex(x => new { x.ResourceType, x.CityKey });
             e.HasIndex(x => new { x.ResourceType, x.OrganizationId });
             e.HasIndex(x => new { x.ResourceType, x.LocationId });
             e.HasIndex(x => new { x.ResourceType, x.ServiceId });

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Hl7.Fhir.Model;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SanteGateway.Ror;
 using SanteGateway.Ror.Sandbox;
@@ -106,6 +107,49 @@ public sealed class RorApiTests(SqliteTestDatabase database) : IClassFixture<Sql
         var invalid = await desk.PostAsJsonAsync("/api/ror/capacity", new { egIdentifier = egId, externalId, capacityType = "01", capacityStatus = "02", count = -1 }, Ct);
         invalid.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await invalid.JsonAsync()).GetProperty("errors").GetProperty("count").GetArrayLength().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Every_capacity_figure_the_ROR_answers_is_audited_with_who_which_location_and_the_mirrored_value_it_replaces()
+    {
+        var admin = await gateway!.ClientAsync(GatewayRoles.Admin);
+        await SyncedAsync(admin);
+        var location = (Location)sandbox!.Handler.Data.Get("Location", "loc-000005")!;
+        var egId = ((Organization)sandbox.Handler.Data.Resolve(location.ManagingOrganization)!).Identifier.First(i => i.System == RorConstants.IdNatStructSystem).Value;
+        var externalId = location.Identifier.First(i => i.Type?.Coding.Any(c => c.Code == "26") == true).Value;
+        var before = RorCapacityPatch.Read(location).First(c => c.CapacityType == "01" && c.CapacityStatus == "01").Count!.Value;
+        var desk = await gateway.ClientAsync(GatewayRoles.FrontDesk);
+
+        (await desk.PostAsJsonAsync("/api/ror/capacity", new { egIdentifier = egId, externalId, capacityType = "01", capacityStatus = "01", count = before + 3 }, Ct))
+            .StatusCode.Should().Be(HttpStatusCode.OK);
+        (await desk.PostAsJsonAsync("/api/ror/capacity", new { egIdentifier = egId, externalId = "UNKNOWN", capacityType = "01", capacityStatus = "02", count = 1 }, Ct))
+            .StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await desk.PostAsJsonAsync("/api/ror/capacity", new { egIdentifier = egId, externalId, capacityType = "01", capacityStatus = "02", count = -1 }, Ct))
+            .StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        await using var db = database.CreateContext();
+        var events = await db.AuditEvents.AsNoTracking().Where(e => e.Action.StartsWith("ror.capacity.")).OrderBy(e => e.Sequence).ToListAsync(Ct);
+        events.Select(e => e.Action).Should().EndWith(["ror.capacity.replaced", "ror.capacity.location-not-found"], "a figure refused before sending changes nothing and is not audited");
+        var replaced = events[^2];
+        replaced.Actor.Should().StartWith("apikey:", "an API key acts under its id");
+        replaced.Source.Should().Be("api");
+        replaced.EntityType.Should().Be("ror-location");
+        replaced.EntityId.Should().Be(egId + "/" + externalId);
+        using (var old = JsonDocument.Parse(replaced.PreviousValues!))
+        {
+            old.RootElement.GetProperty("count").GetInt32().Should().Be(before);
+        }
+
+        using (var sent = JsonDocument.Parse(replaced.NewValues!))
+        {
+            sent.RootElement.GetProperty("count").GetInt32().Should().Be(before + 3);
+            sent.RootElement.GetProperty("location").GetString().Should().Be("loc-000005");
+            sent.RootElement.GetProperty("indicator").GetProperty("status").GetString().Should().Be("01");
+            sent.RootElement.GetProperty("outcome").GetString().Should().Be("Replaced");
+        }
+
+        events[^1].PreviousValues.Should().BeNull("the mirror holds no such location");
+        (await SanteGateway.Store.Audit.AuditTrail.VerifyAsync(db, Ct)).IsIntact.Should().BeTrue();
     }
 
     [Fact]

@@ -1349,6 +1349,8 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasIndex("SeenInRun");
 
+                    b.HasIndex("ResourceType", "CityKey");
+
                     b.HasIndex("ResourceType", "CommuneCode");
 
                     b.HasIndex("ResourceType", "LocationId");
@@ -1356,6 +1358,8 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.HasIndex("ResourceType", "NameKey");
 
                     b.HasIndex("ResourceType", "OrganizationId");
+
+                    b.HasIndex("ResourceType", "PostalCode");
 
                     b.HasIndex("ResourceType", "ServiceId");
 

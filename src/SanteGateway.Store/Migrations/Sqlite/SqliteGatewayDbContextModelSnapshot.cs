@@ -1326,6 +1326,8 @@ namespace SanteGateway.Store.Migrations.Sqlite
 
                     b.HasIndex("SeenInRun");
 
+                    b.HasIndex("ResourceType", "CityKey");
+
                     b.HasIndex("ResourceType", "CommuneCode");
 
                     b.HasIndex("ResourceType", "LocationId");
@@ -1333,6 +1335,8 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.HasIndex("ResourceType", "NameKey");
 
                     b.HasIndex("ResourceType", "OrganizationId");
+
+                    b.HasIndex("ResourceType", "PostalCode");
 
                     b.HasIndex("ResourceType", "ServiceId");
 

@@ -1,0 +1,181 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
+using SanteGateway.Store;
+using SanteGateway.Store.Entities;
+
+namespace SanteGateway.Application;
+
+/// <summary>
+/// Writes a batch of mirrored ROR resources without EF change tracking, inside the caller's transaction. A row is
+/// replaced only when the incoming copy is newer (<c>lastUpdated</c> later, or equal with another <c>versionId</c>);
+/// every row received gets the run's mark, so the full reconciliation deletes only what the export no longer holds.
+/// PostgreSQL: binary COPY into a temporary table, one UPDATE for the marks of unchanged rows and one
+/// <c>INSERT … ON CONFLICT DO UPDATE … WHERE newer</c>. SQLite: the same upsert as a prepared statement per row
+/// (SQLite runs in-process, so a round trip costs a function call).
+/// </summary>
+internal interface IRorBulkWriter : IDisposable
+{
+    /// <summary>Upserts <paramref name="rows"/> (distinct keys) and returns how many were stored and how many were already up to date.</summary>
+    Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct);
+
+    /// <summary>Creates the writer for the context's provider.</summary>
+    static IRorBulkWriter For(GatewayDbContext db) => db.Database.IsNpgsql() ? new PostgresRorWriter() : new SqliteRorWriter();
+}
+
+/// <summary>Column list shared by both writers (the order of the COPY and of the parameters).</summary>
+internal static class RorColumns
+{
+    public static readonly string[] All =
+    [
+        "ResourceType", "ResourceId", "VersionId", "LastUpdatedTicks", "Json", "Name", "NameKey", "Identifier", "OrganizationId", "LocationId", "ServiceId",
+        "PractitionerId", "CommuneCode", "CityKey", "PostalCode", "Codes", "Summary", "Region", "SeenInRun", "SyncedAtTicks",
+    ];
+
+    /// <summary>Columns replaced when the incoming copy is newer (all but the key).</summary>
+    public static readonly string[] Replaced = All[2..];
+
+    public static string List(string? prefix = null) => string.Join(", ", All.Select(c => prefix + Q(c)));
+
+    public static string Q(string column) => "\"" + column + "\"";
+
+    /// <summary>The upsert's condition: <c>excluded</c> newer than the stored row <paramref name="t"/>.</summary>
+    public static string Newer(string t, string s) =>
+        $"({s}.\"LastUpdatedTicks\" > {t}.\"LastUpdatedTicks\" OR ({s}.\"LastUpdatedTicks\" = {t}.\"LastUpdatedTicks\" AND {s}.\"VersionId\" IS DISTINCT FROM {t}.\"VersionId\"))";
+
+    public static object?[] Values(RorResource r) =>
+    [
+        r.ResourceType, r.ResourceId, r.VersionId, r.LastUpdatedTicks, r.Json, r.Name, r.NameKey, r.Identifier, r.OrganizationId, r.LocationId, r.ServiceId,
+        r.PractitionerId, r.CommuneCode, r.CityKey, r.PostalCode, r.Codes, r.Summary, r.Region, r.SeenInRun, r.SyncedAtTicks,
+    ];
+}
+
+internal sealed class PostgresRorWriter : IRorBulkWriter
+{
+    public async Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct)
+    {
+        var c = (NpgsqlConnection)db.Database.GetDbConnection();
+        var tx = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        await Exec(c, tx, "CREATE TEMP TABLE ror_stage (LIKE ror_resources) ON COMMIT DROP", ct).ConfigureAwait(false);
+        await using (var copy = await c.BeginBinaryImportAsync($"COPY ror_stage ({RorColumns.List()}) FROM STDIN (FORMAT BINARY)", ct).ConfigureAwait(false))
+        {
+            foreach (var r in rows)
+            {
+                await copy.StartRowAsync(ct).ConfigureAwait(false);
+                foreach (var v in RorColumns.Values(r))
+                {
+                    switch (v)
+                    {
+                        case null: await copy.WriteNullAsync(ct).ConfigureAwait(false); break;
+                        case long l: await copy.WriteAsync(l, NpgsqlDbType.Bigint, ct).ConfigureAwait(false); break;
+                        case string s: await copy.WriteAsync(s, NpgsqlDbType.Text, ct).ConfigureAwait(false); break;
+                        default: throw new InvalidOperationException("unexpected column type " + v.GetType());
+                    }
+                }
+            }
+
+            await copy.CompleteAsync(ct).ConfigureAwait(false);
+        }
+
+        // Marks first: once the upsert has run, a replaced row would look unchanged.
+        var unchanged = await Exec(c, tx, $"""
+            UPDATE ror_resources AS t SET "SeenInRun" = s."SeenInRun" FROM ror_stage AS s
+            WHERE t."ResourceType" = s."ResourceType" AND t."ResourceId" = s."ResourceId" AND NOT {RorColumns.Newer("t", "s")}
+            """, ct).ConfigureAwait(false);
+        var stored = await Exec(c, tx, $"""
+            INSERT INTO ror_resources ({RorColumns.List()}) SELECT {RorColumns.List()} FROM ror_stage
+            ON CONFLICT ("ResourceType", "ResourceId") DO UPDATE SET {string.Join(", ", RorColumns.Replaced.Select(x => RorColumns.Q(x) + " = excluded." + RorColumns.Q(x)))}
+            WHERE {RorColumns.Newer("ror_resources", "excluded")}
+            """, ct).ConfigureAwait(false);
+        await Exec(c, tx, "DROP TABLE ror_stage", ct).ConfigureAwait(false);
+        return (stored, unchanged);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static async Task<int> Exec(NpgsqlConnection c, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c, tx);
+        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+}
+
+internal sealed class SqliteRorWriter : IRorBulkWriter
+{
+    private SqliteCommand? upsert;
+    private SqliteCommand? mark;
+    private SqliteTransaction? preparedFor;
+
+    public async Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct)
+    {
+        var c = (SqliteConnection)db.Database.GetDbConnection();
+        var tx = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        if (!ReferenceEquals(tx, preparedFor))
+        {
+            Dispose();
+            var parameters = string.Join(", ", RorColumns.All.Select((_, i) => "$p" + i.ToString(CultureInfo.InvariantCulture)));
+            upsert = Prepare(c, tx, $"""
+                INSERT INTO ror_resources ({RorColumns.List()}) VALUES ({parameters})
+                ON CONFLICT ("ResourceType", "ResourceId") DO UPDATE SET {string.Join(", ", RorColumns.Replaced.Select(x => RorColumns.Q(x) + " = excluded." + RorColumns.Q(x)))}
+                WHERE {RorColumns.Newer("ror_resources", "excluded").Replace("IS DISTINCT FROM", "IS NOT", StringComparison.Ordinal)}
+                """, RorColumns.All.Length);
+            mark = Prepare(c, tx, """UPDATE ror_resources SET "SeenInRun" = $p0 WHERE "ResourceType" = $p1 AND "ResourceId" = $p2""", 3);
+            preparedFor = tx;
+        }
+
+        int stored = 0, unchanged = 0;
+        foreach (var r in rows)
+        {
+            ct.ThrowIfCancellationRequested();
+            var values = RorColumns.Values(r);
+            for (var i = 0; i < values.Length; i++)
+            {
+                upsert!.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            if (upsert!.ExecuteNonQuery() == 1)
+            {
+                stored++;
+                continue;
+            }
+
+            // Not newer: only the mark of the run changes.
+            mark!.Parameters[0].Value = r.SeenInRun;
+            mark.Parameters[1].Value = r.ResourceType;
+            mark.Parameters[2].Value = r.ResourceId;
+            mark.ExecuteNonQuery();
+            unchanged++;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+        return (stored, unchanged);
+    }
+
+    public void Dispose()
+    {
+        upsert?.Dispose();
+        mark?.Dispose();
+        upsert = null;
+        mark = null;
+        preparedFor = null;
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection c, SqliteTransaction tx, string sql, int count)
+    {
+        var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        for (var i = 0; i < count; i++)
+        {
+            cmd.Parameters.Add(new SqliteParameter("$p" + i.ToString(CultureInfo.InvariantCulture), null));
+        }
+
+        cmd.Prepare();
+        return cmd;
+    }
+}
