@@ -280,7 +280,7 @@ public sealed class GuideScreenshotTests(BrowserFixture fixture) : IClassFixture
         await Expect(admin.GetByTestId("secret")).ToContainTextAsync("sgw_");
         await camera.ShootAsync(admin, "admin-cle-api");
 
-        await admin.GetByRole(AriaRole.Link, new() { Name = "Certificats" }).ClickAsync();
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Certificats", Exact = true }).ClickAsync();
         await Expect(Title(admin)).ToHaveTextAsync("Certificats");
         await camera.ShootAsync(admin, "admin-certificats");
 
