@@ -263,24 +263,13 @@ public sealed class DocumentService
 
     private async Task SaveWithAuditAsync(Actor actor, string action, DocumentSubmission row, CancellationToken ct)
     {
-        try
-        {
-            await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", row.IdentityId.ToString(), null,
-                JsonSerializer.Serialize(new { submission = row.Id, transport = row.Transport, uniqueId = row.DocumentUniqueId, attempt = row.Attempts, error = row.ErrorCode }, Json)), clock, ct).ConfigureAwait(false);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            // The audit chain head stays tracked after a commit; AppendAsync would reuse that stale copy in the next
-            // transaction of this context instead of locking the row, and another instance may have appended meanwhile.
-            foreach (var head in db.AuditChainHeads.Local.ToList())
-            {
-                db.Entry(head).State = EntityState.Detached;
-            }
-        }
+        // AuditTrail re-reads the chain head under lock in each new transaction of this long-lived context.
+        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", row.IdentityId.ToString(), null,
+            JsonSerializer.Serialize(new { submission = row.Id, transport = row.Transport, uniqueId = row.DocumentUniqueId, attempt = row.Attempts, error = row.ErrorCode }, Json)), clock, ct).ConfigureAwait(false);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
     private sealed record Prepared(IDocumentSharingPort Port, InsIdentifier Ins, SharedDocument Document, DocumentSubmission? Existing);
