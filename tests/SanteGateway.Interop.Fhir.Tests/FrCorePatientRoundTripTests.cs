@@ -193,7 +193,29 @@ public sealed class FrCorePatientRoundTripTests
                 expected = expected with { Ins = null, History = string.Empty };
             }
 
+            if (identity.Traits.BirthPlaceCog == "99999")
+            {
+                // 99999 is the conventional "unknown birth place": the reader reads it back as no birth place (noted, not refused).
+                expected = expected with { Traits = WithoutBirthPlace(identity.Traits) };
+            }
+
             Received(read).Should().Be(expected);
         }, iter: 300);
     }
+
+    [Fact]
+    public void The_unknown_birth_place_code_99999_is_read_back_as_no_birth_place()
+    {
+        var traits = TestIdentities.Traits(TestIdentities.All[0]);
+        var withUnknownPlace = IdentityTraits.Create(traits.BirthName, traits.BirthFirstNames, traits.FirstFirstName, traits.Sex, traits.BirthDate, "99999").Value!;
+        var identity = RnivIdentity.Restore(withUnknownPlace, IdentityStatus.Prov, IdentityAttributes.None, null, [], null, CollectionChannel.CB, null).Value!;
+
+        var written = FrCorePatientWriter.Write(new FhirPatientSource(identity), TestPartner);
+        var read = FrCorePatientText.Read(FhirFormats.ToJson(written.Patient), TestPartner);
+
+        read.Traits!.BirthPlaceCog.Should().BeNull();
+    }
+
+    private static IdentityTraits WithoutBirthPlace(IdentityTraits t) =>
+        IdentityTraits.Create(t.BirthName, t.BirthFirstNames, t.FirstFirstName, t.Sex, t.BirthDate, null, t.UsedName, t.UsedFirstName).Value!;
 }
