@@ -92,14 +92,16 @@ public sealed class IdentityBaseTests
     }
 
     [Fact]
-    public void Generated_persons_have_valid_keys_consistent_with_sex_birth_month_and_birth_place()
+    public void Generated_persons_have_valid_keys_consistent_with_sex_birth_month_and_birth_place_and_NIA_laid_out_like_a_NIR()
     {
         var persons = SyntheticIdentityGenerator.Generate(5000, seed: 7, homonymRate: 0.05, niaRate: 0.1).ToList();
 
         persons.Should().OnlyContain(p => InsKey.IsValid(p.Ins.NumIdentifiant, p.Ins.Cle));
         persons.Should().OnlyContain(p => p.Ins.NumIdentifiant.Substring(3, 2) == p.BirthDate.Substring(5, 2)
                                           && p.Ins.NumIdentifiant.Substring(5, 5) == p.BirthPlace);
-        persons.Where(p => p.Ins.Oid == SandboxIns.NirOid).Should().OnlyContain(p => p.Ins.NumIdentifiant[0] == (p.Sex == 'M' ? '1' : '2'));
+        persons.Should().OnlyContain(p => p.Ins.NumIdentifiant[0] == (p.Sex == 'M' ? '1' : '2'), "a NIA is laid out like a NIR; only the OID differs");
+        persons.Should().OnlyContain(p => SanteGateway.Identity.InsMatricule.IsValid(p.Ins.NumIdentifiant + p.Ins.Cle), "the gateway's own INS check accepts every generated number");
+        persons.Select(p => p.Ins.NumIdentifiant).Should().OnlyHaveUniqueItems();
         persons.Count(p => p.Ins.Oid == SandboxIns.NiaOid).Should().BeInRange(350, 650, "about 10 % NIA were asked");
         SandboxIdentityBase.FromPersons(persons).Persons.Should().HaveCount(5000, "every generated person passes the base rules");
     }

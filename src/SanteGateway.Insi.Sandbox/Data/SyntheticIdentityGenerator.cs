@@ -56,7 +56,7 @@ public static class SyntheticIdentityGenerator
     /// <param name="count">Number of persons (≥ 0).</param>
     /// <param name="seed">Random seed.</param>
     /// <param name="homonymRate">Share (0..1) of persons generated as a homonym of the previous one (different COG).</param>
-    /// <param name="niaRate">Share (0..1) of persons whose active INS is an NIA (OID .9, first digit 7/8).</param>
+    /// <param name="niaRate">Share (0..1) of persons whose active INS is an NIA (OID .9; laid out like a NIR, sex digit 1/2).</param>
     /// <exception cref="ArgumentOutOfRangeException">A count or rate is out of range.</exception>
     public static IEnumerable<SandboxPerson> Generate(int count, int seed = 1, double homonymRate = 0.01, double niaRate = 0.01)
     {
@@ -80,6 +80,7 @@ public static class SyntheticIdentityGenerator
         var start = new DateOnly(1930, 1, 1).DayNumber;
         var span = new DateOnly(2024, 12, 31).DayNumber - start;
         SandboxPerson? previous = null;
+        var bodies = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             string birthName;
@@ -124,9 +125,23 @@ public static class SyntheticIdentityGenerator
             }
 
             var nia = random.NextDouble() < niaRate;
-            var first = nia ? (sex == 'M' ? '7' : '8') : (sex == 'M' ? '1' : '2');
-            var order = (1 + ((i / Cogs.Length) % 999)).ToString("000", CultureInfo.InvariantCulture);
-            var body = string.Concat(first.ToString(), birthDate.Substring(2, 2), birthDate.Substring(5, 2), cog, order);
+            // A NIA is laid out like a NIR (same sex digit, same key; ins-rules §1.4): only the OID tells them apart. Bodies
+            // stay unique through the (COG, order) pair drawn from the index.
+            var first = sex == 'M' ? '1' : '2';
+            // The order number makes the body unique: two persons never share an INS (INSi would not).
+            var prefix = string.Concat(first.ToString(), birthDate.Substring(2, 2), birthDate.Substring(5, 2), cog);
+            var next = i / Cogs.Length;
+            string body;
+            var tries = 0;
+            do
+            {
+                body = prefix + (1 + (next++ % 999)).ToString("000", CultureInfo.InvariantCulture);
+                if (++tries > 999)
+                {
+                    throw new InvalidOperationException("More than 999 generated persons share sex, birth month and birth place.");
+                }
+            }
+            while (!bodies.Add(body));
             var ins = new SandboxIns(body, InsKey.Format(body), nia ? SandboxIns.NiaOid : SandboxIns.NirOid);
             var person = new SandboxPerson(birthName, firstNames, sex, birthDate, cog, ins, [], [], null);
             previous = person;
