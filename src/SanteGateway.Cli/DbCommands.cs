@@ -149,6 +149,17 @@ internal sealed class DbCommands : ICommandModule
             DataFolder.EnsurePrivateDirectory(Path.GetDirectoryName(target)!);
             if (File.Exists(target))
             {
+                // The current base may hold committed pages in its write-ahead log: fold them in first, so the file kept
+                // aside is whole on its own.
+                await using (var current = new Microsoft.Data.Sqlite.SqliteConnection(GatewayStore.SqliteConnectionString(target)))
+                {
+                    await current.OpenAsync(ct).ConfigureAwait(false);
+                    await using var checkpoint = current.CreateCommand();
+                    checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                    await checkpoint.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
                 var aside = $"{target}.replaced-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
                 File.Move(target, aside);
                 Console.WriteLine($"santegw: previous database kept as {aside}");

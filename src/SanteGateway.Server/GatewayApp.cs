@@ -257,8 +257,12 @@ public static class GatewayApp
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
         var gatewayOptions = scope.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        // A migration or a backfill over millions of rows takes longer than the 30 s a request's statement may take.
+        var requestTimeout = db.Database.GetCommandTimeout();
+        db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
         await PrepareDatabaseAsync(db, gatewayOptions, ct).ConfigureAwait(false);
         await IdentityMaintenance.BackfillPhoneticKeysAsync(db, ct).ConfigureAwait(false);
+        db.Database.SetCommandTimeout(requestTimeout);
 
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
         foreach (var role in GatewayRoles.All)
@@ -318,6 +322,10 @@ public static class GatewayApp
 
         if (sqlitePath is not null)
         {
+            // Write-ahead log: readers run beside the writer and a commit costs one fsync of the log instead of journal +
+            // database. synchronous stays FULL (the default), so a commit is on disk before anything is acknowledged;
+            // `santegw db backup` (online backup API) and `db restore` (checkpoint first) handle the -wal file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", ct).ConfigureAwait(false);
             foreach (var suffix in DataFolder.SqliteSidecars)
             {
                 DataFolder.TightenIfExists(sqlitePath + suffix);

@@ -71,4 +71,34 @@ public sealed class BackupTests : IDisposable
         verify.Exit.Should().Be(0, verify.Out);
         verify.Out.Should().Contain("intact: 5 events, 1 signed checkpoints");
     }
+
+    [Fact]
+    public async Task A_restore_keeps_the_replaced_database_whole_even_with_commits_still_in_its_write_ahead_log()
+    {
+        (await CliRunner.RunAsync("db", "migrate", "--data", dataDir)).Exit.Should().Be(0);
+        var dbPath = Path.Combine(dataDir, "santegw.db");
+        var backupFile = Path.Combine(dataDir, "backups", "b2.db");
+        (await CliRunner.RunAsync("db", "backup", "--data", dataDir, "--output", backupFile)).Exit.Should().Be(0);
+
+        // A writer that left its last commit in the log (no checkpoint yet), as a gateway stopped hard would.
+        await using var writer = new SqliteConnection(GatewayStore.SqliteConnectionString(dbPath) + ";Pooling=False");
+        await writer.OpenAsync();
+        await using (var cmd = writer.CreateCommand())
+        {
+            cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE probe (x TEXT); INSERT INTO probe VALUES ('ADRTROIS');";
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        new FileInfo(dbPath + "-wal").Length.Should().BeGreaterThan(0, "the commit is still in the log");
+
+        var restore = await CliRunner.RunAsync("db", "restore", backupFile, "--data", dataDir);
+        restore.Exit.Should().Be(0, restore.Err);
+
+        var aside = Directory.GetFiles(dataDir, "santegw.db.replaced-*").Should().ContainSingle().Subject;
+        await using var read = new SqliteConnection($"Data Source={aside};Mode=ReadOnly;Pooling=False");
+        await read.OpenAsync();
+        await using var query = read.CreateCommand();
+        query.CommandText = "SELECT x FROM probe";
+        (await query.ExecuteScalarAsync()).Should().Be("ADRTROIS", "the replaced database kept aside holds every commit");
+    }
 }
