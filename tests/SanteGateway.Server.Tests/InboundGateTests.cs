@@ -597,6 +597,31 @@ public abstract partial class InboundGateTests<TDb>(TDb database) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_decision_that_cannot_be_committed_still_stores_the_item_as_received_and_it_is_decided_later()
+    {
+        var failDecision = new FailInboundDecisions();
+        var insi = new Scripted();
+        await using var gw = await TestGateway.StartAsync(database, insi.Port, o => o.AddInterceptors(failDecision));
+        var client = await PartnerAsync(gw, "LAB-F");
+        failDecision.Armed = true;
+
+        var accepted = await SendAsync(client, "LAB-F", Oru(NewName(), FakeInsi.NewMatricule()));
+
+        Str(accepted, "decision").Should().BeNull("the decision's commit failed");
+        Str(accepted, "reason").Should().Contain("pending");
+        var stored = await ItemAsync(client, accepted);
+        Str(stored, "state").Should().Be("received", "what was answered 202 is stored, undecided");
+        Actions(stored).Should().Equal("received");
+
+        failDecision.Armed = false;
+        await using var scope = gw.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<InboundService>().DecidePendingAsync(10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var decided = await ItemAsync(client, accepted);
+        Str(decided, "state").Should().Be("held", decided.ToString());
+        Str(decided, "rule").Should().Be("inbound.no-match");
+    }
+
+    [Fact]
     public async Task Partner_settings_are_validated_and_only_identity_vigilance_changes_them()
     {
         await using var gw = await TestGateway.StartAsync(database);
@@ -644,3 +669,20 @@ public abstract partial class InboundGateTests<TDb>(TDb database) : IClassFixtur
 public sealed class InboundGateTests_on_Sqlite(SqliteTestDatabase db) : InboundGateTests<SqliteTestDatabase>(db);
 
 public sealed class InboundGateTests_on_Postgres(PostgresTestDatabase db) : InboundGateTests<PostgresTestDatabase>(db);
+
+/// <summary>Throws on a save that records an inbound decision while armed (the item's own "received" save passes).</summary>
+internal sealed class FailInboundDecisions : Microsoft.EntityFrameworkCore.Diagnostics.SaveChangesInterceptor
+{
+    public volatile bool Armed;
+
+    public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int>> SavingChangesAsync(
+        Microsoft.EntityFrameworkCore.Diagnostics.DbContextEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        if (Armed && eventData.Context!.ChangeTracker.Entries<InboundItem>().Any(e => e.Entity.State != InboundStates.Received))
+        {
+            throw new Microsoft.EntityFrameworkCore.DbUpdateException("simulated failure of the decision's commit");
+        }
+
+        return base.SavingChangesAsync(eventData, result, cancellationToken);
+    }
+}

@@ -45,6 +45,13 @@ public sealed partial class InboundService
             item.Received = JsonSerializer.Serialize(ReceivedView(patient, trusted is not null), Json);
             if (verdict.Decision == InboundDecisions.Create)
             {
+                if (db.Entry(item).State == EntityState.Added)
+                {
+                    // Creating the identity is a use case of its own (own commit, may clear the context on refusal):
+                    // the received item is committed before it.
+                    await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                }
+
                 var created = await identities.CreateAsync(CreateRequest(patient.Traits!, partner, item.PartnerPatientId, null, null), gate, ct).ConfigureAwait(false);
                 verdict = created.IsSuccess
                     ? verdict with { IdentityId = created.Value.Id }

@@ -107,9 +107,13 @@ public sealed partial class InboundService
             State = InboundStates.Received,
             Version = 1,
         };
+        // The item and its "received" action are committed with the decision, in one transaction: the answer (HTTP 202,
+        // MLLP ACK) is sent only after that commit, so what is acknowledged is stored, at the cost of one durable commit
+        // per message instead of two. A decision that creates an identity stores the item first (see DecideAsync); one
+        // that fails stores the item alone, to be decided again by DecidePendingAsync.
+        var received = NewAction(item.Id, now, actor.Name, "received", null, null, $"{body.Length} bytes over {item.Channel}", null);
         db.InboundItems.Add(item);
-        db.InboundActions.Add(NewAction(item.Id, now, actor.Name, "received", null, null, $"{body.Length} bytes over {item.Channel}", null));
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        db.InboundActions.Add(received);
         LogReceived(log, item.Id, partner.Id, body.Length);
 
         try
@@ -118,9 +122,27 @@ public sealed partial class InboundService
         }
         catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or HttpRequestException or TimeoutException)
         {
-            // Stored already: acknowledging is safe, the decision is retried by DecidePendingAsync.
             LogDecisionFailed(log, item.Id, ex.GetType().Name);
             db.ChangeTracker.Clear();
+            if (!await db.InboundItems.AsNoTracking().AnyAsync(x => x.Id == item.Id, ct).ConfigureAwait(false))
+            {
+                // Not stored yet: store it as received, undecided (a failure here reaches the caller: nothing acknowledged).
+                db.InboundItems.Add(new InboundItem
+                {
+                    Id = item.Id,
+                    PartnerId = item.PartnerId,
+                    Channel = item.Channel,
+                    ContentType = item.ContentType,
+                    Raw = item.Raw,
+                    ReceivedAt = item.ReceivedAt,
+                    State = InboundStates.Received,
+                    Version = 1,
+                });
+                db.InboundActions.Add(NewAction(item.Id, now, actor.Name, "received", null, null, received.Detail, null));
+                await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                db.ChangeTracker.Clear();
+            }
+
             return new InboundAccepted(item.Id, null, null, "Stored; the decision is pending and will be retried.", "inbound.decision-pending", InboundStates.Received);
         }
     });
