@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using SanteGateway.Application;
 using SanteGateway.Server.Security;
@@ -252,6 +253,52 @@ public abstract class VigilanceRulesApiTests<TDb>(TDb database) : IClassFixture<
         (await IdentityMaintenance.BackfillPhoneticKeysAsync(db)).Should().BeGreaterThanOrEqualTo(1);
 
         (await db.Identities.AsNoTracking().SingleAsync(x => x.Id == id)).BirthNamePhonetic.Should().Be(SanteGateway.Identity.FrenchPhonetic.Key(name));
+    }
+
+    [Fact]
+    public async Task The_start_up_backfill_reads_an_index_instead_of_walking_every_identity()
+    {
+        // At 10 million identities the walk took longer than the command timeout and the gateway could not start.
+        await using var gw = await TestGateway.StartAsync(database);
+        await using var scope = gw.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var sql = IdentityMaintenance.MissingKeys(db.Identities).OrderBy(x => x.Id).Select(x => x.Id).Take(1000).ToQueryString();
+        var lines = sql.Split('\n').Where(l => !l.StartsWith('.') && !l.StartsWith("--", StringComparison.Ordinal) && !l.StartsWith("SET ", StringComparison.Ordinal));
+        var query = string.Join('\n', lines).Replace("@p", "1000", StringComparison.Ordinal).Replace("@__p_0", "1000", StringComparison.Ordinal);
+        var postgres = database.Store.Provider == StoreProvider.Postgres;
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        if (postgres)
+        {
+            // PostgreSQL would scan a table this small sequentially whatever its indexes: forbid it (in this transaction
+            // only) to see which index serves.
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL enable_seqscan = off");
+        }
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx.GetDbTransaction();
+        command.CommandText = (postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + query;
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.AppendLine(reader.GetValue(postgres ? 0 : 3)?.ToString());
+            }
+        }
+
+        await tx.RollbackAsync();
+        if (postgres)
+        {
+            plan.ToString().Should().Contain("IX_identities_missing_keys", sql);
+        }
+        else
+        {
+            // SQLite may also answer from the key indexes (a multi-index OR of two searches): any index read will do,
+            // as long as it never scans the table.
+            plan.ToString().Should().Contain("USING INDEX").And.NotContain("SCAN i", sql);
+        }
     }
 
     [Fact]

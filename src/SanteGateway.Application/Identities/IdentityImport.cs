@@ -103,6 +103,10 @@ public sealed class IdentityImporter
         var seen = await ExistingAsync(authority, ct).ConfigureAwait(false);
         using var writer = db.Database.IsNpgsql() ? (IWriter)new PostgresWriter() : new SqliteWriter();
         var strategy = db.Database.CreateExecutionStrategy();
+        // The statements over the whole base (index rebuild, homonym counts) take minutes at millions of rows: the default
+        // 30 s command timeout would roll the whole load back at its very end. Cancellation still stops the import.
+        var previousTimeout = db.Database.GetCommandTimeout();
+        db.Database.SetCommandTimeout(TimeSpan.FromHours(2));
         var result = await strategy.ExecuteAsync(async () =>
         {
             await db.Database.OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -193,6 +197,7 @@ public sealed class IdentityImporter
             finally
             {
                 await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+                db.Database.SetCommandTimeout(previousTimeout);
             }
         }).ConfigureAwait(false);
         return result;

@@ -7,6 +7,15 @@ namespace SanteGateway.Application;
 public static class IdentityMaintenance
 {
     /// <summary>
+    /// Identities whose derived keys are missing. The Store's partial index <c>IX_identities_missing_keys</c> has the same
+    /// expression, so this is a read of a (normally empty) index, not a walk through every identity.
+    /// </summary>
+    /// <param name="identities">The identity rows.</param>
+    /// <returns>The rows to fill.</returns>
+    public static IQueryable<SanteGateway.Store.Entities.IdentityRecord> MissingKeys(IQueryable<SanteGateway.Store.Entities.IdentityRecord> identities) =>
+        identities.Where(x => (x.BirthNamePhonetic == "" && x.BirthName != "") || (x.UsedName != null && x.UsedNameKey == null));
+
+    /// <summary>
     /// Fills the phonetic key of identities stored before potential-duplicate detection existed (empty key) and the used
     /// name key of identities stored before prefix search existed, in batches, so that an upgraded database finds the
     /// same candidates as a new one.
@@ -20,8 +29,7 @@ public static class IdentityMaintenance
         var total = 0;
         while (true)
         {
-            var rows = await db.Identities.Where(x => (x.BirthNamePhonetic == "" && x.BirthName != "") || (x.UsedName != null && x.UsedNameKey == null))
-                .OrderBy(x => x.Id).Take(1000).ToListAsync(ct).ConfigureAwait(false);
+            var rows = await MissingKeys(db.Identities).OrderBy(x => x.Id).Take(1000).ToListAsync(ct).ConfigureAwait(false);
             var changed = 0;
             foreach (var r in rows)
             {

@@ -844,6 +844,9 @@ namespace SanteGateway.Store.Migrations.Sqlite
 
                     b.HasIndex("BirthNameKey", "BirthDate", "FirstNameKey", "Id");
 
+                    b.HasIndex(new[] { "Id" }, "IX_identities_missing_keys")
+                        .HasFilter("(\"BirthNamePhonetic\" = '' AND \"BirthName\" <> '') OR (\"UsedName\" IS NOT NULL AND \"UsedNameKey\" IS NULL)");
+
                     b.ToTable("identities", (string)null);
                 });
 
