@@ -30,6 +30,7 @@ internal static class RorSyncLoad
         var batch = new RorSyncOptions().BatchSize;
         var provider = StoreProvider.Sqlite;
         string? connection = null;
+        var separate = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -39,6 +40,7 @@ internal static class RorSyncLoad
                 case "--provider": _ = StoreOptions.TryParseProvider(args[++i], out provider); break;
                 case "--connection": connection = args[++i]; break;
                 case "--batch": batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--sandbox-process": separate = true; break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -56,12 +58,27 @@ internal static class RorSyncLoad
         }
 
         var sw = Stopwatch.StartNew();
-        await using var sandbox = await RorSandboxServer.StartAsync(new RorSandboxOptions
+        RorSandboxServer? sandbox = null;
+        Process? child = null;
+        RorClientOptions clientOptions;
+        if (separate)
         {
-            PkiDirectory = Path.Combine(dir, "pki"), GeneratedOffers = offers, LoadExamples = false, ExportPollsBeforeReady = 0, MaxCount = 1000,
-        });
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sandbox: {sandbox.Handler.Data.Count} resources generated in {sw.Elapsed.TotalSeconds:F1} s"));
-        var clientOptions = sandbox.ClientOptions();
+            // The national ROR runs elsewhere: with the sandbox in its own process, this process's CPU and memory are the
+            // gateway's synchronisation alone.
+            (child, clientOptions) = await StartSandboxProcessAsync(Path.Combine(dir, "pki"), offers);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sandbox process {child.Id}: ready in {sw.Elapsed.TotalSeconds:F1} s"));
+        }
+        else
+        {
+            sandbox = await RorSandboxServer.StartAsync(new RorSandboxOptions
+            {
+                PkiDirectory = Path.Combine(dir, "pki"), GeneratedOffers = offers, LoadExamples = false, ExportPollsBeforeReady = 0, MaxCount = 1000,
+            });
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sandbox: {sandbox.Handler.Data.Count} resources generated in {sw.Elapsed.TotalSeconds:F1} s"));
+            clientOptions = sandbox.ClientOptions();
+        }
+
+        await using var stopSandbox = new SandboxStopper(sandbox, child);
         clientOptions.ExportPollInterval = TimeSpan.FromMilliseconds(100);
         using var client = RorClient.Create(clientOptions);
         var port = new RorClientPort(client, NullLogger<RorClientPort>.Instance);
@@ -80,7 +97,14 @@ internal static class RorSyncLoad
         var (full, fullTime) = await RunAsync(RorSyncMode.Full);
         var fullCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB; process CPU {fullCpu.TotalSeconds:F1} s (client + sandbox + SQLite when used) {full.Error}"));
+            $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB; process CPU {fullCpu.TotalSeconds:F1} s ({(separate ? "gateway + SQLite when used; sandbox in its own process" : "client + sandbox + SQLite when used")}) {full.Error}"));
+        if (sandbox is null)
+        {
+            Console.WriteLine("delta: not measured with --sandbox-process (changes are made in the in-process sandbox)");
+            await SearchesAsync(store);
+            return 0;
+        }
+
 
         var ids = sandbox.Handler.Data.All("HealthcareService").Take(changes).Select(r => r.Id!).ToList();
         foreach (var id in ids)
@@ -95,6 +119,12 @@ internal static class RorSyncLoad
         var deltaCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"delta: {delta.Status} {delta.Stored} changed stored ({delta.Unchanged} unchanged re-read) in {deltaTime.TotalSeconds:F2} s; process CPU {deltaCpu.TotalSeconds:F1} s {delta.Error}"));
 
+        await SearchesAsync(store);
+        return 0;
+    }
+
+    private static async System.Threading.Tasks.Task SearchesAsync(StoreOptions store)
+    {
         var queries = new List<(string Name, RorOfferQuery Query)>
         {
             ("activity", new RorOfferQuery { Activity = "140" }),
@@ -121,6 +151,77 @@ internal static class RorSyncLoad
                 $"search {name,-18} {total,6} hits  p50 {times[times.Count / 2]:F1} ms  p95 {times[(int)(times.Count * 0.95)]:F1} ms  max {times[^1]:F1} ms"));
         }
 
-        return 0;
+    }
+
+    private static async System.Threading.Tasks.Task<(Process Child, RorClientOptions Options)> StartSandboxProcessAsync(string pki, int offers)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "santegw.dll"), "sandbox", "ror", "--pki", pki, "--offers", offers.ToString(CultureInfo.InvariantCulture), "--max-results", "1000" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var child = Process.Start(start) ?? throw new InvalidOperationException("the sandbox process did not start");
+        child.ErrorDataReceived += (_, e) => { };
+        child.BeginErrorReadLine();
+        string? fhir = null, token = null, capacity = null, ca = null;
+        while (await child.StandardOutput.ReadLineAsync() is { } line)
+        {
+            static string After(string l, string p) => l[(l.IndexOf(p, StringComparison.Ordinal) + p.Length)..].Trim();
+            if (line.StartsWith("ROR sandbox FHIR base:", StringComparison.Ordinal))
+            {
+                fhir = After(line, "base:");
+            }
+            else if (line.StartsWith("Token endpoint:", StringComparison.Ordinal))
+            {
+                token = After(line, "endpoint:");
+            }
+            else if (line.StartsWith("Capacity base:", StringComparison.Ordinal))
+            {
+                capacity = After(line, "base:");
+            }
+            else if (line.StartsWith("Trust:", StringComparison.Ordinal))
+            {
+                ca = After(line, "Trust:").Split(';')[0].Trim();
+                break;
+            }
+        }
+
+        if (fhir is null || token is null || ca is null)
+        {
+            throw new InvalidOperationException("the sandbox process did not print its endpoints");
+        }
+
+        var options = new RorClientOptions
+        {
+            FhirBase = new Uri(fhir),
+            TokenEndpoint = new Uri(token),
+            CapacityBase = capacity is null ? null : new Uri(capacity),
+            ClientId = RorSandboxOptions.DefaultMtlsClientId,
+            AccessProfile = 1,
+            ClientCertificatePath = Path.Combine(pki, SanteGateway.Ror.Sandbox.Pki.RorSandboxPki.ClientP12File),
+            ClientCertificatePassword = (await File.ReadAllTextAsync(Path.Combine(pki, SanteGateway.Ror.Sandbox.Pki.RorSandboxPki.PasswordFile))).Trim(),
+            AttemptTimeout = TimeSpan.FromSeconds(120),
+        };
+        options.TrustedCaPaths.Add(ca);
+        return (child, options);
+    }
+
+    private sealed class SandboxStopper(RorSandboxServer? sandbox, Process? child) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (sandbox is not null)
+            {
+                await sandbox.DisposeAsync();
+            }
+
+            if (child is not null)
+            {
+                child.Kill(entireProcessTree: true);
+                await child.WaitForExitAsync();
+                child.Dispose();
+            }
+        }
     }
 }
