@@ -41,16 +41,17 @@ internal static class Pkcs11CertificateInstaller
         ISession? session = null;
         try
         {
-            (library, session, var token) = Pkcs11KeyPair.OpenSession(module, tokenLabel, pin);
-            var a = session.Factories.ObjectAttributeFactory;
-            var privateKey = session.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), a.Create(CKA.CKA_LABEL, keyLabel)]).SingleOrDefault()
+            (library, var opened, var token) = Pkcs11KeyPair.OpenSession(module, tokenLabel, pin);
+            session = opened;
+            var a = opened.Factories.ObjectAttributeFactory;
+            var privateKey = opened.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), a.Create(CKA.CKA_LABEL, keyLabel)]).SingleOrDefault()
                 ?? throw new InvalidOperationException(
                     $"Le jeton '{token}' ne contient aucune clé privée nommée '{keyLabel}' / The token '{token}' holds no private key labelled '{keyLabel}' (--name of 'cert request').");
-            var id = session.GetAttributeValue(privateKey, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? [];
+            var id = opened.GetAttributeValue(privateKey, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? [];
 
             // The public key object made with the pair; an RSA private key also exposes its modulus and exponent.
-            var publicKey = session.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY), a.Create(CKA.CKA_ID, id)]).FirstOrDefault() ?? privateKey;
-            var values = session.GetAttributeValue(publicKey, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
+            var publicKey = opened.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY), a.Create(CKA.CKA_ID, id)]).FirstOrDefault() ?? privateKey;
+            var values = opened.GetAttributeValue(publicKey, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
             var key = new TokenKey(token, id, new RSAParameters { Modulus = values[0].GetValueAsByteArray(), Exponent = values[1].GetValueAsByteArray() });
 
             var certificate = candidates.FirstOrDefault(c => Matches(c, key.PublicKey))
@@ -62,16 +63,16 @@ internal static class Pkcs11CertificateInstaller
                 return (key, null);
             }
 
-            var existing = session.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_CERTIFICATE), a.Create(CKA.CKA_ID, id)]);
+            var existing = opened.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_CERTIFICATE), a.Create(CKA.CKA_ID, id)]);
             if (existing.Count > 0)
             {
-                var same = existing.Any(o => session.GetAttributeValue(o, [CKA.CKA_VALUE])[0].GetValueAsByteArray().AsSpan().SequenceEqual(certificate.RawData));
+                var same = existing.Any(o => opened.GetAttributeValue(o, [CKA.CKA_VALUE])[0].GetValueAsByteArray().AsSpan().SequenceEqual(certificate.RawData));
                 throw new InvalidOperationException(same
                     ? $"Ce certificat est déjà installé sur le jeton '{token}' / This certificate is already on token '{token}'."
                     : $"Le jeton '{token}' porte déjà un certificat pour la clé '{keyLabel}' (jamais remplacé : faites une nouvelle demande) / The token '{token}' already holds a certificate for the key '{keyLabel}' (never replaced: make a new request).");
             }
 
-            session.CreateObject(
+            opened.CreateObject(
             [
                 a.Create(CKA.CKA_CLASS, CKO.CKO_CERTIFICATE),
                 a.Create(CKA.CKA_CERTIFICATE_TYPE, CKC.CKC_X_509),

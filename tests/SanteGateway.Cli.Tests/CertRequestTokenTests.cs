@@ -128,7 +128,6 @@ public sealed class CertRequestTokenTests : IDisposable
         using var ca = TestPki.LoadP12(pkiDir, TestPki.CaP12File, "pki-pass");
         var request = CertificateRequest.LoadSigningRequestPem(File.ReadAllText(csrPath), HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1095), RandomNumberGenerator.GetBytes(12));
         var path = Path.Combine(dir, Path.GetFileNameWithoutExtension(csrPath) + ".returned.pem");
         File.WriteAllText(path, cert.ExportCertificatePem());

@@ -147,7 +147,7 @@ public sealed partial class IdentityService
     {
         db.ChangeTracker.Clear();
         var ids = exchanges.Select(e => e.Id).ToList();
-        await db.InsiExchanges.Where(x => ids.Contains(x.Id)).ExecuteUpdateAsync(u => u.SetProperty(x => x.IdentityId, holder), ct).ConfigureAwait(false);
+        await db.InsiExchanges.Where(x => ids.Contains(x.Id)).ExecuteUpdateAsync(u => u.SetProperty(x => x.IdentityId, (Guid?)holder), ct).ConfigureAwait(false);
         var view = await ViewAsync(await LoadAsync(holder, tracking: false, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         return new InsiVitaleResult(exchanges[^1].Id, OutcomeCode(port.Outcome), port.Code, false,
             $"This person is already known: identity {holder} holds the INS INSi returned; nothing was created or changed.", view, ids, KnownIdentityId: holder);
