@@ -62,23 +62,10 @@ internal sealed class Pkcs11KeyPair : IDisposable
         ISession? session = null;
         try
         {
-            library = Factories.Pkcs11LibraryFactory.LoadPkcs11Library(Factories, module, AppType.MultiThreaded);
-            var slots = library.GetSlotList(SlotsType.WithTokenPresent)
-                .Select(s => (Slot: s, Label: s.GetTokenInfo().Label.Trim()))
-                .Where(s => tokenLabel is null || s.Label == tokenLabel)
-                .ToList();
-            if (slots.Count != 1)
-            {
-                throw new InvalidOperationException(slots.Count == 0
-                    ? $"No PKCS#11 token{(tokenLabel is null ? "" : $" labelled '{tokenLabel}'")} is present in {module}."
-                    : "Several tokens are present: name one with --token-label.");
-            }
-
-            session = slots[0].Slot.OpenSession(SessionType.ReadWrite);
-            session.Login(CKU.CKU_USER, pin);
+            (library, session, var token) = OpenSession(module, tokenLabel, pin);
             if (session.FindAllObjects([session.Factories.ObjectAttributeFactory.Create(CKA.CKA_LABEL, keyLabel)]).Count > 0)
             {
-                throw new InvalidOperationException($"The token '{slots[0].Label}' already holds an object labelled '{keyLabel}': choose another --name (an existing key is never replaced).");
+                throw new InvalidOperationException($"The token '{token}' already holds an object labelled '{keyLabel}': choose another --name (an existing key is never replaced).");
             }
 
             var attributes = session.Factories.ObjectAttributeFactory;
@@ -113,7 +100,7 @@ internal sealed class Pkcs11KeyPair : IDisposable
             session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out var publicHandle, out var privateHandle);
             var values = session.GetAttributeValue(publicHandle, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
             var parameters = new RSAParameters { Modulus = values[0].GetValueAsByteArray(), Exponent = values[1].GetValueAsByteArray() };
-            return new Pkcs11KeyPair(library, session, privateHandle, parameters, slots[0].Label);
+            return new Pkcs11KeyPair(library, session, privateHandle, parameters, token);
         }
         catch (Pkcs11Exception ex)
         {
@@ -125,6 +112,42 @@ internal sealed class Pkcs11KeyPair : IDisposable
         {
             session?.Dispose();
             library?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads the module, finds the one token (by label when given) and opens a logged-in read-write session.</summary>
+    /// <param name="module">PKCS#11 module (shared library).</param>
+    /// <param name="tokenLabel">Token label; null = the only token present.</param>
+    /// <param name="pin">User PIN.</param>
+    /// <returns>The library and session (the caller disposes both) and the token's label.</returns>
+    /// <exception cref="InvalidOperationException">No such token, or several tokens without a label.</exception>
+    /// <exception cref="Pkcs11Exception">A token error (wrong PIN...).</exception>
+    internal static (IPkcs11Library Library, ISession Session, string Token) OpenSession(string module, string? tokenLabel, string pin)
+    {
+        var library = Factories.Pkcs11LibraryFactory.LoadPkcs11Library(Factories, module, AppType.MultiThreaded);
+        ISession? session = null;
+        try
+        {
+            var slots = library.GetSlotList(SlotsType.WithTokenPresent)
+                .Select(s => (Slot: s, Label: s.GetTokenInfo().Label.Trim()))
+                .Where(s => tokenLabel is null || s.Label == tokenLabel)
+                .ToList();
+            if (slots.Count != 1)
+            {
+                throw new InvalidOperationException(slots.Count == 0
+                    ? $"No PKCS#11 token{(tokenLabel is null ? "" : $" labelled '{tokenLabel}'")} is present in {module}."
+                    : "Several tokens are present: name one with --token-label.");
+            }
+
+            session = slots[0].Slot.OpenSession(SessionType.ReadWrite);
+            session.Login(CKU.CKU_USER, pin);
+            return (library, session, slots[0].Label);
+        }
+        catch
+        {
+            session?.Dispose();
+            library.Dispose();
             throw;
         }
     }

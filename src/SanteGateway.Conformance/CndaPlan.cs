@@ -146,7 +146,7 @@ public static class CndaPlan
             "La recherche à partir des données lues sur la carte Vitale (assuré + bénéficiaire) renvoie l'INS du bénéficiaire.",
             "Cas Vitale du plan (1.01–1.03, devbox-santé) [2nd-hand]; données de carte du bac à sable [UNCONFIRMED]",
             ConformanceCaseKind.VitaleSearch,
-            new("CR 00, INS 110086322083060 (NESSI MICHELANGELO).") { Code = "00", Ins = "110086322083060", InsOid = Oid8, InsSandboxOnly = true })
+            new("CR 00, INS 110086322083060 (NESSI MICHELANGELO).") { Code = "00", Ins = "110086322083060", InsOid = Oid8, InsSandboxOnly = true, Status = "RECUP" })
         {
             Card = new("INSi 01", "2770763220831", "1100863220830", "NESSI", "2010-08-07"), SandboxOnly = true,
         },
@@ -154,7 +154,7 @@ public static class CndaPlan
             "Sans NIR propre du bénéficiaire, la recherche par le NIR de l'assuré, le nom et la date de naissance trouve l'ayant droit.",
             "Cas Vitale du plan [2nd-hand]; « Donatello » cité parmi les bénéficiaires de test ; données du bac à sable [UNCONFIRMED]",
             ConformanceCaseKind.VitaleSearch,
-            new("CR 00, INS 112106322091209 (NESSI DONATELLO).") { Code = "00", Ins = "112106322091209", InsOid = Oid8, InsSandboxOnly = true })
+            new("CR 00, INS 112106322091209 (NESSI DONATELLO).") { Code = "00", Ins = "112106322091209", InsOid = Oid8, InsSandboxOnly = true, Status = "RECUP" })
         {
             Card = new("INSi 01", "2770763220831", null, "NESSI", "2012-10-09"), SandboxOnly = true,
         },

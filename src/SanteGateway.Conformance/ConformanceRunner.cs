@@ -129,21 +129,21 @@ public sealed class ConformanceRunner
         var options = target.ClientOptions(c, injector);
         try
         {
-            if (c.Kind == ConformanceCaseKind.VitaleSearch)
+            var port = portFactory(options);
+            try
             {
-                await RunVitaleAsync(c, options, observation, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                var port = portFactory(options);
-                try
+                if (c.Kind == ConformanceCaseKind.VitaleSearch)
+                {
+                    await RunVitaleAsync(c, port, work, observation, ct).ConfigureAwait(false);
+                }
+                else
                 {
                     await RunThroughUseCasesAsync(c, port, work, observation, ct).ConfigureAwait(false);
                 }
-                finally
-                {
-                    (port as IDisposable)?.Dispose();
-                }
+            }
+            finally
+            {
+                (port as IDisposable)?.Dispose();
             }
         }
 #pragma warning disable CA1031 // A case that crashes is a failed case with its reason, never a crashed kit.
@@ -159,18 +159,34 @@ public sealed class ConformanceRunner
         return new(c, verdict, observation.Describe(), checks, exchanges, started, time.GetElapsedTime(clock), observation.Crash);
     }
 
-    private async Task RunThroughUseCasesAsync(ConformanceCase c, IInsiPort port, string work, Observation o, CancellationToken ct)
+    /// <summary>A fresh SQLite store for the case, migrated, and the product's identity use cases over it.</summary>
+    private async Task<(GatewayDbContext Db, IdentityService Service, StoreOptions Store)> OpenAsync(ConformanceCase c, IInsiPort port, string work, CancellationToken ct)
     {
         var store = new StoreOptions { ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(work, c.Id + ".db")) };
-        await using var db = GatewayStore.CreateContext(store);
-        await db.Database.MigrateAsync(ct).ConfigureAwait(false);
+        var db = GatewayStore.CreateContext(store);
+        try
+        {
+            await db.Database.MigrateAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var app = new ApplicationOptions();
         foreach (var d in new[] { DocumentTypes.NationalIdentityCard, DocumentTypes.Passport })
         {
             app.HighTrustDocuments.Add(d);
         }
 
-        var service = new IdentityService(db, time, port, Options.Create(app), loggerFactory.CreateLogger<IdentityService>());
+        return (db, new IdentityService(db, time, port, Options.Create(app), loggerFactory.CreateLogger<IdentityService>()), store);
+    }
+
+    private async Task RunThroughUseCasesAsync(ConformanceCase c, IInsiPort port, string work, Observation o, CancellationToken ct)
+    {
+        var (db, service, store) = await OpenAsync(c, port, work, ct).ConfigureAwait(false);
+        await using var scope = db.ConfigureAwait(false);
         var t = c.Traits ?? throw new InvalidOperationException($"Case {c.Id} has no traits.");
         EvidenceInput? evidence = null;
         if (c.Rule == "qual-datamatrix")
@@ -208,37 +224,12 @@ public sealed class ConformanceRunner
         else
         {
             o.Refuse(search.Error!, "recherche INSi");
-            if (search.Error!.Data is { } data)
-            {
-                if (data.TryGetValue("code", out var code) && code is string s)
-                {
-                    o.Code = s.StartsWith("fault ", StringComparison.Ordinal) ? null : s;
-                    o.FaultErrorCode = s.StartsWith("fault ", StringComparison.Ordinal) ? s[(s.LastIndexOf('/') + 1)..] : null;
-                }
-
-                if (data.TryGetValue("attempts", out var attempts) && attempts is IReadOnlyList<InsiAttemptView> list)
-                {
-                    o.Attempts = list;
-                }
-            }
+            ReadFailure(search.Error!, o);
         }
 
         var after = await service.GetAsync(id, ct).ConfigureAwait(false);
         o.Identity = after.IsSuccess ? after.Value : null;
-        if (Screens is not null)
-        {
-            try
-            {
-                var shots = await Screens.CaptureAsync(c, store.ConnectionString, id, ct).ConfigureAwait(false);
-                o.Steps.Add($"{shots} capture(s) d'écran de la fiche identité");
-            }
-#pragma warning disable CA1031 // A missing screenshot is reported, never a failed conformance test.
-            catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-            {
-                o.Steps.Add("capture d'écran impossible : " + ex.GetType().Name + ": " + ex.Message);
-            }
-        }
+        await CaptureAsync(c, store, id, o, ct).ConfigureAwait(false);
         var recorded = await service.ExchangesAsync(id, 1, 100, ct).ConfigureAwait(false);
         if (recorded.IsSuccess)
         {
@@ -305,27 +296,82 @@ public sealed class ConformanceRunner
         return end < 0 ? "" : request[(at + tag.Length)..end];
     }
 
-    private async Task RunVitaleAsync(ConformanceCase c, InsiClientOptions options, Observation o, CancellationToken ct)
+    /// <summary>
+    /// A Vitale case as the desk runs it: the user reads the card and asks INSi through <see cref="IdentityService.CreateFromVitaleAsync"/>
+    /// (the use case behind <c>POST /api/identities/insi-search-vitale</c>), over the host's INSi port; the identity it
+    /// creates and the exchanges are read back from the product's store.
+    /// </summary>
+    private async Task RunVitaleAsync(ConformanceCase c, IInsiPort port, string work, Observation o, CancellationToken ct)
     {
         var card = c.Card ?? throw new InvalidOperationException($"Case {c.Id} has no card data.");
-        var sink = new ListSink();
-        using var client = InsiClient.Create(options, sink, loggerFactory);
-        var query = new InsiVitaleQuery(new InsiCardNir(card.InsuredNir), card.BeneficiaryNir is null ? null : new InsiCardNir(card.BeneficiaryNir), card.BirthName, card.BirthDate, card.Rank);
-        try
+        var (db, service, store) = await OpenAsync(c, port, work, ct).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
         {
-            var r = await client.SearchWithVitaleAsync(query, InsiCallContext.Manual, ct).ConfigureAwait(false);
-            o.Code = r.Code;
-            o.VitaleIns = r.Individual?.Active is { } a ? (a.IsTrusted ? a.Raw : null, a.Oid) : null;
-            o.Steps.Add($"recherche carte Vitale : CR {r.Code}");
+            var r = await service.CreateFromVitaleAsync(new InsiVitaleRequest(card.InsuredNir, card.BeneficiaryNir, card.BirthName, card.BirthDate, card.Rank), FrontDesk, ct).ConfigureAwait(false);
+            if (r.IsSuccess)
+            {
+                var v = r.Value;
+                o.Code = v.Code;
+                o.Applied = v.Created;
+                o.Message = v.Message;
+                o.Identity = v.Identity;
+                o.Steps.Add($"lecture de la carte {card.Card}, recherche INSi avec la carte : {v.Outcome} (CR {v.Code}){(v.Created ? $", identité créée ({v.Identity?.Status})" : ", rien créé")}");
+            }
+            else
+            {
+                o.Refuse(r.Error!, "recherche INSi avec la carte");
+                ReadFailure(r.Error!, o);
+            }
+
+            // Read back what the product stored (one call: one row).
+            var rows = await db.InsiExchanges.AsNoTracking().Where(x => x.Operation == IdentityService.VitaleOperation).ToListAsync(ct).ConfigureAwait(false);
+            o.Recorded = rows.OrderBy(x => x.Id).Select(x => new InsiExchangeView(x.Id, x.Operation, x.Outcome, x.Detail, x.CertificateCn, x.DurationMs, x.Actor, x.OccurredAt, x.RequestXml, x.ResponseXml)).ToList();
+            if (o.Identity is { } identity)
+            {
+                await CaptureAsync(c, store, identity.Id, o, ct).ConfigureAwait(false);
+            }
         }
-        catch (InsiFaultException ex)
+    }
+
+    /// <summary>The identity screen the case ended on, when screenshots are asked for.</summary>
+    private async Task CaptureAsync(ConformanceCase c, StoreOptions store, Guid id, Observation o, CancellationToken ct)
+    {
+        if (Screens is null)
         {
-            o.FaultErrorCode = ex.Fault.ErrorCode;
-            o.Steps.Add("recherche carte Vitale : faute " + ex.Fault);
+            return;
         }
 
-        o.Recorded = sink.Traces.Select((t, i) => new InsiExchangeView(Guid.Empty, "vitale", t.Outcome, t.Outcome, t.CertificateCn, (long)t.Duration.TotalMilliseconds, "cnda", t.Timestamp,
-            Encoding.UTF8.GetString(t.RequestXml.Span), t.ResponseXml is { } b ? Encoding.UTF8.GetString(b.Span) : null)).ToList();
+        try
+        {
+            var shots = await Screens.CaptureAsync(c, store.ConnectionString, id, ct).ConfigureAwait(false);
+            o.Steps.Add($"{shots} capture(s) d'écran de la fiche identité");
+        }
+#pragma warning disable CA1031 // A missing screenshot is reported, never a failed conformance test.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            o.Steps.Add("capture d'écran impossible : " + ex.GetType().Name + ": " + ex.Message);
+        }
+    }
+
+    /// <summary>The fault or error code and the attempts a refused INSi call carries in its error data.</summary>
+    private static void ReadFailure(AppError error, Observation o)
+    {
+        if (error.Data is not { } data)
+        {
+            return;
+        }
+
+        if (data.TryGetValue("code", out var code) && code is string s)
+        {
+            o.Code = s.StartsWith("fault ", StringComparison.Ordinal) ? null : s;
+            o.FaultErrorCode = s.StartsWith("fault ", StringComparison.Ordinal) ? s[(s.LastIndexOf('/') + 1)..] : null;
+        }
+
+        if (data.TryGetValue("attempts", out var attempts) && attempts is IReadOnlyList<InsiAttemptView> list)
+        {
+            o.Attempts = list;
+        }
     }
 
     private IReadOnlyList<ConformanceCheck> Evaluate(ConformanceCase c, Observation o, IReadOnlyList<ConformanceExchange> exchanges)
@@ -405,7 +451,7 @@ public sealed class ConformanceRunner
             checks.Add(new($"Fichier CNDA {injection.File} injecté", "au moins une fois", used + " fois", used > 0));
         }
 
-        if (c.Kind != ConformanceCaseKind.VitaleSearch && !e.NothingSent && exchanges.Count > 0)
+        if (!e.NothingSent && exchanges.Count > 0)
         {
             var expectedCn = c.Certificate == ConformanceCertificate.WrongCommonName ? null : "INSI-MANU";
             if (expectedCn is not null)
@@ -447,8 +493,6 @@ public sealed class ConformanceRunner
 
         public IdentityView? Identity { get; set; }
 
-        public (string? Ins, string Oid)? VitaleIns { get; set; }
-
         public IReadOnlyList<InsiExchangeView> Recorded { get; set; } = [];
 
         public string? Crash { get; set; }
@@ -460,8 +504,7 @@ public sealed class ConformanceRunner
             Steps.Add($"{step} refusée : {error.Rule} — {error.Message}");
         }
 
-        public (string? Ins, string? Oid) ActiveIns() =>
-            VitaleIns is { } v ? (v.Ins, v.Oid) : (Identity?.Ins?.Matricule, Identity?.Ins?.Oid);
+        public (string? Ins, string? Oid) ActiveIns() => (Identity?.Ins?.Matricule, Identity?.Ins?.Oid);
 
         public string Describe()
         {
@@ -496,33 +539,6 @@ public sealed class ConformanceRunner
             }
 
             return list;
-        }
-    }
-
-    /// <summary>Collects the traces of a library-level call (Vitale search: no use case exists for it yet).</summary>
-    private sealed class ListSink : IInsiTraceSink
-    {
-        private readonly List<InsiTrace> traces = [];
-
-        public IReadOnlyList<InsiTrace> Traces
-        {
-            get
-            {
-                lock (traces)
-                {
-                    return [.. traces];
-                }
-            }
-        }
-
-        public ValueTask WriteAsync(InsiTrace trace, CancellationToken cancellationToken)
-        {
-            lock (traces)
-            {
-                traces.Add(trace);
-            }
-
-            return ValueTask.CompletedTask;
         }
     }
 }

@@ -143,6 +143,7 @@ public static class Labels
     {
         ["search"] = "Recherche",
         ["verify"] = "Vérification",
+        ["vitale-search"] = "Recherche avec la carte Vitale",
     };
 
     /// <summary>INS source → French.</summary>

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
+using SanteGateway.Insi.Sandbox.Pki;
 using SanteGateway.Testing;
 
 namespace SanteGateway.Cli.Tests;
@@ -118,6 +119,79 @@ public sealed class CertRequestTokenTests : IDisposable
         wrong.Err.Should().Contain("no-such-token");
         fromFile.Exit.Should().Be(0, fromFile.Err);
         File.Exists(Path.Combine(Out, "org-lyon.csr.pem")).Should().BeTrue();
+    }
+
+    /// <summary>What the IGC-Santé does with the request, here with the sandbox's test PKI: its CA signs it.</summary>
+    private string SignWithTestPki(string csrPath, string pkiDir)
+    {
+        TestPki.Create(pkiDir, "pki-pass", force: true);
+        using var ca = TestPki.LoadP12(pkiDir, TestPki.CaP12File, "pki-pass");
+        var request = CertificateRequest.LoadSigningRequestPem(File.ReadAllText(csrPath), HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1095), RandomNumberGenerator.GetBytes(12));
+        var path = Path.Combine(dir, Path.GetFileNameWithoutExtension(csrPath) + ".returned.pem");
+        File.WriteAllText(path, cert.ExportCertificatePem());
+        return path;
+    }
+
+    /// <summary>A certificate from the same CA for a key that is not on the token.</summary>
+    private string OtherKeysCertificate(string pkiDir)
+    {
+        using var ca = TestPki.LoadP12(pkiDir, TestPki.CaP12File, "pki-pass");
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=SANTEGW-INSTANCE-1, OU=1690000123, O=CENTRE DE SANTE TEST, C=FR", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1095), RandomNumberGenerator.GetBytes(12));
+        var path = Path.Combine(dir, "other.returned.pem");
+        File.WriteAllText(path, cert.ExportCertificatePem());
+        return path;
+    }
+
+    private Task<(int Exit, string Out, string Err)> Install(string certificate, string pkiDir, string keyName = "org-lyon") =>
+        CliRunner.RunAsync("cert", "install", "--cert", certificate, "--pkcs11-module", Module, "--token-label", label, "--name", keyName, "--pin-env", PinEnv,
+            "--ca", Path.Combine(pkiDir, TestPki.CaPemFile));
+
+    [Fact]
+    public async Task The_signed_certificate_is_written_on_the_token_with_the_keys_id_and_label_and_one_for_another_key_is_refused()
+    {
+        Assert.SkipUnless(File.Exists(Module), "SoftHSM2 is not installed (.ci/run installs it)");
+        CreateToken();
+        (await Request(Out, "--pin-env", PinEnv)).Exit.Should().Be(0);
+        var pkiDir = Path.Combine(dir, "pki");
+        var returned = SignWithTestPki(Path.Combine(Out, "org-lyon.csr.pem"), pkiDir);
+
+        var mismatch = await Install(OtherKeysCertificate(pkiDir), pkiDir);
+        var unknownKey = await Install(returned, pkiDir, "no-such-key");
+        var (exit, stdout, stderr) = await Install(returned, pkiDir);
+        var again = await Install(returned, pkiDir);
+
+        mismatch.Exit.Should().Be(1);
+        mismatch.Err.Should().Contain("ne correspond pas à la clé 'org-lyon'").And.Contain("does not match the key 'org-lyon'");
+        unknownKey.Exit.Should().Be(1);
+        unknownKey.Err.Should().Contain("no private key labelled 'no-such-key'");
+        exit.Should().Be(0, stdout + stderr);
+        stdout.Should().Contain("[OK] chain.trusted", "the same verdicts as 'cert check'").And.Contain("key.external").And.Contain("written on token");
+        again.Exit.Should().Be(1);
+        again.Err.Should().Contain("already on token", "a certificate on the token is never written twice");
+
+        var factories = new Pkcs11InteropFactories();
+        using var library = factories.Pkcs11LibraryFactory.LoadPkcs11Library(factories, Module, AppType.MultiThreaded);
+        var slot = library.GetSlotList(SlotsType.WithTokenPresent).Single(s => s.GetTokenInfo().Label.Trim() == label);
+        using var session = slot.OpenSession(SessionType.ReadOnly);
+        session.Login(CKU.CKU_USER, Pin);
+        var a = session.Factories.ObjectAttributeFactory;
+        var key = session.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), a.Create(CKA.CKA_LABEL, "org-lyon")]).Single();
+        var keyId = session.GetAttributeValue(key, [CKA.CKA_ID])[0].GetValueAsByteArray();
+        var certificate = session.FindAllObjects([a.Create(CKA.CKA_CLASS, CKO.CKO_CERTIFICATE)]).Should().ContainSingle("the mismatching certificate was not written").Subject;
+        var values = session.GetAttributeValue(certificate, [CKA.CKA_ID, CKA.CKA_LABEL, CKA.CKA_VALUE, CKA.CKA_CERTIFICATE_TYPE, CKA.CKA_TOKEN]);
+        values[0].GetValueAsByteArray().Should().Equal(keyId, "the certificate is paired with its key by CKA_ID");
+        values[1].GetValueAsString().Should().Be("org-lyon");
+        using var issued = X509CertificateLoader.LoadCertificate(values[2].GetValueAsByteArray());
+        using var expected = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(returned, TestContext.Current.CancellationToken));
+        issued.Thumbprint.Should().Be(expected.Thumbprint);
+        values[3].GetValueAsUlong().Should().Be((ulong)CKC.CKC_X_509);
+        values[4].GetValueAsBool().Should().BeTrue("stored on the token, not in the session");
+        session.Logout();
     }
 
     private static class NativeMethods

@@ -63,6 +63,21 @@ public class SandboxRunTests(SandboxFixture sandbox) : IClassFixture<SandboxFixt
     }
 
     [Fact]
+    public async Task The_vitale_tests_run_through_the_products_port_and_fail_with_a_port_that_cannot_search_with_the_card()
+    {
+        var vitale = CndaPlan.Cases.Where(c => c.Kind == ConformanceCaseKind.VitaleSearch).ToList();
+
+        var product = await new ConformanceRunner(sandbox.Target(), SandboxFixture.ProductPort).RunAsync(vitale, cancellationToken: TestContext.Current.CancellationToken);
+        var without = await new ConformanceRunner(sandbox.Target(), o => new SingleCallPort(o)).RunAsync(vitale, cancellationToken: TestContext.Current.CancellationToken);
+
+        vitale.Should().HaveCount(2);
+        product.Results.Should().OnlyContain(r => r.Verdict == ConformanceVerdict.Passed);
+        product.Results.SelectMany(r => r.Checks).Should().Contain(k => k.Name == "Statut de l'identité" && k.Actual == "RECUP", "the identity found with the card is RECUP, never more");
+        product.Results.SelectMany(r => r.Exchanges).Should().OnlyContain(x => x.CertificateCn == "INSI-MANU");
+        without.Results.Should().OnlyContain(r => r.Verdict == ConformanceVerdict.Failed, "the port of this product has no card search: the use case answers not-supported");
+    }
+
+    [Fact]
     public async Task A_missing_cnda_file_fails_the_cases_that_inject_it_and_names_the_file()
     {
         var empty = Directory.CreateTempSubdirectory("santegw-cnda-empty-").FullName;

@@ -112,6 +112,13 @@ public sealed class CertificateCheckOptions
 
     /// <summary>Clock.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where the private key is held when it is not with the certificate, e.g. <c>jeton PKCS#11 'HSM1', clé 'org-lyon'</c>,
+    /// once the caller has checked that the key there matches the certificate's public key; the key's absence from the
+    /// certificate is then reported as information instead of an error. Null = the key must come with the certificate.
+    /// </summary>
+    public string? PrivateKeyLocation { get; set; }
 }
 
 /// <summary>
@@ -304,7 +311,13 @@ public static class CertificateChecker
             findings.Add(new("key.size", CertificateSeverity.Error, $"Clé RSA de {size} bits : 2048 bits au moins.", $"RSA key of {size} bits: at least 2048 bits."));
         }
 
-        if (!certificate.HasPrivateKey && use != CertificateUse.Unknown)
+        if (!certificate.HasPrivateKey && options.PrivateKeyLocation is { } where)
+        {
+            findings.Add(new("key.external", CertificateSeverity.Info,
+                $"Clé privée hors du fichier, correspondant au certificat : {where}.",
+                $"Private key held outside the file, matching the certificate: {where}."));
+        }
+        else if (!certificate.HasPrivateKey && use != CertificateUse.Unknown)
         {
             findings.Add(new("key.private", CertificateSeverity.Error,
                 "Le fichier ne contient pas la clé privée : impossible de s'authentifier (utilisez le .p12 livré avec la clé).",

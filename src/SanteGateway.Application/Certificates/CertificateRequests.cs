@@ -284,7 +284,7 @@ public static class CertificateRequests
         var spki = key.ExportSubjectPublicKeyInfo();
         var leaf = found.FirstOrDefault(c => c.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(spki))
             ?? throw new CryptographicException(
-                $"No certificate of {Path.GetFileName(certificatePath)} matches the private key (was it issued for another request?): {string.Join("; ", found.Select(c => c.Subject))}.");
+                $"Aucun certificat de {Path.GetFileName(certificatePath)} ne correspond à la clé privée (émis pour une autre demande ?) / No certificate of {Path.GetFileName(certificatePath)} matches the private key (was it issued for another request?): {string.Join("; ", found.Select(c => c.Subject))}.");
         using var withKey = leaf.CopyWithPrivateKey(key);
         var export = new X509Certificate2Collection { withKey };
         foreach (var c in found)

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SanteGateway.Identity;
+using SanteGateway.Store.Audit;
 using SanteGateway.Store.Entities;
 
 namespace SanteGateway.Application;
@@ -145,7 +146,7 @@ public sealed partial class IdentityService
     }
 
     /// <summary>Records every exchange (one row per call of the strategy) and the audit event, in their own transaction.</summary>
-    private async Task<IReadOnlyList<InsiExchange>> RecordExchangesAsync(string operation, Guid identityId, Actor actor, InsiPortResult result, bool transliterationConfirmed, CancellationToken ct)
+    private async Task<IReadOnlyList<InsiExchange>> RecordExchangesAsync(string operation, Guid? identityId, Actor actor, InsiPortResult result, bool transliterationConfirmed, CancellationToken ct)
     {
         var now = Now();
         var rows = new List<InsiExchange>();
@@ -177,16 +178,32 @@ public sealed partial class IdentityService
         {
             db.InsiExchanges.AddRange(rows);
             var exchangeId = rows[^1].Id;
+            if (identityId is not { } known)
+            {
+                // A call made before any identity exists (Vitale card read): audited on its exchange, no identity alert.
+                await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, $"insi.{operation}", "insi-exchange", exchangeId.ToString(), null, Serialize(new
+                {
+                    exchangeIds = rows.Select(r => r.Id),
+                    outcome = rows[^1].Outcome,
+                    code = result.Code,
+                    certificate = rows[^1].CertificateCn,
+                })), clock, ct).ConfigureAwait(false);
+                await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                db.ChangeTracker.Clear();
+                return rows;
+            }
+
             if (result.Outcome == InsiCallOutcome.Error)
             {
-                await RaiseAlertOnceAsync(AlertKinds.InsiFailure, identityId, null, exchangeId, result.Code, actor, now, ct).ConfigureAwait(false);
+                await RaiseAlertOnceAsync(AlertKinds.InsiFailure, known, null, exchangeId, result.Code, actor, now, ct).ConfigureAwait(false);
             }
             else
             {
-                await ResolveAlertsAsync(identityId, [AlertKinds.InsiFailure], "A later INSi call was answered.", actor, now, ct).ConfigureAwait(false);
+                await ResolveAlertsAsync(known, [AlertKinds.InsiFailure], "A later INSi call was answered.", actor, now, ct).ConfigureAwait(false);
             }
 
-            await AuditAsync(actor, $"insi.{operation}", identityId, null, new
+            await AuditAsync(actor, $"insi.{operation}", known, null, new
             {
                 exchangeIds = rows.Select(r => r.Id),
                 outcome = rows[^1].Outcome,

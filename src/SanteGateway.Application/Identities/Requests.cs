@@ -82,6 +82,17 @@ public sealed record RevertRequest(long? Version, string? Reason);
 /// <param name="ConfirmTransliteration">The user saw and accepted the transliterated traits (audited).</param>
 public sealed record InsiCallRequest(bool? ConfirmTransliteration = null);
 
+/// <summary>
+/// Data read from a Vitale card for an INSi search (<c>rechercherInsAvecCarteVitale</c>). The card tells INSi whom to
+/// look up; it is never identity evidence: nothing read from it validates an identity.
+/// </summary>
+/// <param name="InsuredNir">NIR of the insured person: 13 characters (6 digits, a digit or A/B, 6 digits), optionally followed by its 2-digit key.</param>
+/// <param name="BeneficiaryNir">The beneficiary's own NIR when the card carries it (same form).</param>
+/// <param name="BirthName">The beneficiary's name as on the card.</param>
+/// <param name="BirthDate">The beneficiary's birth date as on the card, <c>YYYY-MM-DD</c> (a lunar date such as <c>1960-00-00</c> is sent as is).</param>
+/// <param name="Rank">Birth rank on the card (twins), 1 to 9; 1 when absent.</param>
+public sealed record InsiVitaleRequest(string? InsuredNir, string? BeneficiaryNir, string? BirthName, string? BirthDate, int? Rank = null);
+
 /// <summary>Merge another identity into this one.</summary>
 /// <param name="From">The identity that disappears (becomes a tombstone).</param>
 /// <param name="Reason">Why (required, audited).</param>

@@ -141,6 +141,27 @@ public sealed record InsiActionResult(
     Guid? CollisionWith = null,
     Guid? AlertId = null);
 
+/// <summary>Outcome of an INSi search with a Vitale card for a person the gateway may not know yet.</summary>
+/// <param name="ExchangeId">The exchange of the answer.</param>
+/// <param name="Outcome"><c>found</c>, <c>not-found</c>, <c>multiple</c> or <c>error</c>.</param>
+/// <param name="Code">CR code.</param>
+/// <param name="Created">True when an identity was created from INSi's answer (status RECUP: the card is never evidence).</param>
+/// <param name="Message">What happened and what to do next.</param>
+/// <param name="Identity">The identity created, or the one already holding the INS INSi returned; null otherwise.</param>
+/// <param name="ExchangeIds">Every exchange recorded, in order.</param>
+/// <param name="KnownIdentityId">The identity that already holds the returned INS (nothing created or changed).</param>
+/// <param name="Duplicates">Identities with the same strict traits but not this INS (nothing created: search INSi for one of them).</param>
+public sealed record InsiVitaleResult(
+    Guid ExchangeId,
+    string Outcome,
+    string? Code,
+    bool Created,
+    string? Message,
+    IdentityView? Identity,
+    IReadOnlyList<Guid> ExchangeIds,
+    Guid? KnownIdentityId = null,
+    IReadOnlyList<DuplicateView>? Duplicates = null);
+
 /// <summary>An audit event.</summary>
 /// <param name="Sequence">Chain position.</param>
 /// <param name="OccurredAt">When.</param>

@@ -30,6 +30,37 @@ public interface IInsiPort
     /// <param name="cancellationToken">Cancellation.</param>
     /// <returns>The outcome with <see cref="InsiPortResult.Verification"/> set when INSi answered.</returns>
     Task<InsiPortResult> VerifyAsync(InsiVerifyRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Search with the data read from a Vitale card (<c>rechercherInsAvecCarteVitale</c>): one call, no first-name
+    /// strategy. The card identifies whom to look up; it is never identity evidence.
+    /// </summary>
+    /// <param name="request">Card data and call context.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The outcome and every raw exchange; never throws for a service answer or failure. Ports that do not
+    /// implement it answer <c>not-supported</c> without sending anything.</returns>
+    Task<InsiPortResult> SearchWithVitaleAsync(InsiVitaleSearchRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(InsiPortResult.Failed("not-supported", "This INSi port does not implement the search with the Vitale card."));
+}
+
+/// <summary>The data read from a Vitale card, checked by the use case (<see cref="IdentityService.InsiSearchVitaleAsync"/>).</summary>
+/// <param name="InsuredNir">NIR of the insured person (13 characters), as on the card.</param>
+/// <param name="InsuredNirKey">Its 2-digit key, when the card gives it.</param>
+/// <param name="BeneficiaryNir">The beneficiary's own NIR (13 characters), when the card carries it.</param>
+/// <param name="BeneficiaryNirKey">Its key, when given.</param>
+/// <param name="BirthName">The beneficiary's name as on the card.</param>
+/// <param name="BirthDate">The beneficiary's birth date as on the card (<c>YYYY-MM-DD</c>, may be a lunar date).</param>
+/// <param name="Rank">Birth rank (twins).</param>
+public sealed record InsiVitaleCard(string InsuredNir, string? InsuredNirKey, string? BeneficiaryNir, string? BeneficiaryNirKey, string BirthName, string BirthDate, int Rank);
+
+/// <summary>A search with Vitale card data (always user-triggered: the certificate is INSI-MANU).</summary>
+/// <param name="Card">The card data.</param>
+/// <param name="Certificate">Certificate to present.</param>
+/// <param name="CorrelationId">Id copied into traces (never sent to the service).</param>
+public sealed record InsiVitaleSearchRequest(InsiVitaleCard Card, InsiCertificate Certificate, string CorrelationId)
+{
+    /// <summary>FINESS of the establishment the call is made for (its certificate is presented); null = the default one.</summary>
+    public string? Establishment { get; init; }
 }
 
 /// <summary>A search request.</summary>
@@ -181,6 +212,9 @@ public sealed class UnconfiguredInsiPort : IInsiPort
 
     /// <inheritdoc />
     public Task<InsiPortResult> VerifyAsync(InsiVerifyRequest request, CancellationToken cancellationToken) => Task.FromResult(Result());
+
+    /// <inheritdoc />
+    public Task<InsiPortResult> SearchWithVitaleAsync(InsiVitaleSearchRequest request, CancellationToken cancellationToken) => Task.FromResult(Result());
 
     private static InsiPortResult Result() => InsiPortResult.Failed("not-configured", "No INSi endpoint is configured (Insi section of the configuration).");
 }

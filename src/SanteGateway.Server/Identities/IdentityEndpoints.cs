@@ -56,6 +56,23 @@ internal static class IdentityEndpoints
             Http.Map(await svc.InsiVerifyAsync(id, await Http.OptionalBodyAsync<InsiCallRequest>(http, ct).ConfigureAwait(false), Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
             .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiVerify").Accepts<InsiCallRequest>("application/json").Produces<InsiActionResult>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502);
 
+        g.MapPost("/{id:guid}/insi-search-vitale", async (Guid id, InsiVitaleRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.InsiSearchVitaleAsync(id, body, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiSearchVitale")
+            .WithSummary("Search the identity's INS with the data read from a Vitale card and apply the answer")
+            .WithDescription("A user-triggered call (INSI-MANU certificate). The answer is applied as `insi-search` applies it: INSi's traits must match the stored ones, " +
+                "an INS another identity holds raises a collision. The card is never identity evidence: a PROV identity becomes RECUP, never QUAL, whatever the card says.")
+            .Produces<InsiActionResult>().ProducesValidationProblem().ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(502);
+
+        g.MapPost("/insi-search-vitale", async (InsiVitaleRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.CreateFromVitaleAsync(body, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.WritePolicy).WithName("InsiSearchVitaleNew")
+            .WithSummary("Search INSi with the data read from a Vitale card and create the identity it finds (RECUP)")
+            .WithDescription("A user-triggered call (INSI-MANU certificate), for a person not picked from the store. One person found whose INS no identity holds and whose " +
+                "strict traits no identity has: the identity is created from INSi's traits with the status RECUP (`created: true`; the card is not a high-trust document). " +
+                "An identity already holding the INS is returned unchanged (`knownIdentityId`); identities with the same traits but not the INS are listed in `duplicates` and nothing is created.")
+            .Produces<InsiVitaleResult>().ProducesValidationProblem().ProducesProblem(403).ProducesProblem(422).ProducesProblem(502);
+
         g.MapPost("/{id:guid}/merge", async (Guid id, MergeRequest body, IdentityService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.MergeAsync(id, body, Actors.From(http.User), ct).ConfigureAwait(false), http, Results.Ok, v => v.Version))
             .RequireAuthorization(GatewayRoles.VigilancePolicy).WithName("MergeIdentities").Produces<IdentityView>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);

@@ -94,6 +94,36 @@ public sealed class InsiClientPort : IInsiPort, IDisposable
     }
 
     /// <inheritdoc />
+    public async Task<InsiPortResult> SearchWithVitaleAsync(InsiVitaleSearchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var selection = clients.Select(request.Establishment, request.Certificate, time.GetUtcNow());
+        if (selection.Client is not { } client)
+        {
+            return Refused(selection);
+        }
+
+        var context = Context(request.Certificate);
+        using var capture = sink.Begin(context.CorrelationId!);
+        try
+        {
+            var c = request.Card;
+            var query = new InsiVitaleQuery(
+                new InsiCardNir(c.InsuredNir, c.InsuredNirKey),
+                c.BeneficiaryNir is null ? null : new InsiCardNir(c.BeneficiaryNir, c.BeneficiaryNirKey),
+                c.BirthName,
+                c.BirthDate,
+                c.Rank);
+            var result = await client.SearchWithVitaleAsync(query, context, cancellationToken).ConfigureAwait(false);
+            return Map(result, null, [], capture.Traces);
+        }
+        catch (InsiException ex)
+        {
+            return Failure(ex, capture.Traces);
+        }
+    }
+
+    /// <inheritdoc />
     public void Dispose() => clients.Dispose();
 
     /// <summary>Nothing sent: unknown establishment or expired certificate (the code and message name which).</summary>

@@ -95,6 +95,8 @@ internal static class GatewayOpenApi
         ["RevertQualification"] = """{"version": 5, "reason": "Document presented belonged to a relative"}""",
         ["InsiSearch"] = """{"confirmTransliteration": true}""",
         ["InsiVerify"] = """{"confirmTransliteration": true}""",
+        ["InsiSearchVitale"] = """{"insuredNir": "2770763220831", "beneficiaryNir": "1100863220830", "birthName": "NESSI", "birthDate": "2010-08-07", "rank": 1}""",
+        ["InsiSearchVitaleNew"] = """{"insuredNir": "277076322083108", "birthName": "NESSI", "birthDate": "2012-10-09"}""",
         ["MergeIdentities"] = """{"from": "0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b", "reason": "Duplicate created at the emergency desk"}""",
         ["ResolveAlert"] = """{"reason": "Checked with the patient's identity card"}""",
         ["Login"] = """{"userName": "accueil1", "password": "correct-horse-battery-staple"}""",
