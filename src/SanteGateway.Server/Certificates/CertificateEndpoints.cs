@@ -46,7 +46,8 @@ public static class CertificateEndpoints
     /// Registers <see cref="CertificateInventory"/> with the certificates of <c>Gateway:Certificates</c> (array of
     /// <c>{ Name, Path, PasswordEnv, Use, Establishment }</c>) plus the INSi client's INSI-AUTO / INSI-MANU files when
     /// configured; CAs from <c>Gateway:CertificateTrustAnchors</c>, else the INSi trusted CAs; thresholds from
-    /// <c>Gateway:CertificateAlertDays</c> (default 60, 30, 7); and the <c>certificates</c> health check (tag <c>ready</c>).
+    /// <c>Gateway:CertificateAlertDays</c> (default 60, 30, 7); the <c>certificates</c> health check (tag <c>ready</c>);
+    /// the <see cref="EstablishmentDirectory"/> of <c>Gateway:Establishments</c> and <see cref="EstablishmentAssignmentService"/> (scoped).
     /// </summary>
     /// <param name="services">Services.</param>
     /// <param name="configuration">Configuration.</param>
@@ -55,6 +56,7 @@ public static class CertificateEndpoints
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddSingleton(_ => ReadEstablishments(configuration));
+        services.AddScoped<EstablishmentAssignmentService>();
         services.AddSingleton(sp =>
         {
             var o = ReadOptions(configuration, sp.GetService<IOptions<InsiClientOptions>>()?.Value);
