@@ -127,18 +127,18 @@ public sealed class EstablishmentAssignmentService(
                 .Select(c => new { c.UserId, c.ClaimValue }).ToListAsync(ct).ConfigureAwait(false))
             .GroupBy(c => c.UserId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().ClaimValue, StringComparer.Ordinal);
         var holders = new List<EstablishmentHolder>();
-        foreach (var u in await db.Users.AsNoTracking().OrderBy(u => u.UserName).Select(u => new { u.Id, u.UserName, u.IsDisabled }).ToListAsync(ct).ConfigureAwait(false))
+        foreach (var u in await db.Users.AsNoTracking().OrderBy(x => x.UserName).Select(x => new { x.Id, x.UserName, x.IsDisabled }).ToListAsync(ct).ConfigureAwait(false))
         {
             holders.Add(new(EstablishmentHolderKind.Account, u.Id, u.UserName ?? u.Id, claims.GetValueOrDefault(u.Id), u.IsDisabled ? "disabled" : "active"));
         }
 
         // A revoked key never authenticates again: it acts for nothing.
-        foreach (var k in (await db.ApiKeys.AsNoTracking().Where(k => k.RevokedAt == null).ToListAsync(ct).ConfigureAwait(false)).OrderBy(k => k.Name, StringComparer.CurrentCulture))
+        foreach (var k in (await db.ApiKeys.AsNoTracking().Where(x => x.RevokedAt == null).ToListAsync(ct).ConfigureAwait(false)).OrderBy(x => x.Name, StringComparer.CurrentCulture))
         {
             holders.Add(new(EstablishmentHolderKind.ApiKey, k.Id, k.Name, k.Establishment, k.ExpiresAt is { } e && e <= now ? "expired" : "active"));
         }
 
-        var stored = await db.InboundPartners.AsNoTracking().OrderBy(p => p.Id).ToListAsync(ct).ConfigureAwait(false);
+        var stored = await db.InboundPartners.AsNoTracking().OrderBy(x => x.Id).ToListAsync(ct).ConfigureAwait(false);
         foreach (var p in stored)
         {
             holders.Add(new(EstablishmentHolderKind.InboundPartner, p.Id, p.Name, p.Establishment, p.Enabled ? "enabled" : "disabled"));
@@ -156,8 +156,8 @@ public sealed class EstablishmentAssignmentService(
         var views = establishments.All.Select(e => new EstablishmentView(
             e,
             ReferenceEquals(e, establishments.Default),
-            e.TrackedCertificates().Select(t => states.FirstOrDefault(s => s.Name == t.Name) is { } s
-                ? new EstablishmentCertificateState(t.Name, t.Use, s.State, s.DaysLeft, s.NotAfter)
+            e.TrackedCertificates().Select(t => states.FirstOrDefault(x => x.Name == t.Name) is { } state
+                ? new EstablishmentCertificateState(t.Name, t.Use, state.State, state.DaysLeft, state.NotAfter)
                 : new EstablishmentCertificateState(t.Name, t.Use, "unknown", null, null)).ToList(),
             holders.Where(h => establishments.Find(h.Establishment) is { } found && ReferenceEquals(found, e)).ToList())).ToList();
         return new EstablishmentOverview(

@@ -68,8 +68,12 @@ public static class CertificateEndpoints
         return services;
     }
 
+    /// <summary>Default environment variable of the HTTPS certificate's password (<c>Gateway:Https:PasswordEnv</c>), as <c>serve</c> reads it.</summary>
+    public const string HttpsPasswordVariable = "SANTEGW_HTTPS_CERT_PASSWORD";
+
     /// <summary>
-    /// The tracked certificates from configuration: <c>Gateway:Certificates</c>, the INSi client's certificates, CAs from
+    /// The tracked certificates from configuration: <c>Gateway:Certificates</c>, the INSi client's certificates, the
+    /// gateway's HTTPS certificate (<c>Gateway:Https:CertificatePath</c>, named <c>https</c>), CAs from
     /// <c>Gateway:CertificateTrustAnchors</c> (else the INSi trusted CAs), thresholds from <c>Gateway:CertificateAlertDays</c>.
     /// </summary>
     /// <param name="configuration">Configuration.</param>
@@ -117,6 +121,13 @@ public static class CertificateEndpoints
             {
                 o.Certificates.Add(new TrackedCertificate("insi-manu", insi.ManualCertificatePath, insi.ManualCertificatePassword, CertificateUse.InsiManual));
             }
+        }
+
+        // The gateway's own HTTPS certificate (serve's Gateway:Https), when one is configured rather than generated.
+        if (section["Https:CertificatePath"] is { Length: > 0 } https)
+        {
+            var env = section["Https:PasswordEnv"] is { Length: > 0 } v ? v : HttpsPasswordVariable;
+            o.Certificates.Add(new TrackedCertificate("https", https, Environment.GetEnvironmentVariable(env), CertificateUse.ServerTls));
         }
 
         var anchors = section.GetSection("CertificateTrustAnchors").Get<string[]>();
