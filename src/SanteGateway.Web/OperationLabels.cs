@@ -74,6 +74,7 @@ public static class OperationLabels
         CertificateUse.InsiAutomatic => "INSi, appels automatiques (INSI-AUTO)",
         CertificateUse.InsiManual => "INSi, appels par un utilisateur (INSI-MANU)",
         CertificateUse.OrganisationClient => "ROR et DMP (ORG AUTH_CLI)",
+        CertificateUse.ServerTls => "HTTPS de la passerelle (interface web, API)",
         _ => "Usage non reconnu",
     };
 

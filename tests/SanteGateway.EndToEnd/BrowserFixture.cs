@@ -67,7 +67,7 @@ public class BrowserFixture : IAsyncLifetime
         return context;
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (Browser is not null)
         {

@@ -35,13 +35,13 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private readonly string dataDir;
     private readonly WebApplication app;
-    private readonly InsiSandboxServer sandbox;
+    private readonly InsiSandboxServer? sandbox;
     private SanteGateway.Ror.Sandbox.RorSandboxServer? rorSandbox;
 
     /// <summary>The documents sandbox (DMP XDS.b and PDSm) the gateway sends to.</summary>
     public SanteGateway.Documents.Sandbox.DocumentsSandboxServer Documents { get; private init; } = null!;
 
-    private GatewayServer(string dataDir, WebApplication app, InsiSandboxServer sandbox, Uri baseAddress, string adminPassword)
+    private GatewayServer(string dataDir, WebApplication app, InsiSandboxServer? sandbox, Uri baseAddress, string adminPassword)
     {
         AdminPassword = adminPassword;
         this.dataDir = dataDir;
@@ -60,7 +60,12 @@ public sealed class GatewayServer : IAsyncDisposable
     public IServiceProvider Services => app.Services;
 
     /// <param name="configureSandbox">Changes to the INSi sandbox settings (e.g. a latency profile, to see the UI's waiting state).</param>
-    public static async Task<GatewayServer> StartAsync(Action<InsiSandboxOptions>? configureSandbox = null)
+    /// <param name="insi">
+    /// Client settings of an INSi service the test runs itself (e.g. one noting each TLS client certificate), used instead
+    /// of the built-in sandbox.
+    /// </param>
+    /// <param name="arguments">More configuration, as <c>--Key=value</c> (e.g. <c>Gateway:Establishments</c>).</param>
+    public static async Task<GatewayServer> StartAsync(Action<InsiSandboxOptions>? configureSandbox = null, InsiClientOptions? insi = null, IReadOnlyList<string>? arguments = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "santegw-e2e-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
@@ -68,7 +73,7 @@ public sealed class GatewayServer : IAsyncDisposable
         TestPki.Create(pkiDir, PkiPassword, force: true);
         var sandboxOptions = new InsiSandboxOptions { PkiDirectory = pkiDir, Password = PkiPassword, Port = 0 };
         configureSandbox?.Invoke(sandboxOptions);
-        var sandbox = await InsiSandboxServer.StartAsync(sandboxOptions);
+        var sandbox = insi is null ? await InsiSandboxServer.StartAsync(sandboxOptions) : null;
 
         var options = new GatewayOptions
         {
@@ -81,9 +86,9 @@ public sealed class GatewayServer : IAsyncDisposable
             InsPolicy = SanteGateway.Identity.InsPolicy.AllowTestAndDemo,
             Store = new StoreOptions { Provider = StoreProvider.Sqlite, ConnectionString = GatewayStore.SqliteConnectionString(Path.Combine(dataDir, "santegw.db")) },
         };
-        var insiOptions = new InsiClientOptions
+        var insiOptions = insi ?? new InsiClientOptions
         {
-            Endpoint = sandbox.Endpoint,
+            Endpoint = sandbox!.Endpoint,
             Idam = InsiSandboxOptions.DefaultIdam,
             Instance = "6c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
             AutomaticCertificatePath = Path.Combine(pkiDir, TestPki.InsiAutoP12File),
@@ -92,7 +97,10 @@ public sealed class GatewayServer : IAsyncDisposable
             ManualCertificatePassword = PkiPassword,
             RetryBaseDelay = TimeSpan.FromMilliseconds(10),
         };
-        insiOptions.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
+        if (insi is null)
+        {
+            insiOptions.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
+        }
 
         // The ROR sandbox, as serve starts it: the ROR screens read the mirror a synchronisation fills from it.
         var ror = await SanteGateway.Ror.Sandbox.RorSandboxServer.StartAsync(new SanteGateway.Ror.Sandbox.RorSandboxOptions { PkiDirectory = Path.Combine(dataDir, "ror-pki"), GeneratedOffers = 60 });
@@ -106,7 +114,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var builder = GatewayApp.CreateBuilder(
-            [$"--Gateway:Certificates:0:Name={ExpiringCertificate}", $"--Gateway:Certificates:0:Path={expiring}", "--Gateway:Certificates:0:Use=org"], options);
+            [$"--Gateway:Certificates:0:Name={ExpiringCertificate}", $"--Gateway:Certificates:0:Path={expiring}", "--Gateway:Certificates:0:Use=org", .. arguments ?? Array.Empty<string>()], options);
         SanteGateway.Server.Ror.RorRegistration.AddGatewayRor(builder.Services, ror.ClientOptions());
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -144,7 +152,10 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         await app.StopAsync();
         await app.DisposeAsync();
-        await sandbox.DisposeAsync();
+        if (sandbox is not null)
+        {
+            await sandbox.DisposeAsync();
+        }
         if (rorSandbox is not null)
         {
             await rorSandbox.DisposeAsync();

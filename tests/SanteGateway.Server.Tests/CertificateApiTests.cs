@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
 using SanteGateway.Server.Security;
 using SanteGateway.Store.Tests;
 
@@ -99,6 +100,63 @@ public sealed class CertificateApiTests(SqliteTestDatabase database) : IClassFix
 
         seen.Should().NotBeEmpty("the inventory is built when the host starts, with no request made");
         seen[0].Should().BeInRange(122, 123);
+    }
+
+    [Fact]
+    public void The_gateways_own_HTTPS_certificate_is_tracked_with_its_expiry_and_a_server_verdict_rather_than_the_IGC_Sante_rules()
+    {
+        var soon = Server("https-soon.p12", 20, serverAuth: true);
+        Environment.SetEnvironmentVariable("SANTEGW_CERT_API_HTTPS_PWD", Password);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:Https:CertificatePath"] = soon,
+            ["Gateway:Https:PasswordEnv"] = "SANTEGW_CERT_API_HTTPS_PWD",
+        }).Build();
+
+        var options = SanteGateway.Server.Certificates.CertificateEndpoints.ReadOptions(configuration, null);
+        using var inventory = new SanteGateway.Application.CertificateInventory(options);
+        var https = inventory.List().Should().ContainSingle().Subject;
+
+        https.Name.Should().Be("https");
+        https.Use.Should().Be(SanteGateway.Application.CertificateUse.ServerTls);
+        https.State.Should().Be("expiring", "20 days left is inside the 30-day threshold, as for the other certificates");
+        https.Threshold.Should().Be(30);
+        https.Report!.Findings.Select(f => f.Code).Should().Contain(["eku.server-auth", "chain.system"])
+            .And.NotContain(["eku.client-auth", "environment.unknown", "chain.not-checked"], "an HTTPS certificate is not an IGC-Santé one");
+        https.Report.Findings.Single(f => f.Code == "chain.system").Severity.Should().Be(SanteGateway.Application.CertificateSeverity.Warning, "a self-signed certificate makes browsers warn");
+    }
+
+    [Fact]
+    public void An_HTTPS_certificate_without_server_authentication_is_invalid_and_an_unconfigured_one_is_not_tracked()
+    {
+        var client = Server("https-client.p12", 400, serverAuth: false);
+        Environment.SetEnvironmentVariable(SanteGateway.Server.Certificates.CertificateEndpoints.HttpsPasswordVariable, Password);
+        var configured = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Https:CertificatePath"] = client }).Build();
+        var none = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Https:Port"] = "8443" }).Build();
+
+        using var inventory = new SanteGateway.Application.CertificateInventory(SanteGateway.Server.Certificates.CertificateEndpoints.ReadOptions(configured, null));
+        var https = inventory.List().Single();
+
+        https.State.Should().Be("invalid");
+        https.Report!.Findings.Single(f => f.Code == "eku.server-auth").Severity.Should().Be(SanteGateway.Application.CertificateSeverity.Error);
+        SanteGateway.Server.Certificates.CertificateEndpoints.ReadOptions(none, null).Certificates.Should().BeEmpty("the generated development certificate is not tracked");
+    }
+
+    /// <summary>A self-signed server certificate for localhost (with SAN), serverAuth or clientAuth only.</summary>
+    private string Server(string file, int daysLeft, bool serverAuth)
+    {
+        using var key = RSA.Create(2048);
+        var req = new CertificateRequest("CN=santegw.chu.example", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("santegw.chu.example");
+        req.CertificateExtensions.Add(san.Build());
+        using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(daysLeft));
+        var path = Path.Combine(dir, file);
+        File.WriteAllBytes(path, cert.Export(X509ContentType.Pkcs12, Password));
+        return path;
     }
 
     private static X509Certificate2 Ca()

@@ -249,6 +249,30 @@ public sealed class EstablishmentEndToEndTests(ObservingSandbox sandbox) : IClas
         seen.Should().NotBeEmpty().And.OnlyContain(ou => ou == LyonStructure, "the gate acts for the partner's establishment: INSi sees Lyon's INSI-AUTO");
     }
 
+    [Fact]
+    public async Task An_administrator_binds_a_stored_inbound_partner_through_the_API_and_no_other_role_may()
+    {
+        await using var gw = await StartAsync();
+        var admin = await gw.ClientAsync(GatewayRoles.Admin);
+        var (_, vigilance) = await KeyAsync(gw, admin, GatewayRoles.IdentityVigilance, null);
+        var code = "LAB-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        (await vigilance.PutAsJsonAsync($"/api/inbound/partners/{code}", new { assigningAuthority = "1.2.250.1.999.69" }, Http.Json, Ct)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var bound = await admin.PutAsJsonAsync($"/api/admin/inbound-partners/{code}/establishment", new { establishment = Lyon }, Http.Json, Ct);
+        var boundJson = await bound.JsonAsync();
+        var listed = await (await vigilance.GetAsync("/api/inbound/partners", Ct)).JsonAsync();
+        var byVigilance = await vigilance.PutAsJsonAsync($"/api/admin/inbound-partners/{code}/establishment", new { establishment = Main }, Http.Json, Ct);
+        var missing = await admin.PutAsJsonAsync("/api/admin/inbound-partners/LAB-NOBODY/establishment", new { establishment = Lyon }, Http.Json, Ct);
+
+        bound.StatusCode.Should().Be(HttpStatusCode.OK, boundJson.ToString());
+        boundJson.GetProperty("id").GetString().Should().Be(code);
+        boundJson.GetProperty("establishment").GetString().Should().Be(Lyon);
+        listed.EnumerateArray().Single(p => p.GetProperty("id").GetString() == code).GetProperty("establishment").GetString().Should().Be(Lyon);
+        byVigilance.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await missing.JsonAsync()).GetProperty("rule").GetString().Should().Be("not-found");
+    }
+
     /// <summary>The ANS ORU^R01 example with ADRTROIS TOUSSAINT's traits and INS (its OID as INSi returned it; qualified: VALI).</summary>
     private static string Oru(string matricule, string oid)
     {

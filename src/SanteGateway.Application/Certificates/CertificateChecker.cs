@@ -19,6 +19,12 @@ public enum CertificateUse
 
     /// <summary>Not recognised.</summary>
     Unknown,
+
+    /// <summary>
+    /// The gateway's own HTTPS server certificate (web UI, REST API: <c>Gateway:Https</c>), tracked for its expiry; not an
+    /// IGC-Santé certificate: serverAuth, and a chain the machine's trust store knows (else staff browsers warn).
+    /// </summary>
+    ServerTls,
 }
 
 /// <summary>How serious a finding is.</summary>
@@ -131,6 +137,9 @@ public static class CertificateChecker
 {
     /// <summary>id-kp-clientAuth.</summary>
     public const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>EKU TLS server authentication.</summary>
+    public const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
 
     /// <summary>GIP-CPS card type extension (present on CPx card certificates).</summary>
     public const string CpsCardTypeOid = "1.2.250.1.71.1.2.2";
@@ -270,8 +279,13 @@ public static class CertificateChecker
             }
         }
 
+        if (use == CertificateUse.ServerTls)
+        {
+            CheckServer(certificate, ekus, findings);
+        }
+
         // Key usage and EKU for TLS client authentication.
-        if (use != CertificateUse.Unknown)
+        if (use is not (CertificateUse.Unknown or CertificateUse.ServerTls))
         {
             var eku = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault();
             if (eku is null)
@@ -317,7 +331,9 @@ public static class CertificateChecker
                 $"Clé privée hors du fichier, correspondant au certificat : {where}.",
                 $"Private key held outside the file, matching the certificate: {where}."));
         }
-        else if (!certificate.HasPrivateKey && use != CertificateUse.Unknown)
+
+        // A server certificate's key may live in its own PEM file (Gateway:Https:KeyPath); serve checks it at start.
+        else if (!certificate.HasPrivateKey && use is not (CertificateUse.Unknown or CertificateUse.ServerTls))
         {
             findings.Add(new("key.private", CertificateSeverity.Error,
                 "Le fichier ne contient pas la clé privée : impossible de s'authentifier (utilisez le .p12 livré avec la clé).",
@@ -340,7 +356,13 @@ public static class CertificateChecker
         // Chain and environment.
         var environment = EnvironmentOf(issuerCn, options);
         var chain = new List<string>();
-        if (options.TrustAnchors.Count == 0)
+        if (use == CertificateUse.ServerTls)
+        {
+            // Browsers judge it against the machines' trust stores, not against IGC-Santé.
+            environment = "unknown";
+            ServerChain(certificate, extraChain, now, chain, findings);
+        }
+        else if (options.TrustAnchors.Count == 0)
         {
             findings.Add(new("chain.not-checked", CertificateSeverity.Warning,
                 "Chaîne non vérifiée : aucune AC IGC-Santé configurée (--ca).", "Chain not checked: no IGC-Santé CA configured (--ca)."));
@@ -381,21 +403,66 @@ public static class CertificateChecker
             }
         }
 
-        findings.Add(environment switch
+        if (use != CertificateUse.ServerTls)
         {
-            "test" => new("environment.test", CertificateSeverity.Info,
-                "Certificat émis par une AC de TEST IGC-Santé : pour la plateforme de qualification seulement (la production répond CR 01 ou refuse).",
-                "Issued by an IGC-Santé TEST CA: for the qualification platform only (production answers CR 01 or refuses)."),
-            "production" => new("environment.production", CertificateSeverity.Info,
-                "Certificat émis par une AC de PRODUCTION IGC-Santé : ne pas l'utiliser sur la plateforme de qualification ni pour enregistrer des échanges.",
-                "Issued by an IGC-Santé PRODUCTION CA: do not use it on the qualification platform nor for recording exchanges."),
-            _ => new("environment.unknown", CertificateSeverity.Warning,
-                $"Émetteur « {issuerCn} » : ce n'est pas une AC IGC-Santé connue.", $"Issuer '{issuerCn}': not a known IGC-Santé CA."),
-        });
+            findings.Add(environment switch
+            {
+                "test" => new("environment.test", CertificateSeverity.Info,
+                    "Certificat émis par une AC de TEST IGC-Santé : pour la plateforme de qualification seulement (la production répond CR 01 ou refuse).",
+                    "Issued by an IGC-Santé TEST CA: for the qualification platform only (production answers CR 01 or refuses)."),
+                "production" => new("environment.production", CertificateSeverity.Info,
+                    "Certificat émis par une AC de PRODUCTION IGC-Santé : ne pas l'utiliser sur la plateforme de qualification ni pour enregistrer des échanges.",
+                    "Issued by an IGC-Santé PRODUCTION CA: do not use it on the qualification platform nor for recording exchanges."),
+                _ => new("environment.unknown", CertificateSeverity.Warning,
+                    $"Émetteur « {issuerCn} » : ce n'est pas une AC IGC-Santé connue.", $"Issuer '{issuerCn}': not a known IGC-Santé CA."),
+            });
+        }
 
         return new CertificateReport(
             certificate.Subject, certificate.Issuer, cn, ou, o, certificate.SerialNumber, certificate.Thumbprint, notBefore, notAfter, daysLeft, detected, environment,
             alg, size, certificate.HasPrivateKey, kus, ekus, chain, findings.OrderByDescending(f => f.Severity).ToList());
+    }
+
+    private static void CheckServer(X509Certificate2 certificate, List<string> ekus, List<CertificateFinding> findings)
+    {
+        var eku = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault();
+        if (eku is not null && !eku.EnhancedKeyUsages.Cast<Oid>().Any(x => x.Value == ServerAuthOid))
+        {
+            findings.Add(new("eku.server-auth", CertificateSeverity.Error,
+                $"L'usage étendu ne permet pas l'authentification de serveur TLS (serverAuth absent : {string.Join(", ", ekus)}) : les navigateurs refuseront la connexion.",
+                $"The extended key usage does not allow TLS server authentication (no serverAuth: {string.Join(", ", ekus)}): browsers will refuse the connection."));
+        }
+        else
+        {
+            findings.Add(new("eku.server-auth", CertificateSeverity.Ok, "Utilisable pour un serveur HTTPS (serverAuth).", "Usable for an HTTPS server (serverAuth)."));
+        }
+
+        if (certificate.Extensions["2.5.29.17"] is null)
+        {
+            findings.Add(new("san.missing", CertificateSeverity.Warning,
+                "Pas de nom alternatif (SAN) : les navigateurs récents refusent un certificat de serveur qui n'en porte pas.",
+                "No subject alternative name: current browsers refuse a server certificate without one."));
+        }
+    }
+
+    private static void ServerChain(X509Certificate2 certificate, X509Certificate2Collection? extraChain, DateTimeOffset now, List<string> chain, List<CertificateFinding> findings)
+    {
+        using var x = new X509Chain();
+        if (extraChain is not null)
+        {
+            x.ChainPolicy.ExtraStore.AddRange(extraChain);
+        }
+
+        x.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        x.ChainPolicy.VerificationFlags = X509VerificationFlags.IgnoreNotTimeValid | X509VerificationFlags.IgnoreCtlNotTimeValid;
+        x.ChainPolicy.VerificationTime = now.UtcDateTime;
+        var ok = x.Build(certificate);
+        chain.AddRange(x.ChainElements.Select(e => Rdn(e.Certificate.SubjectName, "2.5.4.3") ?? e.Certificate.Subject));
+        findings.Add(ok
+            ? new("chain.system", CertificateSeverity.Ok, $"Chaîne reconnue par le magasin de confiance de la machine, jusqu'à {chain[^1]}.", $"Chain known to the machine's trust store, up to {chain[^1]}.")
+            : new("chain.system", CertificateSeverity.Warning,
+                "Chaîne inconnue du magasin de confiance de cette machine (AC interne ou certificat auto-signé) : les navigateurs du personnel avertiront, sauf si l'AC y est déployée.",
+                "Chain unknown to this machine's trust store (internal CA or self-signed): staff browsers will warn unless the CA is deployed to them."));
     }
 
     /// <summary>Parses a use name: <c>insi-auto</c>, <c>insi-manu</c>, <c>org</c> (ROR/DMP AUTH_CLI).</summary>

@@ -46,7 +46,8 @@ public static class CertificateEndpoints
     /// Registers <see cref="CertificateInventory"/> with the certificates of <c>Gateway:Certificates</c> (array of
     /// <c>{ Name, Path, PasswordEnv, Use, Establishment }</c>) plus the INSi client's INSI-AUTO / INSI-MANU files when
     /// configured; CAs from <c>Gateway:CertificateTrustAnchors</c>, else the INSi trusted CAs; thresholds from
-    /// <c>Gateway:CertificateAlertDays</c> (default 60, 30, 7); and the <c>certificates</c> health check (tag <c>ready</c>).
+    /// <c>Gateway:CertificateAlertDays</c> (default 60, 30, 7); the <c>certificates</c> health check (tag <c>ready</c>);
+    /// the <see cref="EstablishmentDirectory"/> of <c>Gateway:Establishments</c> and <see cref="EstablishmentAssignmentService"/> (scoped).
     /// </summary>
     /// <param name="services">Services.</param>
     /// <param name="configuration">Configuration.</param>
@@ -55,6 +56,7 @@ public static class CertificateEndpoints
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddSingleton(_ => ReadEstablishments(configuration));
+        services.AddScoped<EstablishmentAssignmentService>();
         services.AddSingleton(sp =>
         {
             var o = ReadOptions(configuration, sp.GetService<IOptions<InsiClientOptions>>()?.Value);
@@ -66,8 +68,12 @@ public static class CertificateEndpoints
         return services;
     }
 
+    /// <summary>Default environment variable of the HTTPS certificate's password (<c>Gateway:Https:PasswordEnv</c>), as <c>serve</c> reads it.</summary>
+    public const string HttpsPasswordVariable = "SANTEGW_HTTPS_CERT_PASSWORD";
+
     /// <summary>
-    /// The tracked certificates from configuration: <c>Gateway:Certificates</c>, the INSi client's certificates, CAs from
+    /// The tracked certificates from configuration: <c>Gateway:Certificates</c>, the INSi client's certificates, the
+    /// gateway's HTTPS certificate (<c>Gateway:Https:CertificatePath</c>, named <c>https</c>), CAs from
     /// <c>Gateway:CertificateTrustAnchors</c> (else the INSi trusted CAs), thresholds from <c>Gateway:CertificateAlertDays</c>.
     /// </summary>
     /// <param name="configuration">Configuration.</param>
@@ -115,6 +121,13 @@ public static class CertificateEndpoints
             {
                 o.Certificates.Add(new TrackedCertificate("insi-manu", insi.ManualCertificatePath, insi.ManualCertificatePassword, CertificateUse.InsiManual));
             }
+        }
+
+        // The gateway's own HTTPS certificate (serve's Gateway:Https), when one is configured rather than generated.
+        if (section["Https:CertificatePath"] is { Length: > 0 } https)
+        {
+            var env = section["Https:PasswordEnv"] is { Length: > 0 } v ? v : HttpsPasswordVariable;
+            o.Certificates.Add(new TrackedCertificate("https", https, Environment.GetEnvironmentVariable(env), CertificateUse.ServerTls));
         }
 
         var anchors = section.GetSection("CertificateTrustAnchors").Get<string[]>();
