@@ -252,7 +252,7 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         }
 
         // The vigilance dashboard: received 5, attached 1, created 1, held 1, rejected 2 (one by the gate, one by review).
-        await page.GetByRole(AriaRole.Link, new() { Name = "Identitovigilance" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Identitovigilance", Exact = true }).ClickAsync();
         var row = page.GetByRole(AriaRole.Table, new() { Name = "Flux reçus de chaque partenaire, par décision" }).GetByTestId($"inbound-{partner}");
         await Expect(row.GetByRole(AriaRole.Rowheader)).ToHaveTextAsync($"Laboratoire {partner} ({partner})");
         foreach (var link in new[] { $"5 flux reçus de {partner}", $"1 flux de {partner} rattachés", $"1 flux de {partner} avec identité créée", $"1 flux de {partner} en attente de revue", $"2 flux de {partner} rejetés" })
@@ -268,10 +268,10 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         var rejected = page.GetByRole(AriaRole.Table, new() { Name = $"Flux rejetés · partenaire {partner} (2)" });
         await Expect(rejected.GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToHaveCountAsync(2);
         await ui.CheckScreenAsync(page, "inbound-queue-filtered");
-        await page.GoBackAsync();
+        await page.GotoAsync("/vigilance");
         await row.GetByRole(AriaRole.Link, new() { Name = $"1 flux de {partner} en attente de revue", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = $"Éléments en attente de revue · partenaire {partner} (1)" }).GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToHaveCountAsync(1);
-        await page.GoBackAsync();
+        await page.GotoAsync("/vigilance");
         await row.GetByRole(AriaRole.Link, new() { Name = $"1 flux de {partner} rattachés", Exact = true }).ClickAsync();
         var attached = page.GetByRole(AriaRole.Table, new() { Name = $"Flux rattachés · partenaire {partner} (1)" });
         await Expect(attached.GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToContainTextAsync("Rattaché");
