@@ -137,5 +137,8 @@ public static class OperationLabels
     /// <param name="reason">The gate's reason.</param>
     /// <returns>The words.</returns>
     public static string InboundRule(string? rule, string? reason) =>
-        rule is not null && InboundRules.TryGetValue(rule, out var words) ? words : reason ?? rule ?? "—";
+        rule is not null && InboundRules.TryGetValue(rule, out var words) ? words
+        // The HL7 reader's rules (no-msh, segment, encoding…): its English message stays out of the French screens.
+        : rule is not null && rule.StartsWith("hl7.", StringComparison.Ordinal) ? string.Format(System.Globalization.CultureInfo.InvariantCulture, Texts.OperationLabelsMessageHl7IllisibleRegle, rule["hl7.".Length..])
+        : reason ?? rule ?? "—";
 }
