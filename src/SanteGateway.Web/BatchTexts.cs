@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -19,45 +20,45 @@ public static partial class BatchTexts
         ArgumentNullException.ThrowIfNull(raw);
         if (rule == "csv.size" || raw.Contains("bytes", StringComparison.Ordinal))
         {
-            return "Le fichier est trop volumineux.";
+            return Texts.BatchTextsLeFichierEstTropVolumineux;
         }
 
         if (rule == "batch.selection")
         {
-            return "Donnez soit un fichier CSV, soit des critères de sélection dans la base, pas les deux.";
+            return Texts.BatchTextsDonnezSoitUnFichierCsv;
         }
 
         if (raw.StartsWith("The file is empty", StringComparison.Ordinal))
         {
-            return "Le fichier est vide : la ligne 1 doit être l'en-tête (localId puis les colonnes des traits ou de l'INS).";
+            return Texts.BatchTextsLeFichierEstVideLa;
         }
 
         if (raw.StartsWith("Line 1 is not valid UTF-8", StringComparison.Ordinal))
         {
-            return "La ligne 1 n'est pas du texte UTF-8 valide : enregistrez le fichier en UTF-8.";
+            return Texts.BatchTextsLaLigne1NEst;
         }
 
         if (UnknownColumns().Match(raw) is { Success: true } m)
         {
-            return $"Ligne 1 : colonne(s) inconnue(s) {m.Groups["unknown"].Value} ; colonnes connues : {m.Groups["known"].Value}.";
+            return string.Format(CultureInfo.InvariantCulture, Texts.BatchTextsLigne1ColonneSInconnue, m.Groups["unknown"].Value, m.Groups["known"].Value);
         }
 
         if (raw.Contains("localId column is required", StringComparison.Ordinal))
         {
-            return "Ligne 1 : la colonne localId est obligatoire.";
+            return Texts.BatchTextsLigne1LaColonneLocalid;
         }
 
         if (raw.Contains("column is named twice", StringComparison.Ordinal))
         {
-            return "Ligne 1 : une colonne est nommée deux fois.";
+            return Texts.BatchTextsLigne1UneColonneEst;
         }
 
         if (raw.StartsWith("Line 1: ", StringComparison.Ordinal))
         {
-            return "Ligne 1 : " + Quote(raw["Line 1: ".Length..]);
+            return string.Format(CultureInfo.InvariantCulture, Texts.BatchTextsLigne1, Quote(raw["Line 1: ".Length..]));
         }
 
-        return $"Le fichier CSV est refusé (règle {rule ?? "csv"}).";
+        return string.Format(CultureInfo.InvariantCulture, Texts.BatchTextsLeFichierCsvEstRefuse, rule ?? "csv");
     }
 
     /// <summary>Why one row was refused (outcome <c>input-refused</c>), from its rule and the stored detail.</summary>
@@ -71,43 +72,43 @@ public static partial class BatchTexts
         switch (rule)
         {
             case "csv.encoding":
-                return "La ligne n'est pas du texte UTF-8 valide.";
+                return Texts.BatchTextsLaLigneNEstPas;
             case "csv.quote":
                 return Quote(detail);
             case "csv.columns":
                 return ColumnCount().Match(detail) is { Success: true } m
-                    ? $"La ligne a {m.Groups[1].Value} champ(s) alors que l'en-tête en a {m.Groups[2].Value}."
-                    : "Le nombre de champs ne correspond pas à l'en-tête.";
+                    ? string.Format(CultureInfo.InvariantCulture, Texts.BatchTextsLaLigneAChampS, m.Groups[1].Value, m.Groups[2].Value)
+                    : Texts.BatchTextsLeNombreDeChampsNe;
             case "csv.localId":
-                return "localId est vide : chaque ligne doit avoir un identifiant local.";
+                return Texts.BatchTextsLocalidEstVideChaqueLigne;
             case "csv.sex":
-                return missing ? "Sexe manquant (M ou F)." : "Sexe attendu : M ou F (INSi ne connaît pas d'autre valeur).";
+                return missing ? Texts.BatchTextsSexeManquantMOuF : Texts.BatchTextsSexeAttenduMOuF;
             case "csv.birthDate":
-                return missing ? "Date de naissance manquante (AAAA-MM-JJ)." : "Date de naissance invalide : format AAAA-MM-JJ attendu, date existante.";
+                return missing ? Texts.BatchTextsDateDeNaissanceManquanteAaaammjj : Texts.BatchTextsDateDeNaissanceInvalideFormat;
             case "csv.birthName":
-                return missing ? "Nom de naissance manquant." : "Nom de naissance refusé : " + Labels.FieldError(detail);
+                return missing ? Texts.BatchTextsNomDeNaissanceManquant : Texts.BatchTextsNomDeNaissanceRefuse + Labels.FieldError(detail);
             case "csv.birthFirstNames":
-                return missing ? "Prénoms de naissance manquants." : "Prénoms de naissance refusés : " + Labels.FieldError(detail);
+                return missing ? Texts.BatchTextsPrenomsDeNaissanceManquants : Texts.BatchTextsPrenomsDeNaissanceRefuses + Labels.FieldError(detail);
             case "csv.firstFirstName":
-                return "Premier prénom refusé : " + Labels.FieldError(detail);
+                return Texts.BatchTextsPremierPrenomRefuse + Labels.FieldError(detail);
             case "csv.birthPlaceCog":
-                return "Code COG du lieu de naissance refusé : " + Labels.FieldError(detail);
+                return Texts.BatchTextsCodeCogDuLieuDe + Labels.FieldError(detail);
             case "csv.ins":
-                return missing ? "INS manquant : il faut un INS pour vérifier une ligne qui n'est pas une identité de la base." : "Matricule INS invalide (15 caractères, clé de contrôle).";
+                return missing ? Texts.BatchTextsInsManquantIlFautUn : Texts.BatchTextsMatriculeInsInvalide15Caracteres;
             case "csv.row":
-                return "La ligne ne peut pas être lue.";
+                return Texts.BatchTextsLaLigneNePeutPas;
             default:
                 return rule is { Length: > 0 } && rule.StartsWith("csv.", StringComparison.Ordinal)
-                    ? $"Valeur refusée ({rule["csv.".Length..]}) : " + Labels.FieldError(detail)
-                    : "Ligne refusée.";
+                    ? string.Format(CultureInfo.InvariantCulture, Texts.BatchTextsValeurRefusee, rule["csv.".Length..], Labels.FieldError(detail))
+                    : Texts.BatchTextsLigneRefusee;
         }
     }
 
     private static string Quote(string detail) => detail.StartsWith("A quoted field is not closed", StringComparison.Ordinal)
-        ? "un champ entre guillemets n'est pas refermé."
+        ? Texts.BatchTextsUnChampEntreGuillemetsN
         : ClosingQuote().Match(detail) is { Success: true } m
-            ? $"texte après un guillemet fermant en colonne {m.Groups[1].Value}."
-            : "guillemets mal placés.";
+            ? string.Format(CultureInfo.InvariantCulture, Texts.BatchTextsTexteApresUnGuillemetFermant, m.Groups[1].Value)
+            : Texts.BatchTextsGuillemetsMalPlaces;
 
     [GeneratedRegex(@"unknown column\(s\) (?<unknown>.*); known: (?<known>.*)\.$", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex UnknownColumns();

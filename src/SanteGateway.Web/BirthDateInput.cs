@@ -22,39 +22,39 @@ public static class BirthDateInput
         year = year?.Trim();
         if (string.IsNullOrEmpty(year))
         {
-            error = string.IsNullOrEmpty(day) && string.IsNullOrEmpty(month) ? "La date de naissance est obligatoire (au moins l'année)." : "L'année de naissance est obligatoire.";
+            error = string.IsNullOrEmpty(day) && string.IsNullOrEmpty(month) ? Texts.BirthDateLaDateDeNaissanceEst : Texts.BirthDateLAnneeDeNaissanceEst;
             return null;
         }
 
         if (!int.TryParse(year, NumberStyles.None, CultureInfo.InvariantCulture, out var y) || year.Length != 4)
         {
-            error = "Année attendue sur 4 chiffres (ex. 1960).";
+            error = Texts.BirthDateAnneeAttendueSur4Chiffres;
             return null;
         }
 
         var m = 0;
         if (!string.IsNullOrEmpty(month) && (!int.TryParse(month, NumberStyles.None, CultureInfo.InvariantCulture, out m) || m is < 0 or > 12))
         {
-            error = "Mois attendu entre 1 et 12, ou vide s'il est inconnu.";
+            error = Texts.BirthDateMoisAttenduEntre1Et;
             return null;
         }
 
         var d = 0;
         if (!string.IsNullOrEmpty(day) && (!int.TryParse(day, NumberStyles.None, CultureInfo.InvariantCulture, out d) || d is < 0 or > 31))
         {
-            error = "Jour attendu entre 1 et 31, ou vide s'il est inconnu.";
+            error = Texts.BirthDateJourAttenduEntre1Et;
             return null;
         }
 
         if (d > 0 && m == 0)
         {
-            error = "Un jour sans mois n'est pas une date : indiquez le mois, ou laissez le jour vide.";
+            error = Texts.BirthDateUnJourSansMoisN;
             return null;
         }
 
         if (d > 0 && d > DateTime.DaysInMonth(y is >= 1 and <= 9999 ? y : 2000, m))
         {
-            error = $"Date impossible : il n'y a pas de {d} dans ce mois.";
+            error = string.Format(CultureInfo.InvariantCulture, Texts.BirthDateDateImpossibleIlNY, d);
             return null;
         }
 

@@ -14,223 +14,223 @@ public static class Labels
     /// <summary>Status → short French name.</summary>
     public static readonly IReadOnlyDictionary<string, string> Status = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["PROV"] = "Provisoire",
-        ["RECUP"] = "Récupérée",
-        ["VALI"] = "Validée",
-        ["QUAL"] = "Qualifiée",
+        ["PROV"] = Texts.LabelsProvisoire,
+        ["RECUP"] = Texts.LabelsRecuperee,
+        ["VALI"] = Texts.LabelsValidee,
+        ["QUAL"] = Texts.LabelsQualifiee,
     };
 
     /// <summary>Status → what it means for the user.</summary>
     public static readonly IReadOnlyDictionary<string, string> StatusMeaning = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["PROV"] = "Identité provisoire : ni INS récupéré, ni pièce à haut niveau de confiance contrôlée.",
-        ["RECUP"] = "Identité récupérée : INS obtenu par le téléservice INSi, sans pièce à haut niveau de confiance contrôlée.",
-        ["VALI"] = "Identité validée : pièce à haut niveau de confiance contrôlée, sans INS récupéré.",
-        ["QUAL"] = "Identité qualifiée : INS récupéré et pièce à haut niveau de confiance contrôlée. L'INS peut être transmis.",
+        ["PROV"] = Texts.LabelsIdentiteProvisoireNiInsRecupere,
+        ["RECUP"] = Texts.LabelsIdentiteRecupereeInsObtenuPar,
+        ["VALI"] = Texts.LabelsIdentiteValideePieceAHaut,
+        ["QUAL"] = Texts.LabelsIdentiteQualifieeInsRecupereEt,
     };
 
     /// <summary>Attribute code → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> Attributes = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["HOMA"] = "Homonyme",
-        ["DOUT"] = "Douteuse",
-        ["FICT"] = "Fictive",
+        ["HOMA"] = Texts.LabelsHomonyme,
+        ["DOUT"] = Texts.LabelsDouteuse,
+        ["FICT"] = Texts.LabelsFictive,
     };
 
     /// <summary>Sex code → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> Sex = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["F"] = "Féminin",
-        ["M"] = "Masculin",
-        ["U"] = "Indéterminé",
+        ["F"] = Texts.LabelsFeminin,
+        ["M"] = Texts.LabelsMasculin,
+        ["U"] = Texts.LabelsIndetermine,
     };
 
     /// <summary>Collection channel → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> Channels = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["SM"] = "Saisie manuelle",
-        ["CV"] = "Carte Vitale",
-        ["CB"] = "Code-barres (DataMatrix INS)",
-        ["RFID"] = "Puce sans contact",
-        ["AV"] = "Application carte Vitale",
-        ["INSI"] = "Téléservice INSi",
+        ["SM"] = Texts.LabelsSaisieManuelle,
+        ["CV"] = Texts.LabelsCarteVitale,
+        ["CB"] = Texts.LabelsCodebarresDatamatrixIns,
+        ["RFID"] = Texts.LabelsPuceSansContact,
+        ["AV"] = Texts.LabelsApplicationCarteVitale,
+        ["INSI"] = Texts.LabelsTeleserviceInsi,
     };
 
     /// <summary>Document type → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> Documents = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["CN"] = "Carte nationale d'identité",
-        ["PA"] = "Passeport",
-        ["CS"] = "Titre de séjour",
-        ["ECN"] = "Carte nationale d'identité électronique",
-        ["IN"] = "Identité numérique La Poste",
-        ["AV"] = "Application carte Vitale",
-        ["LECV"] = "Livret de famille et carte Vitale avec photo",
-        ["ANCV"] = "Acte de naissance et carte Vitale avec photo",
-        ["IE"] = "Moyen d'identification électronique (eIDAS)",
-        ["AN"] = "Acte de naissance",
-        ["LE"] = "Livret de famille",
-        ["CC"] = "Carte consulaire",
-        ["CE"] = "Carte d'étudiant",
-        ["CM"] = "Carte militaire",
-        ["PC"] = "Permis de conduire",
-        ["TC"] = "Titre de circulation",
-        ["DC"] = "Document de circulation pour étranger mineur",
-        ["AC"] = "Autre document",
+        ["CN"] = Texts.LabelsCarteNationaleDIdentite,
+        ["PA"] = Texts.LabelsPasseport,
+        ["CS"] = Texts.LabelsTitreDeSejour,
+        ["ECN"] = Texts.LabelsCarteNationaleDIdentiteElectronique,
+        ["IN"] = Texts.LabelsIdentiteNumeriqueLaPoste,
+        ["AV"] = Texts.LabelsApplicationCarteVitale,
+        ["LECV"] = Texts.LabelsLivretDeFamilleEtCarte,
+        ["ANCV"] = Texts.LabelsActeDeNaissanceEtCarte,
+        ["IE"] = Texts.LabelsMoyenDIdentificationElectroniqueEidas,
+        ["AN"] = Texts.LabelsActeDeNaissance,
+        ["LE"] = Texts.LabelsLivretDeFamille,
+        ["CC"] = Texts.LabelsCarteConsulaire,
+        ["CE"] = Texts.LabelsCarteDEtudiant,
+        ["CM"] = Texts.LabelsCarteMilitaire,
+        ["PC"] = Texts.LabelsPermisDeConduire,
+        ["TC"] = Texts.LabelsTitreDeCirculation,
+        ["DC"] = Texts.LabelsDocumentDeCirculationPourEtranger,
+        ["AC"] = Texts.LabelsAutreDocument,
     };
 
     /// <summary>Role → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> Roles = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        [StaffRoles.FrontDesk] = "Accueil",
-        [StaffRoles.IdentityVigilance] = "Identitovigilance",
-        [StaffRoles.Admin] = "Administration",
-        [StaffRoles.InboundReviewer] = "Relecture des flux entrants",
+        [StaffRoles.FrontDesk] = Texts.LabelsAccueil,
+        [StaffRoles.IdentityVigilance] = Texts.LabelsIdentitovigilance,
+        [StaffRoles.Admin] = Texts.LabelsAdministration,
+        [StaffRoles.InboundReviewer] = Texts.LabelsRelectureDesFluxEntrants,
     };
 
     /// <summary>Field name → French label.</summary>
     public static readonly IReadOnlyDictionary<string, string> Fields = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["birthName"] = "Nom de naissance",
-        ["birthFirstNames"] = "Prénom(s) de naissance",
-        ["firstFirstName"] = "Premier prénom de naissance",
-        ["sex"] = "Sexe",
-        ["birthDate"] = "Date de naissance",
-        ["birthPlaceCog"] = "Lieu de naissance (code COG)",
-        ["usedName"] = "Nom utilisé",
-        ["usedFirstName"] = "Prénom utilisé",
-        ["collectionChannel"] = "Mode de recueil",
-        ["documentType"] = "Type de pièce",
-        ["checkedOn"] = "Date du contrôle",
-        ["expiresOn"] = "Date d'expiration",
-        ["reason"] = "Motif",
-        ["ins"] = "INS",
-        ["userName"] = "Identifiant",
-        ["password"] = "Mot de passe",
-        ["name"] = "Nom",
-        ["roles"] = "Rôles",
+        ["birthName"] = Texts.LabelsNomDeNaissance,
+        ["birthFirstNames"] = Texts.LabelsPrenomSDeNaissance,
+        ["firstFirstName"] = Texts.LabelsPremierPrenomDeNaissance,
+        ["sex"] = Texts.LabelsSexe,
+        ["birthDate"] = Texts.LabelsDateDeNaissance,
+        ["birthPlaceCog"] = Texts.LabelsLieuDeNaissanceCodeCog,
+        ["usedName"] = Texts.LabelsNomUtilise,
+        ["usedFirstName"] = Texts.LabelsPrenomUtilise,
+        ["collectionChannel"] = Texts.LabelsModeDeRecueil,
+        ["documentType"] = Texts.LabelsTypeDePiece,
+        ["checkedOn"] = Texts.LabelsDateDuControle,
+        ["expiresOn"] = Texts.LabelsDateDExpiration,
+        ["reason"] = Texts.LabelsMotif,
+        ["ins"] = Texts.LabelsIns,
+        ["userName"] = Texts.LabelsIdentifiant,
+        ["password"] = Texts.LabelsMotDePasse,
+        ["name"] = Texts.LabelsNom,
+        ["roles"] = Texts.LabelsRoles,
     };
 
     /// <summary>INSi outcome → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> InsiOutcomes = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["found"] = "Identité trouvée",
-        ["not-found"] = "Aucune identité trouvée",
-        ["multiple"] = "Plusieurs identités trouvées",
-        ["error"] = "Erreur du téléservice",
+        ["found"] = Texts.LabelsIdentiteTrouvee,
+        ["not-found"] = Texts.LabelsAucuneIdentiteTrouvee,
+        ["multiple"] = Texts.LabelsPlusieursIdentitesTrouvees,
+        ["error"] = Texts.LabelsErreurDuTeleservice,
     };
 
     /// <summary>INSi return code (CR) → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> InsiCodes = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["00"] = "une identité trouvée",
-        ["01"] = "aucune identité trouvée",
-        ["02"] = "plusieurs identités trouvées",
+        ["00"] = Texts.LabelsUneIdentiteTrouvee,
+        ["01"] = Texts.LabelsCodeAucuneIdentiteTrouvee,
+        ["02"] = Texts.LabelsCodePlusieursIdentitesTrouvees,
     };
 
     /// <summary>Verification outcome → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> Verifications = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["confirmed"] = "INS confirmé",
-        ["replaced-by-newer"] = "INS remplacé par un INS plus récent",
-        ["mismatch"] = "Traits différents",
-        ["not-found"] = "INS non reconnu",
-        ["ambiguous"] = "Réponse ambiguë",
+        ["confirmed"] = Texts.LabelsInsConfirme,
+        ["replaced-by-newer"] = Texts.LabelsInsRemplaceParUnIns,
+        ["mismatch"] = Texts.LabelsTraitsDifferents,
+        ["not-found"] = Texts.LabelsInsNonReconnu,
+        ["ambiguous"] = Texts.LabelsReponseAmbigue,
     };
 
     /// <summary>INSi operation → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> InsiOperations = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["search"] = "Recherche",
-        ["verify"] = "Vérification",
-        ["vitale-search"] = "Recherche avec la carte Vitale",
+        ["search"] = Texts.LabelsRecherche,
+        ["verify"] = Texts.LabelsVerification,
+        ["vitale-search"] = Texts.LabelsRechercheCarteVitale,
     };
 
     /// <summary>INS source → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> InsSources = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["INSI"] = "Téléservice INSi",
-        ["INSHISTO"] = "Historique renvoyé par INSi",
+        ["INSI"] = Texts.LabelsTeleserviceInsi,
+        ["INSHISTO"] = Texts.LabelsHistoriqueRenvoyeParInsi,
     };
 
     /// <summary>Audit action → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> AuditActions = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["identity.created"] = "Création de l'identité",
-        ["identity.traits-changed"] = "Modification des traits",
-        ["identity.evidence-added"] = "Ajout d'un justificatif",
-        ["identity.attributes-changed"] = "Modification des attributs",
-        ["identity.qualification-reverted"] = "Retrait de la qualification",
-        ["identity.ins-obtained"] = "INS récupéré (INSi)",
-        ["identity.ins-verified"] = "INS vérifié (INSi)",
-        ["identity.merged"] = "Fusion d'identités",
-        ["identity.merged-into"] = "Identité fusionnée dans une autre",
-        ["identity.duplicate-forced"] = "Doublon créé sur décision de l'identitovigilance",
-        ["identity.ins-collision"] = "Collision d'INS détectée",
-        ["identity.ins-replaced"] = "INS remplacé par un INS plus récent",
-        ["identity.verification-alert"] = "Alerte de vérification INSi",
-        ["insi.search"] = "Appel INSi : recherche",
-        ["insi.verify"] = "Appel INSi : vérification",
-        ["insi.support-bundle"] = "Dossier de support INSi téléchargé",
-        ["alert.raised"] = "Alerte d'identitovigilance levée",
-        ["alert.resolved"] = "Alerte d'identitovigilance traitée",
-        ["vigilance.alert-resolved"] = "Alerte d'identitovigilance traitée",
+        ["identity.created"] = Texts.LabelsCreationDeLIdentite,
+        ["identity.traits-changed"] = Texts.LabelsModificationDesTraits,
+        ["identity.evidence-added"] = Texts.LabelsAjoutDUnJustificatif,
+        ["identity.attributes-changed"] = Texts.LabelsModificationDesAttributs,
+        ["identity.qualification-reverted"] = Texts.LabelsRetraitDeLaQualification,
+        ["identity.ins-obtained"] = Texts.LabelsInsRecupereInsi,
+        ["identity.ins-verified"] = Texts.LabelsInsVerifieInsi,
+        ["identity.merged"] = Texts.LabelsFusionDIdentites,
+        ["identity.merged-into"] = Texts.LabelsIdentiteFusionneeDansUneAutre,
+        ["identity.duplicate-forced"] = Texts.LabelsDoublonCreeSurDecisionDe,
+        ["identity.ins-collision"] = Texts.LabelsCollisionDInsDetectee,
+        ["identity.ins-replaced"] = Texts.LabelsInsRemplaceParUnIns,
+        ["identity.verification-alert"] = Texts.LabelsAlerteDeVerificationInsi,
+        ["insi.search"] = Texts.LabelsAppelInsiRecherche,
+        ["insi.verify"] = Texts.LabelsAppelInsiVerification,
+        ["insi.support-bundle"] = Texts.LabelsDossierDeSupportInsiTelecharge,
+        ["alert.raised"] = Texts.LabelsAlerteDIdentitovigilanceLevee,
+        ["alert.resolved"] = Texts.LabelsAlerteDIdentitovigilanceTraitee,
+        ["vigilance.alert-resolved"] = Texts.LabelsAlerteDIdentitovigilanceTraitee,
     };
 
     /// <summary>Audit channel → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> Sources = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["ui"] = "Interface web",
-        ["api"] = "API",
-        ["batch"] = "Traitement par lot",
-        ["inbound"] = "Flux entrant",
-        ["cli"] = "Ligne de commande",
-        ["hl7"] = "Flux HL7",
-        ["serve"] = "Démarrage",
+        ["ui"] = Texts.LabelsInterfaceWeb,
+        ["api"] = Texts.LabelsApi,
+        ["batch"] = Texts.LabelsTraitementParLot,
+        ["inbound"] = Texts.LabelsFluxEntrant,
+        ["cli"] = Texts.LabelsLigneDeCommande,
+        ["hl7"] = Texts.LabelsFluxHl7,
+        ["serve"] = Texts.LabelsDemarrage,
     };
 
     /// <summary>Worklist → French title.</summary>
     public static readonly IReadOnlyDictionary<string, string> Worklists = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["to-verify"] = "Identités à vérifier",
-        ["doubtful"] = "Identités douteuses ou fictives",
-        ["duplicates"] = "Doublons potentiels",
-        ["collisions"] = "Collisions d'INS",
-        ["verification-alerts"] = "Alertes de vérification INSi",
-        ["insi-failures"] = "Échecs d'appel INSi",
+        ["to-verify"] = Texts.LabelsIdentitesAVerifier,
+        ["doubtful"] = Texts.LabelsIdentitesDouteusesOuFictives,
+        ["duplicates"] = Texts.LabelsDoublonsPotentiels,
+        ["collisions"] = Texts.LabelsCollisionsDIns,
+        ["verification-alerts"] = Texts.LabelsAlertesDeVerificationInsi,
+        ["insi-failures"] = Texts.LabelsEchecsDAppelInsi,
     };
 
     /// <summary>Alert kind → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> AlertKinds = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["duplicate-forced"] = "Doublon forcé",
-        ["potential-duplicate"] = "Doublon potentiel",
-        ["collision"] = "Collision d'INS",
-        ["verification-mismatch"] = "Vérification : traits différents",
-        ["verification-not-found"] = "Vérification : INS non reconnu",
-        ["verification-ambiguous"] = "Vérification : réponse ambiguë",
-        ["insi-failure"] = "Échec d'appel INSi",
+        ["duplicate-forced"] = Texts.LabelsDoublonForce,
+        ["potential-duplicate"] = Texts.LabelsDoublonPotentiel,
+        ["collision"] = Texts.LabelsCollisionDIns,
+        ["verification-mismatch"] = Texts.LabelsVerificationTraitsDifferents,
+        ["verification-not-found"] = Texts.LabelsVerificationInsNonReconnu,
+        ["verification-ambiguous"] = Texts.LabelsVerificationReponseAmbigue,
+        ["insi-failure"] = Texts.LabelsEchecDAppelInsi,
     };
 
     /// <summary>API key status → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> KeyStatus = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["active"] = "Active",
-        ["expired"] = "Expirée",
-        ["revoked"] = "Révoquée",
+        ["active"] = Texts.LabelsActive,
+        ["expired"] = Texts.LabelsExpiree,
+        ["revoked"] = Texts.LabelsRevoquee,
     };
 
     /// <summary>Duplicate reason → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> DuplicateReasons = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["same-strict-traits"] = "mêmes traits stricts",
-        ["same-ins"] = "même INS",
-        ["same-birth-name"] = "même nom de naissance",
-        ["phonetic-birth-name"] = "nom de naissance phonétiquement proche",
-        ["close-first-name"] = "prénom proche",
-        ["same-first-name"] = "même prénom",
-        ["birth-name+birth-date"] = "même nom et même date de naissance",
-        ["birth-name+first-name"] = "même nom et même prénom",
+        ["same-strict-traits"] = Texts.LabelsMemesTraitsStricts,
+        ["same-ins"] = Texts.LabelsMemeIns,
+        ["same-birth-name"] = Texts.LabelsMemeNomDeNaissance,
+        ["phonetic-birth-name"] = Texts.LabelsNomDeNaissancePhonetiquementProche,
+        ["close-first-name"] = Texts.LabelsPrenomProche,
+        ["same-first-name"] = Texts.LabelsMemePrenom,
+        ["birth-name+birth-date"] = Texts.LabelsMemeNomEtMemeDate,
+        ["birth-name+first-name"] = Texts.LabelsMemeNomEtMemePrenom,
     };
 
     /// <summary>The French word of a code in a table, or a neutral sentence when the code is unknown.</summary>
@@ -240,13 +240,13 @@ public static class Labels
     public static string Of(IReadOnlyDictionary<string, string> table, string? code)
     {
         ArgumentNullException.ThrowIfNull(table);
-        return code is null ? "—" : table.TryGetValue(code, out var words) ? words : "Autre (" + code + ")";
+        return code is null ? "—" : table.TryGetValue(code, out var words) ? words : string.Format(CultureInfo.InvariantCulture, Texts.LabelsAutre, code);
     }
 
     /// <summary>A document in French with its code in brackets, e.g. <c>Passeport (PA)</c>.</summary>
     /// <param name="code">Document type code.</param>
     /// <returns>The words.</returns>
-    public static string Document(string code) => Documents.TryGetValue(code, out var words) ? $"{words} ({code})" : $"Autre pièce ({code})";
+    public static string Document(string code) => Documents.TryGetValue(code, out var words) ? $"{words} ({code})" : string.Format(CultureInfo.InvariantCulture, Texts.LabelsAutrePiece, code);
 
     /// <summary>The matricule grouped as on the Vitale card: <c>1 60 01 2B 020 777 13</c>.</summary>
     /// <param name="m">15-character matricule.</param>
@@ -283,7 +283,7 @@ public static class Labels
     /// <summary>Yes or no.</summary>
     /// <param name="b">Value.</param>
     /// <returns>Oui or Non.</returns>
-    public static string YesNo(bool b) => b ? "Oui" : "Non";
+    public static string YesNo(bool b) => b ? Texts.LabelsOui : Texts.LabelsNon;
 
     /// <summary>One field error (<c>rule: message</c>) in French.</summary>
     /// <param name="raw">The application's message.</param>
@@ -297,49 +297,49 @@ public static class Labels
         switch (rule)
         {
             case "required":
-                return message.Contains("date", StringComparison.OrdinalIgnoreCase) ? "Cette date est obligatoire." : "Ce champ est obligatoire.";
+                return message.Contains("date", StringComparison.OrdinalIgnoreCase) ? Texts.LabelsCetteDateEstObligatoire : Texts.LabelsCeChampEstObligatoire;
             case "future":
-                return "La date est dans le futur.";
+                return Texts.LabelsLaDateEstDansLe;
             case "range":
-                return message.Contains("1850", StringComparison.Ordinal) ? "La date de naissance est antérieure à 1850." : "Valeur hors des limites permises.";
+                return message.Contains("1850", StringComparison.Ordinal) ? Texts.LabelsLaDateDeNaissanceEst : Texts.LabelsValeurHorsDesLimitesPermises;
             case "format":
-                return message.Contains("YYYY-MM-DD", StringComparison.Ordinal) ? "Date impossible : ce jour n'existe pas au calendrier." : "Format non reconnu.";
+                return message.Contains("YYYY-MM-DD", StringComparison.Ordinal) ? Texts.LabelsDateImpossibleCeJourN : Texts.LabelsFormatNonReconnu;
             case "length":
             case "max-length":
-                return "Trop long pour ce champ.";
+                return Texts.LabelsTropLongPourCeChamp;
             case "character":
                 var m = System.Text.RegularExpressions.Regex.Match(message, "Character '(.+)' at position (\\d+)");
                 return m.Success
-                    ? $"Caractère « {m.Groups[1].Value} » non autorisé en position {m.Groups[2].Value} (lettres, espace, tiret, apostrophe uniquement)."
-                    : "Au moins une lettre est nécessaire.";
+                    ? string.Format(CultureInfo.InvariantCulture, Texts.LabelsCaractereNonAutoriseEnPosition, m.Groups[1].Value, m.Groups[2].Value)
+                    : Texts.LabelsAuMoinsUneLettreEst;
             case "code":
                 if (message.Contains("F, M or U", StringComparison.Ordinal))
                 {
-                    return "Sexe attendu : féminin, masculin ou indéterminé.";
+                    return Texts.LabelsSexeAttenduFemininMasculinOu;
                 }
 
-                return "Code inconnu pour ce champ.";
+                return Texts.LabelsCodeInconnuPourCeChamp;
             case "rniv.expired-document":
-                return "La pièce était expirée à la date du contrôle.";
+                return Texts.LabelsLaPieceEtaitExpireeA;
             case "concurrency.stale":
                 return StaleMessage;
             default:
                 if (rule.StartsWith("ins.", StringComparison.Ordinal))
                 {
-                    return "Matricule INS invalide (15 caractères, clé de contrôle).";
+                    return Texts.LabelsMatriculeInsInvalide15Caracteres;
                 }
 
                 if (rule.StartsWith("password", StringComparison.Ordinal) || rule.StartsWith("Password", StringComparison.Ordinal))
                 {
-                    return "Mot de passe refusé : au moins 12 caractères avec minuscule, majuscule, chiffre et symbole.";
+                    return Texts.LabelsMotDePasseRefuseAu;
                 }
 
-                return "Valeur refusée.";
+                return Texts.LabelsValeurRefusee;
         }
     }
 
     /// <summary>The message of a concurrent change.</summary>
-    public const string StaleMessage = "Cette identité a été modifiée par quelqu'un d'autre entre-temps. Rechargez l'identité pour voir la version actuelle, puis recommencez.";
+    public static string StaleMessage => Texts.LabelsCetteIdentiteAEteModifiee;
 
     /// <summary>A whole refusal in French.</summary>
     /// <param name="error">The application's refusal.</param>
@@ -350,30 +350,30 @@ public static class Labels
         return error.Rule switch
         {
             "concurrency.stale" => StaleMessage,
-            "rniv.strict-traits-locked" => "Les traits stricts d'une identité RECUP, VALI ou QUAL sont verrouillés : seule la cellule d'identitovigilance peut les modifier.",
-            "rniv.insi-blocked" => "INSi ne peut pas être interrogé pour une identité douteuse ou fictive.",
-            "rniv.no-ins" => "Cette identité ne porte pas d'INS à vérifier : interrogez d'abord INSi.",
-            "rniv.not-qualified" => "Seule une identité qualifiée (QUAL) peut être imprimée ou transmise avec son INS.",
-            "identity.duplicate" => "Une identité avec les mêmes traits stricts existe déjà : ouvrez-la plutôt que d'en créer une autre.",
-            "identity.force-requires-vigilance" => "Seule la cellule d'identitovigilance peut créer un doublon assumé.",
-            "identity.merged" => "Cette identité a été fusionnée dans une autre.",
-            "merge.same-identity" => "Une identité ne peut pas être fusionnée avec elle-même.",
-            "merge.ins-conflict" => "Les deux identités portent des INS différents : fusion impossible, traitez d'abord la collision.",
-            "merge.requires-vigilance" or "alert.requires-vigilance" => "Action réservée à la cellule d'identitovigilance.",
-            "alert.resolved" => "Cette alerte a déjà été traitée.",
-            "insi.lexical" or "insi.traits-invalid" => "Les traits ne respectent pas le profil lexical d'INSi : corrigez-les avant d'interroger le téléservice.",
-            "insi.ins-refused" => "L'INS renvoyé par INSi a été refusé (INS de test ou de démonstration non autorisé ici).",
-            "auth.refused" => "Identifiant ou mot de passe incorrect.",
-            "not-found" => "Élément introuvable.",
-            "validation" => "Le formulaire contient des erreurs : corrigez les champs signalés.",
+            "rniv.strict-traits-locked" => Texts.LabelsLesTraitsStrictsDUne,
+            "rniv.insi-blocked" => Texts.LabelsInsiNePeutPasEtre,
+            "rniv.no-ins" => Texts.LabelsCetteIdentiteNePortePas,
+            "rniv.not-qualified" => Texts.LabelsSeuleUneIdentiteQualifieeQual,
+            "identity.duplicate" => Texts.LabelsUneIdentiteAvecLesMemes,
+            "identity.force-requires-vigilance" => Texts.LabelsSeuleLaCelluleDIdentitovigilance,
+            "identity.merged" => Texts.LabelsCetteIdentiteAEteFusionnee,
+            "merge.same-identity" => Texts.LabelsUneIdentiteNePeutPas,
+            "merge.ins-conflict" => Texts.LabelsLesDeuxIdentitesPortentDes,
+            "merge.requires-vigilance" or "alert.requires-vigilance" => Texts.LabelsActionReserveeALaCellule,
+            "alert.resolved" => Texts.LabelsCetteAlerteADejaEte,
+            "insi.lexical" or "insi.traits-invalid" => Texts.LabelsLesTraitsNeRespectentPas,
+            "insi.ins-refused" => Texts.LabelsLInsRenvoyeParInsi,
+            "auth.refused" => Texts.LabelsIdentifiantOuMotDePasse,
+            "not-found" => Texts.LabelsElementIntrouvable,
+            "validation" => Texts.LabelsLeFormulaireContientDesErreurs,
             _ => error.Kind switch
             {
-                ErrorKind.Invalid => "Le formulaire contient des erreurs : corrigez les champs signalés.",
-                ErrorKind.NotFound => "Élément introuvable.",
-                ErrorKind.Forbidden => "Action refusée : votre profil n'a pas les droits nécessaires.",
-                ErrorKind.Conflict => "Action refusée par les règles d'identitovigilance.",
-                ErrorKind.Upstream => "Le téléservice INSi n'a pas pu être interrogé ; l'échange est enregistré. Réessayez plus tard.",
-                _ => "Action impossible dans l'état actuel de l'identité.",
+                ErrorKind.Invalid => Texts.LabelsLeFormulaireContientDesErreurs,
+                ErrorKind.NotFound => Texts.LabelsElementIntrouvable,
+                ErrorKind.Forbidden => Texts.LabelsActionRefuseeVotreProfilN,
+                ErrorKind.Conflict => Texts.LabelsActionRefuseeParLesRegles,
+                ErrorKind.Upstream => Texts.LabelsLeTeleserviceInsiNA,
+                _ => Texts.LabelsActionImpossibleDansLEtat,
             },
         };
     }

@@ -6,64 +6,64 @@ public static class OperationLabels
     /// <summary>Batch job kind → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> JobKinds = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["verify"] = "Vérification d'INS",
-        ["search"] = "Recherche d'INS",
+        ["verify"] = Texts.OperationLabelsVerificationDIns,
+        ["search"] = Texts.OperationLabelsRechercheDIns,
     };
 
     /// <summary>Batch job source → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> JobSources = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["store"] = "Identités de la base",
-        ["csv"] = "Fichier CSV",
+        ["store"] = Texts.OperationLabelsIdentitesDeLaBase,
+        ["csv"] = Texts.OperationLabelsFichierCsv,
     };
 
     /// <summary>Batch job status → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> JobStatuses = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["running"] = "En cours",
-        ["paused"] = "En pause",
-        ["cancelled"] = "Annulé",
-        ["done"] = "Terminé",
+        ["running"] = Texts.OperationLabelsEnCours,
+        ["paused"] = Texts.OperationLabelsEnPause,
+        ["cancelled"] = Texts.OperationLabelsAnnule,
+        ["done"] = Texts.OperationLabelsTermine,
     };
 
     /// <summary>Batch item outcome → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> JobOutcomes = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["confirmed"] = "Confirmés",
-        ["replaced"] = "INS remplacés",
-        ["mismatch"] = "Traits discordants",
-        ["not-found"] = "Non trouvés",
-        ["ambiguous"] = "Ambigus",
-        ["input-refused"] = "Lignes refusées",
-        ["service-error"] = "Erreurs du téléservice",
+        ["confirmed"] = Texts.OperationLabelsConfirmes,
+        ["replaced"] = Texts.OperationLabelsInsRemplaces,
+        ["mismatch"] = Texts.OperationLabelsTraitsDiscordants,
+        ["not-found"] = Texts.OperationLabelsNonTrouves,
+        ["ambiguous"] = Texts.OperationLabelsAmbigus,
+        ["input-refused"] = Texts.OperationLabelsLignesRefusees,
+        ["service-error"] = Texts.OperationLabelsErreursDuTeleservice,
     };
 
     /// <summary>Inbound item state → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> InboundStates = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["received"] = "Reçu, décision en attente",
-        ["decided"] = "Décidé",
-        ["held"] = "En attente de revue",
-        ["resolved"] = "Revu",
+        ["received"] = Texts.OperationLabelsRecuDecisionEnAttente,
+        ["decided"] = Texts.OperationLabelsDecide,
+        ["held"] = Texts.OperationLabelsEnAttenteDeRevue,
+        ["resolved"] = Texts.OperationLabelsRevu,
     };
 
     /// <summary>Inbound decision → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> InboundDecisions = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["attach"] = "Rattaché",
-        ["create"] = "Identité créée",
-        ["hold"] = "Retenu pour revue",
-        ["reject"] = "Rejeté",
+        ["attach"] = Texts.OperationLabelsRattache,
+        ["create"] = Texts.OperationLabelsIdentiteCreee,
+        ["hold"] = Texts.OperationLabelsRetenuPourRevue,
+        ["reject"] = Texts.OperationLabelsRejete,
     };
 
     /// <summary>Certificate state → French.</summary>
     public static readonly IReadOnlyDictionary<string, string> CertificateStates = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["ok"] = "Valide",
-        ["expiring"] = "Expire bientôt",
-        ["expired"] = "Expiré",
-        ["invalid"] = "Non conforme",
-        ["unreadable"] = "Illisible",
+        ["ok"] = Texts.OperationLabelsValide,
+        ["expiring"] = Texts.OperationLabelsExpireBientot,
+        ["expired"] = Texts.OperationLabelsExpire,
+        ["invalid"] = Texts.OperationLabelsNonConforme,
+        ["unreadable"] = Texts.OperationLabelsIllisible,
     };
 
     /// <summary>Certificate use in French.</summary>
@@ -71,11 +71,11 @@ public static class OperationLabels
     /// <returns>The words.</returns>
     public static string Use(CertificateUse use) => use switch
     {
-        CertificateUse.InsiAutomatic => "INSi, appels automatiques (INSI-AUTO)",
-        CertificateUse.InsiManual => "INSi, appels par un utilisateur (INSI-MANU)",
-        CertificateUse.OrganisationClient => "ROR et DMP (ORG AUTH_CLI)",
-        CertificateUse.ServerTls => "HTTPS de la passerelle (interface web, API)",
-        _ => "Usage non reconnu",
+        CertificateUse.InsiAutomatic => Texts.OperationLabelsInsiAppelsAutomatiquesInsiauto,
+        CertificateUse.InsiManual => Texts.OperationLabelsInsiAppelsParUnUtilisateur,
+        CertificateUse.OrganisationClient => Texts.OperationLabelsRorEtDmpOrgAuth,
+        CertificateUse.ServerTls => Texts.OperationLabelsHttpsDeLaPasserelle,
+        _ => Texts.OperationLabelsUsageNonReconnu,
     };
 
     /// <summary>Finding severity in French.</summary>
@@ -83,10 +83,10 @@ public static class OperationLabels
     /// <returns>The words.</returns>
     public static string Severity(CertificateSeverity severity) => severity switch
     {
-        CertificateSeverity.Ok => "Conforme",
-        CertificateSeverity.Info => "Information",
-        CertificateSeverity.Warning => "Avertissement",
-        _ => "Erreur",
+        CertificateSeverity.Ok => Texts.OperationLabelsConforme,
+        CertificateSeverity.Info => Texts.OperationLabelsInformation,
+        CertificateSeverity.Warning => Texts.OperationLabelsAvertissement,
+        _ => Texts.OperationLabelsErreur,
     };
 
     /// <summary>Certificate environment in French.</summary>
@@ -94,43 +94,43 @@ public static class OperationLabels
     /// <returns>The words.</returns>
     public static string Environment(string environment) => environment switch
     {
-        "test" => "Test",
-        "production" => "Production",
-        _ => "Inconnu",
+        "test" => Texts.OperationLabelsTest,
+        "production" => Texts.OperationLabelsProduction,
+        _ => Texts.OperationLabelsInconnu,
     };
 
     /// <summary>Inbound gate rule → French reason.</summary>
     public static readonly IReadOnlyDictionary<string, string> InboundRules = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["inbound.create-refused"] = "Aucune identité locale ne correspond et le partenaire n'autorise pas la création",
-        ["inbound.created-provisional"] = "Identité provisoire créée (le partenaire l'autorise)",
-        ["inbound.decision-pending"] = "Décision en attente",
-        ["inbound.homonym"] = "Homonymes : plusieurs identités locales portent ces traits",
-        ["inbound.identity-gone"] = "L'identité rattachée n'existe plus",
-        ["inbound.ins-collision"] = "Collision d'INS : l'INS reçu est porté par une autre identité",
-        ["inbound.ins-contradicts"] = "L'INS reçu contredit l'identité trouvée",
-        ["inbound.ins-in-history"] = "L'INS reçu figure dans l'historique d'une identité locale",
-        ["inbound.ins-invalid"] = "INS reçu invalide ou refusé dans cet environnement",
-        ["inbound.insi-not-confirmed"] = "INSi n'a pas confirmé l'INS reçu",
-        ["inbound.insi-unavailable"] = "Le téléservice INSi n'a pas pu vérifier l'INS reçu",
-        ["inbound.insi-verify"] = "INS reçu vérifié auprès d'INSi",
-        ["inbound.matched-ins"] = "Rattaché par l'INS",
-        ["inbound.matched-partner-id"] = "Rattaché par l'identifiant du partenaire",
-        ["inbound.matched-traits"] = "Rattaché par les traits stricts",
-        ["inbound.no-match"] = "Aucune identité locale ne correspond",
-        ["inbound.no-patient"] = "Aucun patient lisible dans le message",
-        ["inbound.partner-disabled"] = "Partenaire désactivé",
-        ["inbound.partner-id-conflict"] = "L'identifiant du partenaire désigne une autre identité",
-        ["inbound.potential-duplicates"] = "Doublons potentiels parmi les identités locales",
-        ["inbound.review-attach"] = "Rattaché par l'identitovigilance",
-        ["inbound.review-create"] = "Identité créée par l'identitovigilance",
-        ["inbound.review-reject"] = "Rejeté par l'identitovigilance",
-        ["inbound.several-candidates"] = "Plusieurs identités candidates",
-        ["inbound.too-large"] = "Message trop volumineux",
-        ["inbound.traits-contradict"] = "Les traits reçus se contredisent",
-        ["inbound.traits-contradict-ins"] = "Les traits reçus contredisent l'identité qui porte l'INS",
-        ["inbound.traits-unusable"] = "Traits reçus incomplets",
-        ["inbound.unknown-partner"] = "Partenaire inconnu",
+        ["inbound.create-refused"] = Texts.OperationLabelsAucuneIdentiteLocaleNeCorrespond,
+        ["inbound.created-provisional"] = Texts.OperationLabelsIdentiteProvisoireCreeeLePartenaire,
+        ["inbound.decision-pending"] = Texts.OperationLabelsDecisionEnAttente,
+        ["inbound.homonym"] = Texts.OperationLabelsHomonymesPlusieursIdentitesLocalesPortent,
+        ["inbound.identity-gone"] = Texts.OperationLabelsLIdentiteRattacheeNExiste,
+        ["inbound.ins-collision"] = Texts.OperationLabelsCollisionDInsLIns,
+        ["inbound.ins-contradicts"] = Texts.OperationLabelsLInsRecuContreditL,
+        ["inbound.ins-in-history"] = Texts.OperationLabelsLInsRecuFigureDans,
+        ["inbound.ins-invalid"] = Texts.OperationLabelsInsRecuInvalideOuRefuse,
+        ["inbound.insi-not-confirmed"] = Texts.OperationLabelsInsiNAPasConfirme,
+        ["inbound.insi-unavailable"] = Texts.OperationLabelsLeTeleserviceInsiNA,
+        ["inbound.insi-verify"] = Texts.OperationLabelsInsRecuVerifieAupresD,
+        ["inbound.matched-ins"] = Texts.OperationLabelsRattacheParLIns,
+        ["inbound.matched-partner-id"] = Texts.OperationLabelsRattacheParLIdentifiantDu,
+        ["inbound.matched-traits"] = Texts.OperationLabelsRattacheParLesTraitsStricts,
+        ["inbound.no-match"] = Texts.OperationLabelsAucuneIdentiteLocaleCorrespondante,
+        ["inbound.no-patient"] = Texts.OperationLabelsAucunPatientLisibleDansLe,
+        ["inbound.partner-disabled"] = Texts.OperationLabelsPartenaireDesactive,
+        ["inbound.partner-id-conflict"] = Texts.OperationLabelsLIdentifiantDuPartenaireDesigne,
+        ["inbound.potential-duplicates"] = Texts.OperationLabelsDoublonsPotentielsParmiLesIdentites,
+        ["inbound.review-attach"] = Texts.OperationLabelsRattacheParLIdentitovigilance,
+        ["inbound.review-create"] = Texts.OperationLabelsIdentiteCreeeParLIdentitovigilance,
+        ["inbound.review-reject"] = Texts.OperationLabelsRejeteParLIdentitovigilance,
+        ["inbound.several-candidates"] = Texts.OperationLabelsPlusieursIdentitesCandidates,
+        ["inbound.too-large"] = Texts.OperationLabelsMessageTropVolumineux,
+        ["inbound.traits-contradict"] = Texts.OperationLabelsLesTraitsRecusSeContredisent,
+        ["inbound.traits-contradict-ins"] = Texts.OperationLabelsLesTraitsRecusContredisentL,
+        ["inbound.traits-unusable"] = Texts.OperationLabelsTraitsRecusIncomplets,
+        ["inbound.unknown-partner"] = Texts.OperationLabelsPartenaireInconnu,
     };
 
     /// <summary>An inbound rule in French, else the gate's own reason.</summary>
@@ -138,5 +138,8 @@ public static class OperationLabels
     /// <param name="reason">The gate's reason.</param>
     /// <returns>The words.</returns>
     public static string InboundRule(string? rule, string? reason) =>
-        rule is not null && InboundRules.TryGetValue(rule, out var words) ? words : reason ?? rule ?? "—";
+        rule is not null && InboundRules.TryGetValue(rule, out var words) ? words
+        // The HL7 reader's rules (no-msh, segment, encoding…): its English message stays out of the French screens.
+        : rule is not null && rule.StartsWith("hl7.", StringComparison.Ordinal) ? string.Format(System.Globalization.CultureInfo.InvariantCulture, Texts.OperationLabelsMessageHl7IllisibleRegle, rule["hl7.".Length..])
+        : reason ?? rule ?? "—";
 }

@@ -7,7 +7,7 @@ namespace SanteGateway.Web;
 public sealed record StaffUser(ClaimsPrincipal Principal)
 {
     /// <summary>User name.</summary>
-    public string Name => Principal.Identity?.Name ?? "anonyme";
+    public string Name => Principal.Identity?.Name ?? Texts.StaffUserAnonyme;
 
     /// <summary>Signed in.</summary>
     public bool SignedIn => Principal.Identity?.IsAuthenticated == true;

@@ -29,6 +29,9 @@ public sealed class GatewayServer : IAsyncDisposable
     public const string Vigilance = "vigilance1";
     public const string Password = "Motdepasse-E2E-2026!";
 
+    /// <summary>The partner whose accepted data is delivered to <see cref="DeliveryFolder"/> (the publisher's local route).</summary>
+    public const string DeliveryPartner = "LAB-LIVRAISON";
+
     /// <summary>Name of the tracked certificate that expires in 20 days.</summary>
     public const string ExpiringCertificate = "org-expirant";
     private const string PkiPassword = "e2e-sandbox-pass";
@@ -52,6 +55,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>The generated password of the <c>admin</c> account.</summary>
     public string AdminPassword { get; }
+
+    /// <summary>The folder route <c>Inbound:Routes</c> writes the accepted data of <see cref="DeliveryPartner"/> to, with the local identity.</summary>
+    public string DeliveryFolder => Path.Combine(dataDir, "livraisons");
 
     /// <summary><c>http://127.0.0.1:PORT/</c>.</summary>
     public Uri BaseAddress { get; }
@@ -114,7 +120,14 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var builder = GatewayApp.CreateBuilder(
-            [$"--Gateway:Certificates:0:Name={ExpiringCertificate}", $"--Gateway:Certificates:0:Path={expiring}", "--Gateway:Certificates:0:Use=org", .. arguments ?? Array.Empty<string>()], options);
+            [
+                $"--Gateway:Certificates:0:Name={ExpiringCertificate}", $"--Gateway:Certificates:0:Path={expiring}", "--Gateway:Certificates:0:Use=org",
+                // The publisher's own software as a folder route, for one partner only (other tests' inbound data stays undelivered).
+                "--Inbound:Routes:0:Name=dpi-local", "--Inbound:Routes:0:Kind=folder", $"--Inbound:Routes:0:Folder={Path.Combine(dataDir, "livraisons")}",
+                $"--Inbound:Routes:0:Partners:0={DeliveryPartner}",
+                .. arguments ?? Array.Empty<string>(),
+            ],
+            options);
         SanteGateway.Server.Ror.RorRegistration.AddGatewayRor(builder.Services, ror.ClientOptions());
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -130,11 +130,19 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         ui.NoBrowserErrors();
     }
 
-    private static async Task SendOruAsync(HttpClient client, string partner, string name)
+    /// <summary>The ANS ORU^R01 (CR de biologie, INS 279035121518989 sent with VALI) for a patient named <paramref name="name"/>; returns the item id.</summary>
+    private static async Task<string> SendOruAsync(HttpClient client, string partner, string name)
     {
         var body = File.ReadAllText(SanteGateway.Testing.TestPaths.SharedFile("data", "hl7v2", "oru-r01-cr-bio-init.hl7"))
             .Replace("PAT-TROIS", name, StringComparison.Ordinal)
             .Replace("63220", "75056", StringComparison.Ordinal);
+        var json = await SendInboundAsync(client, partner, body);
+        json.GetProperty("decision").GetString().Should().Be("hold", "nobody matches and the partner may not create identities");
+        return json.GetProperty("id").GetString()!;
+    }
+
+    private static async Task<System.Text.Json.JsonElement> SendInboundAsync(HttpClient client, string partner, string body)
+    {
         using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
         content.Headers.ContentType = MediaTypeHeaderValue.Parse("x-application/hl7-v2+er7");
         using var req = new HttpRequestMessage(HttpMethod.Post, "api/inbound") { Content = content };
@@ -142,7 +150,134 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         var r = await client.SendAsync(req);
         var json = await r.Content.ReadAsStringAsync();
         r.StatusCode.Should().Be(HttpStatusCode.Accepted, json);
-        json.Should().Contain("\"hold\"", "nobody matches and the partner may not create identities");
+        return System.Text.Json.JsonDocument.Parse(json).RootElement.Clone();
+    }
+
+    private static async Task PutPartnerAsync(HttpClient vigilanceApi, string partner)
+    {
+        var put = await vigilanceApi.PutAsJsonAsync($"api/inbound/partners/{partner}", new
+        {
+            name = "Laboratoire " + partner,
+            assigningAuthority = "000897406",
+            transport = "api",
+            verifyInsWithInsi = false,
+            allowCreate = false,
+            qualifiedCode = "VALI",
+        });
+        put.StatusCode.Should().Be(HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The file the folder route writes for an item (named by the item id, its idempotency key), once the delivery worker has run.</summary>
+    private async Task<string> DeliveredAsync(string itemId)
+    {
+        var path = Path.Combine(ui.Gateway.DeliveryFolder, Guid.Parse(itemId).ToString("N") + ".hl7");
+        for (var i = 0; i < 120 && !File.Exists(path); i++)
+        {
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        File.Exists(path).Should().BeTrue($"the accepted item {itemId} must be delivered to the local route");
+        return await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken);
+    }
+
+    private static string[] Pid(string hl7) =>
+        hl7.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries).Single(l => l.StartsWith("PID|", StringComparison.Ordinal)).Split('|');
+
+    [Fact]
+    public async Task A_partners_ORU_with_an_INS_for_an_unknown_patient_waits_for_review_is_attached_in_the_browser_and_delivered_to_the_local_route_with_the_local_identity_and_the_dashboard_counts_it()
+    {
+        var partner = GatewayServer.DeliveryPartner;
+        var name = "LIVR" + Letters();
+        var other = "AUTRE" + Letters();
+        string otherItem;
+        string secondItem;
+        using (var vigilanceApi = await ui.Gateway.SignedInClientAsync(GatewayServer.Vigilance))
+        {
+            await PutPartnerAsync(vigilanceApi, partner);
+        }
+
+        using (var sender = await ui.Gateway.SignedInClientAsync(GatewayServer.FrontDesk))
+        {
+            await SendOruAsync(sender, partner, name);
+            secondItem = await SendOruAsync(sender, partner, name);
+            await SendOruAsync(sender, partner, name);
+            otherItem = await SendOruAsync(sender, partner, other);
+            var garbage = await SendInboundAsync(sender, partner, "PID|1||000003^^^CHU-X&000897406&M^PI");
+            garbage.GetProperty("decision").GetString().Should().Be("reject", "an unreadable message is stored and rejected by the gate");
+        }
+
+        // Identity vigilance knows the patient locally (created after the results arrived, so none was attached by the gate).
+        var page = await ui.SignedInPageAsync(GatewayServer.Vigilance);
+        await CreateAsync(page, name, "DOMINIQUE", "F", "1979-03-28", "75056");
+        var local = IdentityId(page);
+
+        // The oldest held item of the partner: the received identity and its INS, attached to the local identity found by a search.
+        await page.GotoAsync("/flux-entrants?partenaire=" + partner);
+        var queue = page.GetByRole(AriaRole.Table, new() { Name = $"Éléments en attente de revue · partenaire {partner}" });
+        await Expect(queue.GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToHaveCountAsync(4);
+        await queue.GetByRole(AriaRole.Row).Filter(new() { HasText = partner }).First.GetByRole(AriaRole.Link).ClickAsync();
+        await Expect(Title(page)).ToHaveTextAsync($"Flux entrant de {partner}");
+        var item = System.Text.RegularExpressions.Regex.Match(page.Url, "/flux-entrants/([0-9a-f-]{36})").Groups[1].Value;
+        var received = page.GetByRole(AriaRole.Region, new() { Name = "Identité reçue" });
+        await Expect(received).ToContainTextAsync(name);
+        await Expect(received).ToContainTextAsync("2 79 03 51 215 189 89");
+        var search = page.GetByRole(AriaRole.Search, new() { Name = "Rechercher une autre identité" });
+        await search.GetByRole(AriaRole.Button, new() { Name = "Rechercher une identité" }).ClickAsync();
+        var attach = page.GetByRole(AriaRole.Form, new() { Name = "Rattacher à une identité trouvée" });
+        await attach.GetByRole(AriaRole.Radio).First.CheckAsync();
+        await attach.GetByLabel("Motif du rattachement", new() { Exact = true }).FillAsync("Patiente connue, même date et lieu de naissance");
+        await attach.GetByRole(AriaRole.Button, new() { Name = "Rattacher à l'identité choisie" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Données rattachées" })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Données rattachées" }).GetByRole(AriaRole.Link, new() { Name = "Ouvrir l'identité" }).ClickAsync();
+        IdentityId(page).Should().Be(local);
+
+        // Delivered to the publisher's software: the results as received, PID rebuilt with the local identity (its id under
+        // the local authority), not the partner's; the INS is not sent since the local identity is not qualified.
+        var delivered = await DeliveredAsync(item);
+        var pid = Pid(delivered);
+        pid[3].Should().Be($"{local:N}^^^SANTEGW^PI", "PID-3 carries the local identity");
+        pid[3].Should().NotContain("279035121518989");
+        pid[5].Should().StartWith(name + "^DOMINIQUE");
+        delivered.Should().Contain("OBX|1|ED|11502-2^CR d'examens biologiques^LN", "the results travel unchanged");
+
+        // Two more decisions through the API: one rejected, one with an identity created (delivered with that identity).
+        using (var reviewer = await ui.Gateway.SignedInClientAsync(GatewayServer.Vigilance))
+        {
+            var r = await reviewer.PostAsJsonAsync($"api/inbound/{secondItem}/reject", new { reason = "Envoi en double" });
+            r.StatusCode.Should().Be(HttpStatusCode.OK, await r.Content.ReadAsStringAsync());
+            r = await reviewer.PostAsJsonAsync($"api/inbound/{otherItem}/create", new { reason = "Nouveau patient du laboratoire" });
+            var created = System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;
+            r.StatusCode.Should().Be(HttpStatusCode.OK, created.ToString());
+            Pid(await DeliveredAsync(otherItem))[3].Should().Be($"{Guid.Parse(created.GetProperty("identityId").GetString()!):N}^^^SANTEGW^PI");
+        }
+
+        // The vigilance dashboard: received 5, attached 1, created 1, held 1, rejected 2 (one by the gate, one by review).
+        await page.GetByRole(AriaRole.Link, new() { Name = "Identitovigilance", Exact = true }).ClickAsync();
+        var row = page.GetByRole(AriaRole.Table, new() { Name = "Flux reçus de chaque partenaire, par décision" }).GetByTestId($"inbound-{partner}");
+        await Expect(row.GetByRole(AriaRole.Rowheader)).ToHaveTextAsync($"Laboratoire {partner} ({partner})");
+        foreach (var link in new[] { $"5 flux reçus de {partner}", $"1 flux de {partner} rattachés", $"1 flux de {partner} avec identité créée", $"1 flux de {partner} en attente de revue", $"2 flux de {partner} rejetés" })
+        {
+            await Expect(row.GetByRole(AriaRole.Link, new() { Name = link, Exact = true })).ToBeVisibleAsync();
+        }
+
+        await Expect(row.Locator("td[data-label='Décision en attente']")).ToHaveTextAsync("0");
+        await ui.CheckScreenAsync(page, "vigilance-inbound");
+
+        // Each count opens the queue filtered accordingly.
+        await row.GetByRole(AriaRole.Link, new() { Name = $"2 flux de {partner} rejetés", Exact = true }).ClickAsync();
+        var rejected = page.GetByRole(AriaRole.Table, new() { Name = $"Flux rejetés · partenaire {partner} (2)" });
+        await Expect(rejected.GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToHaveCountAsync(2);
+        await ui.CheckScreenAsync(page, "inbound-queue-filtered");
+        await page.GotoAsync("/vigilance");
+        await row.GetByRole(AriaRole.Link, new() { Name = $"1 flux de {partner} en attente de revue", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = $"Éléments en attente de revue · partenaire {partner} (1)" }).GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToHaveCountAsync(1);
+        await page.GotoAsync("/vigilance");
+        await row.GetByRole(AriaRole.Link, new() { Name = $"1 flux de {partner} rattachés", Exact = true }).ClickAsync();
+        var attached = page.GetByRole(AriaRole.Table, new() { Name = $"Flux rattachés · partenaire {partner} (1)" });
+        await Expect(attached.GetByRole(AriaRole.Row).Filter(new() { HasText = partner })).ToContainTextAsync("Rattaché");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Retirer le filtre" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Tous les flux reçus") })).ToBeVisibleAsync();
+        ui.NoBrowserErrors();
     }
 
     [Fact]
@@ -152,16 +287,7 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IClassFixture<Br
         var name = "FLUX" + Letters();
         using (var vigilanceApi = await ui.Gateway.SignedInClientAsync(GatewayServer.Vigilance))
         {
-            var put = await vigilanceApi.PutAsJsonAsync($"api/inbound/partners/{partner}", new
-            {
-                name = "Laboratoire " + partner,
-                assigningAuthority = "000897406",
-                transport = "api",
-                verifyInsWithInsi = false,
-                allowCreate = false,
-                qualifiedCode = "VALI",
-            });
-            put.StatusCode.Should().Be(HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+            await PutPartnerAsync(vigilanceApi, partner);
         }
 
         using (var sender = await ui.Gateway.SignedInClientAsync(GatewayServer.FrontDesk))

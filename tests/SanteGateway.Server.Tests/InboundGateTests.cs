@@ -550,6 +550,37 @@ public abstract partial class InboundGateTests<TDb>(TDb database) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_list_filters_on_a_decision_and_a_partner_as_the_vigilance_dashboard_counts_them()
+    {
+        var insi = new Scripted();
+        await using var gw = await TestGateway.StartAsync(database, insi.Port);
+        var client = await PartnerAsync(gw, "LAB-Q");
+        var vigilance = await gw.ClientAsync(GatewayRoles.IdentityVigilance);
+        var held = await SendAsync(client, "LAB-Q", Oru(NewName(), FakeInsi.NewMatricule()));
+        var rejected = await SendAsync(client, "LAB-Q", Oru(NewName(), FakeInsi.NewMatricule()));
+        var unreadable = await SendAsync(client, "LAB-Q", "MSH|^~\\&|broken");
+        var r = await vigilance.PostAsJsonAsync($"/api/inbound/{Str(rejected, "id")}/reject", new { reason = "envoi en double" }, Http.Json);
+        r.StatusCode.Should().Be(HttpStatusCode.OK, await r.Content.ReadAsStringAsync());
+
+        await using var scope = gw.Services.CreateAsyncScope();
+        var inbound = scope.ServiceProvider.GetRequiredService<InboundService>();
+        var ct = TestContext.Current.CancellationToken;
+        var rejects = (await inbound.ListAsync(null, "LAB-Q", InboundDecisions.Reject, 1, 50, ct)).Unwrap();
+        rejects.Items.Select(i => i.Id.ToString()).Should().BeEquivalentTo([Str(rejected, "id"), Str(unreadable, "id")], "rejected by the gate or by a reviewer");
+        var holds = (await inbound.ListAsync("held", "LAB-Q", null, 1, 50, ct)).Unwrap();
+        holds.Items.Should().ContainSingle().Which.Id.ToString().Should().Be(Str(held, "id"));
+        (await inbound.ListAsync(null, "LAB-Q", InboundDecisions.Attach, 1, 50, ct)).Unwrap().Total.Should().Be(0);
+        var counts = (await inbound.CountsAsync(ct)).Unwrap().Single(c => c.Partner == "LAB-Q");
+        counts.Rejected.Should().Be(rejects.Total);
+        counts.Held.Should().Be(holds.Total);
+        counts.Received.Should().Be(3);
+
+        var refused = await inbound.ListAsync(null, null, "maybe", 1, 50, ct);
+        refused.IsSuccess.Should().BeFalse();
+        refused.Error!.Fields.Should().ContainKey("decision");
+    }
+
+    [Fact]
     public async Task A_held_item_survives_a_restart_and_an_item_stored_but_not_decided_is_decided_at_start()
     {
         var insi = new Scripted();

@@ -214,7 +214,18 @@ public sealed partial class InboundService
     /// <param name="pageSize">1–100.</param>
     /// <param name="ct">Cancellation.</param>
     /// <returns>The page.</returns>
-    public Task<Result<Paged<InboundSummaryItem>>> ListAsync(string? state, string? partner, int? page, int? pageSize, CancellationToken ct) => AppFailure.Run(async () =>
+    public Task<Result<Paged<InboundSummaryItem>>> ListAsync(string? state, string? partner, int? page, int? pageSize, CancellationToken ct) =>
+        ListAsync(state, partner, null, page, pageSize, ct);
+
+    /// <summary>Items filtered by state, partner and decision (the dashboard's counts link to these lists), newest first; held items oldest first.</summary>
+    /// <param name="state">received, decided, held, resolved (all when null).</param>
+    /// <param name="partner">Partner code filter.</param>
+    /// <param name="decision">attach, create, hold, reject (any when null): the gate's decision or, after review, the reviewer's.</param>
+    /// <param name="page">Page from 1.</param>
+    /// <param name="pageSize">1–100.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The page.</returns>
+    public Task<Result<Paged<InboundSummaryItem>>> ListAsync(string? state, string? partner, string? decision, int? page, int? pageSize, CancellationToken ct) => AppFailure.Run(async () =>
     {
         if (Paging.Check(page, pageSize, 20, out var p, out var size) is { } error)
         {
@@ -227,10 +238,21 @@ public sealed partial class InboundService
             throw new AppFailure(AppError.Field(ErrorKind.Invalid, "state", "code", "Expected received, decided, held or resolved."));
         }
 
+        string[] decisions = [InboundDecisions.Attach, InboundDecisions.Create, InboundDecisions.Hold, InboundDecisions.Reject];
+        if (decision is not null && !decisions.Contains(decision, StringComparer.Ordinal))
+        {
+            throw new AppFailure(AppError.Field(ErrorKind.Invalid, "decision", "code", "Expected attach, create, hold or reject."));
+        }
+
         var q = db.InboundItems.AsNoTracking();
         if (state is not null)
         {
             q = q.Where(x => x.State == state);
+        }
+
+        if (decision is not null)
+        {
+            q = q.Where(x => x.Decision == decision);
         }
 
         if (!string.IsNullOrWhiteSpace(partner))

@@ -8,7 +8,7 @@ namespace SanteGateway.Web.Components.Pages;
 /// <summary>The identity page: traits, INS and history, INSi calls, evidence, attributes, revert, exchanges, audit.</summary>
 public partial class IdentityPage
 {
-    private static readonly (string, string)[] SexOptions = [("F", "Féminin"), ("M", "Masculin"), ("U", "Indéterminé")];
+    private static readonly (string, string)[] SexOptions = [("F", Texts.IdentityFeminin), ("M", Texts.IdentityMasculin), ("U", Texts.IdentityIndetermine)];
 
     private IdentityView? identity;
     private IReadOnlyList<InsiExchangeView> exchanges = [];
@@ -55,7 +55,7 @@ public partial class IdentityPage
 
     private string Today => DateOnly.FromDateTime(Clock.GetLocalNow().Date).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private (string, string)[] DocumentOptions => [("", "— Choisir —"), .. AppOptions.Value.HighTrustDocuments.Select(d => (d, Labels.Document(d)))];
+    private (string, string)[] DocumentOptions => [("", Texts.IdentityChoisir), .. AppOptions.Value.HighTrustDocuments.Select(d => (d, Labels.Document(d)))];
 
     private bool Has(string attribute) => identity?.Attributes.Contains(attribute, StringComparer.Ordinal) == true;
 
@@ -63,7 +63,7 @@ public partial class IdentityPage
 
     private string? E(string name) => errors?.GetValueOrDefault(name);
 
-    private static string CodeText(string? code) => code is null ? "—" : Labels.InsiCodes.TryGetValue(code, out var words) ? $"{code} ({words})" : "Erreur technique";
+    private static string CodeText(string? code) => code is null ? "—" : Labels.InsiCodes.TryGetValue(code, out var words) ? $"{code} ({words})" : Texts.IdentityErreurTechnique;
 
     /// <inheritdoc />
     protected override async Task OnInitializedAsync()
@@ -77,11 +77,11 @@ public partial class IdentityPage
         await LoadAsync();
         if (identity is not null && Created == 1 && !HttpMethods.IsPost(HttpContext.Request.Method))
         {
-            message = $"Identité créée (statut {identity.Status}).";
+            message = string.Format(CultureInfo.InvariantCulture, Texts.IdentityIdentiteCreeeStatut, identity.Status);
         }
         else if (identity is not null && Merged == 1 && !HttpMethods.IsPost(HttpContext.Request.Method))
         {
-            message = "Identités fusionnées : cette identité est conservée, l'autre renvoie vers elle.";
+            message = Texts.IdentityIdentitesFusionneesCetteIdentiteEst;
         }
     }
 
@@ -93,19 +93,19 @@ public partial class IdentityPage
         await ReadFormAsync();
         if (!User.IsVigilance)
         {
-            Refuse("Action refusée : réservé à la cellule d'identitovigilance.");
+            Refuse(Texts.IdentityActionRefuseeReserveALa);
             return;
         }
 
         if (V("documentChecked") != "1")
         {
-            errors = new(StringComparer.Ordinal) { ["documentChecked"] = "Cochez la case : les traits INSi ne sont adoptés qu'après contrôle d'une pièce d'identité." };
-            Refuse("Les traits n'ont pas été adoptés : le contrôle de la pièce n'est pas confirmé.");
+            errors = new(StringComparer.Ordinal) { ["documentChecked"] = Texts.IdentityCochezLaCaseLesTraits };
+            Refuse(Texts.IdentityLesTraitsNOntPas);
             return;
         }
 
         var req = new PatchIdentityRequest(Version, Blank(V("insi-birthName")), Blank(V("insi-birthFirstNames")), null, Blank(V("insi-sex")), Blank(V("insi-birthDate")),
-            Blank(V("insi-birthPlaceCog")), null, null, null, "Traits INSi adoptés après contrôle d'une pièce d'identité");
+            Blank(V("insi-birthPlaceCog")), null, null, null, Texts.IdentityTraitsInsiAdoptesApresControle);
         var patched = await Identities.PatchAsync(Id, req, Version, User.Actor, HttpContext.RequestAborted);
         if (!patched.IsSuccess)
         {
@@ -163,7 +163,7 @@ public partial class IdentityPage
         await ReadFormAsync();
         if (!CanCallInsi)
         {
-            Refuse("Votre profil ne permet pas d'interroger INSi pour cette identité.");
+            Refuse(Texts.IdentityVotreProfilNePermetPas);
             return;
         }
 
@@ -177,7 +177,7 @@ public partial class IdentityPage
         await ReadFormAsync();
         if (!CanCallInsi)
         {
-            Refuse("Votre profil ne permet pas d'interroger INSi pour cette identité.");
+            Refuse(Texts.IdentityVotreProfilNePermetPas);
             return;
         }
 
@@ -204,12 +204,12 @@ public partial class IdentityPage
         await ReadFormAsync();
         if (!User.CanWrite)
         {
-            Refuse("Votre profil permet la consultation uniquement.");
+            Refuse(Texts.IdentityReadOnly);
             return;
         }
 
         var r = await Identities.AddEvidenceAsync(Id, new EvidenceInput(Blank(V("documentType")), Blank(V("checkedOn")), Blank(V("expiresOn"))), Version, User.Actor, HttpContext.RequestAborted);
-        await Done(r, v => $"Justificatif ajouté. Statut de l'identité : {v.Status}.");
+        await Done(r, v => string.Format(CultureInfo.InvariantCulture, Texts.IdentityJustificatifAjouteStatutDeL, v.Status));
         if (r.IsSuccess)
         {
             values.Clear();
@@ -221,13 +221,13 @@ public partial class IdentityPage
         await ReadFormAsync();
         if (!User.IsVigilance)
         {
-            Refuse("Action refusée : les attributs sont réservés à la cellule d'identitovigilance.");
+            Refuse(Texts.IdentityActionRefuseeLesAttributsSont);
             return;
         }
 
         var req = new AttributesRequest(Version, V("homonym") == "1", V("doubtful") == "1", V("fictitious") == "1");
         var r = await Identities.SetAttributesAsync(Id, req, Version, User.Actor, HttpContext.RequestAborted);
-        await Done(r, v => $"Attributs enregistrés. Statut de l'identité : {v.Status}.");
+        await Done(r, v => string.Format(CultureInfo.InvariantCulture, Texts.IdentityAttributsEnregistresStatutDeL, v.Status));
     }
 
     private async Task SaveTraitsAsync()
@@ -235,7 +235,7 @@ public partial class IdentityPage
         await ReadFormAsync();
         if (!User.CanWrite)
         {
-            Refuse("Votre profil permet la consultation uniquement.");
+            Refuse(Texts.IdentityReadOnly);
             return;
         }
 
@@ -245,7 +245,7 @@ public partial class IdentityPage
             Changed("sex", current?.Sex), Changed("birthDate", current?.BirthDateDeclared), Changed("birthPlaceCog", current?.BirthPlaceCog),
             Optional("usedName"), Optional("usedFirstName"), null, Blank(V("reason")));
         var r = await Identities.PatchAsync(Id, req, Version, User.Actor, HttpContext.RequestAborted);
-        await Done(r, _ => "Traits enregistrés.");
+        await Done(r, _ => Texts.IdentityTraitsEnregistres);
         if (r.IsSuccess)
         {
             Edit = null;
@@ -261,31 +261,31 @@ public partial class IdentityPage
         await ReadFormAsync();
         if (!User.IsVigilance)
         {
-            Refuse("Action refusée : réservé à la cellule d'identitovigilance.");
+            Refuse(Texts.IdentityActionRefuseeReserveALa);
             return;
         }
 
         var local = new Dictionary<string, string>(StringComparer.Ordinal);
         if (string.IsNullOrWhiteSpace(V("reason")))
         {
-            local["reason"] = "Indiquez le motif du retrait de la qualification.";
+            local["reason"] = Texts.IdentityIndiquezLeMotifDuRetrait;
         }
 
         if (V("confirm") != "1")
         {
-            local["confirm"] = "Cochez la case pour confirmer le retrait.";
+            local["confirm"] = Texts.IdentityCochezLaCasePourConfirmer;
         }
 
         if (local.Count > 0)
         {
             errors = local;
             Revert = 1;
-            Refuse("Le retrait n'a pas été fait : " + string.Join(" ", local.Values));
+            Refuse(Texts.IdentityLeRetraitNAPas + string.Join(" ", local.Values));
             return;
         }
 
         var r = await Identities.RevertQualificationAsync(Id, new RevertRequest(Version, V("reason")!.Trim()), Version, User.Actor, HttpContext.RequestAborted);
-        await Done(r, v => $"Qualification retirée. Statut de l'identité : {v.Status}.");
+        await Done(r, v => string.Format(CultureInfo.InvariantCulture, Texts.IdentityQualificationRetireeStatutDeL, v.Status));
         if (!r.IsSuccess)
         {
             Revert = 1;
@@ -330,7 +330,7 @@ public partial class IdentityPage
         stale = error.Rule == "concurrency.stale";
         errors = error.Fields?.Where(f => f.Value.Length > 0).ToDictionary(f => f.Key, f => Labels.FieldError(f.Value[0]), StringComparer.Ordinal);
         message = error.Fields is { Count: > 0 } && !stale && error.Kind == ErrorKind.Invalid
-            ? "Le formulaire contient des erreurs : " + string.Join(" ", errors!.Select(e => Labels.Of(Labels.Fields, e.Key) + " : " + e.Value))
+            ? Texts.IdentityLeFormulaireContientDesErreurs + string.Join(" ", errors!.Select(e => Labels.Of(Labels.Fields, e.Key) + " : " + e.Value))
             : Labels.Problem(error);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace SanteGateway.Web.Components.Shared;
@@ -11,8 +12,8 @@ public static class AuditDetail
 {
     private static readonly (string Key, string Label)[] Traits =
     [
-        ("birthName", "nom de naissance"), ("birthFirstNames", "prénoms de naissance"), ("sex", "sexe"), ("birthDate", "date de naissance"),
-        ("birthPlaceCog", "lieu de naissance"), ("usedName", "nom utilisé"), ("usedFirstName", "prénom utilisé"), ("ins", "INS"),
+        ("birthName", Texts.AuditDetailNomDeNaissance), ("birthFirstNames", Texts.AuditDetailPrenomsDeNaissance), ("sex", Texts.AuditDetailSexe), ("birthDate", Texts.AuditDetailDateDeNaissance),
+        ("birthPlaceCog", Texts.AuditDetailLieuDeNaissance), ("usedName", Texts.AuditDetailNomUtilise), ("usedFirstName", Texts.AuditDetailPrenomUtilise), ("ins", Texts.AuditDetailIns),
     ];
 
     /// <summary>Describes the change.</summary>
@@ -29,11 +30,11 @@ public static class AuditDetail
         var s1 = Get(after, "status");
         if (s1 is not null && s0 is not null && s0 != s1)
         {
-            parts.Add($"statut : {s0} → {s1}");
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailStatutChange, s0, s1));
         }
         else if (s1 is not null && s0 is null && a.Action == "identity.created")
         {
-            parts.Add($"statut : {s1}");
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailStatutValeur, s1));
         }
 
         if (before is not null && after is not null && a.Action is "identity.traits-changed" or "identity.merged")
@@ -41,44 +42,44 @@ public static class AuditDetail
             var changed = Traits.Where(t => Get(before, t.Key) != Get(after, t.Key)).Select(t => t.Label).ToList();
             if (changed.Count > 0)
             {
-                parts.Add("modifié : " + string.Join(", ", changed));
+                parts.Add(Texts.AuditDetailModifie + string.Join(", ", changed));
             }
         }
 
         if (before is not null && after is not null && Get(before, "attributes") is { } at0 && Get(after, "attributes") is { } at1 && at0 != at1)
         {
-            parts.Add($"attributs : {Codes(at0)} → {Codes(at1)}");
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailAttributs, Codes(at0), Codes(at1)));
         }
 
         if (Get(after, "outcome") is { } outcome && a.Action.StartsWith("insi.", StringComparison.Ordinal))
         {
             var code = Get(after, "code");
-            parts.Add($"résultat : {Labels.Of(Labels.InsiOutcomes, outcome)}" + (code is null ? "" : $" (code {code})"));
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailResultat, Labels.Of(Labels.InsiOutcomes, outcome)) + (code is null ? "" : string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailCode, code)));
         }
 
         if ((Get(after, "mergedInto") ?? Get(context, "mergedInto")) is { } into && a.Action == "identity.merged-into")
         {
-            parts.Add($"conservée : {Short(into)}");
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailConservee, Short(into)));
         }
 
         if (Get(context, "from") is { } from)
         {
-            parts.Add($"fusionnée depuis : {Short(from)}");
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailFusionneeDepuis, Short(from)));
         }
 
         if (a.Action == "insi.support-bundle")
         {
-            parts.Add(Get(after, "identityDataIncluded") == "true" ? "données d'identité incluses" : "données d'identité masquées");
+            parts.Add(Get(after, "identityDataIncluded") == "true" ? Texts.AuditDetailDonneesDIdentiteIncluses : Texts.AuditDetailDonneesDIdentiteMasquees);
         }
 
         if (Get(after, "partner") is { } partner)
         {
-            parts.Add($"partenaire : {partner}");
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailPartenaire, partner));
         }
 
         if ((Get(after, "reason") ?? Get(context, "reason")) is { Length: > 0 } reason)
         {
-            parts.Add($"motif : {reason}");
+            parts.Add(string.Format(CultureInfo.InvariantCulture, Texts.AuditDetailMotif, reason));
         }
 
         return parts.Count == 0 ? "—" : string.Join(" ; ", parts);
@@ -92,7 +93,7 @@ public static class AuditDetail
             var codes = doc.RootElement.ValueKind == JsonValueKind.Array
                 ? doc.RootElement.EnumerateArray().Select(e => Labels.Of(Labels.Attributes, e.GetString() ?? "")).ToList()
                 : [];
-            return codes.Count == 0 ? "aucun" : string.Join(", ", codes);
+            return codes.Count == 0 ? Texts.AuditDetailAucun : string.Join(", ", codes);
         }
         catch (JsonException)
         {

@@ -13,31 +13,31 @@ public partial class DocumentsPage
 {
     private static readonly Dictionary<string, string> Rules = new(StringComparer.Ordinal)
     {
-        ["rniv.not-qualified"] = "Envoi refusé : seule une identité qualifiée (QUAL) avec son INS peut alimenter le DMP.",
-        ["document.ins-mismatch"] = "Envoi refusé : l'INS porté par le document n'est pas celui de cette identité.",
-        ["document.ins-missing"] = "Envoi refusé : l'en-tête du document ne porte pas d'INS.",
-        ["document.ins-invalid"] = "Envoi refusé : l'INS du document n'est pas valide (clé de contrôle).",
-        ["document.traits-mismatch"] = "Envoi refusé : les traits stricts du document diffèrent de ceux de l'identité.",
-        ["document.traits-missing"] = "Envoi refusé : l'en-tête du document ne porte pas les traits stricts du patient.",
-        ["document.test-ins-to-production"] = "Envoi refusé : un INS de test ou de démonstration n'est jamais envoyé vers le DMP de production.",
-        ["document.metadata-missing"] = "Envoi refusé : des métadonnées manquent (configuration de la structure ou en-tête du document).",
-        ["document.cda-unreadable"] = "Envoi refusé : le fichier n'est pas un document CDA R2 lisible.",
-        ["document.cda-header"] = "Envoi refusé : l'en-tête CDA est incomplet.",
-        ["document.empty"] = "Choisissez un fichier CDA à envoyer.",
-        ["document.size"] = "Le document est trop volumineux.",
-        ["document.already-shared"] = "Ce document a déjà été accepté par le DMP ; une nouvelle version doit avoir un nouvel identifiant et remplacer l'ancienne.",
-        ["document.in-progress"] = "Ce document est en cours d'envoi ; rechargez la page dans un instant.",
-        ["document.unique-id-taken"] = "Cet identifiant de document a déjà été envoyé pour une autre identité.",
-        ["document.replaced-unknown"] = "Aucun document accepté avec cet identifiant n'a été envoyé pour cette identité.",
-        ["dmp.none"] = "Envoi refusé : le patient n'a pas de DMP.",
-        ["dmp.closed"] = "Envoi refusé : le DMP du patient est fermé.",
-        ["dmp.patient-opposed"] = "Envoi refusé : le patient s'est opposé à l'alimentation de son DMP.",
-        ["dmp.status-refused"] = "Envoi refusé : le service DMP a rejeté la demande d'état du DMP de ce patient. Ce refus est définitif tant que la requête reste la même (VIHF, certificat ou identifiant patient à corriger) : le document n'est pas mis en file d'attente.",
-        ["registry.refused"] = "Le DMP a refusé le document.",
-        ["registry.unavailable"] = "Le document n'a pas pu être remis au DMP après toutes les tentatives ; vous pouvez le renvoyer.",
-        ["documents.not-configured"] = "Aucune cible de partage de documents n'est configurée.",
-        ["documents.transport-unknown"] = "Ce transport n'est pas configuré.",
-        ["identity.merged"] = "Cette identité a été fusionnée dans une autre : envoyez le document à l'identité conservée.",
+        ["rniv.not-qualified"] = Texts.DocumentsEnvoiRefuseSeuleUneIdentite,
+        ["document.ins-mismatch"] = Texts.DocumentsEnvoiRefuseLInsPorte,
+        ["document.ins-missing"] = Texts.DocumentsEnvoiRefuseLEnteteDu,
+        ["document.ins-invalid"] = Texts.DocumentsEnvoiRefuseLInsDu,
+        ["document.traits-mismatch"] = Texts.DocumentsEnvoiRefuseLesTraitsStricts,
+        ["document.traits-missing"] = Texts.DocumentsEnvoiRefuseLEnteteDuDocument,
+        ["document.test-ins-to-production"] = Texts.DocumentsEnvoiRefuseUnInsDe,
+        ["document.metadata-missing"] = Texts.DocumentsEnvoiRefuseDesMetadonneesManquent,
+        ["document.cda-unreadable"] = Texts.DocumentsEnvoiRefuseLeFichierN,
+        ["document.cda-header"] = Texts.DocumentsEnvoiRefuseLEnteteCda,
+        ["document.empty"] = Texts.DocumentsChoisissezUnFichierCdaA,
+        ["document.size"] = Texts.DocumentsLeDocumentEstTropVolumineux,
+        ["document.already-shared"] = Texts.DocumentsCeDocumentADejaEte,
+        ["document.in-progress"] = Texts.DocumentsCeDocumentEstEnCours,
+        ["document.unique-id-taken"] = Texts.DocumentsCetIdentifiantDeDocumentA,
+        ["document.replaced-unknown"] = Texts.DocumentsAucunDocumentAccepteAvecCet,
+        ["dmp.none"] = Texts.DocumentsEnvoiRefuseLePatientN,
+        ["dmp.closed"] = Texts.DocumentsEnvoiRefuseLeDmpDu,
+        ["dmp.patient-opposed"] = Texts.DocumentsEnvoiRefuseLePatientS,
+        ["dmp.status-refused"] = Texts.DocumentsEnvoiRefuseLeServiceDmp,
+        ["registry.refused"] = Texts.DocumentsLeDmpARefuseLe,
+        ["registry.unavailable"] = Texts.DocumentsLeDocumentNAPas,
+        ["documents.not-configured"] = Texts.DocumentsAucuneCibleDePartageDeDocuments,
+        ["documents.transport-unknown"] = Texts.DocumentsCeTransportNEstPas,
+        ["identity.merged"] = Texts.DocumentsCetteIdentiteAEteFusionnee,
     };
 
     private IdentityView? identity;
@@ -61,17 +61,17 @@ public partial class DocumentsPage
     {
         "xds" => "DMP (XDS.b)",
         "pdsm" => "PDSm (FHIR)",
-        _ => $"Autre ({transport})",
+        _ => string.Format(CultureInfo.InvariantCulture, Texts.LabelsAutre, transport),
     };
 
     private static string StateLabel(string state) => state switch
     {
-        "accepted" => "Accepté",
-        "refused" => "Refusé",
-        "retrying" => "Nouvel essai prévu",
-        "sending" => "Envoi en cours",
-        "failed" => "Échec (à renvoyer)",
-        _ => $"Autre ({state})",
+        "accepted" => Texts.DocumentsAccepte,
+        "refused" => Texts.DocumentsRefuse,
+        "retrying" => Texts.DocumentsNouvelEssaiPrevu,
+        "sending" => Texts.DocumentsEnvoiEnCours,
+        "failed" => Texts.DocumentsEchecARenvoyer,
+        _ => string.Format(CultureInfo.InvariantCulture, Texts.LabelsAutre, state),
     };
 
     private static string Local(DateTimeOffset t) => t.ToLocalTime().ToString("dd/MM/yyyy HH:mm", CultureInfo.GetCultureInfo("fr-FR"));
@@ -121,14 +121,14 @@ public partial class DocumentsPage
             var v = r.Value!;
             messageKind = v.State == "accepted" ? "success" : "warning";
             message = v.State == "accepted"
-                ? $"Document accepté par le DMP ({v.DocumentUniqueId})."
-                : $"Le DMP n'a pas répondu : le document est en file d'attente, nouvel essai prévu le {(v.NextAttemptAt is { } n ? Local(n) : "—")}.";
+                ? string.Format(CultureInfo.InvariantCulture, Texts.DocumentsDocumentAccepteParLeDmp, v.DocumentUniqueId)
+                : string.Format(CultureInfo.InvariantCulture, Texts.DocumentsLeDmpNAPas, v.NextAttemptAt is { } n ? Local(n) : "—");
             return;
         }
 
         var e = r.Error!;
         messageKind = "error";
-        message = Rules.TryGetValue(e.Rule, out var text) ? text : $"Envoi refusé (règle {e.Rule}).";
+        message = Rules.TryGetValue(e.Rule, out var text) ? text : string.Format(CultureInfo.InvariantCulture, Texts.DocumentsEnvoiRefuseRegle, e.Rule);
         foreach (var (field, messages) in e.Fields ?? new Dictionary<string, string[]>())
         {
             details.Add($"{field} : {string.Join(" ", messages)}");

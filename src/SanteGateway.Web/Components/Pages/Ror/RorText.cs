@@ -2,26 +2,35 @@ using System.Globalization;
 
 namespace SanteGateway.Web.Components.Pages.Ror;
 
-/// <summary>French wording of the ROR screens.</summary>
+/// <summary>French wording of the ROR screens (the sentences live in Resources/Texts.resx).</summary>
 internal static class RorText
 {
-    /// <summary>J187 nature of capacity; only the codes the ROR documentation names are labelled, others show their code.</summary>
-    private static readonly Dictionary<string, string> CapacityTypes = new(StringComparer.Ordinal) { ["01"] = "Lits", ["02"] = "Places" };
-
-    /// <summary>J188 status of capacity (same rule).</summary>
-    private static readonly Dictionary<string, string> CapacityStatuses = new(StringComparer.Ordinal) { ["02"] = "disponibles" };
-
     /// <summary>Time in Paris time.</summary>
     public static string DateTime(DateTimeOffset? t) => Labels.DateTime(t);
+
+    /// <summary>J187 nature of capacity; only the codes the ROR documentation names are labelled, others show their code.</summary>
+    private static string CapacityType(string? code) => code switch
+    {
+        "01" => Texts.RorLits,
+        "02" => Texts.RorPlaces,
+        _ => string.Format(CultureInfo.InvariantCulture, Texts.RorCapaciteCode, code ?? "?"),
+    };
+
+    /// <summary>J188 status of capacity (same rule).</summary>
+    private static string CapacityStatus(string? code) => code switch
+    {
+        "02" => Texts.RorDisponibles,
+        _ => string.Format(CultureInfo.InvariantCulture, Texts.RorStatutCode, code ?? "?"),
+    };
 
     /// <summary>One capacity record: "Lits disponibles : 12 (au 01/12/2026 10:00)".</summary>
     public static string Capacity(RorCapacityFigure c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        var type = c.CapacityType is { } t && CapacityTypes.TryGetValue(t, out var tl) ? tl : "Capacité " + (c.CapacityType ?? "?");
-        var status = c.CapacityStatus is { } s && CapacityStatuses.TryGetValue(s, out var sl) ? sl : "statut " + (c.CapacityStatus ?? "?");
         var count = c.Count?.ToString(CultureInfo.InvariantCulture) ?? "—";
-        return $"{type} {status} : {count}" + (c.UpdatedAt is { } at ? $" (au {DateTime(at)})" : "");
+        return c.UpdatedAt is { } at
+            ? string.Format(CultureInfo.InvariantCulture, Texts.RorCapaciteAuDate, CapacityType(c.CapacityType), CapacityStatus(c.CapacityStatus), count, DateTime(at))
+            : string.Format(CultureInfo.InvariantCulture, Texts.RorCapacite, CapacityType(c.CapacityType), CapacityStatus(c.CapacityStatus), count);
     }
 
     /// <summary>Capacities on one line, or a dash.</summary>
@@ -31,78 +40,83 @@ internal static class RorText
     /// <summary>The use case's validation message in French (field named by its label).</summary>
     public static string Error(string error) => error.Split(':')[0] switch
     {
-        "name" => "Nom : 100 caractères au plus.",
-        "specialty" => "Spécialité : 100 caractères au plus.",
-        "activity" => "Code d'activité : lettres et chiffres uniquement (nomenclature TRE_R211), 100 caractères au plus.",
-        "commune" => "Commune : 100 caractères au plus.",
-        _ => "Page de résultats invalide.",
+        "name" => Texts.RorNom100CaracteresAuPlus,
+        "specialty" => Texts.RorSpecialite100CaracteresAuPlus,
+        "activity" => Texts.RorCodeDActiviteLettresEt,
+        "commune" => Texts.RorCommune100CaracteresAuPlus,
+        _ => Texts.RorPageDeResultatsInvalide,
     };
 
     /// <summary>Kinds of coded values.</summary>
     public static string Kind(string kind) => kind switch
     {
-        "activity" => "Activité opérationnelle",
-        "family" => "Famille d'activité",
-        "type" => "Champ d'activité",
-        "category" => "Type d'offre",
-        "org-type" => "Type",
-        "profession" => "Profession",
-        "specialty" => "Savoir-faire",
-        "location-type" => "Fonction du lieu",
+        "activity" => Texts.RorActiviteOperationnelle,
+        "family" => Texts.RorFamilleDActivite,
+        "type" => Texts.RorChampDActivite,
+        "category" => Texts.RorTypeDOffre,
+        "org-type" => Texts.RorType,
+        "profession" => Texts.RorProfession,
+        "specialty" => Texts.RorSavoirfaire,
+        "location-type" => Texts.RorFonctionDuLieu,
         _ => kind,
     };
+
     /// <summary>J187 choices of the capacity form.</summary>
-    public static readonly IReadOnlyList<(string Value, string Text)> CapacityTypeOptions = [("01", "Lits (01)"), ("02", "Places (02)")];
+    public static IReadOnlyList<(string Value, string Text)> CapacityTypeOptions => [("01", Texts.RorLits01), ("02", Texts.RorPlaces02)];
 
     /// <summary>J188 choices (codes 01 and 02 as the ROR documentation names them; the others by code).</summary>
-    public static readonly IReadOnlyList<(string Value, string Text)> CapacityStatusOptions =
-        [("01", "Installées (01)"), ("02", "Disponibles (02)"), ("03", "Statut 03"), ("04", "Statut 04"), ("05", "Statut 05")];
+    public static IReadOnlyList<(string Value, string Text)> CapacityStatusOptions =>
+        [("01", Texts.RorInstallees01), ("02", Texts.RorDisponibles02), ("03", Coded(Texts.RorStatut, "03")), ("04", Coded(Texts.RorStatut, "04")), ("05", Coded(Texts.RorStatut, "05"))];
 
     /// <summary>J189 choices.</summary>
-    public static readonly IReadOnlyList<(string Value, string Text)> TemporalityOptions = [("01", "Courante (01)"), ("02", "Temporalité 02")];
+    public static IReadOnlyList<(string Value, string Text)> TemporalityOptions => [("01", Texts.RorCourante01), ("02", Coded(Texts.RorTemporalite, "02"))];
 
     /// <summary>J195 choices.</summary>
-    public static readonly IReadOnlyList<(string Value, string Text)> AssignmentOptions = [("01", "Sans affectation temporaire (01)"), ("02", "Covid+ (02)"), ("03", "Affectation 03")];
+    public static IReadOnlyList<(string Value, string Text)> AssignmentOptions =>
+        [("01", Texts.RorSansAffectationTemporaire01), ("02", Texts.RorCovid02), ("03", Coded(Texts.RorAffectation, "03"))];
 
     /// <summary>J190 choices (optional).</summary>
-    public static readonly IReadOnlyList<(string Value, string Text)> GenderOptions = [("", "Non précisé"), ("01", "Genre 01"), ("02", "Indifférencié (02)"), ("03", "Genre 03")];
+    public static IReadOnlyList<(string Value, string Text)> GenderOptions =>
+        [("", Texts.RorNonPrecise), ("01", Coded(Texts.RorGenre, "01")), ("02", Texts.RorIndifferencie02), ("03", Coded(Texts.RorGenre, "03"))];
+
+    private static string Coded(string format, string code) => string.Format(CultureInfo.InvariantCulture, format, code);
 
     /// <summary>A capacity field's refusal in French.</summary>
     public static string CapacityError(string field) => field switch
     {
-        "count-required" => "Nombre de lits ou de places : obligatoire.",
-        "count-number" => "Nombre de lits ou de places : un nombre entier sans signe ni espace (par exemple 12).",
-        "count" => "Nombre de lits ou de places : entre 0 et 100 000.",
-        "capacityType" => "Nature de la capacité : choisir une nature dans la liste (nomenclature J187).",
-        "capacityStatus" => "Statut de la capacité : choisir un statut dans la liste (nomenclature J188).",
-        "temporality" => "Temporalité : choisir une temporalité dans la liste (nomenclature J189).",
-        "temporaryAssignment" => "Affectation temporaire : choisir une affectation dans la liste (nomenclature J195).",
-        "gender" => "Genre : choisir un genre dans la liste ou « Non précisé » (nomenclature J190).",
-        "egIdentifier" => "Établissement géographique : identifiant national absent ou invalide dans la copie locale.",
-        "externalId" => "Identifiant de synchronisation du lieu : absent ou invalide dans la copie locale.",
-        _ => "Champ invalide.",
+        "count-required" => Texts.RorNombreDeLitsOuDe,
+        "count-number" => Texts.RorNombreDeLitsOuDePlaces,
+        "count" => Texts.RorNombreDeLitsOuDePlacesEntre,
+        "capacityType" => Texts.RorNatureDeLaCapaciteChoisir,
+        "capacityStatus" => Texts.RorStatutDeLaCapaciteChoisir,
+        "temporality" => Texts.RorTemporaliteChoisirUneTemporaliteDans,
+        "temporaryAssignment" => Texts.RorAffectationTemporaireChoisirUneAffectation,
+        "gender" => Texts.RorGenreChoisirUnGenreDans,
+        "egIdentifier" => Texts.RorEtablissementGeographiqueIdentifiantNationalAbsent,
+        "externalId" => Texts.RorIdentifiantDeSynchronisationDuLieu,
+        _ => Texts.RorChampInvalide,
     };
 
     /// <summary>The ROR's answer to a capacity figure, in French, with the alert to raise.</summary>
     public static string CapacityOutcome(RorCapacityChangeResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var diagnostics = result.Diagnostics is { Length: > 0 } d ? " Réponse du ROR : « " + d + " »" : "";
+        var diagnostics = result.Diagnostics is { Length: > 0 } d ? string.Format(CultureInfo.InvariantCulture, Texts.RorReponseDuRor, d) : "";
         return result.Outcome switch
         {
-            RorCapacityChangeOutcome.Replaced => "Capacité mise à jour dans le ROR.",
-            RorCapacityChangeOutcome.Added => "Capacité ajoutée dans le ROR (l'indicateur n'existait pas encore sur ce lieu).",
-            RorCapacityChangeOutcome.LocationNotFound => "Le ROR ne connaît aucun lieu avec cet établissement et cet identifiant de synchronisation : prévenir le GRADeS." + diagnostics,
-            RorCapacityChangeOutcome.MultipleMatches => "Plusieurs lieux du ROR portent cet identifiant de synchronisation : prévenir le GRADeS et l'établissement." + diagnostics,
-            _ => "Le ROR a refusé ce chiffre (règle de gestion) : prévenir le GRADeS et l'établissement." + diagnostics,
+            RorCapacityChangeOutcome.Replaced => Texts.RorCapaciteMiseAJourDans,
+            RorCapacityChangeOutcome.Added => Texts.RorCapaciteAjouteeDansLeRor,
+            RorCapacityChangeOutcome.LocationNotFound => Texts.RorLeRorNeConnaitAucun + diagnostics,
+            RorCapacityChangeOutcome.MultipleMatches => Texts.RorPlusieursLieuxDuRorPortent + diagnostics,
+            _ => Texts.RorLeRorARefuseCe + diagnostics,
         };
     }
 
     /// <summary>A failed call to the ROR, in French.</summary>
     public static string Unavailable(RorFailureKind kind) => kind switch
     {
-        RorFailureKind.Authentication => "Le ROR a refusé l'authentification de la passerelle : rien n'a été envoyé. Prévenir l'administrateur.",
-        RorFailureKind.Rejected => "Le ROR a refusé la demande : rien n'a été enregistré.",
-        _ => "Le ROR ne répond pas : rien n'a été envoyé. Réessayer plus tard.",
+        RorFailureKind.Authentication => Texts.RorLeRorARefuseL,
+        RorFailureKind.Rejected => Texts.RorLeRorARefuseLa,
+        _ => Texts.RorLeRorNeRepondPas,
     };
 }
