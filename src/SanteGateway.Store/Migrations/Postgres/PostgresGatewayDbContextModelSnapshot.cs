@@ -1341,6 +1341,17 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<long>("SyncedAtTicks")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("ValidatedAtTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ValidationIssues")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("ValidationStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("VersionId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -1362,6 +1373,12 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.HasIndex("ResourceType", "PostalCode");
 
                     b.HasIndex("ResourceType", "ServiceId");
+
+                    b.HasIndex(new[] { "ResourceType", "ResourceId" }, "IX_ror_resources_validation_invalid")
+                        .HasFilter("\"ValidationStatus\" = 'invalid'");
+
+                    b.HasIndex(new[] { "ResourceType", "ResourceId" }, "IX_ror_resources_validation_pending")
+                        .HasFilter("\"ValidationStatus\" = 'pending'");
 
                     b.ToTable("ror_resources", (string)null);
                 });
@@ -1391,11 +1408,17 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<long?>("LastFullAtTicks")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("LastInvalid")
+                        .HasColumnType("integer");
+
                     b.Property<string>("LastKind")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
                     b.Property<int>("LastStored")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LastValidated")
                         .HasColumnType("integer");
 
                     b.Property<string>("LeaseOwner")
@@ -1432,7 +1455,9 @@ namespace SanteGateway.Store.Migrations.Postgres
                             Id = 1,
                             ExportFilesDone = 0,
                             LastDeleted = 0,
+                            LastInvalid = 0,
                             LastStored = 0,
+                            LastValidated = 0,
                             LeaseUntilTicks = 0L,
                             Phase = "idle",
                             RunNumber = 0L,
