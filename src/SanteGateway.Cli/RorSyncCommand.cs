@@ -11,6 +11,7 @@ namespace SanteGateway.Cli;
 /// <c>santegw ror sync [--data DIR] [--config FILE] [--full|--delta]</c>: synchronises the data folder's ROR mirror once, with
 /// the ROR of its configuration (section <c>Ror</c>; the sandbox by default), showing progress. The same lease as
 /// <c>serve</c>'s scheduled synchronisation: if a gateway on the same database is synchronising, it answers busy (exit 3).
+/// After the counts of the run, a second line gives those of the profile validation (<c>Ror:Validation</c>).
 /// </summary>
 internal static class RorSyncCommand
 {
@@ -71,6 +72,7 @@ internal static class RorSyncCommand
                 case RorSyncStatus.Succeeded:
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"santegw: {result.Kind} synchronisation done{(result.Resumed ? " (resumed)" : "")}: {result.Stored} stored, {result.Unchanged} unchanged, {result.Deleted} deleted"));
+                    Console.WriteLine(ValidationLine(result));
                     return 0;
                 case RorSyncStatus.Busy:
                     await Console.Error.WriteLineAsync(result.Error).ConfigureAwait(false);
@@ -81,6 +83,18 @@ internal static class RorSyncCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>The validation counts of a run: <c>santegw: profile validation (Changed): 120 validated, 2 invalid in 1.4 s</c>.</summary>
+    internal static string ValidationLine(RorSyncResult result)
+    {
+        if (result.ValidationMode == RorValidationMode.Off)
+        {
+            return "santegw: profile validation off" + (result.ValidationNote is { } why ? ": " + why : "");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"santegw: profile validation ({result.ValidationMode}): {result.Validated} validated, {result.Invalid} invalid{(result.ValidationPending > 0 ? $", {result.ValidationPending} pending" : "")} in {result.ValidationTime.TotalSeconds:F1} s{(result.ValidationNote is { } note ? " (" + note + ")" : "")}");
     }
 
     /// <summary>A one-line progress bar on a terminal; one line per phase when the output is redirected.</summary>

@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using SanteGateway.Interop.Fhir.Validation;
 using SanteGateway.Ror.Sandbox;
 
 namespace SanteGateway.Ror.Tests;
@@ -17,6 +18,59 @@ public sealed class ConformanceTests(RorValidatorFixture profiles)
             .Select(x => x.Key + ": " + string.Join(" | ", x.Errors))
             .ToList();
         failures.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void The_profile_set_finds_the_five_ROR_profiles_and_lists_each_correction_it_made_in_memory()
+    {
+        var set = profiles.Profiles;
+
+        set.Version.Should().Be("0.1.0");
+        set.Profiles.Should().BeEquivalentTo(new Dictionary<string, string>
+        {
+            ["Organization"] = RorConstants.OrganizationProfile,
+            ["HealthcareService"] = RorConstants.StructureDefinitionBase + "ror-healthcareservice",
+            ["Location"] = RorConstants.LocationProfile,
+            ["Practitioner"] = RorConstants.StructureDefinitionBase + "ror-practitioner",
+            ["PractitionerRole"] = RorConstants.StructureDefinitionBase + "ror-practitionerrole",
+        });
+        set.Corrections.Should().Contain(c => c.StartsWith("ror-organization: base http://interopsante.org/fhir/StructureDefinition/FrOrganization", StringComparison.Ordinal));
+        set.Corrections.Should().Contain(c => c.Contains("slicing", StringComparison.Ordinal) && c.Contains("discriminator url", StringComparison.Ordinal));
+        set.Corrections.Should().Contain(c => c.Contains("extension slice", StringComparison.Ordinal) && c.Contains("not loaded", StringComparison.Ordinal));
+        set.ToleratedMessages.Should().BeEquivalentTo(RorProfileSet.Release010Drift, "release 0.1.0 contradicts the current IG on three points");
+        File.ReadAllText(Path.Combine(RorValidatorFixture.IgDirectory, "StructureDefinition-ror-organization.json"))
+            .Should().Contain("http://interopsante.org/fhir/StructureDefinition/FrOrganization", "the files in shared/ are never changed");
+    }
+
+    [Fact]
+    public void A_resource_read_from_its_JSON_is_checked_against_the_profile_of_its_type_even_without_meta_profile()
+    {
+        var offer = RorDataGenerator.Generate(1, 3, DateTimeOffset.UtcNow).OfType<HealthcareService>().Single();
+        offer.Meta.Profile = [];
+        profiles.Profiles.Errors(SanteGateway.Interop.Fhir.FhirFormats.ToJson(offer)).Should().BeEmpty();
+
+        offer.Identifier.Clear();
+        profiles.Profiles.Errors(SanteGateway.Interop.Fhir.FhirFormats.ToJson(offer))
+            .Should().Contain(e => e.ToString().Contains("identifier", StringComparison.Ordinal), "RORHealthcareService requires an identifier");
+    }
+
+    [Fact]
+    public void Text_that_is_not_FHIR_JSON_is_a_format_error_and_an_unknown_resource_type_is_an_error()
+    {
+        var act = () => profiles.Profiles.Errors("this is not JSON");
+        act.Should().Throw<SanteGateway.Interop.Fhir.FhirFormatException>();
+
+        // Refused by the parser or by the validator, but never reported as conforming.
+        IReadOnlyList<FhirValidationIssue>? errors = null;
+        try
+        {
+            errors = profiles.Profiles.Errors("{\"resourceType\": \"NoSuchThing\"}");
+        }
+        catch (SanteGateway.Interop.Fhir.FhirFormatException)
+        {
+        }
+
+        (errors ?? [new FhirValidationIssue("error", "structure", "", "refused")]).Should().NotBeEmpty(string.Join(" | ", errors ?? []));
     }
 
     [Fact]

@@ -15,7 +15,9 @@ namespace SanteGateway.Application;
 /// every row received gets the run's mark, so the full reconciliation deletes only what the export no longer holds.
 /// PostgreSQL: binary COPY into a temporary table, one UPDATE for the marks of unchanged rows and one
 /// <c>INSERT … ON CONFLICT DO UPDATE … WHERE newer</c>. SQLite: the same upsert as a prepared statement per row
-/// (SQLite runs in-process, so a round trip costs a function call).
+/// (SQLite runs in-process, so a round trip costs a function call). The validation columns travel with the row: a stored
+/// copy replaces the previous copy's result (<c>pending</c> or not validated); with <c>revalidateUnchanged</c> (validation
+/// mode All) the rows that are not newer are marked <c>pending</c> as well.
 /// </summary>
 internal interface IRorBulkWriter : IDisposable
 {
@@ -23,7 +25,8 @@ internal interface IRorBulkWriter : IDisposable
     Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct);
 
     /// <summary>Creates the writer for the context's provider.</summary>
-    static IRorBulkWriter For(GatewayDbContext db) => db.Database.IsNpgsql() ? new PostgresRorWriter() : new SqliteRorWriter();
+    static IRorBulkWriter For(GatewayDbContext db, bool revalidateUnchanged = false) =>
+        db.Database.IsNpgsql() ? new PostgresRorWriter(revalidateUnchanged) : new SqliteRorWriter(revalidateUnchanged);
 }
 
 /// <summary>Column list shared by both writers (the order of the COPY and of the parameters).</summary>
@@ -33,6 +36,7 @@ internal static class RorColumns
     [
         "ResourceType", "ResourceId", "VersionId", "LastUpdatedTicks", "Json", "Name", "NameKey", "Identifier", "OrganizationId", "LocationId", "ServiceId",
         "PractitionerId", "CommuneCode", "CityKey", "PostalCode", "Codes", "Summary", "Region", "SeenInRun", "SyncedAtTicks",
+        "ValidationStatus", "ValidationIssues", "ValidatedAtTicks",
     ];
 
     /// <summary>Columns replaced when the incoming copy is newer (all but the key).</summary>
@@ -50,10 +54,11 @@ internal static class RorColumns
     [
         r.ResourceType, r.ResourceId, r.VersionId, r.LastUpdatedTicks, r.Json, r.Name, r.NameKey, r.Identifier, r.OrganizationId, r.LocationId, r.ServiceId,
         r.PractitionerId, r.CommuneCode, r.CityKey, r.PostalCode, r.Codes, r.Summary, r.Region, r.SeenInRun, r.SyncedAtTicks,
+        r.ValidationStatus, r.ValidationIssues, r.ValidatedAtTicks,
     ];
 }
 
-internal sealed class PostgresRorWriter : IRorBulkWriter
+internal sealed class PostgresRorWriter(bool revalidateUnchanged) : IRorBulkWriter
 {
     public async Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct)
     {
@@ -82,7 +87,7 @@ internal sealed class PostgresRorWriter : IRorBulkWriter
 
         // Marks first: once the upsert has run, a replaced row would look unchanged.
         var unchanged = await Exec(c, tx, $"""
-            UPDATE ror_resources AS t SET "SeenInRun" = s."SeenInRun" FROM ror_stage AS s
+            UPDATE ror_resources AS t SET "SeenInRun" = s."SeenInRun"{(revalidateUnchanged ? ", \"ValidationStatus\" = 'pending'" : "")} FROM ror_stage AS s
             WHERE t."ResourceType" = s."ResourceType" AND t."ResourceId" = s."ResourceId" AND NOT {RorColumns.Newer("t", "s")}
             """, ct).ConfigureAwait(false);
         var stored = await Exec(c, tx, $"""
@@ -105,7 +110,7 @@ internal sealed class PostgresRorWriter : IRorBulkWriter
     }
 }
 
-internal sealed class SqliteRorWriter : IRorBulkWriter
+internal sealed class SqliteRorWriter(bool revalidateUnchanged) : IRorBulkWriter
 {
     private SqliteCommand? upsert;
     private SqliteCommand? mark;
@@ -124,7 +129,8 @@ internal sealed class SqliteRorWriter : IRorBulkWriter
                 ON CONFLICT ("ResourceType", "ResourceId") DO UPDATE SET {string.Join(", ", RorColumns.Replaced.Select(x => RorColumns.Q(x) + " = excluded." + RorColumns.Q(x)))}
                 WHERE {RorColumns.Newer("ror_resources", "excluded").Replace("IS DISTINCT FROM", "IS NOT", StringComparison.Ordinal)}
                 """, RorColumns.All.Length);
-            mark = Prepare(c, tx, """UPDATE ror_resources SET "SeenInRun" = $p0 WHERE "ResourceType" = $p1 AND "ResourceId" = $p2""", 3);
+            var pending = revalidateUnchanged ? ", \"ValidationStatus\" = 'pending'" : "";
+            mark = Prepare(c, tx, $"""UPDATE ror_resources SET "SeenInRun" = $p0{pending} WHERE "ResourceType" = $p1 AND "ResourceId" = $p2""", 3);
             preparedFor = tx;
         }
 

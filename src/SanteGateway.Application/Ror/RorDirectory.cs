@@ -146,7 +146,28 @@ public sealed record RorOrganizationDetail(RorOrganizationView Organization, IRe
 /// <param name="LastFailedAt">When.</param>
 /// <param name="Counts">Resources held, by type.</param>
 public sealed record RorSyncStatusView(bool Running, string? LeaseOwner, string Phase, bool Interrupted, DateTimeOffset? LastSucceededAt, string? LastKind, DateTimeOffset? LastFullAt,
-    DateTimeOffset? ChangesSince, int LastStored, int LastDeleted, string? LastError, DateTimeOffset? LastFailedAt, IReadOnlyDictionary<string, int> Counts);
+    DateTimeOffset? ChangesSince, int LastStored, int LastDeleted, string? LastError, DateTimeOffset? LastFailedAt, IReadOnlyDictionary<string, int> Counts)
+{
+    /// <summary>Resources validated against the ROR profiles by the last run.</summary>
+    public int LastValidated { get; init; }
+
+    /// <summary>Of those, the ones found invalid.</summary>
+    public int LastInvalid { get; init; }
+
+    /// <summary>Resources of the mirror whose current version is flagged invalid (kept and searchable).</summary>
+    public int Invalid { get; init; }
+
+    /// <summary>Resources of the mirror waiting for their validation.</summary>
+    public int ValidationPending { get; init; }
+}
+
+/// <summary>A mirrored resource flagged by the validation against its ROR profile.</summary>
+/// <param name="ResourceType">Type.</param>
+/// <param name="Id">Logical id in the ROR.</param>
+/// <param name="Name">Display name.</param>
+/// <param name="Issues">The first errors, one per line (<c>location: message</c>).</param>
+/// <param name="ValidatedAt">When this version was validated.</param>
+public sealed record RorInvalidResource(string ResourceType, string Id, string? Name, string? Issues, DateTimeOffset? ValidatedAt);
 
 /// <summary>Reads the synchronised ROR offer from the store (local search: no call to the ROR).</summary>
 public sealed class RorDirectory
@@ -286,9 +307,30 @@ public sealed class RorDirectory
         var s = await _db.RorSyncStates.AsNoTracking().FirstOrDefaultAsync(x => x.Id == 1, ct).ConfigureAwait(false) ?? new RorSyncState { Id = 1 };
         var counts = await _db.RorResources.GroupBy(r => r.ResourceType).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct).ConfigureAwait(false);
         var running = s.LeaseOwner is not null && s.LeaseUntilTicks > _time.GetUtcNow().UtcTicks;
+        // Constants in the filters: both databases answer from the partial indexes on these statuses.
+        var invalid = await _db.RorResources.CountAsync(r => r.ValidationStatus == RorValidationStatus.Invalid, ct).ConfigureAwait(false);
+        var pending = await _db.RorResources.CountAsync(r => r.ValidationStatus == RorValidationStatus.Pending, ct).ConfigureAwait(false);
         return new RorSyncStatusView(running, running ? s.LeaseOwner : null, s.Phase, !running && s.Phase == "full" && s.ExportJob is not null,
             Opt(s.SucceededAtTicks), s.LastKind, Opt(s.LastFullAtTicks), s.SinceTicks == 0 ? null : Instant(s.SinceTicks), s.LastStored, s.LastDeleted, s.LastError, Opt(s.FailedAtTicks),
-            counts.ToDictionary(c => c.Key, c => c.Count, StringComparer.Ordinal));
+            counts.ToDictionary(c => c.Key, c => c.Count, StringComparer.Ordinal))
+        {
+            LastValidated = s.LastValidated,
+            LastInvalid = s.LastInvalid,
+            Invalid = invalid,
+            ValidationPending = pending,
+        };
+    }
+
+    /// <summary>The mirrored resources flagged invalid against their ROR profile, by type and id (for the publisher to report upstream).</summary>
+    /// <param name="max">At most this many (1–1000).</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The flagged resources with their first errors.</returns>
+    public async Task<IReadOnlyList<RorInvalidResource>> ListInvalidAsync(int max = 100, CancellationToken ct = default)
+    {
+        var rows = await _db.RorResources.AsNoTracking().Where(r => r.ValidationStatus == RorValidationStatus.Invalid)
+            .OrderBy(r => r.ResourceType).ThenBy(r => r.ResourceId).Take(Math.Clamp(max, 1, 1000))
+            .Select(r => new { r.ResourceType, r.ResourceId, r.Name, r.ValidationIssues, r.ValidatedAtTicks }).ToListAsync(ct).ConfigureAwait(false);
+        return rows.Select(r => new RorInvalidResource(r.ResourceType, r.ResourceId, r.Name, r.ValidationIssues, Opt(r.ValidatedAtTicks))).ToList();
     }
 
     private IQueryable<RorResource> Find(string type, string id) => _db.RorResources.AsNoTracking().Where(r => r.ResourceType == type && r.ResourceId == id);

@@ -68,20 +68,42 @@ public enum RorSyncStatus
 /// <param name="Deleted">Resources removed (full reconciliation).</param>
 /// <param name="Resumed">The run continued an interrupted full load.</param>
 /// <param name="Error">Failure, or the lease holder when busy.</param>
-public sealed record RorSyncResult(RorSyncStatus Status, string? Kind, int Stored, int Unchanged, int Deleted, bool Resumed, string? Error);
+public sealed record RorSyncResult(RorSyncStatus Status, string? Kind, int Stored, int Unchanged, int Deleted, bool Resumed, string? Error)
+{
+    /// <summary>The validation mode in effect (<see cref="RorValidationMode.Off"/> when no ROR profiles are configured).</summary>
+    public RorValidationMode ValidationMode { get; init; }
+
+    /// <summary>Resources validated against the ROR profiles by this run (after they were stored).</summary>
+    public int Validated { get; init; }
+
+    /// <summary>Of those, the ones found invalid (kept and flagged).</summary>
+    public int Invalid { get; init; }
+
+    /// <summary>Resources still waiting for their validation after the run (validation cancelled or unavailable).</summary>
+    public int ValidationPending { get; init; }
+
+    /// <summary>Why validation did not run or stopped early (no profiles configured, profiles unreadable, cancelled), or null.</summary>
+    public string? ValidationNote { get; init; }
+
+    /// <summary>Time spent validating (after storing: not part of the synchronisation's own time).</summary>
+    public TimeSpan ValidationTime { get; init; }
+}
 
 /// <summary>Progress of a run.</summary>
 /// <param name="Kind"><c>full</c> or <c>delta</c>.</param>
 /// <param name="Received">Resources received so far.</param>
 /// <param name="Expected">Resources announced by the export manifest, when known.</param>
-/// <param name="Phase">What is happening (<c>export</c>, <c>file 2/5</c>, <c>changes</c>, <c>reconcile</c>).</param>
+/// <param name="Phase">What is happening (<c>export</c>, <c>file 2/5</c>, <c>changes</c>, <c>reconcile</c>, <c>validate</c>: then
+/// <paramref name="Received"/> counts the resources validated and <paramref name="Expected"/> those to validate).</param>
 public sealed record RorSyncProgress(string Kind, long Received, long? Expected, string Phase);
 
 /// <summary>
 /// Mirrors the national ROR into the store: a full load from <c>$export</c> (resumable file by file, then a reconciliation
 /// that deletes what the export no longer contains), then deltas by <c>_lastUpdated</c>. Idempotent (a copy that is not
 /// newer than the stored one changes nothing) and one instance at a time (a lease on the state row, renewed after each
-/// batch; an instance that dies leaves a lease that expires).
+/// batch; an instance that dies leaves a lease that expires). Resources are validated against the ROR profiles after they
+/// are stored (<see cref="RorValidationOptions"/>): each stored row is marked <c>pending</c> when the mode wants it, and a
+/// last phase validates the pending rows and records the result; an invalid resource is kept and flagged, never dropped.
 /// </summary>
 public sealed class RorSyncService
 {
@@ -91,7 +113,10 @@ public sealed class RorSyncService
     private readonly TimeProvider _time;
     private readonly ILogger<RorSyncService> _logger;
     private readonly string _owner;
+    private readonly IRorResourceValidator? _validator;
+    private readonly RorValidationOptions _validation;
     private IRorBulkWriter? _writer;
+    private bool _initialLoad;
 
     /// <summary>Creates the service.</summary>
     /// <param name="db">Database context (one run uses it alone).</param>
@@ -99,9 +124,14 @@ public sealed class RorSyncService
     /// <param name="options">Settings.</param>
     /// <param name="time">Clock.</param>
     /// <param name="logger">Logger.</param>
-    public RorSyncService(GatewayDbContext db, IRorPort port, IOptions<RorSyncOptions> options, TimeProvider time, ILogger<RorSyncService> logger)
+    /// <param name="validator">Validator of the ROR profiles; null when none is configured (nothing is validated).</param>
+    /// <param name="validation">Validation settings (default: mode Changed, 1 % sample of the initial load).</param>
+    public RorSyncService(GatewayDbContext db, IRorPort port, IOptions<RorSyncOptions> options, TimeProvider time, ILogger<RorSyncService> logger,
+        IRorResourceValidator? validator = null, IOptions<RorValidationOptions>? validation = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _validator = validator;
+        _validation = validation?.Value ?? new RorValidationOptions();
         _db = db;
         _port = port;
         _options = options.Value;
@@ -132,6 +162,8 @@ public sealed class RorSyncService
                    || (mode == RorSyncMode.Auto && (state.LastFullAtTicks is not { } last || now.UtcTicks - last > _options.FullEvery.Ticks));
         var kind = full ? "full" : "delta";
         var counts = new Counts();
+        // The initial load (no full run ever completed; a resumed one included) stores every resource as new: mode Changed samples it.
+        _initialLoad = full && state.LastFullAtTicks is null;
         try
         {
             if (full)
@@ -144,7 +176,9 @@ public sealed class RorSyncService
             }
 
             _logger.LogInformation("ROR {Kind} synchronisation done: {Stored} stored, {Unchanged} unchanged, {Deleted} deleted", kind, counts.Stored, counts.Unchanged, counts.Deleted);
-            return new RorSyncResult(RorSyncStatus.Succeeded, kind, counts.Stored, counts.Unchanged, counts.Deleted, resume, null);
+            // Everything received is stored and the state committed: validation comes after and never blocks the mirror.
+            var validation = await ValidatePendingAsync(state, kind, progress, cancellationToken).ConfigureAwait(false);
+            return validation.ApplyTo(new RorSyncResult(RorSyncStatus.Succeeded, kind, counts.Stored, counts.Unchanged, counts.Deleted, resume, null));
         }
         catch (Exception ex) when (ex is RorPortException or DbUpdateException or InvalidOperationException or TimeoutException or HttpRequestException or JsonException
                                    || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
@@ -157,7 +191,7 @@ public sealed class RorSyncService
                 throw;
             }
 
-            return new RorSyncResult(RorSyncStatus.Failed, kind, counts.Stored, counts.Unchanged, counts.Deleted, resume, message);
+            return new RorSyncResult(RorSyncStatus.Failed, kind, counts.Stored, counts.Unchanged, counts.Deleted, resume, message) { ValidationMode = EffectiveMode };
         }
         finally
         {
@@ -305,13 +339,16 @@ public sealed class RorSyncService
         await RenewLeaseAsync(ct).ConfigureAwait(false);
         var now = _time.GetUtcNow().UtcTicks;
         // The same resource twice in a batch (pages that shifted): the newest wins.
+        var mode = EffectiveMode;
         var rows = batch.GroupBy(r => (r.ResourceType, r.Id)).Select(g => g.MaxBy(r => r.LastUpdated)!).Select(r =>
         {
             var row = new RorResource { ResourceType = r.ResourceType, ResourceId = r.Id, SeenInRun = run };
             Fill(row, r, now);
+            // Written only when this copy is stored (new or newer): an unchanged row keeps its earlier result.
+            row.ValidationStatus = mode != RorValidationMode.Off && RorValidationPolicy.WantsChanged(_validation, _initialLoad, r.ResourceType, r.Id) ? RorValidationStatus.Pending : null;
             return row;
         }).ToList();
-        _writer ??= IRorBulkWriter.For(_db);
+        _writer ??= IRorBulkWriter.For(_db, revalidateUnchanged: mode == RorValidationMode.All);
         var strategy = _db.Database.CreateExecutionStrategy();
         var (stored, unchanged) = await strategy.ExecuteAsync(async () =>
         {
@@ -378,6 +415,115 @@ public sealed class RorSyncService
         row.SyncedAtTicks = now;
     }
 
+    /// <summary>The mode in effect: <see cref="RorValidationMode.Off"/> without a validator.</summary>
+    private RorValidationMode EffectiveMode => _validator is null ? RorValidationMode.Off : _validation.Mode;
+
+    /// <summary>
+    /// Validates the rows marked pending (this run's and any left by an earlier, interrupted pass), batch by batch, and records
+    /// each result on its row and the run's counts in the state. Failures of the validator itself stop the pass and leave the
+    /// rows pending for the next run; they never fail the synchronisation, whose data is already stored.
+    /// </summary>
+    private async Task<ValidationSummary> ValidatePendingAsync(RorSyncState state, string kind, IProgress<RorSyncProgress>? progress, CancellationToken ct)
+    {
+        var mode = EffectiveMode;
+        var summary = new ValidationSummary { Mode = mode };
+        if (_validator is null)
+        {
+            summary.Note = _validation.Mode == RorValidationMode.Off ? null : "no ROR profiles configured (Ror:Validation:Definitions)";
+            return summary;
+        }
+
+        if (mode == RorValidationMode.Off)
+        {
+            return summary;
+        }
+
+        var started = _time.GetTimestamp();
+        var total = await _db.RorResources.CountAsync(r => r.ValidationStatus == RorValidationStatus.Pending, ct).ConfigureAwait(false);
+        var seen = new HashSet<(string, string)>();
+        try
+        {
+            progress?.Report(new RorSyncProgress(kind, 0, total, "validate"));
+            while (true)
+            {
+                await RenewLeaseAsync(ct).ConfigureAwait(false);
+                // Constants (not variables) in the filter, so that both databases use the partial index on pending rows.
+                var rows = await _db.RorResources.AsNoTracking().Where(r => r.ValidationStatus == RorValidationStatus.Pending)
+                    .OrderBy(r => r.ResourceType).ThenBy(r => r.ResourceId).Take(Math.Max(1, _validation.BatchSize))
+                    .Select(r => new { r.ResourceType, r.ResourceId, r.Json }).ToListAsync(ct).ConfigureAwait(false);
+                if (rows.Count == 0 || rows.Any(r => !seen.Add((r.ResourceType, r.ResourceId))))
+                {
+                    break; // done (a row seen twice would mean its result could not be written: never loop)
+                }
+
+                var results = new List<(string Type, string Id, string Status, string? Issues)>(rows.Count);
+                foreach (var r in rows)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var outcome = Validate(r.ResourceType, r.ResourceId, r.Json);
+                    results.Add((r.ResourceType, r.ResourceId, outcome.IsValid ? RorValidationStatus.Valid : RorValidationStatus.Invalid, RorValidationPolicy.Compact(outcome, _validation.MaxIssues)));
+                }
+
+                var at = _time.GetUtcNow().UtcTicks;
+                var strategy = _db.Database.CreateExecutionStrategy();
+                await strategy.ExecuteAsync(async () =>
+                {
+                    await using var tx = await _db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+                    foreach (var (type, id, status, issues) in results)
+                    {
+                        await _db.RorResources.Where(x => x.ResourceType == type && x.ResourceId == id)
+                            .ExecuteUpdateAsync(u => u.SetProperty(x => x.ValidationStatus, status).SetProperty(x => x.ValidationIssues, issues).SetProperty(x => x.ValidatedAtTicks, at), ct)
+                            .ConfigureAwait(false);
+                    }
+
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+                summary.Validated += results.Count;
+                summary.Invalid += results.Count(x => x.Status == RorValidationStatus.Invalid);
+                progress?.Report(new RorSyncProgress(kind, summary.Validated, total, "validate"));
+            }
+        }
+        catch (RorValidationUnavailableException ex)
+        {
+            _logger.LogWarning("ROR profile validation unavailable: {Error}", ex.Message);
+            summary.Note = "validation unavailable: " + ex.Message;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            summary.Note = "validation cancelled (the rest is validated by the next run)";
+        }
+
+        summary.Time = _time.GetElapsedTime(started);
+        summary.Pending = Math.Max(0, total - summary.Validated);
+        _logger.LogInformation("ROR profile validation ({Mode}): {Validated} validated, {Invalid} invalid, {Pending} pending, in {Seconds:F1} s", mode, summary.Validated, summary.Invalid, summary.Pending, summary.Time.TotalSeconds);
+        try
+        {
+            state.LastValidated = summary.Validated;
+            state.LastInvalid = summary.Invalid;
+            await SaveStateAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or DbException)
+        {
+            _logger.LogWarning("ROR validation counts not recorded: {Error}", ex.Message);
+        }
+
+        return summary;
+    }
+
+    private RorValidationOutcome Validate(string type, string id, string json)
+    {
+        try
+        {
+            return _validator!.Validate(type, json);
+        }
+        catch (Exception ex) when (ex is not (RorValidationUnavailableException or OperationCanceledException or OutOfMemoryException))
+        {
+            // One resource the validator chokes on is flagged with the reason; the pass goes on with the others.
+            _logger.LogWarning("ROR {Type}/{Id}: the validator failed ({Error})", type, id, ex.GetType().Name);
+            return new RorValidationOutcome([new RorValidationIssue(type, "the validator failed: " + ex.Message)]);
+        }
+    }
+
     private static string? Truncate(string? value, int max) => value is { Length: > 0 } v ? (v.Length > max ? v[..max] : v) : null;
 
     private async Task<bool> TryTakeLeaseAsync(CancellationToken ct)
@@ -438,6 +584,26 @@ public sealed class RorSyncService
         {
             // The lease expires on its own.
         }
+    }
+
+    private sealed class ValidationSummary
+    {
+        public RorValidationMode Mode { get; init; }
+
+        public int Validated { get; set; }
+
+        public int Invalid { get; set; }
+
+        public int Pending { get; set; }
+
+        public string? Note { get; set; }
+
+        public TimeSpan Time { get; set; }
+
+        public RorSyncResult ApplyTo(RorSyncResult result) => result with
+        {
+            ValidationMode = Mode, Validated = Validated, Invalid = Invalid, ValidationPending = Pending, ValidationNote = Note, ValidationTime = Time,
+        };
     }
 
     private sealed class Counts

@@ -36,8 +36,23 @@ public sealed class FhirDefinitionSource : IAsyncResourceResolver
     /// <param name="paths">Folders, <c>.tgz</c> packages or <c>.json</c> files, in priority order.</param>
     /// <exception cref="DirectoryNotFoundException">A path does not exist.</exception>
     public FhirDefinitionSource(IEnumerable<string> paths)
+        : this([], paths)
     {
+    }
+
+    /// <summary>Indexes conformance resources given as JSON texts (first, so they win), then those of the given folders and package files.</summary>
+    /// <param name="resources">Conformance resources as JSON (e.g. corrected copies made in memory, see <see cref="RorProfileSet"/>).</param>
+    /// <param name="paths">Folders, <c>.tgz</c> packages or <c>.json</c> files, in priority order.</param>
+    /// <exception cref="DirectoryNotFoundException">A path does not exist.</exception>
+    public FhirDefinitionSource(IEnumerable<string> resources, IEnumerable<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
         ArgumentNullException.ThrowIfNull(paths);
+        foreach (var json in resources)
+        {
+            Index(json);
+        }
+
         foreach (var path in paths)
         {
             if (Directory.Exists(path))

@@ -75,12 +75,29 @@ public sealed class FhirProfileValidator
     /// <summary>Loads the definitions and prepares the validator (the R4 core zip is extracted on first use).</summary>
     /// <param name="options">Where the definitions are.</param>
     public FhirProfileValidator(FhirValidatorOptions options)
+        : this(Stopwatch.GetTimestamp(), options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var started = Stopwatch.GetTimestamp();
-        Definitions = new FhirDefinitionSource(options.DefinitionPaths);
+    }
+
+    /// <summary>Prepares the validator over definitions already indexed (e.g. the corrected ROR profiles of <see cref="RorProfileSet"/>).</summary>
+    /// <param name="definitions">The IG definitions.</param>
+    /// <param name="versionFallbackPrefixes">See <see cref="FhirValidatorOptions.VersionFallbackPrefixes"/>; null for its default.</param>
+    public FhirProfileValidator(FhirDefinitionSource definitions, IReadOnlyList<string>? versionFallbackPrefixes = null)
+        : this(Stopwatch.GetTimestamp(), definitions, versionFallbackPrefixes ?? new FhirValidatorOptions { DefinitionPaths = [] }.VersionFallbackPrefixes)
+    {
+    }
+
+    private FhirProfileValidator(long started, FhirValidatorOptions options)
+        : this(started, new FhirDefinitionSource((options ?? throw new ArgumentNullException(nameof(options))).DefinitionPaths), options.VersionFallbackPrefixes)
+    {
+    }
+
+    private FhirProfileValidator(long started, FhirDefinitionSource definitions, IReadOnlyList<string> versionFallbackPrefixes)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        Definitions = definitions;
         var core = ZipSource.CreateValidationSource();
-        _resolver = new FallbackResolver(new MultiResolver(Definitions, core), options.VersionFallbackPrefixes);
+        _resolver = new FallbackResolver(new MultiResolver(Definitions, core), versionFallbackPrefixes);
         var cached = new CachedResolver(_resolver);
         var terminology = new LocalTerminologyService(cached);
         _validator = new Validator(cached, terminology, null, null, null);

@@ -66,6 +66,11 @@ internal static class RorEndpoints
             .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("GetRorSyncStatus").WithSummary("State of the ROR synchronisation and what the mirror holds.")
             .Produces<RorSyncStatusView>();
 
+        g.MapGet("/invalid", async (int? max, RorDirectory directory, CancellationToken ct) => Results.Ok(await directory.ListInvalidAsync(max ?? 100, ct).ConfigureAwait(false)))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("ListRorInvalidResources")
+            .WithSummary("Mirrored resources flagged invalid against their ROR profile (kept and searchable), with their first errors; max 1-1000, default 100.")
+            .Produces<IReadOnlyList<RorInvalidResource>>();
+
         g.MapPost("/sync", async (string? mode, RorSyncRunner runner, IRorPort port, RorDirectory directory, IHostApplicationLifetime lifetime, CancellationToken ct) =>
         {
             RorSyncMode parsed;

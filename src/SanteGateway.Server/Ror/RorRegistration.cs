@@ -9,7 +9,8 @@ namespace SanteGateway.Server.Ror;
 public static class RorRegistration
 {
     /// <summary>
-    /// Use cases, <c>Ror:Sync</c> settings, the run coordinator, the background worker (idle unless <c>Ror:Sync:Enabled</c>)
+    /// Use cases, <c>Ror:Sync</c> and <c>Ror:Validation</c> settings (the Firely validator of the ROR profiles when
+    /// <c>Ror:Validation:Definitions</c> is set), the run coordinator, the background worker (idle unless <c>Ror:Sync:Enabled</c>)
     /// and the <c>ror</c> readiness check. Without <see cref="AddGatewayRor"/> the port is the unconfigured one.
     /// </summary>
     /// <param name="services">Services.</param>
@@ -20,6 +21,13 @@ public static class RorRegistration
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddRorUseCases();
         services.Configure<RorSyncOptions>(configuration.GetSection("Ror:Sync"));
+        services.Configure<RorValidationOptions>(configuration.GetSection("Ror:Validation"));
+        if (configuration.GetSection("Ror:Validation:Definitions").GetChildren().Any())
+        {
+            // Only with profiles configured: without a validator the synchronisation marks and validates nothing.
+            services.TryAddSingleton<IRorResourceValidator, FirelyRorResourceValidator>();
+        }
+
         services.TryAddSingleton<RorSyncRunner>();
         services.AddHostedService<RorSyncWorker>();
         services.AddHealthChecks().AddCheck<RorSyncHealthCheck>("ror", tags: ["ready"]);

@@ -67,6 +67,19 @@ public sealed class RorResource
 
     /// <summary>When the gateway stored this version (UTC ticks).</summary>
     public long SyncedAtTicks { get; set; }
+
+    /// <summary>
+    /// Validation of this version against its ROR profile: null (not validated: sampled out or validation off),
+    /// <c>pending</c> (stored, validation to come), <c>valid</c> or <c>invalid</c>. Reset whenever a newer copy is stored.
+    /// An invalid resource is kept and searchable: the flag is for the publisher, the national data stays the reference.
+    /// </summary>
+    public string? ValidationStatus { get; set; }
+
+    /// <summary>The first errors of an invalid resource, one per line (<c>location: message</c>), at most 1024 characters.</summary>
+    public string? ValidationIssues { get; set; }
+
+    /// <summary>When this version was validated (UTC ticks).</summary>
+    public long? ValidatedAtTicks { get; set; }
 }
 
 /// <summary>
@@ -117,6 +130,12 @@ public sealed class RorSyncState
     /// <summary>Resources deleted by the last run.</summary>
     public int LastDeleted { get; set; }
 
+    /// <summary>Resources validated against the ROR profiles by the last run.</summary>
+    public int LastValidated { get; set; }
+
+    /// <summary>Of those, the ones found invalid.</summary>
+    public int LastInvalid { get; set; }
+
     /// <summary>Last failure (when the last run failed), or null.</summary>
     public string? LastError { get; set; }
 
@@ -162,6 +181,12 @@ public static class RorModel
             e.HasIndex(x => new { x.ResourceType, x.LocationId });
             e.HasIndex(x => new { x.ResourceType, x.ServiceId });
             e.HasIndex(x => x.SeenInRun);
+            e.Property(x => x.ValidationStatus).HasMaxLength(16);
+            e.Property(x => x.ValidationIssues).HasMaxLength(1024);
+            // Partial indexes (same SQL on both providers): the validation pass reads the pending rows and the status counts the
+            // invalid ones without a scan, while the bulk load of rows that are not validated writes no index entry at all.
+            e.HasIndex(x => new { x.ResourceType, x.ResourceId }, "IX_ror_resources_validation_pending").HasFilter("\"ValidationStatus\" = 'pending'");
+            e.HasIndex(x => new { x.ResourceType, x.ResourceId }, "IX_ror_resources_validation_invalid").HasFilter("\"ValidationStatus\" = 'invalid'");
         });
         builder.Entity<RorSyncState>(e =>
         {

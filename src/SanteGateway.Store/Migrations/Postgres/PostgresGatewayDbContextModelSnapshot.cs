@@ -1344,6 +1344,17 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<long>("SyncedAtTicks")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("ValidatedAtTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ValidationIssues")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("ValidationStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("VersionId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -1365,6 +1376,12 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.HasIndex("ResourceType", "PostalCode");
 
                     b.HasIndex("ResourceType", "ServiceId");
+
+                    b.HasIndex(new[] { "ResourceType", "ResourceId" }, "IX_ror_resources_validation_invalid")
+                        .HasFilter("\"ValidationStatus\" = 'invalid'");
+
+                    b.HasIndex(new[] { "ResourceType", "ResourceId" }, "IX_ror_resources_validation_pending")
+                        .HasFilter("\"ValidationStatus\" = 'pending'");
 
                     b.ToTable("ror_resources", (string)null);
                 });
@@ -1394,11 +1411,17 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<long?>("LastFullAtTicks")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("LastInvalid")
+                        .HasColumnType("integer");
+
                     b.Property<string>("LastKind")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
                     b.Property<int>("LastStored")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LastValidated")
                         .HasColumnType("integer");
 
                     b.Property<string>("LeaseOwner")
@@ -1435,7 +1458,9 @@ namespace SanteGateway.Store.Migrations.Postgres
                             Id = 1,
                             ExportFilesDone = 0,
                             LastDeleted = 0,
+                            LastInvalid = 0,
                             LastStored = 0,
+                            LastValidated = 0,
                             LeaseUntilTicks = 0L,
                             Phase = "idle",
                             RunNumber = 0L,

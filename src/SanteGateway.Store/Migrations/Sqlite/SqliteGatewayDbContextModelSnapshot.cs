@@ -1321,6 +1321,17 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.Property<long>("SyncedAtTicks")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ValidatedAtTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ValidationIssues")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ValidationStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("VersionId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -1342,6 +1353,12 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.HasIndex("ResourceType", "PostalCode");
 
                     b.HasIndex("ResourceType", "ServiceId");
+
+                    b.HasIndex(new[] { "ResourceType", "ResourceId" }, "IX_ror_resources_validation_invalid")
+                        .HasFilter("\"ValidationStatus\" = 'invalid'");
+
+                    b.HasIndex(new[] { "ResourceType", "ResourceId" }, "IX_ror_resources_validation_pending")
+                        .HasFilter("\"ValidationStatus\" = 'pending'");
 
                     b.ToTable("ror_resources", (string)null);
                 });
@@ -1371,11 +1388,17 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.Property<long?>("LastFullAtTicks")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("LastInvalid")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LastKind")
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<int>("LastStored")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LastValidated")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("LeaseOwner")
@@ -1412,7 +1435,9 @@ namespace SanteGateway.Store.Migrations.Sqlite
                             Id = 1,
                             ExportFilesDone = 0,
                             LastDeleted = 0,
+                            LastInvalid = 0,
                             LastStored = 0,
+                            LastValidated = 0,
                             LeaseUntilTicks = 0L,
                             Phase = "idle",
                             RunNumber = 0L,
