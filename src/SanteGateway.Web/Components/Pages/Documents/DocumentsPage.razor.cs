@@ -21,6 +21,7 @@ public partial class DocumentsPage
         ["document.traits-missing"] = "Envoi refusé : l'en-tête du document ne porte pas les traits stricts du patient.",
         ["document.test-ins-to-production"] = "Envoi refusé : un INS de test ou de démonstration n'est jamais envoyé vers le DMP de production.",
         ["document.metadata-missing"] = "Envoi refusé : des métadonnées manquent (configuration de la structure ou en-tête du document).",
+        ["document.authenticator-unsupported"] = "Envoi refusé : le responsable du document est le patient lui-même ; PDSm n'accepte qu'un professionnel ou une structure. Envoyez ce document par XDS.b.",
         ["document.cda-unreadable"] = "Envoi refusé : le fichier n'est pas un document CDA R2 lisible.",
         ["document.cda-header"] = "Envoi refusé : l'en-tête CDA est incomplet.",
         ["document.empty"] = "Choisissez un fichier CDA à envoyer.",
