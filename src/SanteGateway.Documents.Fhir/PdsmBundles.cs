@@ -152,13 +152,27 @@ public static class PdsmBundles
         Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = type },
     };
 
+    /// <summary>
+    /// The source patient (the sourcePatientInfo, FR Core Patient): the IPP typed <c>PI</c> (use usual), or the INS typed
+    /// with its FR Core identifier type (use official) when there is no IPP. FR Core slices identifiers on their type.
+    /// </summary>
     private static Patient SourcePatient(PdsmDocument d) => new()
     {
         Id = "source-patient",
         Identifier = [d.SourcePatientValue is { Length: > 0 } ipp && d.SourcePatientOid is { Length: > 0 } oid
-            ? new Identifier("urn:oid:" + oid, ipp)
-            : new Identifier("urn:oid:" + d.InsOid, d.InsValue)],
+            ? new Identifier("urn:oid:" + oid, ipp) { Use = Identifier.IdentifierUse.Usual, Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/v2-0203", "PI") }
+            : new Identifier("urn:oid:" + d.InsOid, d.InsValue) { Use = Identifier.IdentifierUse.Official, Type = InsType(d.InsOid) }],
     };
+
+    /// <summary>The FR Core identifier type of an INS by its OID (<c>INS-NIR</c>, <c>INS-NIA</c>, <c>INS-NIR-TEST</c>, <c>INS-NIR-DEMO</c>).</summary>
+    private static CodeableConcept? InsType(string oid) => (oid switch
+    {
+        "1.2.250.1.213.1.4.8" => "INS-NIR",
+        "1.2.250.1.213.1.4.9" => "INS-NIA",
+        "1.2.250.1.213.1.4.10" => "INS-NIR-TEST",
+        "1.2.250.1.213.1.4.11" => "INS-NIR-DEMO",
+        _ => null,
+    }) is { } code ? new CodeableConcept("https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", code) : null;
 
     /// <summary>
     /// A professional acting for a structure, as PDSm references authors and authenticators (annuaire
@@ -257,7 +271,7 @@ public static class PdsmBundles
         var o = new Organization { Id = id, Name = a.InstitutionName };
         if (a.InstitutionId is { Length: > 0 } value)
         {
-            o.Identifier.Add(new Identifier(Pdsm.IdNatStruct, value));
+            o.Identifier.Add(StructureId(value));
         }
 
         return o;
@@ -269,11 +283,18 @@ public static class PdsmBundles
         var o = new Organization { Id = "custodian", Name = d.CustodianName ?? author.InstitutionName };
         if ((d.CustodianId ?? author.InstitutionId) is { Length: > 0 } id)
         {
-            o.Identifier.Add(new Identifier(Pdsm.IdNatStruct, id));
+            o.Identifier.Add(StructureId(id));
         }
 
         return o;
     }
+
+    /// <summary>A national structure id (idNat_Struct) as FR Core Organization slices it: type <c>IDNST</c>, use official.</summary>
+    private static Identifier StructureId(string value) => new(Pdsm.IdNatStruct, value)
+    {
+        Use = Identifier.IdentifierUse.Official,
+        Type = new CodeableConcept("https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", "IDNST"),
+    };
 
     private static Coding Coding(PdsmCode c) => new(Pdsm.System(c.System), c.Code, c.Display);
 

@@ -284,7 +284,7 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
         database.SkipIfUnavailable();
         var original = DocumentServiceTests<TDatabase>.Fresh(XdsClientTests.Cda(), out var uniqueId);
         var xml = System.Xml.Linq.XDocument.Load(new MemoryStream(original));
-        xml.Root!.Elements(System.Xml.Linq.XName.Get("legalAuthenticator", "urn:hl7-org:v3")).Remove();
+        System.Xml.Linq.Extensions.Remove(xml.Root!.Elements(System.Xml.Linq.XName.Get("legalAuthenticator", "urn:hl7-org:v3")));
         using var stripped = new MemoryStream();
         xml.Save(stripped);
         var cda = stripped.ToArray();
