@@ -11,7 +11,9 @@ public static class PdsmBundles
     /// The ITI-65 <c>transaction</c> Bundle (profile <c>pdsm-comprehensive-provide-document-bundle</c>): one
     /// SubmissionSet <c>List</c>, one <c>DocumentReference</c> and the <c>Binary</c> its attachment points to
     /// (<c>urn:uuid:</c> full URLs). The patient is the conditional reference on the INS (PDSm4DMP); the source patient,
-    /// the author and the custodian are contained.
+    /// the author (a <c>PractitionerRole</c> with its <c>Practitioner</c> and <c>Organization</c>, the annuaire's
+    /// <c>as-practitionerrole</c> shape), the authenticator (see <see cref="PdsmDocument.LegalAuthenticator"/>) and the
+    /// custodian are contained.
     /// </summary>
     /// <param name="d">The document and its metadata.</param>
     /// <returns>The bundle.</returns>
@@ -29,7 +31,7 @@ public static class PdsmBundles
         var list = new List
         {
             Meta = new Meta { Profile = [Pdsm.SubmissionSetProfile] },
-            Contained = [SourcePatient(d), Author(d.Authors[0])],
+            Contained = [SourcePatient(d), .. Role(d.Authors[0], "author")],
             Extension =
             [
                 new Extension(Pdsm.DesignationTypeExtension, Concept(d.ContentTypeCode)),
@@ -85,10 +87,12 @@ public static class PdsmBundles
     private static DocumentReference Reference(PdsmDocument d, string profile, string docUrl, ResourceReference subject)
     {
         var content = d.Content.Span;
+        List<Resource> contained = [SourcePatient(d), .. Role(d.Authors[0], "author"), Custodian(d)];
+        var authenticator = Authenticator(d, contained);
         var docRef = new DocumentReference
         {
             Meta = new Meta { Profile = [profile] },
-            Contained = [SourcePatient(d), Author(d.Authors[0]), Custodian(d)],
+            Contained = contained,
             MasterIdentifier = MasterIdentifier(d.UniqueId),
             Identifier = [new Identifier(Pdsm.UriSystem, docUrl) { Use = Identifier.IdentifierUse.Official }],
             Status = DocumentReferenceStatus.Current,
@@ -97,6 +101,7 @@ public static class PdsmBundles
             Subject = subject,
             Date = d.SubmissionTime,
             Author = [new ResourceReference("#author")],
+            Authenticator = authenticator,
             Custodian = new ResourceReference("#custodian"),
             SecurityLabel = [Concept(d.ConfidentialityCode)],
             Content =
@@ -147,20 +152,105 @@ public static class PdsmBundles
         Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = type },
     };
 
+    /// <summary>
+    /// The source patient (the sourcePatientInfo, FR Core Patient): the IPP typed <c>PI</c> (use usual), or the INS typed
+    /// with its FR Core identifier type (use official) when there is no IPP. FR Core slices identifiers on their type.
+    /// </summary>
     private static Patient SourcePatient(PdsmDocument d) => new()
     {
         Id = "source-patient",
         Identifier = [d.SourcePatientValue is { Length: > 0 } ipp && d.SourcePatientOid is { Length: > 0 } oid
-            ? new Identifier("urn:oid:" + oid, ipp)
-            : new Identifier("urn:oid:" + d.InsOid, d.InsValue)],
+            ? new Identifier("urn:oid:" + oid, ipp) { Use = Identifier.IdentifierUse.Usual, Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/v2-0203", "PI") }
+            : new Identifier("urn:oid:" + d.InsOid, d.InsValue) { Use = Identifier.IdentifierUse.Official, Type = InsType(d.InsOid) }],
     };
 
-    private static Practitioner Author(PdsmAuthor a)
+    /// <summary>The FR Core identifier type of an INS by its OID (<c>INS-NIR</c>, <c>INS-NIA</c>, <c>INS-NIR-TEST</c>, <c>INS-NIR-DEMO</c>).</summary>
+    private static CodeableConcept? InsType(string oid) => (oid switch
     {
-        var p = new Practitioner { Id = "author" };
-        if (a.Id is { Length: > 0 } id)
+        "1.2.250.1.213.1.4.8" => "INS-NIR",
+        "1.2.250.1.213.1.4.9" => "INS-NIA",
+        "1.2.250.1.213.1.4.10" => "INS-NIR-TEST",
+        "1.2.250.1.213.1.4.11" => "INS-NIR-DEMO",
+        _ => null,
+    }) is { } code ? new CodeableConcept("https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", code) : null;
+
+    /// <summary>
+    /// A professional acting for a structure, as PDSm references authors and authenticators (annuaire
+    /// <c>as-practitionerrole</c>, contained): the <c>PractitionerRole</c> <paramref name="id"/>, pointing at the contained
+    /// <c>Practitioner</c> (idNat_PS, name) and <c>Organization</c> (structure id, name) when they are known.
+    /// </summary>
+    private static IEnumerable<Resource> Role(PdsmAuthor a, string id)
+    {
+        var role = new PractitionerRole { Id = id };
+        var person = PersonOf(a, id + "-practitioner");
+        var organization = OrganizationOf(a, id + "-organization");
+        if (person is not null)
         {
-            p.Identifier.Add(new Identifier(a.IdSystem is { Length: > 0 } s ? "urn:oid:" + s : Pdsm.IdNatPs, id));
+            role.Practitioner = new ResourceReference("#" + person.Id);
+        }
+
+        if (organization is not null)
+        {
+            role.Organization = new ResourceReference("#" + organization.Id);
+        }
+
+        yield return role;
+        if (person is not null)
+        {
+            yield return person;
+        }
+
+        if (organization is not null)
+        {
+            yield return organization;
+        }
+    }
+
+    /// <summary>
+    /// <c>DocumentReference.authenticator</c> from the legal authenticator: the author's role when it is the same person,
+    /// else a contained role (or the contained organisation alone when no person is named), added to
+    /// <paramref name="contained"/>; null without a legal authenticator.
+    /// </summary>
+    private static ResourceReference? Authenticator(PdsmDocument d, List<Resource> contained)
+    {
+        if (d.LegalAuthenticator is not { } legal)
+        {
+            return null;
+        }
+
+        var author = d.Authors[0];
+        if (legal.Id is { Length: > 0 } && legal.Id == author.Id && (legal.IdSystem ?? string.Empty) == (author.IdSystem ?? string.Empty)
+            && (legal.InstitutionId is null || legal.InstitutionId == author.InstitutionId))
+        {
+            return new ResourceReference("#author");
+        }
+
+        if (PersonOf(legal, "authenticator-practitioner") is null)
+        {
+            if (OrganizationOf(legal, "authenticator") is not { } organization)
+            {
+                return null;
+            }
+
+            contained.Add(organization);
+            return new ResourceReference("#authenticator");
+        }
+
+        contained.AddRange(Role(legal, "authenticator"));
+        return new ResourceReference("#authenticator");
+    }
+
+    private static Practitioner? PersonOf(PdsmAuthor a, string id)
+    {
+        if (a.Id is not { Length: > 0 } && a.Family is null && a.Given is null)
+        {
+            return null;
+        }
+
+        var p = new Practitioner { Id = id };
+        if (a.Id is { Length: > 0 } value)
+        {
+            p.Identifier.Add(new Identifier(a.IdSystem is { Length: > 0 } s ? "urn:oid:" + s : Pdsm.IdNatPs, value));
         }
 
         if (a.Family is not null || a.Given is not null)
@@ -171,17 +261,40 @@ public static class PdsmBundles
         return p;
     }
 
+    private static Organization? OrganizationOf(PdsmAuthor a, string id)
+    {
+        if (a.InstitutionId is not { Length: > 0 } && a.InstitutionName is null)
+        {
+            return null;
+        }
+
+        var o = new Organization { Id = id, Name = a.InstitutionName };
+        if (a.InstitutionId is { Length: > 0 } value)
+        {
+            o.Identifier.Add(StructureId(value));
+        }
+
+        return o;
+    }
+
     private static Organization Custodian(PdsmDocument d)
     {
         var author = d.Authors[0];
         var o = new Organization { Id = "custodian", Name = d.CustodianName ?? author.InstitutionName };
         if ((d.CustodianId ?? author.InstitutionId) is { Length: > 0 } id)
         {
-            o.Identifier.Add(new Identifier("urn:oid:1.2.250.1.71.4.2.2", id));
+            o.Identifier.Add(StructureId(id));
         }
 
         return o;
     }
+
+    /// <summary>A national structure id (idNat_Struct) as FR Core Organization slices it: type <c>IDNST</c>, use official.</summary>
+    private static Identifier StructureId(string value) => new(Pdsm.IdNatStruct, value)
+    {
+        Use = Identifier.IdentifierUse.Official,
+        Type = new CodeableConcept("https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", "IDNST"),
+    };
 
     private static Coding Coding(PdsmCode c) => new(Pdsm.System(c.System), c.Code, c.Display);
 

@@ -39,6 +39,9 @@ public static class Pdsm
     /// <summary>National PS identifier (idNat_PS) system.</summary>
     public const string IdNatPs = "urn:oid:1.2.250.1.71.4.2.1";
 
+    /// <summary>National structure identifier (idNat_Struct) system.</summary>
+    public const string IdNatStruct = "urn:oid:1.2.250.1.71.4.2.2";
+
     /// <summary>
     /// Extensions of the DMP Patient in the PDSm4DMP draft (TD0.2 equivalent); <c>dmp-fermeture</c> marks a closed DMP.
     /// UNCONFIRMED: draft IG, no live service.
@@ -206,6 +209,14 @@ public sealed record PdsmDocument
 
     /// <summary>Authors (one at least).</summary>
     public required IReadOnlyList<PdsmAuthor> Authors { get; init; }
+
+    /// <summary>
+    /// The legal authenticator (CDA <c>legalAuthenticator</c>): the professional, and the organisation they act for, who
+    /// took responsibility for the content. Sent as <c>DocumentReference.authenticator</c>, which PDSm requires (1..1) for
+    /// ITI-65: a contained <c>PractitionerRole</c> (with its contained <c>Practitioner</c> and <c>Organization</c>), or the
+    /// contained <c>Organization</c> alone when no person is named. The author's role is reused when it is the same person.
+    /// </summary>
+    public PdsmAuthor? LegalAuthenticator { get; init; }
 
     /// <summary>Custodian organisation name (the structure).</summary>
     public string? CustodianName { get; init; }

@@ -91,6 +91,17 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
     /// <summary>The handler (store, DMP states).</summary>
     public DocumentsSandboxHandler Handler { get; }
 
+    private System.Collections.Concurrent.ConcurrentQueue<string> seenCertificates = new();
+
+    /// <summary>
+    /// The subject of the client certificate each request presented (the last 1000, in arrival order): which
+    /// establishment's certificate a publisher's software really used.
+    /// </summary>
+    public IReadOnlyList<string> ClientCertificateSubjects => seenCertificates.ToArray();
+
+    /// <summary>Forgets <see cref="ClientCertificateSubjects"/>.</summary>
+    public void ClearClientCertificateSubjects() => seenCertificates.Clear();
+
     /// <summary>Starts the sandbox; returns once it accepts connections.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="cancellationToken">Cancellation.</param>
@@ -130,6 +141,17 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
             });
         });
         var app = builder.Build();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        app.Use(async (context, next) =>
+        {
+            // Which client certificate each request came with (mTLS checked it already): what the DMP would see.
+            seen.Enqueue(context.Connection.ClientCertificate?.Subject ?? "(none)");
+            while (seen.Count > 1000 && seen.TryDequeue(out _))
+            {
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
         var handler = app.Services.GetRequiredService<DocumentsSandboxHandler>();
         app.MapPost("/xds/repository", handler.HandleAsync);
         app.MapPost("/xds/registry", handler.HandleAsync);
@@ -168,7 +190,7 @@ public sealed class DocumentsSandboxServer : IAsyncDisposable
             throw;
         }
 
-        return new DocumentsSandboxServer(app, certificate, handler, new Uri($"https://127.0.0.1:{listen!.IPEndPoint!.Port}/")) { Pdsm = pdsm };
+        return new DocumentsSandboxServer(app, certificate, handler, new Uri($"https://127.0.0.1:{listen!.IPEndPoint!.Port}/")) { Pdsm = pdsm, seenCertificates = seen };
     }
 
     /// <summary>Stops the listener.</summary>

@@ -84,15 +84,11 @@ public sealed class PdsmSandboxHandler
             return;
         }
 
-        var errors = new List<(string Code, string Text, string Location)>();
-        var lists = bundle.Entry.Where(e => e.Resource is List).ToList();
+        // The MHD / PDSm structure of the bundle first (the official MHD profiles cannot be loaded: checked in code).
+        var errors = PdsmProvideBundleRules.Check(bundle).Select(v => (Code: "invalid", Text: $"{v.Rule}: {v.Message}", Location: v.Location)).ToList();
+        var lists = bundle.Entry.Where(e => e.Resource is List l && l.Code?.Coding.Any(c => c.Code == "submissionset") == true).ToList();
         var docs = bundle.Entry.Where(e => e.Resource is DocumentReference).ToList();
-        var binaries = bundle.Entry.Where(e => e.Resource is Binary).ToDictionary(e => e.FullUrl ?? string.Empty, e => (Binary)e.Resource!, StringComparer.Ordinal);
-        if (lists.Count != 1 || ((List)lists[0].Resource!).Code?.Coding.Any(c => c.Code == "submissionset") != true)
-        {
-            errors.Add(("required", "Exactement une List SubmissionSet (code submissionset) est requise.", "Bundle.entry"));
-        }
-
+        var binaries = bundle.Entry.Where(e => e.Resource is Binary).GroupBy(e => e.FullUrl ?? string.Empty, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (Binary)g.First().Resource!, StringComparer.Ordinal);
         if (docs.Count == 0)
         {
             errors.Add(("required", "Aucune DocumentReference.", "Bundle.entry"));
@@ -105,11 +101,6 @@ public sealed class PdsmSandboxHandler
             errors.Add(("required", "SubmissionSet.identifier (uniqueId, use usual) manquant.", "List.identifier"));
         }
 
-        if (set is not null && set.GetExtension(Pdsm.SourceIdExtension) is null)
-        {
-            errors.Add(("required", "SubmissionSet sourceId (extension ihe-sourceId) manquant.", "List.extension"));
-        }
-
         var documents = new List<SandboxDocument>();
         var replacements = new List<(string Source, string Target)>();
         var now = DateTimeOffset.UtcNow;
@@ -119,7 +110,7 @@ public sealed class PdsmSandboxHandler
             var where = $"Bundle.entry[{bundle.Entry.IndexOf(entry)}].resource";
             var url = d.Content.FirstOrDefault()?.Attachment?.Url;
             var bytes = url is not null && binaries.TryGetValue(url, out var binary) ? binary?.Data : null;
-            if (Document(d, where, bytes, "content.attachment.url doit désigner un Binary du Bundle.", ".content.attachment.url", set is null ? null : PatientCx(set.Subject?.Reference), set is not null, setUniqueId, binaries.GetValueOrDefault(url ?? string.Empty)?.ContentType, errors, replacements, now) is { } document)
+            if (Document(d, where, bytes, "content.attachment.url doit désigner un Binary du Bundle.", ".content.attachment.url", set is null ? null : PatientCx(set.Subject?.Reference), set is not null, setUniqueId, binaries.GetValueOrDefault(url ?? string.Empty)?.ContentType, requireAuthenticator: true, errors, replacements, now) is { } document)
             {
                 documents.Add(document);
             }
@@ -223,7 +214,7 @@ public sealed class PdsmSandboxHandler
         var replacements = new List<(string Source, string Target)>();
         var now = DateTimeOffset.UtcNow;
         var bytes = d.Content.FirstOrDefault()?.Attachment?.Data;
-        var document = Document(d, "DocumentReference", bytes, "content.attachment.data (le document) manquant.", ".content.attachment.data", null, false, "2.25." + new System.Numerics.BigInteger(Guid.NewGuid().ToByteArray(), isUnsigned: true), null, errors, replacements, now);
+        var document = Document(d, "DocumentReference", bytes, "content.attachment.data (le document) manquant.", ".content.attachment.data", null, false, "2.25." + new System.Numerics.BigInteger(Guid.NewGuid().ToByteArray(), isUnsigned: true), null, requireAuthenticator: false, errors, replacements, now);
         if (errors.Count > 0 || document is null)
         {
             registry.Store.CountRefused();
@@ -251,7 +242,7 @@ public sealed class PdsmSandboxHandler
 
     /// <summary>The registry checks of one DocumentReference (ITI-65 entry or ITI-105 resource) and its registry entry.</summary>
     private SandboxDocument? Document(DocumentReference d, string where, byte[]? bytes, string missingContent, string missingAt, string? setPatientCx, bool hasSet, string? setUniqueId, string? binaryType,
-        List<(string Code, string Text, string Location)> errors, List<(string Source, string Target)> replacements, DateTimeOffset now)
+        bool requireAuthenticator, List<(string Code, string Text, string Location)> errors, List<(string Source, string Target)> replacements, DateTimeOffset now)
     {
         var uniqueId = Pdsm.UniqueId(d.MasterIdentifier?.System, d.MasterIdentifier?.Value);
         if (uniqueId is null)
@@ -288,6 +279,8 @@ public sealed class PdsmSandboxHandler
         {
             errors.Add(("required", "custodian manquant.", where + ".custodian"));
         }
+
+        CheckAuthenticator(d, where, requireAuthenticator, errors);
 
         if (d.Context?.Period?.Start is null)
         {
@@ -534,12 +527,60 @@ public sealed class PdsmSandboxHandler
         return id?.Value is null ? null : $"{id.Value}^^^&{Pdsm.Oid(id.System)}&ISO^PI";
     }
 
+    /// <summary>The contained resource a local reference (<c>#id</c>) points at, or null.</summary>
+    private static Resource? Contained(DomainResource container, string? reference) =>
+        reference is { Length: > 1 } && reference[0] == '#' ? container.Contained.FirstOrDefault(r => r.Id == reference[1..]) : null;
+
+    /// <summary>The professional behind an author or authenticator reference: a contained Practitioner, directly or through a contained PractitionerRole.</summary>
+    private static Practitioner? Person(DomainResource container, string? reference) => Contained(container, reference) switch
+    {
+        Practitioner p => p,
+        PractitionerRole role => Contained(container, role.Practitioner?.Reference) as Practitioner,
+        _ => null,
+    };
+
     private static string? AuthorId(DocumentReference d)
     {
-        var reference = d.Author.FirstOrDefault()?.Reference;
-        var author = reference is { Length: > 1 } && reference[0] == '#' ? d.Contained.OfType<Practitioner>().FirstOrDefault(p => p.Id == reference[1..]) : null;
+        var author = Person(d, d.Author.FirstOrDefault()?.Reference);
         var id = author?.Identifier.FirstOrDefault();
         return id?.Value is null ? null : string.Create(CultureInfo.InvariantCulture, $"{id.Value}^{author!.Name.FirstOrDefault()?.Family}^^^^^^^&{Pdsm.Oid(id.System)}&ISO");
+    }
+
+    /// <summary>
+    /// PDSm <c>DocumentReference.authenticator</c> (1..1 in ITI-65, 0..1 in ITI-105): a contained <c>PractitionerRole</c>
+    /// whose contained <c>Practitioner</c> is identified, or a contained <c>Organization</c> (annuaire targets, aggregation contained).
+    /// </summary>
+    private static void CheckAuthenticator(DocumentReference d, string where, bool required, List<(string Code, string Text, string Location)> errors)
+    {
+        var at = where + ".authenticator";
+        if (d.Authenticator is null)
+        {
+            if (required)
+            {
+                errors.Add(("required", "authenticator manquant: le responsable du document (CDA legalAuthenticator) est requis par PDSm (1..1).", at));
+            }
+
+            return;
+        }
+
+        switch (Contained(d, d.Authenticator.Reference))
+        {
+            case PractitionerRole role:
+                if (Contained(d, role.Practitioner?.Reference) is not Practitioner { Identifier.Count: > 0 })
+                {
+                    errors.Add(("invalid", "authenticator: le PractitionerRole doit désigner un Practitioner contenu et identifié (idNat_PS).", at));
+                }
+
+                break;
+            case Organization { Identifier.Count: > 0 }:
+                break;
+            case Organization:
+                errors.Add(("invalid", "authenticator: l'Organization doit être identifiée (idNat_Struct).", at));
+                break;
+            default:
+                errors.Add(("invalid", "authenticator doit désigner une ressource contenue (#id) PractitionerRole ou Organization.", at));
+                break;
+        }
     }
 
     private static async System.Threading.Tasks.Task OutcomeAsync(HttpContext context, int status, params (string Code, string Text, string Location)[] issues)

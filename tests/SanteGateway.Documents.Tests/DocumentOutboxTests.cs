@@ -6,6 +6,8 @@ using Microsoft.Extensions.Time.Testing;
 using SanteGateway.Application;
 using SanteGateway.Documents.Xds;
 using SanteGateway.Identity;
+using SanteGateway.Insi.Sandbox.Pki;
+using SanteGateway.Server.Certificates;
 using SanteGateway.Server.Documents;
 using SanteGateway.Store;
 using SanteGateway.Store.Entities;
@@ -300,6 +302,51 @@ public abstract class DocumentOutboxTests<TDatabase>(SandboxFixture fx, TDatabas
         row.State.Should().Be(DocumentSubmissionStates.Accepted);
         row.Attempts.Should().Be(2);
         fx.Store.All().Count(d => d.Entry.UniqueId == uniqueId).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_submission_made_for_an_establishment_that_fails_transiently_is_retried_with_that_establishments_certificate()
+    {
+        database.SkipIfUnavailable();
+        const string lyon = "690000123";
+        await using var db = database.CreateContext();
+        var (id, cda, uniqueId) = await QualifiedAsync(db);
+        // Lyon presents its own DMP certificate (the sandbox PKI's OTHER); the default establishment the gateway-wide one (INSI-AUTO).
+        var establishments = new EstablishmentDirectory(
+        [
+            new("0B0000001", "Site principal") { IsDefault = true },
+            new(lyon, "Site de Lyon") { Dmp = new(Path.Combine(fx.PkiDirectory, TestPki.OtherP12File), fx.Password) },
+        ]);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(establishments);
+        await using var transports = services.BuildServiceProvider();
+        var options = fx.ClientOptions();
+        var port = EstablishmentTransports.Xds(transports, XdsClient.FromOptions(options), options);
+        using var owned = port as IDisposable;
+        fx.Sandbox.ClearClientCertificateSubjects();
+        // The DMP is briefly down: the state request of the first attempt gets a Receiver fault.
+        fx.Sandbox.Handler.InjectFaults(1, "Receiver", "Service momentanément indisponible.");
+
+        // Sent by a Lyon user: the host has not entered any establishment, the actor says it.
+        var sent = await Service(db, port).SendAsync(id, new SendDocumentRequest(cda), Someone with { Establishment = lyon }, Ct);
+
+        sent.Value!.State.Should().Be(DocumentSubmissionStates.Retrying);
+        sent.Value.Establishment.Should().Be(lyon);
+        (await RowAsync(uniqueId)).Establishment.Should().Be(lyon);
+        var first = fx.Sandbox.ClientCertificateSubjects.ToList();
+        fx.Sandbox.ClearClientCertificateSubjects();
+
+        await using var gateway = Gateway(port);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        EstablishmentContext.Current.Should().BeNull("the worker runs for no establishment of its own");
+        (await gateway.GetRequiredService<DocumentOutboxWorker>().RunOnceAsync(Ct)).Should().Be(1);
+
+        (await RowAsync(uniqueId)).State.Should().Be(DocumentSubmissionStates.Accepted);
+        fx.Store.Find(uniqueId).Should().NotBeNull();
+        first.Should().NotBeEmpty().And.OnlyContain(s => s.Contains("CN=OTHER", StringComparison.Ordinal));
+        fx.Sandbox.ClientCertificateSubjects.Should().NotBeEmpty()
+            .And.OnlyContain(s => s.Contains("CN=OTHER", StringComparison.Ordinal), "the retry acts for Lyon, not for the default establishment (INSI-AUTO)");
     }
 }
 

@@ -24,7 +24,12 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
     private static readonly Actor Someone = new("alice", "api", IsVigilance: false);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static TheoryData<string> Examples => DocumentServiceTests<TDatabase>.Examples;
+    /// <summary>The shared CDA examples PDSm can carry: VAC_2023.01 is authenticated by the patient, which PDSm's
+    /// authenticator cannot name (see <see cref="A_CDA_authenticated_by_the_patient_is_refused_over_PDSm_before_anything_is_sent"/>).</summary>
+    public static TheoryData<string> Examples { get; } = new(Directory.GetFiles(SanteGateway.Testing.TestPaths.SharedFile("data", "cda", "TestContenuCDA-3-0", "ExemplesCDA"), "*.xml")
+        .Select(f => Path.GetFileName(f)!).Where(f => f is not "CSE-MDE_2023.01.xml" and not PatientAuthenticated).Order(StringComparer.Ordinal));
+
+    private const string PatientAuthenticated = "VAC_2023.01.xml";
 
     private static DocumentService Service(GatewayDbContext db, IDocumentSharingPort port) =>
         new(db, TimeProvider.System, [port], Microsoft.Extensions.Options.Options.Create(DocumentServiceTests<TDatabase>.Options()), NullLogger<DocumentService>.Instance);
@@ -32,15 +37,8 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
     private static InsIdentifier Ins(byte[] cda) =>
         CdaHeaderReader.Read(new MemoryStream(cda), new CdaReadOptions { InsPolicy = InsPolicy.AllowTestAndDemo }).Patient.Ins!;
 
-    /// <summary>Errors of the Firely validator against the bundle's declared PDSm profiles.</summary>
-    private IReadOnlyList<string> ProfileErrors(Resource resource, string profile)
-    {
-        // One validation at a time: the SQLite and PostgreSQL classes run in parallel and schema compilation is not thread-safe here.
-        lock (profiles)
-        {
-            return profiles.Validator.Validate(resource, profile).Errors.Where(e => !PdsmValidatorFixture.IsMissingPackage(e)).Select(e => e.ToString()).ToList();
-        }
-    }
+    /// <summary>Errors of the Firely validator against an official PDSm profile (see <see cref="PdsmValidatorFixture"/>).</summary>
+    private IReadOnlyList<string> ProfileErrors(Resource resource, string profile) => profiles.Errors(resource, profile);
 
     [Theory]
     [MemberData(nameof(Examples))]
@@ -59,16 +57,37 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
         sent.Value.State.Should().Be(DocumentSubmissionStates.Accepted);
         var json = fx.Sandbox.Pdsm.ReceivedBundles.Single(b => b.Contains(Pdsm.MasterIdentifier(uniqueId).Value, StringComparison.Ordinal));
         var bundle = PdsmClient.Parse<Bundle>(System.Text.Encoding.UTF8.GetBytes(json))!;
-        // The Bundle and SubmissionSet profiles need the IHE MHD package (absent from shared/): see PdsmValidatorFixture.
-        ProfileErrors(bundle.Entry.Select(e => e.Resource).OfType<DocumentReference>().Single(), Pdsm.DocumentReferenceProfile).Should().BeEmpty();
+        // The DocumentReference against the official profile; the Bundle and SubmissionSet (whose profiles need the absent
+        // IHE MHD package) against the MHD rules checked in code.
+        var docRef = bundle.Entry.Select(e => e.Resource).OfType<DocumentReference>().Single();
+        ProfileErrors(docRef, Pdsm.DocumentReferenceProfile).Should().BeEmpty();
+        PdsmProvideBundleRules.Check(bundle).Should().BeEmpty();
+        docRef.Authenticator!.Reference.Should().StartWith("#");
 
         using var client = fx.PdsmClient();
         var ins = Ins(cda);
         var found = await client.FindAsync(ins.Oid, ins.Matricule.Value, Ct);
-        var docRef = found.Entry.Select(e => e.Resource).OfType<DocumentReference>()
+        var stored = found.Entry.Select(e => e.Resource).OfType<DocumentReference>()
             .Should().ContainSingle(d => Pdsm.UniqueId(d.MasterIdentifier!.System, d.MasterIdentifier.Value) == uniqueId).Subject;
-        var bytes = await client.RetrieveAsync(docRef.Content[0].Attachment!.Url!, Ct);
+        var bytes = await client.RetrieveAsync(stored.Content[0].Attachment!.Url!, Ct);
         bytes.Should().Equal(cda);
+    }
+
+    [Fact]
+    public async Task A_CDA_authenticated_by_the_patient_is_refused_over_PDSm_before_anything_is_sent()
+    {
+        database.SkipIfUnavailable();
+        var cda = DocumentServiceTests<TDatabase>.Fresh(XdsClientTests.Cda(PatientAuthenticated), out var uniqueId);
+        await using var db = database.CreateContext();
+        var id = await DocumentServiceTests<TDatabase>.SeedAsync(db, cda, IdentityStatus.Qual);
+        using var port = fx.PdsmPort();
+
+        var sent = await Service(db, port).SendAsync(id, new SendDocumentRequest(cda, "pdsm"), Someone, Ct);
+
+        sent.Error!.Rule.Should().Be("document.authenticator-unsupported");
+        sent.Error.Fields!.Should().ContainKey("legalAuthenticator");
+        fx.Sandbox.Pdsm.ReceivedBundles.Should().NotContain(b => b.Contains(Pdsm.MasterIdentifier(uniqueId).Value, StringComparison.Ordinal));
+        fx.Store.Find(uniqueId).Should().BeNull();
     }
 
     [Theory]
@@ -89,10 +108,10 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
         var published = PdsmClient.Parse<DocumentReference>(System.Text.Encoding.UTF8.GetBytes(json));
         published.Should().NotBeNull("ITI-105 sends a DocumentReference, not a Bundle");
         published!.Content[0].Attachment.Data.Should().Equal(cda);
-        // Not profile-validated: pdsm-simplified-publish does not compile here (prose-only constraints without an expression,
-        // and its author/authenticator target the absent ANS annuaire package); see docs/conformance.md.
+        ProfileErrors(published, Pdsm.SimplifiedPublishProfile).Should().BeEmpty();
         published.Identifier.Should().BeEmpty("pdsm-simplified-publish forbids identifier (0..0)");
         published.Meta!.Profile.Should().Contain(Pdsm.SimplifiedPublishProfile);
+        published.Authenticator.Should().NotBeNull();
 
         using var client = fx.PdsmClient();
         var ins = Ins(cda);
@@ -259,8 +278,46 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
         fx.Store.Find(document.UniqueId).Should().BeNull();
     }
 
+    [Fact]
+    public async Task A_CDA_without_a_legal_authenticator_is_refused_over_PDSm_naming_it_and_nothing_is_sent()
+    {
+        database.SkipIfUnavailable();
+        var original = DocumentServiceTests<TDatabase>.Fresh(XdsClientTests.Cda(), out var uniqueId);
+        var xml = System.Xml.Linq.XDocument.Load(new MemoryStream(original));
+        System.Xml.Linq.Extensions.Remove(xml.Root!.Elements(System.Xml.Linq.XName.Get("legalAuthenticator", "urn:hl7-org:v3")));
+        using var stripped = new MemoryStream();
+        xml.Save(stripped);
+        var cda = stripped.ToArray();
+        await using var db = database.CreateContext();
+        var id = await DocumentServiceTests<TDatabase>.SeedAsync(db, cda, IdentityStatus.Qual);
+        using var port = fx.PdsmPort();
+
+        var sent = await Service(db, port).SendAsync(id, new SendDocumentRequest(cda, "pdsm"), Someone, Ct);
+
+        sent.Error!.Fields!.Should().ContainKey("legalAuthenticator").WhoseValue.Should().ContainSingle(m => m.StartsWith("document.metadata-missing", StringComparison.Ordinal));
+        fx.Store.Find(uniqueId).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task The_sandbox_refuses_a_bundle_without_authenticator_or_whose_authenticator_is_not_a_contained_role_or_organisation()
+    {
+        var missing = PdsmBundles.Provide(Document(XdsClientTests.Cda()));
+        missing.Entry.Select(e => e.Resource).OfType<DocumentReference>().Single().Authenticator = null;
+        var patient = PdsmBundles.Provide(Document(XdsClientTests.Cda()));
+        patient.Entry.Select(e => e.Resource).OfType<DocumentReference>().Single().Authenticator = new ResourceReference("#source-patient");
+        using var client = fx.PdsmClient();
+
+        var withoutOne = await client.ProvideAsync(missing, Ct);
+        var notARole = await client.ProvideAsync(patient, Ct);
+
+        withoutOne.Status.Should().Be(422);
+        withoutOne.Outcome!.Issue.Should().Contain(i => i.Expression.Any(x => x != null && x.EndsWith(".authenticator", StringComparison.Ordinal)));
+        notARole.Status.Should().Be(422);
+        notARole.Outcome!.Issue.Should().Contain(i => i.Expression.Any(x => x != null && x.EndsWith(".authenticator", StringComparison.Ordinal)));
+    }
+
     /// <summary>A document of the CI-SIS test patient with a fresh uniqueId.</summary>
-    private static PdsmDocument Document(byte[] cda) => new()
+    internal static PdsmDocument Document(byte[] cda) => new()
     {
         InsOid = "1.2.250.1.213.1.4.10",
         InsValue = "279035121518989",
@@ -280,6 +337,7 @@ public abstract class PdsmTests<TDatabase>(SandboxFixture fx, TDatabase database
         CreationTime = DateTimeOffset.UtcNow,
         SubmissionTime = DateTimeOffset.UtcNow,
         Authors = [new PdsmAuthor("810000000001", "1.2.250.1.71.4.2.1", "MARTIN", "JEAN", "3750000001", "CABINET")],
+        LegalAuthenticator = new PdsmAuthor("810000000002", "1.2.250.1.71.4.2.1", "DURAND", "ANNE", "3750000001", "CABINET"),
         Content = cda,
     };
 }

@@ -39,6 +39,7 @@ public sealed record SendDocumentRequest(byte[] Content, string? Transport = nul
 /// <param name="UpdatedAt">Last change.</param>
 /// <param name="AcceptedAt">When accepted.</param>
 /// <param name="NextAttemptAt">When the outbox worker tries again (state <c>retrying</c>).</param>
+/// <param name="Establishment">FINESS of the establishment the submission acts for (null = the default one).</param>
 public sealed record DocumentSubmissionView(
     Guid Id,
     Guid IdentityId,
@@ -57,7 +58,8 @@ public sealed record DocumentSubmissionView(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? AcceptedAt,
-    DateTimeOffset? NextAttemptAt = null);
+    DateTimeOffset? NextAttemptAt = null,
+    string? Establishment = null);
 
 /// <summary>
 /// Sends documents to the shared record (DMP / Mon espace santé) behind the qualified-INS gate. Every rule is applied
@@ -110,6 +112,11 @@ public sealed class DocumentService
         ArgumentNullException.ThrowIfNull(req);
         ArgumentNullException.ThrowIfNull(actor);
         var p = await PrepareAsync(identityId, req, ct).ConfigureAwait(false);
+
+        // A submission acts for one establishment all its life, the one it was first made for: its DMP calls (state,
+        // provide, the worker's retries) present that establishment's certificate, whoever sends it again.
+        var establishment = p.Existing?.Establishment ?? actor.Establishment ?? EstablishmentContext.Current;
+        using var acting = EstablishmentContext.Enter(establishment);
         var status = await p.Port.GetDmpStatusAsync(p.Ins, ct).ConfigureAwait(false);
         if (DmpRefusal(status) is { Kind: not ErrorKind.Upstream } refusal)
         {
@@ -145,12 +152,14 @@ public sealed class DocumentService
                 Transport = p.Port.Transport,
                 DocumentUniqueId = p.Document.UniqueId,
                 CreatedAt = now,
+                Establishment = establishment,
             };
             db.DocumentSubmissions.Add(row);
         }
 
         Fill(row, p.Document, req.Content);
         row.Actor = actor.Name;
+        row.Establishment ??= establishment;
         var result = await AttemptAsync(row, owner, p.Port, p.Document, status, actor, ct).ConfigureAwait(false);
         var view = View(row);
         return row.State switch
@@ -179,7 +188,9 @@ public sealed class DocumentService
             return null;
         }
 
-        var actor = new Actor("documents-outbox", "worker", IsVigilance: false);
+        // The retry acts for the establishment the submission was made for (the worker itself acts for none).
+        using var acting = EstablishmentContext.Enter(row.Establishment);
+        var actor = new Actor("documents-outbox", "worker", IsVigilance: false) { Establishment = row.Establishment };
         Prepared p;
         DmpStatusResult status;
         try
@@ -300,7 +311,7 @@ public sealed class DocumentService
         var ins = Gate(identity, port);
         var header = ReadCda(req.Content);
         CheckCdaPatient(header, identity, ins);
-        var document = BuildMetadata(header, ins, req.Content);
+        var document = BuildMetadata(header, ins, req.Content, port.Transport);
 
         // Already sent? A retry of a failed or interrupted submission reuses its row; an accepted one is never re-sent.
         var existing = await db.DocumentSubmissions.FirstOrDefaultAsync(x => x.Transport == port.Transport && x.DocumentUniqueId == document.UniqueId, ct).ConfigureAwait(false);
@@ -497,10 +508,26 @@ public sealed class DocumentService
         }
     }
 
-    private SharedDocument BuildMetadata(CdaHeader header, InsIdentifier ins, byte[] content)
+    private SharedDocument BuildMetadata(CdaHeader header, InsIdentifier ins, byte[] content, string transport)
     {
         var doc = header.Document!;
         var errors = new FieldErrors();
+        var legal = CdaLegalAuthenticator.Read(content);
+        if (transport == "pdsm")
+        {
+            // PDSm's DocumentReference.authenticator is 1..1 and may only be a professional (PractitionerRole) or an
+            // organisation: a document the patient authenticates (personal expression) has no valid PDSm form.
+            if (legal is null)
+            {
+                errors.Add("legalAuthenticator", "document.metadata-missing", "PDSm requires the document's legal authenticator (CDA legalAuthenticator, sent as DocumentReference.authenticator 1..1); the CDA header has none.");
+            }
+            else if (legal.IsPatient)
+            {
+                throw new AppFailure(AppError.Field(ErrorKind.Unprocessable, "legalAuthenticator", "document.authenticator-unsupported",
+                    "The CDA's legal authenticator is the patient: PDSm 3.1.1 accepts only a professional (PractitionerRole) or an organisation as DocumentReference.authenticator. Send this document over XDS."));
+            }
+        }
+
         var typeCode = doc.Code.Code;
         string? classCode = options.ClassCodeByTypeCode.TryGetValue(typeCode, out var c) ? c : options.DefaultClassCode;
         if (string.IsNullOrWhiteSpace(classCode))
@@ -578,6 +605,7 @@ public sealed class DocumentService
             Hash = Convert.ToHexStringLower(SHA1.HashData(content)),
             Size = content.Length,
             Authors = authors,
+            LegalAuthenticator = legal?.Authenticator,
             Content = content,
         };
     }
@@ -646,9 +674,10 @@ public sealed class DocumentService
         d.ReplacesUniqueId,
         d.ReplacesEntryUuid,
         Authors = d.Authors.Select(a => new { a.Id, a.IdRoot, a.InstitutionId }),
+        LegalAuthenticator = d.LegalAuthenticator is { } l ? new { l.Id, l.IdRoot, l.InstitutionId } : null,
     }, Json);
 
     private static DocumentSubmissionView View(DocumentSubmission r) => new(
         r.Id, r.IdentityId, r.Transport, r.DocumentUniqueId, r.SubmissionSetUniqueId, r.ReplacesUniqueId, r.TypeCode, r.ClassCode, r.State,
-        r.Attempts, r.ErrorCode, r.ErrorMessage, r.Size, r.Hash, r.CreatedAt, r.UpdatedAt, r.AcceptedAt, r.NextAttemptAt);
+        r.Attempts, r.ErrorCode, r.ErrorMessage, r.Size, r.Hash, r.CreatedAt, r.UpdatedAt, r.AcceptedAt, r.NextAttemptAt, r.Establishment);
 }

@@ -144,6 +144,12 @@ public sealed record SharedDocument
     /// <summary>Authors (at least one).</summary>
     public required IReadOnlyList<SharedAuthor> Authors { get; init; }
 
+    /// <summary>
+    /// The legal authenticator (CDA <c>legalAuthenticator</c>): who took responsibility for the content. PDSm sends it as
+    /// <c>DocumentReference.authenticator</c> (required there); null when the CDA has none.
+    /// </summary>
+    public SharedAuthor? LegalAuthenticator { get; init; }
+
     /// <summary>uniqueId of the replaced document (RPLC), if any.</summary>
     public string? ReplacesUniqueId { get; init; }
 

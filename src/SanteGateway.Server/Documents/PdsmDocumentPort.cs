@@ -134,6 +134,7 @@ public sealed class PdsmDocumentPort : IDocumentSharingPort, IDisposable
             ServiceStartTime = d.ServiceStartTime,
             SubmissionTime = d.SubmissionTime,
             Authors = d.Authors.Select(a => new PdsmAuthor(a.Id, a.IdRoot, a.Family, a.Given, a.InstitutionId, a.InstitutionName)).ToList(),
+            LegalAuthenticator = d.LegalAuthenticator is { } l ? new PdsmAuthor(l.Id, l.IdRoot, l.Family, l.Given, l.InstitutionId, l.InstitutionName) : null,
             ReplacesId = d.ReplacesEntryUuid is { } r && r.StartsWith("urn:uuid:", StringComparison.Ordinal) ? r[9..] : d.ReplacesEntryUuid,
             Content = d.Content,
         };

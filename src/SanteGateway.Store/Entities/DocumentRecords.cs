@@ -102,6 +102,12 @@ public sealed class DocumentSubmission
     /// <summary>Who asked for it.</summary>
     public string Actor { get; set; } = "";
 
+    /// <summary>
+    /// FINESS of the establishment the submission acts for, set when it is first made (the actor's establishment): every
+    /// attempt, the outbox worker's retries included, presents that establishment's DMP certificate. Null = the default one.
+    /// </summary>
+    public string? Establishment { get; set; }
+
     /// <summary>First recorded.</summary>
     public DateTimeOffset CreatedAt { get; set; }
 
@@ -141,6 +147,7 @@ public static class DocumentModel
             e.Property(x => x.ErrorMessage).HasMaxLength(2048);
             e.Property(x => x.Actor).HasMaxLength(128).IsRequired();
             e.Property(x => x.LeaseOwner).HasMaxLength(64);
+            e.Property(x => x.Establishment).HasMaxLength(16);
             // A document (uniqueId) is submitted once per transport: a retry reuses the row, never a second one.
             e.HasIndex(x => new { x.Transport, x.DocumentUniqueId }).IsUnique();
             e.HasIndex(x => new { x.IdentityId, x.CreatedAt });

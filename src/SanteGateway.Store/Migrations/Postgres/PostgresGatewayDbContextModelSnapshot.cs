@@ -488,6 +488,10 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)");
 
+                    b.Property<string>("Establishment")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(40)

@@ -21,6 +21,7 @@ public partial class DocumentsPage
         ["document.traits-missing"] = Texts.DocumentsEnvoiRefuseLEnteteDuDocument,
         ["document.test-ins-to-production"] = Texts.DocumentsEnvoiRefuseUnInsDe,
         ["document.metadata-missing"] = Texts.DocumentsEnvoiRefuseDesMetadonneesManquent,
+        ["document.authenticator-unsupported"] = Texts.DocumentsEnvoiRefuseResponsablePatient,
         ["document.cda-unreadable"] = Texts.DocumentsEnvoiRefuseLeFichierN,
         ["document.cda-header"] = Texts.DocumentsEnvoiRefuseLEnteteCda,
         ["document.empty"] = Texts.DocumentsChoisissezUnFichierCdaA,
