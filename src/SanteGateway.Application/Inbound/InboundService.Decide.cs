@@ -53,9 +53,16 @@ public sealed partial class InboundService
                 }
 
                 var created = await identities.CreateAsync(CreateRequest(patient.Traits!, partner, item.PartnerPatientId, null, null), gate, ct).ConfigureAwait(false);
+                var rematched = created.IsSuccess || created.Error.Rule != "identity.duplicate"
+                    ? null
+                    // Another decision created this patient meanwhile (the sender's resend of a message whose ACK was lost,
+                    // decided beside the start-up redo of the stored original): match again rather than hold.
+                    : (await DecidePatientAsync(item, partner, patient, item.PartnerPatientId, actions, now, ct).ConfigureAwait(false)).Verdict;
                 verdict = created.IsSuccess
                     ? verdict with { IdentityId = created.Value.Id }
-                    : Hold("inbound.create-refused", $"The provisional identity was refused ({created.Error.Rule}): {created.Error.Message}", ExistingIds(created.Error));
+                    : rematched is { } again && again.Decision != InboundDecisions.Create
+                        ? again
+                        : Hold("inbound.create-refused", $"The provisional identity was refused ({created.Error.Rule}): {created.Error.Message}", ExistingIds(created.Error));
             }
         }
 
