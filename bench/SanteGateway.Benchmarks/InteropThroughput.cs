@@ -25,7 +25,10 @@ internal static class InteropThroughput
 
     private static void Measure(string name, Func<object> op, int n)
     {
-        for (var i = 0; i < n / 10; i++)
+        // Warm up for two seconds at least: tiered compilation (and dynamic PGO) replaces the first code of the hot
+        // methods only after a delay, so a short warm-up measures partly unoptimised code.
+        var warm = Stopwatch.StartNew();
+        for (var i = 0; i < n / 10 || warm.Elapsed < TimeSpan.FromSeconds(2); i++)
         {
             op();
         }
