@@ -150,8 +150,9 @@ internal sealed class BatchCommands : ICommandModule
         return cmd;
     }
 
-    /// <summary>The gateway's services in this process (no HTTP), on a data folder, with its INSi sandbox when configured.</summary>
-    private sealed class LocalGateway(Microsoft.AspNetCore.Builder.WebApplication app, IAsyncDisposable? sandbox) : IAsyncDisposable
+    /// <summary>The gateway's services in this process (no HTTP), on a data folder, composed as <c>serve</c> composes them
+    /// (INSi and its sandbox when configured).</summary>
+    private sealed class LocalGateway(Microsoft.AspNetCore.Builder.WebApplication app, GatewayComposition composition) : IAsyncDisposable
     {
         public Microsoft.AspNetCore.Builder.WebApplication App => app;
 
@@ -163,19 +164,13 @@ internal sealed class BatchCommands : ICommandModule
                 return (null, error);
             }
 
-            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
-            if (insiError is not null)
+            var (composition, compositionError) = await GatewayComposition.PrepareAsync(cfg!, options, documentsAndRor: false, ct).ConfigureAwait(false);
+            if (composition is null)
             {
-                return (null, insiError);
+                return (null, compositionError);
             }
 
-            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
-            if (insiOptions is not null)
-            {
-                builder.Services.AddGatewayInsi(insiOptions);
-            }
-
-            var gateway = new LocalGateway(GatewayApp.Build(builder), sandbox);
+            var gateway = new LocalGateway(GatewayApp.Build(composition.Builder), composition);
             try
             {
                 await GatewayApp.InitializeAsync(gateway.App.Services, ct).ConfigureAwait(false);
@@ -191,10 +186,7 @@ internal sealed class BatchCommands : ICommandModule
         public async ValueTask DisposeAsync()
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            if (sandbox is not null)
-            {
-                await sandbox.DisposeAsync().ConfigureAwait(false);
-            }
+            await composition.DisposeAsync().ConfigureAwait(false);
         }
     }
 

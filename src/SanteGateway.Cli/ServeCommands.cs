@@ -60,54 +60,15 @@ internal sealed class ServeCommands : ICommandModule
             var https = urlList.Any(u => u.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
             options.RequireHttps = https;
 
-            var (insiOptions, sandbox, insiError) = await ServeInsi.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
-            if (insiError is not null)
+            var (composition, compositionError) = await GatewayComposition.PrepareAsync(cfg!, options, documentsAndRor: true, ct).ConfigureAwait(false);
+            if (composition is null)
             {
-                await Console.Error.WriteLineAsync(insiError).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(compositionError).ConfigureAwait(false);
                 return Program.UsageError;
             }
 
-            await using var sandboxLifetime = sandbox;
-            var (documentsOptions, documentsSandbox, documentsError) = await ServeDocuments.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
-            if (documentsError is not null)
-            {
-                await Console.Error.WriteLineAsync(documentsError).ConfigureAwait(false);
-                return Program.UsageError;
-            }
-
-            await using var documentsSandboxLifetime = documentsSandbox;
-            var (rorOptions, rorSandbox, rorError) = await ServeRor.PrepareAsync(cfg!, options, ct).ConfigureAwait(false);
-            if (rorError is not null)
-            {
-                await Console.Error.WriteLineAsync(rorError).ConfigureAwait(false);
-                return Program.UsageError;
-            }
-
-            await using var rorSandboxLifetime = rorSandbox;
-            var builder = GatewayApp.CreateBuilder([], options, configuration: cfg);
-            if (documentsOptions is not null)
-            {
-                ServeDocuments.Register(builder.Services, documentsOptions, documentsSandbox is not null);
-            }
-
-            if (rorOptions is not null)
-            {
-                ServeRor.Register(builder, rorOptions, rorSandbox is not null);
-            }
-
-            if (insiOptions is not null)
-            {
-                try
-                {
-                    builder.Services.AddGatewayInsi(insiOptions);
-                }
-                catch (Microsoft.Extensions.Options.OptionsValidationException ex)
-                {
-                    await Console.Error.WriteLineAsync(string.Join(Environment.NewLine, ex.Failures)).ConfigureAwait(false);
-                    return Program.UsageError;
-                }
-            }
-
+            await using var compositionLifetime = composition;
+            var builder = composition.Builder;
             builder.WebHost.UseUrls(urlList);
             if (https)
             {
@@ -135,15 +96,15 @@ internal sealed class ServeCommands : ICommandModule
             await app.StartAsync(ct).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             Console.WriteLine($"santegw: data folder {options.DataDirectory}, database {options.Store.Provider.ToString().ToLowerInvariant()}");
-            Console.WriteLine(sandbox is not null
+            Console.WriteLine(composition.InsiSandbox is { } sandbox
                 ? $"santegw: INSi sandbox (test PKI in {Path.Combine(options.DataDirectory, "pki")}) at {sandbox.Endpoint}"
-                : insiOptions is not null ? $"santegw: INSi endpoint {insiOptions.Endpoint}" : "santegw: no INSi endpoint configured (Insi:Mode none)");
-            Console.WriteLine(documentsSandbox is not null
+                : composition.Insi is { } insi ? $"santegw: INSi endpoint {insi.Endpoint}" : "santegw: no INSi endpoint configured (Insi:Mode none)");
+            Console.WriteLine(composition.DocumentsSandbox is { } documentsSandbox
                 ? $"santegw: documents sandbox (DMP XDS.b) at {documentsSandbox.BaseUri}"
-                : documentsOptions is not null ? $"santegw: DMP repository {documentsOptions.RepositoryEndpoint}" : "santegw: no document-sharing target (Documents:Mode none)");
-            Console.WriteLine(rorSandbox is not null
+                : composition.Documents is { } documents ? $"santegw: DMP repository {documents.RepositoryEndpoint}" : "santegw: no document-sharing target (Documents:Mode none)");
+            Console.WriteLine(composition.RorSandbox is { } rorSandbox
                 ? $"santegw: ROR sandbox at {rorSandbox.FhirBase}"
-                : rorOptions is not null ? $"santegw: ROR {rorOptions.FhirBase}" : "santegw: no ROR (Ror:Mode none)");
+                : composition.Ror is { } ror ? $"santegw: ROR {ror.FhirBase}" : "santegw: no ROR (Ror:Mode none)");
             foreach (var address in addresses)
             {
                 Console.WriteLine($"santegw: listening on {address}");
