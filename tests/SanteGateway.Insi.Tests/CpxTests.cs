@@ -147,8 +147,8 @@ public class CpxTests
         };
         options.TrustedCaPaths.Add(Path.Combine(pkiDir, TestPki.CaPemFile));
         var card = CardOptions(label);
-        // The sandbox PKI's CPS.p12 carries no GIP card-type extension (type CPX), which a real nominative card has.
-        card.AcceptedCardTypes.Add("CPX");
+        // The sandbox PKI's CPS.p12 is a nominative CPS (GIP card-type extension 0): accepted with the default card types.
+        PsAssertionBuilder.CardType(cps).Should().Be("CPS");
         using var provider = new Pkcs11PsAssertionProvider(card);
         var traces = new ListTraceSink();
         using var client = InsiClient.Create(options, traces, assertions: provider);

@@ -39,6 +39,9 @@ public static class TestPki
     /// <summary>CPS-like signing certificate (PS identifier as CN) used to sign PS assertions for the CPx listener.</summary>
     public const string CpsP12File = "CPS.p12";
 
+    /// <summary>OID of the GIP-CPS card-type extension that <see cref="CpsP12File"/> carries (value 0: CPS, a nominative card).</summary>
+    public const string CpsCardTypeExtensionOid = "1.2.250.1.71.1.2.2";
+
     /// <summary>The generated password, written only when no password was supplied.</summary>
     public const string PasswordFile = "password.txt";
 
@@ -114,7 +117,10 @@ public static class TestPki
         files[InsiAutoP12File] = Issue(ca, ClientSubject("INSI-AUTO"), ClientAuthOid, null, notBefore, now.AddYears(2), pwd);
         files[InsiManuP12File] = Issue(ca, ClientSubject("INSI-MANU"), ClientAuthOid, null, notBefore, now.AddYears(2), pwd);
         files[OtherP12File] = Issue(ca, ClientSubject("OTHER"), ClientAuthOid, null, notBefore, now.AddYears(2), pwd);
-        files[CpsP12File] = Issue(ca, Dn(("2.5.4.6", "FR"), ("2.5.4.10", Organisation), ("2.5.4.12", "Medecin"), ("2.5.4.4", "SANDBOX"), ("2.5.4.42", "PS"), ("2.5.4.3", PsIdentifier)), null, null, notBefore, now.AddYears(2), pwd);
+        files[CpsP12File] = Issue(ca, Dn(("2.5.4.6", "FR"), ("2.5.4.10", Organisation), ("2.5.4.12", "Medecin"), ("2.5.4.4", "SANDBOX"), ("2.5.4.42", "PS"), ("2.5.4.3", PsIdentifier)), null, null, notBefore, now.AddYears(2), pwd,
+            // A real nominative CPS carries the GIP-CPS card-type extension (1.2.250.1.71.1.2.2, 0 = CPS): without it the
+            // card would be taken for a non-nominative one and refused before any INSi call.
+            new X509Extension(CpsCardTypeExtensionOid, [0x02, 0x01, 0x00], false));
 
         // Write everything only once every certificate exists, so a failure leaves no half-made PKI.
         foreach (var (name, bytes) in files)
@@ -160,7 +166,7 @@ public static class TestPki
     }
 
     private static byte[] Issue(X509Certificate2 ca, X500DistinguishedName subject, string? ekuOid, X509Extension? san,
-        DateTimeOffset notBefore, DateTimeOffset notAfter, string password)
+        DateTimeOffset notBefore, DateTimeOffset notAfter, string password, X509Extension? extra = null)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -178,6 +184,11 @@ public static class TestPki
         if (san is not null)
         {
             request.CertificateExtensions.Add(san);
+        }
+
+        if (extra is not null)
+        {
+            request.CertificateExtensions.Add(extra);
         }
 
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
