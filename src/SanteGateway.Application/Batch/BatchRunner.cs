@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -293,6 +294,15 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
                     """).ToListAsync(ct).ConfigureAwait(false)
                 : await db.BatchItems.Where(i => ids.Contains(i.Id) && i.State == "leased" && i.LeaseOwner == workerId).Select(i => i.Id).ToListAsync(ct).ConfigureAwait(false))
                 .ToHashSet();
+            var identityIds = chunk.Works.Where(w => w.Calls.Count > 0).Select(w => w.Item.IdentityId!.Value).Distinct().ToList();
+            if (identityIds.Count > 0)
+            {
+                // One query for the chunk instead of two per item: most identities have no open alert to resolve.
+                var alerted = await db.VigilanceAlerts.AsNoTracking().Where(a => identityIds.Contains(a.IdentityId) && a.ResolvedAt == null)
+                    .Select(a => a.IdentityId).Distinct().ToListAsync(ct).ConfigureAwait(false);
+                svc.AssumeNoOpenAlerts(identityIds.Except(alerted));
+            }
+
             var csvExchanges = new List<InsiExchange>();
             foreach (var w in chunk.Works)
             {
@@ -341,15 +351,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
             }
 
-            var now = clock.GetUtcNow();
-            foreach (var (item, outcome) in ended)
-            {
-                await db.BatchItems.Where(i => i.Id == item.Id)
-                    .ExecuteUpdateAsync(
-                        s => s.SetProperty(i => i.State, "done").SetProperty(i => i.Outcome, outcome.Code).SetProperty(i => i.Rule, outcome.Rule)
-                            .SetProperty(i => i.Detail, Cut(outcome.Detail, 512)).SetProperty(i => i.Ins, outcome.Ins).SetProperty(i => i.FinishedAt, now),
-                        ct).ConfigureAwait(false);
-            }
+            await EndItemsAsync(db, ended, ct).ConfigureAwait(false);
 
             if (BeforeCommit is { } beforeCommit)
             {
@@ -370,6 +372,50 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         }
 
         return ended.Count;
+    }
+
+    /// <summary>
+    /// Ends the items in the chunk's transaction: state and time in one statement for all, then each item's outcome
+    /// through one prepared command (text columns only, so the same SQL serves SQLite and PostgreSQL).
+    /// </summary>
+    private async Task EndItemsAsync(GatewayDbContext db, List<(BatchItem Item, Outcome Outcome)> ended, CancellationToken ct)
+    {
+        if (ended.Count == 0)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var ids = ended.Select(e => e.Item.Id).ToArray();
+        await db.BatchItems.Where(i => ids.Contains(i.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "done").SetProperty(i => i.FinishedAt, now), ct).ConfigureAwait(false);
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
+        command.CommandText = """UPDATE batch_items SET "Outcome" = @outcome, "Rule" = @rule, "Detail" = @detail, "Ins" = @ins WHERE "Id" = @id""";
+        System.Data.Common.DbParameter Add(string name, System.Data.DbType type)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.DbType = type;
+            command.Parameters.Add(p);
+            return p;
+        }
+
+        var outcome = Add("@outcome", System.Data.DbType.String);
+        var rule = Add("@rule", System.Data.DbType.String);
+        var detail = Add("@detail", System.Data.DbType.String);
+        var ins = Add("@ins", System.Data.DbType.String);
+        var id = Add("@id", System.Data.DbType.Int64);
+        foreach (var (item, o) in ended)
+        {
+            outcome.Value = o.Code;
+            rule.Value = (object?)o.Rule ?? DBNull.Value;
+            detail.Value = (object?)Cut(o.Detail, 512) ?? DBNull.Value;
+            ins.Value = (object?)o.Ins ?? DBNull.Value;
+            id.Value = item.Id;
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>After a failed chunk transaction (rolled back whole): its items are claimable again at once, best effort (else after the lease).</summary>

@@ -102,6 +102,12 @@ public sealed partial class IdentityService
         await db.Identities.AsNoTracking().Include(x => x.InsHistory).Include(x => x.Evidence).AsSplitQuery()
             .Where(x => ids.Contains(x.Id)).ToDictionaryAsync(x => x.Id, ct).ConfigureAwait(false);
 
+    /// <summary>
+    /// For a batch group, inside its transaction: these identities have no open vigilance alert (read once for the group),
+    /// so resolving alerts on them needs no query. An alert raised on one of them later in the group takes it off the list.
+    /// </summary>
+    internal void AssumeNoOpenAlerts(IEnumerable<Guid> identityIds) => batchWithoutOpenAlerts = [.. identityIds];
+
     /// <summary>A transaction of this service's own, or null when the caller already holds one (the caller commits).</summary>
     private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> OwnTransactionAsync(CancellationToken ct) =>
         db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false) : null;
@@ -445,6 +451,11 @@ public sealed partial class IdentityService
 
     private async Task ResolveAlertsAsync(Guid identityId, string[] kinds, string resolution, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
+        if (batchWithoutOpenAlerts?.Contains(identityId) == true)
+        {
+            return; // a batch group read, in its transaction, that this identity has no open alert: nothing to resolve
+        }
+
         var open = await db.VigilanceAlerts.Where(a => a.IdentityId == identityId && a.ResolvedAt == null && kinds.Contains(a.Kind)).ToListAsync(ct).ConfigureAwait(false);
         foreach (var a in open)
         {

@@ -23,6 +23,9 @@ public sealed partial class IdentityService
 
     /// <summary>Set while a batch group applies a call: the identity as read before the call, tracked as the row to change.</summary>
     private IdentityRecord? batchSnapshot;
+
+    /// <summary>Batch group: identities known to have no open alert (see <see cref="AssumeNoOpenAlerts"/>).</summary>
+    private HashSet<Guid>? batchWithoutOpenAlerts;
     private readonly GatewayDbContext db;
     private readonly TimeProvider clock;
     private readonly IInsiPort insi;
