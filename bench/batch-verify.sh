@@ -12,7 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin="$here/SanteGateway.Benchmarks/bin/Release/net10.0"
 work=$(mktemp -d /tmp/batch-verify.XXXXXX)
 sandbox_pid=
-cleanup() { [ -z "$sandbox_pid" ] || kill "$sandbox_pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
+pg_probe=
+cleanup() { [ -z "$sandbox_pid" ] || kill "$sandbox_pid" 2>/dev/null || true; [ -z "$pg_probe" ] || kill "$pg_probe" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 dotnet "$bin/SanteGateway.Benchmarks.dll" batch-data --count "$N" --out "$work"
 store='"Provider": "sqlite"'
@@ -40,10 +41,31 @@ start=$(date +%s.%N)
 dotnet "$bin/santegw.dll" import identities "$work/import.csv" "${db[@]}" | tail -2 || true
 echo "# import: $(echo "$(date +%s.%N) - $start" | bc) s"
 start=$(date +%s.%N)
+pg_probe=
+if [ "${DB:-sqlite}" = postgres ]; then
+  # CPU of the PostgreSQL backends serving this database (their process title names it), sampled every second.
+  dbname=$(echo "$CONNECTION" | tr ';' '\n' | sed -n 's/^Database=//Ip')
+  ( while true; do
+      for p in $(ps -eo pid=,args= | awk -v d="$dbname" '$0 ~ "postgres: [^ ]+ " d " " {print $1}'); do
+        [ -r "/proc/$p/stat" ] && echo "$p $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null)"
+      done
+      sleep 1
+    done ) > "$work/pg-cpu.txt" 2>/dev/null &
+  pg_probe=$!
+fi
 /usr/bin/time -f "# batch: peak RSS %M KB, %e s wall, %U s user, %S s system" \
   dotnet "$bin/santegw.dll" batch verify --from-store status=RECUP --rate 0 --concurrency "$CONCURRENCY" \
   "${db[@]}" --output "$work/report.csv" 2>&1 | tail -4 || true
 wall=$(echo "$(date +%s.%N) - $start" | bc)
 echo "# verify: $N items in $wall s ($(echo "$N / $wall" | bc) items/s) load=$(cut -d' ' -f1-3 /proc/loadavg)"
-[ -z "$sandbox_pid" ] || echo "# sandbox process: peak RSS $(grep VmHWM /proc/$sandbox_pid/status | awk '{print $2}') KB"
+if [ -n "$sandbox_pid" ]; then
+  # utime + stime (fields 14, 15) in clock ticks: the sandbox's CPU for the whole run, import included (it serves no import).
+  ticks=$(awk '{print $14 + $15}' "/proc/$sandbox_pid/stat"); hz=$(getconf CLK_TCK)
+  echo "# sandbox process: peak RSS $(grep VmHWM /proc/$sandbox_pid/status | awk '{print $2}') KB, CPU $(echo "scale=1; $ticks / $hz" | bc) s ($(echo "scale=3; $ticks * 1000 / $hz / $N" | bc) ms per item, start-up included)"
+fi
+if [ -n "$pg_probe" ]; then
+  kill "$pg_probe" 2>/dev/null || true; wait "$pg_probe" 2>/dev/null || true
+  pg_cpu=$(awk '{ if ($2 > max[$1]) max[$1] = $2 } END { s = 0; for (p in max) s += max[p]; print s }' "$work/pg-cpu.txt")
+  echo "# postgres backends of this database: CPU $(echo "scale=1; $pg_cpu / $(getconf CLK_TCK)" | bc) s ($(echo "scale=3; $pg_cpu * 1000 / $(getconf CLK_TCK) / $N" | bc) ms per item)"
+fi
 cut -d';' -f4 "$work/report.csv" 2>/dev/null | sort | uniq -c | sort -rn | head -8 || true

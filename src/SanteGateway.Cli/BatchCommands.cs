@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SanteGateway.Application;
 using SanteGateway.Application.Batch;
 using SanteGateway.Server;
@@ -170,6 +171,9 @@ internal sealed class BatchCommands : ICommandModule
                 return (null, compositionError);
             }
 
+            // The progress line is the batch's output: a log line per call and per change would bury it (and cost more
+            // than the change itself at a thousand items a second). Warnings still show; Logging:LogLevel overrides.
+            composition.Builder.Logging.SetMinimumLevel(LogLevel.Warning);
             var gateway = new LocalGateway(GatewayApp.Build(composition.Builder), composition);
             try
             {
@@ -212,7 +216,8 @@ internal sealed class BatchCommands : ICommandModule
                 {
                     try
                     {
-                        await Task.Delay(1000, stop.Token).ConfigureAwait(false);
+                        // Counting a million-item job is not free: after the first minute the line is refreshed every five seconds.
+                        await Task.Delay(DateTime.UtcNow - started < TimeSpan.FromMinutes(1) ? 1000 : 5000, stop.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {

@@ -362,6 +362,62 @@ public abstract class BatchTests<TDb>(TDb database) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_chunk_whose_commit_fails_leaves_every_item_to_be_redone_and_no_outcome_half_applied()
+    {
+        StopHostedWorker();
+        var ids = await CreateIdentitiesAsync("CONFA", "CONFB", "AUTRE", "INCONNU", "CONFC");
+        var give = await CreateJobAsync("search", IdsCsv(ids));
+        await Runner().RunAsync(give.Id, "w0", CancellationToken.None);
+        var reference = await CreateJobAsync("verify", IdsCsv(ids));
+        await Runner().RunAsync(reference.Id, "w0", CancellationToken.None);
+        var expected = await ReportAsync(reference.Id);
+        expected.Should().Contain(";confirmed;").And.Contain(";mismatch;").And.Contain(";input-refused;");
+        var versions = await VersionsAsync(ids);
+
+        var job = await CreateJobAsync("verify", IdsCsv(ids));
+        var failing = Runner(chunk: 10);
+        var written = 0;
+        failing.BeforeCommit = items =>
+        {
+            written = items.Count;
+            throw new DbUpdateException("simulated failure of the chunk's commit");
+        };
+        var act = () => failing.RunAsync(job.Id, "failing", CancellationToken.None);
+        await act.Should().ThrowAsync<DbUpdateException>();
+        written.Should().Be(ids.Count, "the whole chunk was written in the one transaction that failed");
+
+        var actor = BatchRunner.ActorName(job.Id);
+        await using (var scope = Gateway.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+            (await db.AuditEvents.AsNoTracking().CountAsync(e => e.Actor == actor)).Should().Be(0, "no outcome, no call record of the chunk survives its rollback");
+            (await db.InsiExchanges.AsNoTracking().CountAsync(x => x.Actor == actor)).Should().Be(0);
+            (await VersionsAsync(ids)).Should().BeEquivalentTo(versions, "no identity was half changed");
+            var items = await db.BatchItems.AsNoTracking().Where(i => i.JobId == job.Id).ToListAsync();
+            items.Should().OnlyContain(i => i.State == "pending" && i.Outcome == null, "the failed chunk is handed back at once, not after its lease");
+        }
+
+        // Redone by the next worker, on the same clock (no lease to wait for), with the report of an uninterrupted run.
+        (await Runner().RunAsync(job.Id, "next", CancellationToken.None)).Should().Be(ids.Count);
+        (await ReportAsync(job.Id)).Should().Be(expected);
+        await using (var scope = Gateway.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+            var applied = await db.AuditEvents.AsNoTracking().Where(e => e.Actor == actor && e.Action.StartsWith("identity.")).GroupBy(e => e.EntityId).Select(g => g.Count()).ToListAsync();
+            applied.Should().HaveCount(4).And.OnlyContain(n => n == 1, "each identity holding an INS got exactly one outcome");
+            (await db.AuditEvents.AsNoTracking().CountAsync(e => e.Actor == actor && e.Action == "insi.verify")).Should().Be(4, "the calls of the failed chunk left no record; the redo's calls are recorded once");
+            (await SanteGateway.Store.Audit.AuditTrail.VerifyAsync(db)).IsIntact.Should().BeTrue("the rolled-back chunk left no hole in the audit chain");
+        }
+    }
+
+    private async Task<Dictionary<Guid, long>> VersionsAsync(List<Guid> ids)
+    {
+        await using var scope = Gateway.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        return await db.Identities.AsNoTracking().Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, i => i.Version);
+    }
+
     private async Task<int> CountIdentitiesAsync()
     {
         await using var scope = Gateway.Services.CreateAsyncScope();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,11 +12,14 @@ namespace SanteGateway.Application.Batch;
 
 /// <summary>
 /// Works on batch jobs. Any number of runners (threads, processes, gateway instances) can work on the same job: items are
-/// claimed in chunks under a lease (<c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL; SQLite runs one worker), each item is
-/// processed through <see cref="IdentityService"/> (the same rules as a single verification) in its own scope, and its
-/// outcome is written only while the lease is held. A worker that dies leaves its items leased; once the lease expires
-/// another worker claims them again. A stored identity whose change was committed before the crash is recognised from
-/// the audit trail (the job's actor name) and not called again, so no identity is changed or counted twice.
+/// claimed in chunks under a lease (<c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL; SQLite runs one worker). A chunk is
+/// worked in two phases: its INSi calls (several at once, nothing written), then one transaction that records every
+/// exchange, applies every outcome through <see cref="IdentityService"/> (the same rules as a single verification) and
+/// ends every item — a group commit, so a chunk costs one commit instead of three or four per item. The next chunk's
+/// calls run while the previous chunk is being written. A chunk whose transaction fails or whose worker dies leaves
+/// nothing of it behind: its items come back (at once, or when the lease expires) and are redone whole. An item tried
+/// again after an earlier attempt recognises from the audit trail (the job's actor name) what the job already
+/// committed on its identity and is not called again, so no identity is changed or counted twice.
 /// </summary>
 public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvider clock, IOptions<BatchOptions> options, ILogger<BatchRunner> log, BatchMetrics? metrics = null)
 {
@@ -26,8 +30,11 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     /// <returns>The name.</returns>
     public static string ActorName(Guid jobId) => "batch:" + jobId.ToString("N");
 
-    /// <summary>Hook for tests simulating a crash: called after an item's INSi work, before its outcome is written.</summary>
+    /// <summary>Hook for tests simulating a crash: called after an item's INSi work, inside its chunk's transaction, before its outcome is written.</summary>
     internal Func<BatchItem, Task>? BeforeOutcome { get; set; }
+
+    /// <summary>Hook for tests: called once a chunk's writes are all made, just before its commit.</summary>
+    internal Func<IReadOnlyList<BatchItem>, Task>? BeforeCommit { get; set; }
 
     /// <summary>
     /// Works on one job until it has no claimable item left, it is paused or cancelled, or <paramref name="ct"/> fires.
@@ -35,76 +42,92 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     /// </summary>
     /// <param name="jobId">Job.</param>
     /// <param name="workerId">Unique id of this worker (lease owner).</param>
-    /// <param name="ct">Cancellation (process stopping).</param>
+    /// <param name="ct">Cancellation (process stopping): calls stop; a chunk already called is still written.</param>
     /// <returns>The number of items this worker ended.</returns>
     public async Task<int> RunAsync(Guid jobId, string workerId, CancellationToken ct)
     {
         var ended = 0;
-        while (!ct.IsCancellationRequested)
+        Chunk? called = null;
+        while (true)
         {
-            List<BatchItem> chunk;
-            BatchJob job;
-            long first;
-            long interval;
-            await using (var scope = scopes.CreateAsyncScope())
+            // Claim before writing the previous chunk: on SQLite the claim would otherwise wait for that write.
+            var next = ct.IsCancellationRequested ? null : await ClaimNextAsync(jobId, workerId, finishIfEmpty: called is null, ct).ConfigureAwait(false);
+            if (next is null && called is null)
             {
-                var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-                job = await db.BatchJobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct).ConfigureAwait(false);
-                if (job.Status != BatchStatuses.Running)
-                {
-                    return ended;
-                }
-
-                (chunk, first) = await ClaimAsync(db, job, workerId, ct).ConfigureAwait(false);
-                interval = RatePace.Interval(job.RatePerSecond);
-                if (chunk.Count == 0)
-                {
-                    var open = await db.BatchItems.CountAsync(i => i.JobId == jobId && i.State != "done", ct).ConfigureAwait(false);
-                    metrics?.QueueDepth(open);
-                    if (open == 0)
-                    {
-                        var now = clock.GetUtcNow();
-                        await db.BatchJobs.Where(j => j.Id == jobId && j.Status == BatchStatuses.Running)
-                            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, BatchStatuses.Done).SetProperty(j => j.FinishedAt, now), ct).ConfigureAwait(false);
-                        LogJobDone(log, jobId);
-                    }
-
-                    return ended;
-                }
+                return ended;
             }
 
-            var index = 0;
-            await Parallel.ForEachAsync(
-                chunk.Select(i => (Item: i, Slot: first + (interval * index++))).ToList(),
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, job.Concurrency), CancellationToken = ct },
-                async (x, c) =>
+            var writing = called is null ? Task.FromResult(0) : WriteAsync(called, workerId);
+            Chunk? nextCalled = null;
+            Exception? callFailure = null;
+            try
+            {
+                if (next is not null)
                 {
-                    var wait = TimeSpan.FromTicks(x.Slot - clock.GetUtcNow().UtcTicks);
-                    if (wait > TimeSpan.Zero)
-                    {
-                        await Task.Delay(wait, clock, c).ConfigureAwait(false);
-                    }
+                    nextCalled = await CallAsync(next, ct).ConfigureAwait(false);
+                }
+            }
+#pragma warning disable CA1031 // Rethrown below, once the chunk being written is finished.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                callFailure = ex;
+            }
 
-                    if (await ProcessAsync(job, x.Item, workerId, c).ConfigureAwait(false))
-                    {
-                        Interlocked.Increment(ref ended);
-                    }
-                }).ConfigureAwait(false);
+            ended += await writing.ConfigureAwait(false);
+            if (callFailure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(callFailure);
+            }
+
+            called = nextCalled;
+        }
+    }
+
+    /// <summary>Claims the next chunk; null when the job is not running or has nothing claimable (then marked done when every item has ended).</summary>
+    private async Task<Claimed?> ClaimNextAsync(Guid jobId, string workerId, bool finishIfEmpty, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var job = await db.BatchJobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct).ConfigureAwait(false);
+        if (job.Status != BatchStatuses.Running)
+        {
+            return null;
         }
 
-        return ended;
+        var (chunk, first) = await ClaimAsync(db, job, workerId, ct).ConfigureAwait(false);
+        if (chunk.Count > 0)
+        {
+            return new Claimed(job, chunk, first, RatePace.Interval(job.RatePerSecond));
+        }
+
+        if (finishIfEmpty)
+        {
+            var open = await db.BatchItems.CountAsync(i => i.JobId == jobId && i.State != "done", ct).ConfigureAwait(false);
+            metrics?.QueueDepth(open);
+            if (open == 0)
+            {
+                var now = clock.GetUtcNow();
+                await db.BatchJobs.Where(j => j.Id == jobId && j.Status == BatchStatuses.Running)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, BatchStatuses.Done).SetProperty(j => j.FinishedAt, now), ct).ConfigureAwait(false);
+                LogJobDone(log, jobId);
+            }
+        }
+
+        return null;
     }
 
     private async Task<(List<BatchItem> Items, long FirstSlot)> ClaimAsync(GatewayDbContext db, BatchJob job, string workerId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var interval = RatePace.Interval(job.RatePerSecond);
-        var leaseUntil = now.UtcTicks + (interval * opt.ChunkSize) + opt.Lease.Ticks;
+        // A paced job claims about five seconds of calls at a time, so its outcomes are written (and visible) that often.
+        var size = job.RatePerSecond > 0 ? (int)Math.Clamp(Math.Ceiling(job.RatePerSecond * 5), 1, Math.Max(1, opt.ChunkSize)) : Math.Max(1, opt.ChunkSize);
+        var leaseUntil = now.UtcTicks + (interval * size) + opt.Lease.Ticks;
         var nowTicks = now.UtcTicks;
-        var size = opt.ChunkSize;
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
         List<long> ids;
-        if (db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true)
+        if (IsPostgres(db))
         {
             // SKIP LOCKED: concurrent claimers never wait on nor take each other's rows.
             ids = await db.Database.SqlQuery<long>($"""
@@ -143,64 +166,275 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         return (items.Where(i => i.LeaseOwner == workerId).ToList(), first);
     }
 
-    /// <summary>Processes one claimed item; true when this worker wrote its outcome.</summary>
-    private async Task<bool> ProcessAsync(BatchJob job, BatchItem item, string workerId, CancellationToken ct)
+    private static bool IsPostgres(GatewayDbContext db) => db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
+
+    /// <summary>Phase one of a chunk: reads its identities, makes its INSi calls (several at once); writes nothing.</summary>
+    private async Task<Chunk> CallAsync(Claimed claimed, CancellationToken ct)
+    {
+        var job = claimed.Job;
+        var actor = Actor.Process(ActorName(job.Id), "batch") with { Establishment = job.Establishment };
+        var works = claimed.Items.Select(i => new Work(i)).ToList();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var svc = scope.ServiceProvider.GetRequiredService<IdentityService>();
+        var ids = works.Where(w => w.Item.IdentityId is not null).Select(w => w.Item.IdentityId!.Value).Distinct().ToList();
+        var identities = ids.Count == 0 ? [] : await svc.LoadManyAsync(ids, ct).ConfigureAwait(false);
+        foreach (var w in works.Where(w => w.Item.IdentityId is not null && w.Item.Attempts > 1))
+        {
+            w.Outcome = await AlreadyAppliedAsync(db, w.Item.IdentityId!.Value, actor.Name, job.Kind, ct).ConfigureAwait(false);
+        }
+
+        var index = 0;
+        await Parallel.ForEachAsync(
+            works.Select(w => (Work: w, Slot: claimed.FirstSlot + (claimed.Interval * index++))).ToList(),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, job.Concurrency), CancellationToken = ct },
+            async (x, c) =>
+            {
+                var w = x.Work;
+                var wait = TimeSpan.FromTicks(x.Slot - clock.GetUtcNow().UtcTicks);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, clock, c).ConfigureAwait(false);
+                    if (await StatusAsync(job.Id, c).ConfigureAwait(false) != BatchStatuses.Running)
+                    {
+                        // Paused or cancelled while the chunk was waiting: the item goes back untouched.
+                        w.HandBack = true;
+                        return;
+                    }
+                }
+
+                if (clock.GetUtcNow().UtcTicks >= w.Item.LeaseUntilTicks)
+                {
+                    w.LeaseLost = true; // another worker may hold the item now
+                    return;
+                }
+
+                if (w.Outcome is not null)
+                {
+                    return; // already applied by an earlier attempt of this job
+                }
+
+                if (w.Item.IdentityId is { } id)
+                {
+                    if (!identities.TryGetValue(id, out var snapshot))
+                    {
+                        var e = AppError.NotFound(id);
+                        w.Outcome = new Outcome(BatchOutcomes.InputRefused, e.Rule, e.Message, null);
+                        return;
+                    }
+
+                    await CallStoredAsync(svc, job.Kind, snapshot, actor, w, c).ConfigureAwait(false);
+                }
+                else
+                {
+                    w.Outcome = await CsvRowAsync(scope.ServiceProvider, job.Kind, w.Item, actor, w.Exchanges, c).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        return new Chunk(job, actor, works);
+    }
+
+    private async Task<string?> StatusAsync(Guid jobId, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-        var current = await db.BatchJobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => j.Status).FirstAsync(ct).ConfigureAwait(false);
-        if (current != BatchStatuses.Running)
+        return await db.BatchJobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => j.Status).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The INSi call of a stored identity, retried after a service failure; a refusal before any call is the outcome.</summary>
+    private async Task CallStoredAsync(IdentityService svc, string kind, IdentityRecord snapshot, Actor actor, Work w, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            // Paused or cancelled while the chunk was waiting: hand the item back untouched.
-            await db.BatchItems.Where(i => i.Id == item.Id && i.LeaseOwner == workerId && i.State == "leased")
-                .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "pending").SetProperty(i => i.LeaseOwner, (string?)null).SetProperty(i => i.LeaseUntilTicks, 0L), ct).ConfigureAwait(false);
-            return false;
+            InsiCall call;
+            try
+            {
+                call = await svc.CallInsiAsync(kind, snapshot, confirmTransliteration: false, actor, ct).ConfigureAwait(false);
+            }
+            catch (AppFailure f)
+            {
+                var e = f.Error;
+                w.Outcome = e.Kind == ErrorKind.Upstream
+                    ? new Outcome(BatchOutcomes.ServiceError, e.Rule, $"{e.Message} (after {attempt} attempt(s))", null)
+                    : new Outcome(BatchOutcomes.InputRefused, e.Rule, e.Message, null);
+                return;
+            }
+
+            w.Calls.Add(call);
+            if (call.Port.Outcome == InsiCallOutcome.Error && call.Port.Code != "input" && attempt < opt.MaxServiceAttempts)
+            {
+                await Task.Delay(opt.RetryDelay * Math.Pow(2, attempt - 1), clock, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Phase two: one transaction records every exchange of the chunk, applies every outcome and ends every item this
+    /// worker still holds. Nothing is committed unless all of it is; on failure the items are handed back at once.
+    /// </summary>
+    /// <returns>The number of items ended.</returns>
+    private async Task<int> WriteAsync(Chunk chunk, string workerId)
+    {
+        // A chunk already called is written even when the process is stopping: its calls are not wasted.
+        var ct = CancellationToken.None;
+        var job = chunk.Job;
+        var ids = chunk.Works.Select(w => w.Item.Id).ToArray();
+        var ended = new List<(BatchItem Item, Outcome Outcome)>(chunk.Works.Count);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var svc = scope.ServiceProvider.GetRequiredService<IdentityService>();
+        try
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var held = (IsPostgres(db)
+                ? await db.Database.SqlQuery<long>($"""
+                    SELECT "Id" AS "Value" FROM batch_items WHERE "Id" = ANY({ids}) AND "State" = 'leased' AND "LeaseOwner" = {workerId} FOR UPDATE
+                    """).ToListAsync(ct).ConfigureAwait(false)
+                : await db.BatchItems.Where(i => ids.Contains(i.Id) && i.State == "leased" && i.LeaseOwner == workerId).Select(i => i.Id).ToListAsync(ct).ConfigureAwait(false))
+                .ToHashSet();
+            var identityIds = chunk.Works.Where(w => w.Calls.Count > 0).Select(w => w.Item.IdentityId!.Value).Distinct().ToList();
+            if (identityIds.Count > 0)
+            {
+                // One query for the chunk instead of two per item: most identities have no open alert to resolve.
+                var alerted = await db.VigilanceAlerts.AsNoTracking().Where(a => identityIds.Contains(a.IdentityId) && a.ResolvedAt == null)
+                    .Select(a => a.IdentityId).Distinct().ToListAsync(ct).ConfigureAwait(false);
+                svc.AssumeNoOpenAlerts(identityIds.Except(alerted));
+            }
+
+            var csvExchanges = new List<InsiExchange>();
+            foreach (var w in chunk.Works)
+            {
+                if (!held.Contains(w.Item.Id) || w.LeaseLost)
+                {
+                    continue; // another worker took the item over after our lease expired; its outcome stands
+                }
+
+                if (w.HandBack)
+                {
+                    await db.BatchItems.Where(i => i.Id == w.Item.Id)
+                        .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "pending").SetProperty(i => i.LeaseOwner, (string?)null).SetProperty(i => i.LeaseUntilTicks, 0L), ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (BeforeOutcome is { } hook)
+                {
+                    await hook(w.Item).ConfigureAwait(false);
+                }
+
+                var outcome = w.Outcome;
+                for (var i = 0; i < w.Calls.Count; i++)
+                {
+                    var call = w.Calls[i];
+                    var r = await AppFailure.Run(() => svc.ApplyInsiCallAsync(call, chunk.Actor, ct, batch: true)).ConfigureAwait(false);
+                    if (r.IsSuccess)
+                    {
+                        outcome = FromAction(job.Kind, r.Value!);
+                    }
+                    else
+                    {
+                        var e = r.Error!;
+                        outcome = e.Kind == ErrorKind.Upstream
+                            ? new Outcome(BatchOutcomes.ServiceError, e.Rule, $"{e.Message} (after {i + 1} attempt(s))", null)
+                            : new Outcome(BatchOutcomes.InputRefused, e.Rule, e.Message, null);
+                    }
+                }
+
+                csvExchanges.AddRange(w.Exchanges);
+                ended.Add((w.Item, outcome ?? new Outcome(BatchOutcomes.ServiceError, "batch.no-outcome", "No outcome was reached.", null)));
+            }
+
+            if (csvExchanges.Count > 0)
+            {
+                db.InsiExchanges.AddRange(csvExchanges);
+                await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            }
+
+            await EndItemsAsync(db, ended, ct).ConfigureAwait(false);
+
+            if (BeforeCommit is { } beforeCommit)
+            {
+                await beforeCommit(ended.Select(e => e.Item).ToList()).ConfigureAwait(false);
+            }
+
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await HandBackAsync(ids, workerId).ConfigureAwait(false);
+            throw;
         }
 
-        if (clock.GetUtcNow().UtcTicks >= item.LeaseUntilTicks)
+        foreach (var (_, outcome) in ended)
         {
-            return false; // lease lost: another worker may hold the item now
+            metrics?.Ended(job.Kind, outcome.Code);
         }
 
-        var actor = Actor.Process(ActorName(job.Id), "batch") with { Establishment = job.Establishment };
-        Outcome outcome;
-        var exchanges = new List<InsiExchange>();
-        if (item.IdentityId is { } identityId)
-        {
-            outcome = (item.Attempts > 1 ? await AlreadyAppliedAsync(db, identityId, actor.Name, job.Kind, ct).ConfigureAwait(false) : null)
-                ?? await StoredAsync(scope.ServiceProvider.GetRequiredService<IdentityService>(), job.Kind, identityId, actor, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            outcome = await CsvRowAsync(scope.ServiceProvider, job.Kind, item, actor, exchanges, ct).ConfigureAwait(false);
-        }
+        return ended.Count;
+    }
 
-        if (BeforeOutcome is { } hook)
+    /// <summary>
+    /// Ends the items in the chunk's transaction: state and time in one statement for all, then each item's outcome
+    /// through one prepared command (text columns only, so the same SQL serves SQLite and PostgreSQL).
+    /// </summary>
+    private async Task EndItemsAsync(GatewayDbContext db, List<(BatchItem Item, Outcome Outcome)> ended, CancellationToken ct)
+    {
+        if (ended.Count == 0)
         {
-            await hook(item).ConfigureAwait(false);
+            return;
         }
 
         var now = clock.GetUtcNow();
-        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var n = await db.BatchItems.Where(i => i.Id == item.Id && i.State == "leased" && i.LeaseOwner == workerId)
-            .ExecuteUpdateAsync(
-                s => s.SetProperty(i => i.State, "done").SetProperty(i => i.Outcome, outcome.Code).SetProperty(i => i.Rule, outcome.Rule)
-                    .SetProperty(i => i.Detail, Cut(outcome.Detail, 512)).SetProperty(i => i.Ins, outcome.Ins).SetProperty(i => i.FinishedAt, now),
-                ct).ConfigureAwait(false);
-        if (n == 0)
+        var ids = ended.Select(e => e.Item.Id).ToArray();
+        await db.BatchItems.Where(i => ids.Contains(i.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "done").SetProperty(i => i.FinishedAt, now), ct).ConfigureAwait(false);
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
+        command.CommandText = """UPDATE batch_items SET "Outcome" = @outcome, "Rule" = @rule, "Detail" = @detail, "Ins" = @ins WHERE "Id" = @id""";
+        System.Data.Common.DbParameter Add(string name, System.Data.DbType type)
         {
-            return false; // another worker took the item over after our lease expired; its outcome stands
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.DbType = type;
+            command.Parameters.Add(p);
+            return p;
         }
 
-        if (exchanges.Count > 0)
+        var outcome = Add("@outcome", System.Data.DbType.String);
+        var rule = Add("@rule", System.Data.DbType.String);
+        var detail = Add("@detail", System.Data.DbType.String);
+        var ins = Add("@ins", System.Data.DbType.String);
+        var id = Add("@id", System.Data.DbType.Int64);
+        foreach (var (item, o) in ended)
         {
-            db.InsiExchanges.AddRange(exchanges);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            outcome.Value = o.Code;
+            rule.Value = (object?)o.Rule ?? DBNull.Value;
+            detail.Value = (object?)Cut(o.Detail, 512) ?? DBNull.Value;
+            ins.Value = (object?)o.Ins ?? DBNull.Value;
+            id.Value = item.Id;
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
+    }
 
-        await tx.CommitAsync(ct).ConfigureAwait(false);
-        metrics?.Ended(job.Kind, outcome.Code);
-        return true;
+    /// <summary>After a failed chunk transaction (rolled back whole): its items are claimable again at once, best effort (else after the lease).</summary>
+    private async Task HandBackAsync(long[] ids, string workerId)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+            await db.BatchItems.Where(i => ids.Contains(i.Id) && i.State == "leased" && i.LeaseOwner == workerId)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "pending").SetProperty(i => i.LeaseOwner, (string?)null).SetProperty(i => i.LeaseUntilTicks, 0L), CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Best effort: the lease brings the items back anyway.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogHandBackFailed(log, ex.GetType().Name);
+        }
     }
 
     /// <summary>What this job already committed on an identity in an earlier, interrupted attempt (from the audit trail).</summary>
@@ -242,31 +476,6 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
                 }
 
                 return FromVerification(verification, differences, null, kind);
-        }
-    }
-
-    private async Task<Outcome> StoredAsync(IdentityService svc, string kind, Guid id, Actor actor, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var r = kind == "verify"
-                ? await svc.InsiVerifyAsync(id, null, actor, ct).ConfigureAwait(false)
-                : await svc.InsiSearchAsync(id, null, actor, ct).ConfigureAwait(false);
-            if (r.IsSuccess)
-            {
-                return FromAction(kind, r.Value!);
-            }
-
-            var e = r.Error!;
-            if (e.Kind == ErrorKind.Upstream && e.Rule == "insi.error" && attempt < opt.MaxServiceAttempts)
-            {
-                await Task.Delay(opt.RetryDelay * Math.Pow(2, attempt - 1), clock, ct).ConfigureAwait(false);
-                continue;
-            }
-
-            return e.Kind == ErrorKind.Upstream
-                ? new Outcome(BatchOutcomes.ServiceError, e.Rule, $"{e.Message} (after {attempt} attempt(s))", null)
-                : new Outcome(BatchOutcomes.InputRefused, e.Rule, e.Message, null);
         }
     }
 
@@ -430,5 +639,31 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch job {JobId} done")]
     private static partial void LogJobDone(ILogger logger, Guid jobId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch chunk could not be handed back after a failed write ({Error}); its items return when their lease expires")]
+    private static partial void LogHandBackFailed(ILogger logger, string error);
+
     private sealed record Outcome(string Code, string? Rule, string? Detail, string? Ins);
+
+    private sealed record Claimed(BatchJob Job, List<BatchItem> Items, long FirstSlot, long Interval);
+
+    private sealed record Chunk(BatchJob Job, Actor Actor, List<Work> Works);
+
+    /// <summary>One item of a chunk between its calls and its write.</summary>
+    private sealed class Work(BatchItem item)
+    {
+        public BatchItem Item { get; } = item;
+
+        /// <summary>Decided without a call to apply: refused, already applied by an earlier attempt, or a CSV row's result.</summary>
+        public Outcome? Outcome { get; set; }
+
+        /// <summary>Stored identity: every call made (failed attempts first), recorded and applied in order.</summary>
+        public List<InsiCall> Calls { get; } = [];
+
+        /// <summary>CSV row: the exchanges to record.</summary>
+        public List<InsiExchange> Exchanges { get; } = [];
+
+        public bool HandBack { get; set; }
+
+        public bool LeaseLost { get; set; }
+    }
 }

@@ -263,7 +263,8 @@ public sealed class BatchService(GatewayDbContext db, TimeProvider clock, IOptio
     {
         var job = await db.BatchJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct).ConfigureAwait(false)
             ?? throw new AppFailure(new AppError(ErrorKind.NotFound, "not-found", $"Job {id} does not exist."));
-        var counts = await db.BatchItems.AsNoTracking().Where(i => i.JobId == id && i.State == "done")
+        // Ended items are exactly those with an outcome: counted from the (JobId, Outcome) index alone, no table row read.
+        var counts = await db.BatchItems.AsNoTracking().Where(i => i.JobId == id && i.Outcome != null)
             .GroupBy(i => i.Outcome).Select(g => new { Outcome = g.Key, Count = g.Count() }).ToListAsync(ct).ConfigureAwait(false);
         var byOutcome = BatchOutcomes.All.ToDictionary(o => o, o => counts.Where(c => c.Outcome == o).Sum(c => c.Count), StringComparer.Ordinal);
         return new BatchJobView(job.Id, job.Kind, job.Source, job.Status, job.Total, byOutcome.Values.Sum(), byOutcome, job.RatePerSecond, job.Concurrency,

@@ -22,13 +22,8 @@ public sealed partial class IdentityService
     {
         ArgumentNullException.ThrowIfNull(actor);
         var snapshot = await LoadAsync(id, tracking: false, ct).ConfigureAwait(false);
-        EnsureLive(snapshot);
-        var domain = IdentityRows.ToDomain(snapshot);
-        CheckInsiAllowed(domain);
-        var (traits, transliterated) = LexicalTraits(domain.Traits, req?.ConfirmTransliteration == true);
-        var port = await CallPortAsync("search", snapshot.Id, c => insi.SearchAsync(new InsiSearchRequest(traits, Certificate(actor), snapshot.Id.ToString()) { Establishment = actor.Establishment }, c), ct).ConfigureAwait(false);
-        var exchanges = await RecordExchangesAsync("search", snapshot.Id, actor, port, transliterated, ct).ConfigureAwait(false);
-        return await ApplySearchAsync(snapshot, domain, port, exchanges, actor, ct).ConfigureAwait(false);
+        var call = await CallInsiAsync("search", snapshot, req?.ConfirmTransliteration == true, actor, ct).ConfigureAwait(false);
+        return await ApplyInsiCallAsync(call, actor, ct).ConfigureAwait(false);
     });
 
     /// <summary>
@@ -45,19 +40,77 @@ public sealed partial class IdentityService
     {
         ArgumentNullException.ThrowIfNull(actor);
         var snapshot = await LoadAsync(id, tracking: false, ct).ConfigureAwait(false);
+        var call = await CallInsiAsync("verify", snapshot, req?.ConfirmTransliteration == true, actor, ct).ConfigureAwait(false);
+        return await ApplyInsiCallAsync(call, actor, ct).ConfigureAwait(false);
+    });
+
+    /// <summary>
+    /// The first half of <see cref="InsiSearchAsync"/> / <see cref="InsiVerifyAsync"/>: the RNIV checks and the INSi call,
+    /// nothing written (uses no database, so batch workers make several calls at once on one service). Throws
+    /// <see cref="AppFailure"/> when the identity cannot be sent (nothing was called then).
+    /// </summary>
+    internal async Task<InsiCall> CallInsiAsync(string operation, IdentityRecord snapshot, bool confirmTransliteration, Actor actor, CancellationToken ct)
+    {
         EnsureLive(snapshot);
         var domain = IdentityRows.ToDomain(snapshot);
         CheckInsiAllowed(domain);
-        if (domain.Ins is not { } ins)
+        InsIdentifier? ins = null;
+        if (operation == "verify" && (ins = domain.Ins) is null)
         {
             throw new AppFailure(AppError.Field(ErrorKind.Conflict, "ins", "rniv.no-ins", "The identity carries no INS to verify; run insi-search first."));
         }
 
-        var (traits, transliterated) = LexicalTraits(domain.Traits, req?.ConfirmTransliteration == true);
-        var port = await CallPortAsync("verify", snapshot.Id, c => insi.VerifyAsync(new InsiVerifyRequest(ins, traits, Certificate(actor), snapshot.Id.ToString()) { Establishment = actor.Establishment }, c), ct).ConfigureAwait(false);
-        var exchanges = await RecordExchangesAsync("verify", snapshot.Id, actor, port, transliterated, ct).ConfigureAwait(false);
-        return await ApplyVerificationAsync(snapshot, domain, port, exchanges, actor, ct).ConfigureAwait(false);
-    });
+        var (traits, transliterated) = LexicalTraits(domain.Traits, confirmTransliteration);
+        var port = operation == "verify"
+            ? await CallPortAsync("verify", snapshot.Id, c => insi.VerifyAsync(new InsiVerifyRequest(ins!, traits, Certificate(actor), snapshot.Id.ToString()) { Establishment = actor.Establishment }, c), ct).ConfigureAwait(false)
+            : await CallPortAsync("search", snapshot.Id, c => insi.SearchAsync(new InsiSearchRequest(traits, Certificate(actor), snapshot.Id.ToString()) { Establishment = actor.Establishment }, c), ct).ConfigureAwait(false);
+        return new InsiCall(operation, snapshot, domain, port, transliterated);
+    }
+
+    /// <summary>
+    /// The second half: records the exchanges and applies the answer by the RNIV rules. Joins the caller's transaction
+    /// when one is open (a batch group commits many items at once; nothing is committed here then), else commits its own
+    /// steps as a single call does. Throws <see cref="AppFailure"/> for a failed call (its exchange recorded first).
+    /// </summary>
+    /// <param name="call">The call.</param>
+    /// <param name="actor">Who.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <param name="batch">
+    /// A batch group: the snapshot read before the call becomes the row to change (not read again; the version it
+    /// carries guards the save) and the result's view is not built (its identity view holds no external ids).
+    /// </param>
+    internal async Task<InsiActionResult> ApplyInsiCallAsync(InsiCall call, Actor actor, CancellationToken ct, bool batch = false)
+    {
+        batchApply = batch;
+        batchSnapshot = batch ? call.Snapshot : null;
+        try
+        {
+            var exchanges = await RecordExchangesAsync(call.Operation, call.Snapshot.Id, actor, call.Port, call.Transliterated, ct).ConfigureAwait(false);
+            return call.Operation == "verify"
+                ? await ApplyVerificationAsync(call.Snapshot, call.Domain, call.Port, exchanges, actor, ct).ConfigureAwait(false)
+                : await ApplySearchAsync(call.Snapshot, call.Domain, call.Port, exchanges, actor, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            batchApply = false;
+            batchSnapshot = null;
+        }
+    }
+
+    /// <summary>Live and merged identities of <paramref name="ids"/> as <see cref="CallInsiAsync"/> needs them, in three queries.</summary>
+    internal async Task<Dictionary<Guid, IdentityRecord>> LoadManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+        await db.Identities.AsNoTracking().Include(x => x.InsHistory).Include(x => x.Evidence).AsSplitQuery()
+            .Where(x => ids.Contains(x.Id)).ToDictionaryAsync(x => x.Id, ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// For a batch group, inside its transaction: these identities have no open vigilance alert (read once for the group),
+    /// so resolving alerts on them needs no query. An alert raised on one of them later in the group takes it off the list.
+    /// </summary>
+    internal void AssumeNoOpenAlerts(IEnumerable<Guid> identityIds) => batchWithoutOpenAlerts = [.. identityIds];
+
+    /// <summary>A transaction of this service's own, or null when the caller already holds one (the caller commits).</summary>
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> OwnTransactionAsync(CancellationToken ct) =>
+        db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false) : null;
 
     private static void CheckInsiAllowed(RnivIdentity domain)
     {
@@ -174,7 +227,8 @@ public sealed partial class IdentityService
             });
         }
 
-        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+        var tx = await OwnTransactionAsync(ct).ConfigureAwait(false);
+        await using (tx)
         {
             db.InsiExchanges.AddRange(rows);
             var exchangeId = rows[^1].Id;
@@ -189,7 +243,7 @@ public sealed partial class IdentityService
                     certificate = rows[^1].CertificateCn,
                 })), clock, ct).ConfigureAwait(false);
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
-                await tx.CommitAsync(ct).ConfigureAwait(false);
+                await CommitOwnAsync(tx, ct).ConfigureAwait(false);
                 db.ChangeTracker.Clear();
                 return rows;
             }
@@ -214,7 +268,7 @@ public sealed partial class IdentityService
                 transliterationConfirmed,
             }, ct).ConfigureAwait(false);
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+            await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
 
         db.ChangeTracker.Clear();
@@ -337,12 +391,13 @@ public sealed partial class IdentityService
                 };
                 var detail = differences.Count > 0 ? "traits: " + string.Join(",", differences.Select(d => d.Field)) : VerificationCode(verification);
                 VigilanceAlert alert;
-                await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+                var tx = await OwnTransactionAsync(ct).ConfigureAwait(false);
+                await using (tx)
                 {
                     alert = await RaiseAlertOnceAsync(kind, snapshot.Id, null, last.Id, detail, actor, now, ct).ConfigureAwait(false);
                     await AuditAsync(actor, "identity.verification-alert", snapshot.Id, null, new { exchangeId = last.Id, verification = VerificationCode(verification), alertId = alert.Id, differences = differences.Select(d => d.Field) }, ct).ConfigureAwait(false);
                     await db.SaveChangesAsync(ct).ConfigureAwait(false);
-                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                    await CommitOwnAsync(tx, ct).ConfigureAwait(false);
                 }
 
                 db.ChangeTracker.Clear();
@@ -364,14 +419,15 @@ public sealed partial class IdentityService
         db.ChangeTracker.Clear();
         var now = Now();
         VigilanceAlert alert;
-        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+        var tx = await OwnTransactionAsync(ct).ConfigureAwait(false);
+        await using (tx)
         {
             alert = await RaiseAlertOnceAsync(AlertKinds.Collision, snapshot.Id, holder, exchanges[^1].Id, ins.Oid, actor, now, ct).ConfigureAwait(false);
             var values = new { ins = ins.Matricule.Value, insOid = ins.Oid, exchangeId = exchanges[^1].Id, alertId = alert.Id };
             await AuditAsync(actor, "identity.ins-collision", snapshot.Id, null, new { values.ins, values.insOid, values.exchangeId, values.alertId, heldBy = holder }, ct).ConfigureAwait(false);
             await AuditAsync(actor, "identity.ins-collision", holder, null, new { values.ins, values.insOid, values.exchangeId, values.alertId, returnedFor = snapshot.Id }, ct).ConfigureAwait(false);
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+            await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
 
         db.ChangeTracker.Clear();
@@ -395,6 +451,11 @@ public sealed partial class IdentityService
 
     private async Task ResolveAlertsAsync(Guid identityId, string[] kinds, string resolution, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
+        if (batchWithoutOpenAlerts?.Contains(identityId) == true)
+        {
+            return; // a batch group read, in its transaction, that this identity has no open alert: nothing to resolve
+        }
+
         var open = await db.VigilanceAlerts.Where(a => a.IdentityId == identityId && a.ResolvedAt == null && kinds.Contains(a.Kind)).ToListAsync(ct).ConfigureAwait(false);
         foreach (var a in open)
         {
@@ -479,5 +540,21 @@ public sealed partial class IdentityService
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "INSi returned for identity {IdentityId} an INS that identity {HolderId} holds: collision raised")]
     private static partial void LogCollision(Microsoft.Extensions.Logging.ILogger logger, Guid identityId, Guid holderId);
 
+    private static async Task CommitOwnAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? tx, CancellationToken ct)
+    {
+        if (tx is not null)
+        {
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
     private sealed record Returned(InsIdentifier Ins, IReadOnlyList<InsIdentifier> History, IdentityTraits Traits, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)> Dates);
 }
+
+/// <summary>An INSi call made for a stored identity, not yet recorded nor applied (see <see cref="IdentityService.CallInsiAsync"/>).</summary>
+/// <param name="Operation"><c>search</c> or <c>verify</c>.</param>
+/// <param name="Snapshot">The identity as read before the call (its version guards the change).</param>
+/// <param name="Domain">The RNIV aggregate of the snapshot.</param>
+/// <param name="Port">What INSi answered.</param>
+/// <param name="Transliterated">The traits sent were a confirmed transliteration.</param>
+internal sealed record InsiCall(string Operation, IdentityRecord Snapshot, RnivIdentity Domain, InsiPortResult Port, bool Transliterated);

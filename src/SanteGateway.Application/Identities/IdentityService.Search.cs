@@ -348,6 +348,7 @@ public sealed partial class IdentityService
 
     private VigilanceAlert RaiseAlert(string kind, Guid identityId, Guid? other, Guid? exchangeId, string? detail, Actor actor, DateTimeOffset now)
     {
+        batchWithoutOpenAlerts?.Remove(identityId);
         var alert = new VigilanceAlert
         {
             Id = Guid.CreateVersion7(now),

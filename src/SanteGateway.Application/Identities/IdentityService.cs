@@ -17,6 +17,15 @@ namespace SanteGateway.Application;
 public sealed partial class IdentityService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Set while a batch group applies a call (<see cref="ApplyInsiCallAsync"/>): no view is built.</summary>
+    private bool batchApply;
+
+    /// <summary>Set while a batch group applies a call: the identity as read before the call, tracked as the row to change.</summary>
+    private IdentityRecord? batchSnapshot;
+
+    /// <summary>Batch group: identities known to have no open alert (see <see cref="AssumeNoOpenAlerts"/>).</summary>
+    private HashSet<Guid>? batchWithoutOpenAlerts;
     private readonly GatewayDbContext db;
     private readonly TimeProvider clock;
     private readonly IInsiPort insi;
@@ -370,6 +379,11 @@ public sealed partial class IdentityService
 
     private async Task<IdentityView> ViewAsync(IdentityRecord record, CancellationToken ct)
     {
+        if (batchApply)
+        {
+            return IdentityRows.ToView(record, []); // a batch group reads only the outcome and the INS
+        }
+
         var ids = await db.ExternalIdentifiers.AsNoTracking().Where(x => x.IdentityId == record.Id).OrderBy(x => x.CreatedAt).ToListAsync(ct).ConfigureAwait(false);
         return IdentityRows.ToView(record, ids);
     }
@@ -385,7 +399,7 @@ public sealed partial class IdentityService
         IdentityRows.Apply(domain, record, now, addedIns, insiDates);
         db.InsHistory.AddRange(addedIns);
         record.UpdatedAt = now;
-        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var tx = await OwnTransactionAsync(ct).ConfigureAwait(false);
         try
         {
             // Stamp the version now so the audit snapshot shows the version the row will have.
@@ -397,7 +411,7 @@ public sealed partial class IdentityService
                 ? new IdentityChange(record.Id, domain, IdentityChangeKind.InsWithdrawn, WithdrawnIns: wasTransmittable)
                 : new IdentityChange(record.Id, domain, IdentityChangeKind.Updated));
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+            await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -525,6 +539,21 @@ public sealed partial class IdentityService
     /// </summary>
     private async Task<(IdentityRecord Record, string Before, RnivIdentity Domain)> BeginChangeAsync(Guid id, long? expectedVersion, CancellationToken ct)
     {
+        if (batchSnapshot is { } read && read.Id == id && db.Identities.Local.All(x => x.Id != id))
+        {
+            // Batch group: the row read before the call is the row to change; its version guards the save (a writer in
+            // between makes it stale, exactly as the check below would), and it is not read a second time.
+            batchSnapshot = null;
+            EnsureLive(read);
+            db.Attach(read);
+            if (expectedVersion is { } expected)
+            {
+                Guard(read, expected);
+            }
+
+            return (read, Serialize(IdentityRows.Snapshot(read)), IdentityRows.ToDomain(read));
+        }
+
         var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
         EnsureLive(record);
         if (expectedVersion is { } v)
