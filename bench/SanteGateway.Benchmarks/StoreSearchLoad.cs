@@ -53,6 +53,7 @@ internal static class StoreSearchLoad
                 case "--worst": worst = true; break;
                 case "--import-only": importOnly = true; break;
                 case "--write-csv": csvPath = args[++i]; break;
+                case "--parse-csv": return ParseCsv(args[++i]);
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -259,6 +260,25 @@ internal static class StoreSearchLoad
         }
 
         _ = services;
+    }
+
+    /// <summary>CPU per row of reading a file as <c>santegw import identities</c> does (<see cref="BatchCsv"/>), nothing else.</summary>
+    private static int ParseCsv(string path)
+    {
+        using var file = File.OpenRead(path);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var rows = 0L;
+        var fields = 0L;
+        foreach (var row in BatchCsv.Read(file, IdentityImporter.Columns, out _, out var error))
+        {
+            rows++;
+            fields += row.Fields.Count;
+            _ = error;
+        }
+
+        var spent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# csv: {rows} rows, {fields} fields, {spent.TotalMicroseconds / Math.Max(rows, 1):F1} us of CPU per row load={Load()}"));
+        return 0;
     }
 
     /// <summary>CPU time so far of the PostgreSQL backends serving <paramref name="database"/> on this machine (/proc), or null.</summary>

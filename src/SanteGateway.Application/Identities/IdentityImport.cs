@@ -238,7 +238,7 @@ public sealed class IdentityImporter
     {
         private readonly Dictionary<string, int> cogIds = new(StringComparer.OrdinalIgnoreCase);
 
-        /// <summary>Strict-trait hash → line of the first holder (0 = stored) and its birth place (<see cref="Cog(int)"/>).</summary>
+        /// <summary>Strict-trait hash → line of the first holder (0 = stored) and its birth place (<see cref="CogId(string)"/>).</summary>
         public Dictionary<UInt128, (int Line, int Cog)> Strict { get; } = [];
 
         public HashSet<UInt128> Ins { get; } = [];
