@@ -38,6 +38,8 @@ internal static class StoreSearchLoad
         string? db = null, connection = null;
         var explain = false;
         var worst = false;
+        var importOnly = false;
+        string? csvPath = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -49,8 +51,25 @@ internal static class StoreSearchLoad
                 case "--connection": connection = args[++i]; break;
                 case "--explain": explain = true; break;
                 case "--worst": worst = true; break;
+                case "--import-only": importOnly = true; break;
+                case "--write-csv": csvPath = args[++i]; break;
+                case "--parse-csv": return ParseCsv(args[++i]);
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
+        }
+
+        if (csvPath is not null)
+        {
+            // The same identities as a file for `santegw import identities` (the CLI's CSV path measured apart).
+            await using var csv = new StreamWriter(csvPath, append: false, new System.Text.UTF8Encoding(false));
+            string[] columns = ["localid", "birthname", "birthfirstnames", "sex", "birthdate", "birthplacecog", "usedname", "ins"];
+            await csv.WriteLineAsync("localId;birthName;birthFirstNames;sex;birthDate;birthPlaceCog;usedName;ins").ConfigureAwait(false);
+            foreach (var row in new RealisticIdentities(worst).Generate(count, seed: 11))
+            {
+                await csv.WriteLineAsync(string.Join(';', columns.Select(c => row.GetValueOrDefault(c, "")))).ConfigureAwait(false);
+            }
+
+            return 0;
         }
 
         var dir = Path.Combine(Path.GetTempPath(), "santegw-store-search");
@@ -78,11 +97,27 @@ internal static class StoreSearchLoad
             await using var scope = app.Services.CreateAsyncScope();
             var rejected = 0;
             var rows = law.Generate(count, seed: 11).Select((f, i) => new CsvRow(i + 2, f, null));
+            // The generator's own cost, measured apart (same rows, nothing done with them), to state the importer's.
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var generated = 0L;
+            foreach (var r in law.Generate(count, seed: 11))
+            {
+                generated += r.Count;
+            }
+
+            var generatorCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            var database = provider == StoreProvider.Postgres ? new NpgsqlConnectionStringBuilder(store.ConnectionString).Database : null;
+            var serverCpu = ServerCpu(database);
+            var loadBefore = Load();
+            cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var result = await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
                 .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, CancellationToken.None).ConfigureAwait(false);
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            serverCpu = ServerCpu(database) - serverCpu;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# import: {result.Rows} rows, {result.Imported} imported, {result.Rejected} rejected (strict-trait duplicates drawn by the law) in {result.Elapsed.TotalSeconds:F1} s ({result.Imported / result.Elapsed.TotalSeconds:F0}/s wall; {result.Rows / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F0} rows per CPU-second of this process, generator included) load={Load()}"));
+                $"# import: {result.Rows} rows, {result.Imported} imported, {result.Rejected} rejected (strict-trait duplicates drawn by the law) in {result.Elapsed.TotalSeconds:F1} s ({result.Imported / result.Elapsed.TotalSeconds:F0}/s wall; {result.Rows / clientCpu.TotalSeconds:F0} rows per CPU-second of this process, generator included; {string.Join(", ", result.Steps.Select(x => x.Step + " " + x.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s"))}) load={loadBefore}->{Load()}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# cpu per row: client {clientCpu.TotalMicroseconds / result.Rows:F1} us (generator alone {generatorCpu.TotalMicroseconds / count:F1} us, so importer {(clientCpu - generatorCpu).TotalMicroseconds / result.Rows:F1} us); PostgreSQL backends of this database {(serverCpu is { } sc ? (sc.TotalMicroseconds / result.Rows).ToString("F1", CultureInfo.InvariantCulture) + " us" : "n/a")} (parallel index-build workers not included)"));
             var watch = Stopwatch.StartNew();
             var ctx = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
             if (provider == StoreProvider.Postgres)
@@ -96,6 +131,10 @@ internal static class StoreSearchLoad
             }
 
             existing = result.Imported;
+            if (importOnly)
+            {
+                return 0;
+            }
         }
 
         // The same stream again (deterministic), sampled uniformly: probes are stored persons, so common surnames are
@@ -221,6 +260,57 @@ internal static class StoreSearchLoad
         }
 
         _ = services;
+    }
+
+    /// <summary>CPU per row of reading a file as <c>santegw import identities</c> does (<see cref="BatchCsv"/>), nothing else.</summary>
+    private static int ParseCsv(string path)
+    {
+        using var file = File.OpenRead(path);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var rows = 0L;
+        var fields = 0L;
+        foreach (var row in BatchCsv.Read(file, IdentityImporter.Columns, out _, out var error))
+        {
+            rows++;
+            fields += row.Fields.Count;
+            _ = error;
+        }
+
+        var spent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# csv: {rows} rows, {fields} fields, {spent.TotalMicroseconds / Math.Max(rows, 1):F1} us of CPU per row load={Load()}"));
+        return 0;
+    }
+
+    /// <summary>CPU time so far of the PostgreSQL backends serving <paramref name="database"/> on this machine (/proc), or null.</summary>
+    private static TimeSpan? ServerCpu(string? database)
+    {
+        if (database is null || !Directory.Exists("/proc"))
+        {
+            return null;
+        }
+
+        var ticks = 0L;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
+                if (!cmdline.StartsWith("postgres: ", StringComparison.Ordinal) || !cmdline.Contains(" " + database + " ", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // The process ended meanwhile.
+            }
+        }
+
+        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     private static string Load()

@@ -64,7 +64,7 @@ internal sealed class ImportCommands : ICommandModule
 
             var v = result.Value!;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{v.Rows} rows: {v.Imported} imported, {v.Rejected} rejected{(v.Rejected > 0 ? " (" + rejectsPath + ")" : "")} in {v.Elapsed.TotalSeconds:F1} s ({v.Imported / Math.Max(v.Elapsed.TotalSeconds, 0.001):F0}/s); import {v.ImportId}."));
+                $"{v.Rows} rows: {v.Imported} imported, {v.Rejected} rejected{(v.Rejected > 0 ? " (" + rejectsPath + ")" : "")} in {v.Elapsed.TotalSeconds:F1} s ({v.Imported / Math.Max(v.Elapsed.TotalSeconds, 0.001):F0}/s: {string.Join(", ", v.Steps.Select(x => x.Step + " " + x.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s"))}); import {v.ImportId}."));
             return v.Rejected == 0 ? 0 : 1;
         });
         return cmd;

@@ -107,10 +107,15 @@ public sealed record IdentityTraits
             }
         }
 
-        var joined = string.Join(' ', list);
-        if (joined.Length > MaxNameLength)
+        var joinedLength = Math.Max(0, list.Length - 1); // string.Join(' ', list).Length, without building it
+        foreach (var name in list)
         {
-            errors.Add(new ValidationError(nameof(BirthFirstNames), "max-length", $"The first names joined by spaces have {joined.Length} characters; at most {MaxNameLength} are allowed."));
+            joinedLength += name?.Length ?? 0;
+        }
+
+        if (joinedLength > MaxNameLength)
+        {
+            errors.Add(new ValidationError(nameof(BirthFirstNames), "max-length", $"The first names joined by spaces have {joinedLength} characters; at most {MaxNameLength} are allowed."));
             listOk = false;
         }
 
@@ -167,22 +172,38 @@ public sealed record IdentityTraits
     {
         ArgumentNullException.ThrowIfNull(firstFirstName);
         ArgumentNullException.ThrowIfNull(birthFirstNames);
-        var first = Words(firstFirstName);
-        var list = Words(string.Join(' ', birthFirstNames));
-        if (first.Length == 0 || first.Length > list.Length)
+        // Word by word over both inputs without building the joined list (bulk imports check millions of rows).
+        var firstAt = 0;
+        var listIndex = 0;
+        var listAt = 0;
+        var words = 0;
+        while (true)
         {
-            return false;
-        }
+            var word = NextWord(firstFirstName, ref firstAt);
+            if (word.IsEmpty)
+            {
+                return words > 0;
+            }
 
-        for (var i = 0; i < first.Length; i++)
-        {
-            if (!string.Equals(first[i], list[i], StringComparison.OrdinalIgnoreCase))
+            words++;
+            var other = ReadOnlySpan<char>.Empty;
+            while (listIndex < birthFirstNames.Count)
+            {
+                other = NextWord(birthFirstNames[listIndex] ?? "", ref listAt);
+                if (!other.IsEmpty)
+                {
+                    break;
+                }
+
+                listIndex++;
+                listAt = 0;
+            }
+
+            if (other.IsEmpty || !word.Equals(other, StringComparison.OrdinalIgnoreCase))
             {
                 return false;
             }
         }
-
-        return true;
     }
 
     /// <summary>True when the strict traits (all but the used name and used first name) are equal.</summary>
@@ -219,10 +240,35 @@ public sealed record IdentityTraits
     /// <returns>The text <c>IdentityTraits { redacted }</c>.</returns>
     public override string ToString() => "IdentityTraits { redacted }";
 
-    private static string[] Words(string s) =>
-        s.Replace('-', ' ').Replace('\'', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>The next word of <paramref name="s"/> from <paramref name="at"/> (space, hyphen and apostrophe separate words); empty at the end.</summary>
+    private static ReadOnlySpan<char> NextWord(string s, scoped ref int at)
+    {
+        while (at < s.Length && s[at] is ' ' or '-' or '\'')
+        {
+            at++;
+        }
 
-    private static bool HasControl(string s) => s.Any(char.IsControl);
+        var start = at;
+        while (at < s.Length && s[at] is not (' ' or '-' or '\''))
+        {
+            at++;
+        }
+
+        return s.AsSpan(start, at - start);
+    }
+
+    private static bool HasControl(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static void CheckName(List<ValidationError> errors, string field, string? value, bool required)
     {

@@ -7,8 +7,18 @@ namespace SanteGateway.Store;
 /// Search keys for names: upper case, diacritics removed (É→E, Ç→C, Œ→OE, Æ→AE, ß→SS), every run of characters that
 /// are not letters or digits turned into one space, trimmed. "d'Ormesson-Lefèvre" and "D ORMESSON LEFEVRE" share a key.
 /// </summary>
+/// <remarks>
+/// The bulk import computes three keys per row (millions of rows), so names made only of Latin-1 characters (nearly all
+/// of them) are keyed in one pass over the span with a per-character table, without Unicode normalisation or
+/// intermediate strings; an input that is already its own key is returned as is. The table is built from the general
+/// rule below (<see cref="NormalizeGeneral"/>) applied to each character, and a Latin-1 string has no combining mark to
+/// reorder, so both paths give the same key (a property test compares them).
+/// </remarks>
 public static class SearchKeys
 {
+    // Per Latin-1 character: null = separator, otherwise what it contributes to the key ("" for a dropped mark).
+    private static readonly string?[] Latin1 = BuildLatin1();
+
     /// <summary>The key of a name (empty for null or blank input).</summary>
     public static string Normalize(string? value)
     {
@@ -17,6 +27,53 @@ public static class SearchKeys
             return "";
         }
 
+        // Keys hold at most 100 characters in the database; a longer or non-Latin-1 input takes the general path.
+        if (value.Length > 256)
+        {
+            return NormalizeGeneral(value);
+        }
+
+        // A character expands to at most 3 ("ß" gives "SS"; a few Latin-1 letters upper-case to one other char).
+        Span<char> buffer = stackalloc char[value.Length * 3];
+        var n = 0;
+        var pendingSpace = false;
+        foreach (var c in value)
+        {
+            if (c > '\u00FF')
+            {
+                return NormalizeGeneral(value);
+            }
+
+            var mapped = Latin1[c];
+            if (mapped is null)
+            {
+                pendingSpace = true;
+                continue;
+            }
+
+            if (mapped.Length == 0)
+            {
+                continue;
+            }
+
+            if (pendingSpace && n > 0)
+            {
+                buffer[n++] = ' ';
+            }
+
+            pendingSpace = false;
+            mapped.AsSpan().CopyTo(buffer[n..]);
+            n += mapped.Length;
+        }
+
+        // Most stored names are already their key: no new string then.
+        var key = buffer[..n];
+        return key.SequenceEqual(value) ? value : new string(key);
+    }
+
+    /// <summary>The general rule (any Unicode input): canonical decomposition, marks dropped, letters and digits upper-cased.</summary>
+    internal static string NormalizeGeneral(string value)
+    {
         var decomposed = value.Normalize(NormalizationForm.FormD);
         var sb = new StringBuilder(decomposed.Length);
         var pendingSpace = false;
@@ -51,5 +108,49 @@ public static class SearchKeys
         }
 
         return sb.ToString();
+    }
+
+    private static string?[] BuildLatin1()
+    {
+        var table = new string?[256];
+        for (var c = 0; c < 256; c++)
+        {
+            var decomposed = ((char)c).ToString().Normalize(NormalizationForm.FormD);
+            var text = new StringBuilder();
+            var separator = false;
+            foreach (var d in decomposed)
+            {
+                var category = CharUnicodeInfo.GetUnicodeCategory(d);
+                if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark)
+                {
+                    continue;
+                }
+
+                if (char.IsLetterOrDigit(d))
+                {
+                    text.Append(d switch
+                    {
+                        'œ' or 'Œ' => "OE",
+                        'æ' or 'Æ' => "AE",
+                        'ß' => "SS",
+                        _ => char.ToUpperInvariant(d).ToString(),
+                    });
+                }
+                else
+                {
+                    separator = true;
+                }
+            }
+
+            // A Latin-1 character is a letter/digit (with marks) or a separator, never both: a mix could not be tabled.
+            if (separator && text.Length > 0)
+            {
+                throw new InvalidOperationException($"U+{c:X4} mixes a separator and letters in its decomposition.");
+            }
+
+            table[c] = separator ? null : text.ToString();
+        }
+
+        return table;
     }
 }

@@ -7,8 +7,10 @@ namespace SanteGateway.Store;
 /// <summary>
 /// Initial-load helper: secondary indexes of empty tables are dropped before a bulk load and rebuilt after it, inside the
 /// caller's transaction. Building an index once over sorted keys costs a fraction of maintaining it row by row (measured
-/// on the identity import: see docs/performance.md). The definitions are read from the database catalogue, so whatever
-/// the migrations declare is rebuilt exactly; primary keys and indexes backing constraints are left alone.
+/// on the identity import: see docs/performance.md). On PostgreSQL the foreign keys of these tables are suspended too and
+/// added back at the end, which checks every row in one join instead of one trigger call per inserted row. The
+/// definitions are read from the database catalogue, so whatever the migrations declare is rebuilt exactly; primary keys
+/// and indexes backing constraints are left alone.
 /// </summary>
 /// <remarks>
 /// Dropping an index takes an exclusive lock on its table until the transaction ends: concurrent readers of these tables
@@ -20,30 +22,31 @@ public sealed class SuspendedIndexes
 
     private SuspendedIndexes(List<string> definitions) => this.definitions = definitions;
 
-    /// <summary>How many indexes were dropped and will be rebuilt.</summary>
+    /// <summary>How many indexes and constraints were dropped and will be rebuilt.</summary>
     public int Count => definitions.Count;
 
     /// <summary>
-    /// Drops the secondary indexes of <paramref name="tables"/>.
+    /// Drops the secondary indexes (and, on PostgreSQL, the foreign keys) of <paramref name="tables"/>.
     /// Must run inside an open transaction on <paramref name="db"/>'s connection.
     /// </summary>
     /// <param name="db">Context whose connection and transaction carry the load.</param>
     /// <param name="tables">Table names (as in the database).</param>
     /// <param name="ct">Cancellation.</param>
+    /// <param name="primaryKeys">PostgreSQL: suspend the primary keys too (only for tables that are empty and receive
+    /// unique rows: nothing checks them before the rebuild, which then fails the load on a duplicate).</param>
     /// <returns>What to rebuild with <see cref="RebuildAsync"/>.</returns>
-    public static async Task<SuspendedIndexes> DropAsync(GatewayDbContext db, IReadOnlyList<string> tables, CancellationToken ct)
+    public static async Task<SuspendedIndexes> DropAsync(GatewayDbContext db, IReadOnlyList<string> tables, CancellationToken ct, bool primaryKeys = false)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(tables);
         var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction() ?? throw new InvalidOperationException("A transaction must be open.");
-        var found = new List<(string Name, string Definition)>();
+        var indexes = new List<(string Name, string Definition)>();
+        var keys = new List<(string Table, string Name, string Definition)>();
         var postgres = db.Database.IsNpgsql();
         foreach (var table in tables)
         {
-            await using var cmd = connection.CreateCommand();
-            cmd.Transaction = transaction;
-            cmd.CommandText = postgres
+            await StoreCommand.ReadAsync(connection, transaction, postgres
                 ? """
                   SELECT i.relname, pg_get_indexdef(i.oid)
                   FROM pg_index x
@@ -53,33 +56,42 @@ public sealed class SuspendedIndexes
                   WHERE t.relname = @table AND n.nspname = current_schema() AND NOT x.indisprimary
                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
                   """
-                : "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = @table AND sql IS NOT NULL";
-            var p = cmd.CreateParameter();
-            p.ParameterName = "@table";
-            p.Value = table;
-            cmd.Parameters.Add(p);
-            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                : "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = @table AND sql IS NOT NULL",
+                table, r => indexes.Add((r.GetString(0), r.GetString(1))), ct).ConfigureAwait(false);
+            if (postgres)
             {
-                found.Add((reader.GetString(0), reader.GetString(1)));
+                // Primary keys ('p') sort after foreign keys ('f'): dropped last, added back first.
+                await StoreCommand.ReadAsync(connection, transaction, """
+                    SELECT c.conname, pg_get_constraintdef(c.oid)
+                    FROM pg_constraint c
+                    JOIN pg_class t ON t.oid = c.conrelid
+                    JOIN pg_namespace n ON n.oid = t.relnamespace
+                    WHERE t.relname = @table AND n.nspname = current_schema()
+                    """ + (primaryKeys ? " AND c.contype IN ('f', 'p') ORDER BY c.contype" : " AND c.contype = 'f'"), table, r => keys.Add((table, r.GetString(0), r.GetString(1))), ct).ConfigureAwait(false);
             }
         }
 
-        foreach (var (name, _) in found)
+        foreach (var (table, name, _) in keys)
         {
-            await ExecuteAsync(connection, transaction, $"DROP INDEX \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", ct).ConfigureAwait(false);
+            await StoreCommand.ExecuteAsync(connection, transaction, $"ALTER TABLE {Quote(table)} DROP CONSTRAINT {Quote(name)}", ct).ConfigureAwait(false);
+        }
+
+        foreach (var (name, _) in indexes)
+        {
+            await StoreCommand.ExecuteAsync(connection, transaction, $"DROP INDEX {Quote(name)}", ct).ConfigureAwait(false);
         }
 
         if (postgres)
         {
             // Sorting for the rebuild is the whole cost: give it memory for this transaction only.
-            await ExecuteAsync(connection, transaction, "SET LOCAL maintenance_work_mem = '256MB'", ct).ConfigureAwait(false);
+            await StoreCommand.ExecuteAsync(connection, transaction, "SET LOCAL maintenance_work_mem = '256MB'", ct).ConfigureAwait(false);
         }
 
-        return new SuspendedIndexes(found.ConvertAll(f => f.Definition));
+        // Keys back in reverse order (primary keys before the foreign keys), then the indexes.
+        return new SuspendedIndexes([.. keys.AsEnumerable().Reverse().Select(k => $"ALTER TABLE {Quote(k.Table)} ADD CONSTRAINT {Quote(k.Name)} {k.Definition}"), .. indexes.Select(f => f.Definition)]);
     }
 
-    /// <summary>Re-creates every dropped index (same definitions), in the same transaction.</summary>
+    /// <summary>Re-creates every dropped index and constraint (same definitions), in the same transaction.</summary>
     /// <param name="db">The context given to <see cref="DropAsync"/>.</param>
     /// <param name="ct">Cancellation.</param>
     /// <returns>A task.</returns>
@@ -90,18 +102,11 @@ public sealed class SuspendedIndexes
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction() ?? throw new InvalidOperationException("A transaction must be open.");
         foreach (var definition in definitions)
         {
-            await ExecuteAsync(connection, transaction, definition, ct).ConfigureAwait(false);
+            await StoreCommand.ExecuteAsync(connection, transaction, definition, ct).ConfigureAwait(false);
         }
     }
 
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken ct)
-    {
-        await using var cmd = connection.CreateCommand();
-        cmd.Transaction = transaction;
-        cmd.CommandText = sql;
-        cmd.CommandTimeout = 0; // an index over ten million rows takes minutes, not the default 30 s
-        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-    }
+    private static string Quote(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }
 
 /// <summary>SQLite page cache for a bulk load on one connection.</summary>
@@ -123,12 +128,9 @@ public static class BulkLoadCache
         }
 
         var connection = db.Database.GetDbConnection();
-        await using var get = connection.CreateCommand();
-        get.CommandText = "PRAGMA cache_size";
-        var previous = Convert.ToInt64(await get.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-        await using var set = connection.CreateCommand();
-        set.CommandText = "PRAGMA cache_size = -262144";
-        await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        long previous = 0;
+        await StoreCommand.ReadAsync(connection, null, "PRAGMA cache_size", null, r => previous = r.GetInt64(0), ct).ConfigureAwait(false);
+        await StoreCommand.ExecuteAsync(connection, null, "PRAGMA cache_size = -262144", ct).ConfigureAwait(false);
         return new Restore(connection, previous);
     }
 
@@ -141,9 +143,46 @@ public static class BulkLoadCache
                 return;
             }
 
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = "PRAGMA cache_size = " + previous.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+            await StoreCommand.ExecuteAsync(connection, null, "PRAGMA cache_size = " + previous.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None).ConfigureAwait(false);
         }
+    }
+}
+
+/// <summary>Raw commands on an open connection for the bulk-load helpers (no EF Core, no command timeout).</summary>
+internal static class StoreCommand
+{
+    /// <summary>Runs a statement. No timeout: an index over ten million rows takes minutes, not the default 30 s.</summary>
+    public static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken ct)
+    {
+        await using var cmd = Create(connection, transaction, sql, null);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a query with an optional <c>@table</c> parameter and hands each row to <paramref name="row"/>.</summary>
+    public static async Task ReadAsync(DbConnection connection, DbTransaction? transaction, string sql, string? table, Action<DbDataReader> row, CancellationToken ct)
+    {
+        await using var cmd = Create(connection, transaction, sql, table);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            row(reader);
+        }
+    }
+
+    private static DbCommand Create(DbConnection connection, DbTransaction? transaction, string sql, string? table)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = sql;
+        cmd.CommandTimeout = 0;
+        if (table is not null)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@table";
+            p.Value = table;
+            cmd.Parameters.Add(p);
+        }
+
+        return cmd;
     }
 }

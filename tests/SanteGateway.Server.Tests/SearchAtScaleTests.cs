@@ -284,8 +284,16 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
     private async Task<List<string>> IndexDefinitionsAsync()
     {
         await using var db = database.CreateContext();
+        // PostgreSQL: the foreign keys are suspended too, so they are part of what must come back.
         var sql = db.Database.IsNpgsql()
-            ? "SELECT indexdef AS \"Value\" FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('identities', 'identity_ins_history', 'identity_external_ids') ORDER BY indexname"
+            ? """
+              SELECT d AS "Value" FROM (
+                SELECT indexname AS n, indexdef AS d FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('identities', 'identity_ins_history', 'identity_external_ids', 'identity_homonym_counts')
+                UNION ALL
+                SELECT c.conname, t.relname || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+                WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN ('identities', 'identity_ins_history', 'identity_external_ids', 'identity_homonym_counts')) x
+              ORDER BY n, d
+              """
             : "SELECT sql AS \"Value\" FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('identities', 'identity_ins_history', 'identity_external_ids') AND sql IS NOT NULL ORDER BY name";
         return await db.Database.SqlQueryRaw<string>(sql).ToListAsync();
     }
@@ -304,6 +312,10 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
 
         var before = await IndexDefinitionsAsync();
         before.Should().Contain(d => d.Contains("BirthNameKey", StringComparison.Ordinal), "the search indexes exist before the load");
+        if (database is PostgresTestDatabase)
+        {
+            before.Should().Contain(d => d.Contains("FOREIGN KEY (\"IdentityId\") REFERENCES identities", StringComparison.Ordinal), "the INS history's foreign key is checked too");
+        }
 
         // Cancelled half-way (from the reject callback, i.e. while rows are being validated): nothing is written.
         using var cancel = new CancellationTokenSource();

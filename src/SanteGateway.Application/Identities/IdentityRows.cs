@@ -108,12 +108,9 @@ internal static class IdentityRows
         r.CollectionChannel = d.Channel.ToString();
         r.InsiCalledAt = d.InsiCalledAt;
 
-        var currentActive = r.InsHistory.Where(h => h.IsActive && h.Source == ActiveSource).Select(h => (h.Matricule, h.Oid)).FirstOrDefault();
-        var wanted = d.Ins is null ? default : (d.Ins.Matricule.Value, d.Ins.Oid);
-        var historyChanged = d.Ins is not null && !r.InsHistory.Where(h => h.IsActive && h.Source == HistorySource)
-            .OrderBy(h => h.ObtainedAt).ThenBy(h => h.Id)
-            .Select(h => (h.Matricule, h.Oid)).SequenceEqual(d.InsHistory.Select(h => (h.Matricule.Value, h.Oid)));
-        if (currentActive != wanted || historyChanged)
+        // A new row (bulk import: millions of them) has no INS row yet: the comparison below reduces to "the aggregate has an INS".
+        var changed = r.InsHistory.Count == 0 ? d.Ins is not null : InsChanged(d, r);
+        if (changed)
         {
             // Rows are never deleted: what the identity carried stays visible (EXI REC 07).
             foreach (var h in r.InsHistory)
@@ -142,7 +139,7 @@ internal static class IdentityRows
 
         r.InsMatricule = d.Ins?.Matricule.Value;
         r.InsOid = d.Ins?.Oid;
-        if (d.Evidence is null)
+        if (d.Evidence is null && r.Evidence.Count > 0)
         {
             foreach (var e in r.Evidence.Where(e => e.WithdrawnAt is null && e.IsHighTrust))
             {
@@ -151,6 +148,16 @@ internal static class IdentityRows
         }
 
         RefreshKeys(r);
+    }
+
+    private static bool InsChanged(RnivIdentity d, IdentityRecord r)
+    {
+        var currentActive = r.InsHistory.Where(h => h.IsActive && h.Source == ActiveSource).Select(h => (h.Matricule, h.Oid)).FirstOrDefault();
+        var wanted = d.Ins is null ? default : (d.Ins.Matricule.Value, d.Ins.Oid);
+        var historyChanged = d.Ins is not null && !r.InsHistory.Where(h => h.IsActive && h.Source == HistorySource)
+            .OrderBy(h => h.ObtainedAt).ThenBy(h => h.Id)
+            .Select(h => (h.Matricule, h.Oid)).SequenceEqual(d.InsHistory.Select(h => (h.Matricule.Value, h.Oid)));
+        return currentActive != wanted || historyChanged;
     }
 
     public static void RefreshKeys(IdentityRecord r)

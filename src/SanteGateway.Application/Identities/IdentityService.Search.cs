@@ -106,9 +106,10 @@ public sealed partial class IdentityService
             rows = birthRows.Select(r => (Key: r.BirthNameKey, Row: r)).Concat(usedRows.Select(r => (Key: r.UsedNameKey!, Row: r)))
                 .OrderBy(x => x.Key, StringComparer.Ordinal).ThenBy(x => x.Row.FirstNameKey, StringComparer.Ordinal).ThenBy(x => x.Row.Id)
                 .Skip(skip).Take(size).Select(x => x.Row).ToList();
-            var (n1, c1) = await CappedCountAsync(byBirth, ct).ConfigureAwait(false);
-            var (n2, c2) = await CappedCountAsync(byUsed, ct).ConfigureAwait(false);
-            (total, capped) = (Math.Min(n1 + n2, SearchCountCap), c1 || c2 || n1 + n2 > SearchCountCap);
+            // The used-name range only counts up to what the birth-name range left below the cap (nothing when it is full).
+            var (n1, c1) = await CappedCountAsync(byBirth, SearchCountCap, ct).ConfigureAwait(false);
+            var (n2, c2) = c1 ? (0, true) : await CappedCountAsync(byUsed, SearchCountCap - n1, ct).ConfigureAwait(false);
+            (total, capped) = (n1 + n2, c1 || c2);
         }
         else
         {
@@ -144,7 +145,7 @@ public sealed partial class IdentityService
             }
             else
             {
-                (total, capped) = await CappedCountAsync(q, ct).ConfigureAwait(false);
+                (total, capped) = await CappedCountAsync(q, SearchCountCap, ct).ConfigureAwait(false);
             }
         }
 
@@ -212,11 +213,12 @@ public sealed partial class IdentityService
     private static IQueryable<SearchRow> Project(IQueryable<IdentityRecord> q) =>
         q.Select(x => new SearchRow(x.Id, x.Status, x.BirthName, x.FirstFirstName, x.Sex, x.BirthDate, x.BirthNameKey, x.FirstNameKey, x.UsedNameKey, x.BirthPlaceCog, x.InsMatricule, x.CreatedAt));
 
-    /// <summary>Counts at most <see cref="SearchCountCap"/> + 1 rows (a LIMIT under the COUNT): bounded whatever matches.</summary>
-    private static async Task<(int Total, bool Capped)> CappedCountAsync(IQueryable<IdentityRecord> q, CancellationToken ct)
+    /// <summary>Counts at most <paramref name="cap"/> + 1 rows (a LIMIT under the COUNT): bounded whatever matches.</summary>
+    /// <returns>The count, at most <paramref name="cap"/>, and whether more rows match.</returns>
+    private static async Task<(int Total, bool Capped)> CappedCountAsync(IQueryable<IdentityRecord> q, int cap, CancellationToken ct)
     {
-        var n = await q.Select(x => x.Id).Take(SearchCountCap + 1).CountAsync(ct).ConfigureAwait(false);
-        return n > SearchCountCap ? (SearchCountCap, true) : (n, false);
+        var n = await q.Select(x => x.Id).Take(cap + 1).CountAsync(ct).ConfigureAwait(false);
+        return n > cap ? (cap, true) : (n, false);
     }
 
     /// <summary>The first key after every key that starts with <paramref name="prefix"/> (ordinal order).</summary>

@@ -20,6 +20,9 @@ public static class FrenchPhonetic
         ("Z", "S"), ("Q", "K"), ("C", "K"), ("H", ""),
     ];
 
+    // Per UTF-16 code unit: the A–Z letters it contributes (filled on first use; a pure function, so races are harmless).
+    private static readonly string?[] Letters = new string?[char.MaxValue + 1];
+
     /// <summary>The phonetic key of a name; empty when the name has no letter.</summary>
     /// <param name="name">A birth name or first name, any case, accents allowed.</param>
     /// <returns>The key (upper-case letters).</returns>
@@ -31,24 +34,12 @@ public static class FrenchPhonetic
         }
 
         // Letters in the INSi alphabet only; a character with no equivalent is skipped (the key is a hint, not a check).
+        // What a character gives depends on that character alone: computed once per character and kept (bulk imports key
+        // millions of names).
         var letters = new StringBuilder(name.Length);
         foreach (var c in name)
         {
-            var n = InsiLexicalProfile.NormalizeFirstName(c.ToString());
-            if (n.IsSuccess)
-            {
-                foreach (var x in n.Value)
-                {
-                    if (x is >= 'A' and <= 'Z')
-                    {
-                        letters.Append(x);
-                    }
-                }
-            }
-            else if (char.IsAsciiLetter(c))
-            {
-                letters.Append(char.ToUpperInvariant(c));
-            }
+            letters.Append(Letters[c] ??= LettersOf(c));
         }
 
         if (letters.Length == 0)
@@ -63,25 +54,48 @@ public static class FrenchPhonetic
         }
 
         // Silent final letters ("DUPONT", "DUBOIS", "LEROUX", "RICHARD"), then "-ER"/"-EZ"/"-ET" endings sound as "E".
-        while (s.Length > 1 && s[^1] is 'T' or 'D' or 'S' or 'X' or 'P')
+        var end = s.Length;
+        while (end > 1 && s[end - 1] is 'T' or 'D' or 'S' or 'X' or 'P')
         {
-            s = s[..^1];
+            end--;
         }
 
-        if (s.Length > 2 && s[^2] == 'E' && s[^1] is 'R' or 'Z')
+        if (end > 2 && s[end - 2] == 'E' && s[end - 1] is 'R' or 'Z')
         {
-            s = s[..^1];
+            end--;
         }
 
-        var key = new StringBuilder(s.Length);
-        foreach (var c in s)
+        // Doubled letters once; keys hold at most 100 characters.
+        Span<char> key = stackalloc char[Math.Min(end, 100)];
+        var n = 0;
+        for (var i = 0; i < end && n < key.Length; i++)
         {
-            if (key.Length == 0 || key[^1] != c)
+            if (n == 0 || key[n - 1] != s[i])
             {
-                key.Append(c);
+                key[n++] = s[i];
             }
         }
 
-        return key.Length > 100 ? key.ToString(0, 100) : key.ToString();
+        return n == s.Length ? s : new string(key[..n]);
+    }
+
+    private static string LettersOf(char c)
+    {
+        var n = InsiLexicalProfile.NormalizeFirstName(c.ToString());
+        if (n.IsSuccess)
+        {
+            var sb = new StringBuilder(n.Value.Length);
+            foreach (var x in n.Value)
+            {
+                if (x is >= 'A' and <= 'Z')
+                {
+                    sb.Append(x);
+                }
+            }
+
+            return sb.ToString();
+        }
+
+        return char.IsAsciiLetter(c) ? char.ToUpperInvariant(c).ToString() : "";
     }
 }

@@ -863,7 +863,11 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
 
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("BirthNameKey", "FirstNameKey", "Id"), new[] { "MergedIntoId" });
+
                     b.HasIndex("UsedNameKey", "FirstNameKey", "Id");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("UsedNameKey", "FirstNameKey", "Id"), new[] { "BirthNameKey", "MergedIntoId" });
 
                     b.HasIndex("BirthNameKey", "BirthDate", "FirstNameKey", "Id");
 
