@@ -229,8 +229,12 @@ public sealed class RorDirectory
             var c = query.Commune.Trim();
             if (c.Length == 5 && c.All(ch => char.IsAsciiDigit(ch) || ch is 'A' or 'B' or 'a' or 'b'))
             {
+                // Two index reads and a union: SQLite cannot answer "CommuneCode = x OR PostalCode = x" from the two indexes
+                // (both start with the type) and read every offer row instead.
                 var code = c.ToUpperInvariant();
-                rows = rows.Where(r => r.CommuneCode == code || r.PostalCode == code);
+                var byCode = _db.RorResources.Where(o => o.ResourceType == Offer && o.CommuneCode == code).Select(o => o.ResourceId)
+                    .Union(_db.RorResources.Where(o => o.ResourceType == Offer && o.PostalCode == code).Select(o => o.ResourceId));
+                rows = rows.Where(r => byCode.Contains(r.ResourceId));
             }
             else if (SearchKeys.Normalize(c) is { Length: > 0 } key)
             {
