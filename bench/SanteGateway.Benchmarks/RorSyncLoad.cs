@@ -19,6 +19,7 @@ namespace SanteGateway.Benchmarks;
 /// per query, like an HTTP request): p50/p95/max by activity, commune and name. Prints peak working set.
 /// <code>
 /// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- ror-sync --offers 10000 [--changes 1000] [--batch 500] [--provider postgres --connection "…"]
+///     [--sandbox-process] [--validate [IG-DIR]] [--validation-mode Off|Sample|Changed|All]
 /// </code>
 /// </summary>
 internal static class RorSyncLoad
@@ -31,6 +32,8 @@ internal static class RorSyncLoad
         var provider = StoreProvider.Sqlite;
         string? connection = null;
         var separate = false;
+        string? validate = null;
+        var validationMode = new RorValidationOptions().Mode;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -41,6 +44,8 @@ internal static class RorSyncLoad
                 case "--connection": connection = args[++i]; break;
                 case "--batch": batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--sandbox-process": separate = true; break;
+                case "--validate": validate = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : DefaultIg(); break;
+                case "--validation-mode": validationMode = Enum.Parse<RorValidationMode>(args[++i], ignoreCase: true); break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -54,6 +59,8 @@ internal static class RorSyncLoad
         {
             await db.Database.MigrateAsync();
             await db.RorResources.ExecuteDeleteAsync();
+            await db.RorSearchKeys.ExecuteDeleteAsync();
+            await db.RorSearchWords.ExecuteDeleteAsync();
             await db.RorSyncStates.ExecuteUpdateAsync(s => s.SetProperty(x => x.SinceTicks, 0L).SetProperty(x => x.Phase, "idle").SetProperty(x => x.ExportJob, (string?)null));
         }
 
@@ -83,10 +90,30 @@ internal static class RorSyncLoad
         using var client = RorClient.Create(clientOptions);
         var port = new RorClientPort(client, NullLogger<RorClientPort>.Instance);
 
+        // With --validate, the gateway's validator (Firely, official ROR profiles) in the given mode; the profiles are loaded
+        // and compiled before the timed runs (the gateway pays that once, on its first validation).
+        FirelyRorResourceValidator? validator = null;
+        var validation = new RorValidationOptions { Mode = validationMode };
+        if (validate is not null)
+        {
+            validation.Definitions.Add(validate);
+            validator = new FirelyRorResourceValidator(Options.Create(validation), NullLogger<FirelyRorResourceValidator>.Instance);
+            var load = Stopwatch.StartNew();
+            _ = validator.Profiles;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation: mode {validationMode}, sample {validation.SampleRate:P0}; ROR profiles loaded in {load.Elapsed.TotalSeconds:F1} s from {validate}"));
+        }
+        else
+        {
+            Console.WriteLine("validation: none (no validator; --validate [DIR] runs the Firely validator with the ROR profiles)");
+        }
+
+        Console.WriteLine("load average: " + LoadAverage());
+
         async Task<(RorSyncResult Result, TimeSpan Time)> RunAsync(RorSyncMode mode)
         {
             await using var db = GatewayStore.CreateContext(store);
-            var service = new RorSyncService(db, port, Options.Create(new RorSyncOptions { BatchSize = batch }), TimeProvider.System, NullLogger<RorSyncService>.Instance);
+            var service = new RorSyncService(db, port, Options.Create(new RorSyncOptions { BatchSize = batch }), TimeProvider.System, NullLogger<RorSyncService>.Instance,
+                validator, Options.Create(validation));
             var t = Stopwatch.StartNew();
             var r = await service.RunAsync(mode);
             return (r, t.Elapsed);
@@ -97,7 +124,9 @@ internal static class RorSyncLoad
         var (full, fullTime) = await RunAsync(RorSyncMode.Full);
         var fullCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB; process CPU {fullCpu.TotalSeconds:F1} s ({(separate ? "gateway + SQLite when used; sandbox in its own process" : "client + sandbox + SQLite when used")}) {full.Error}"));
+            $"full: {full.Status} {full.Stored} resources in {fullTime.TotalSeconds:F1} s = {full.Stored / fullTime.TotalSeconds:F0}/s ({offers} offers); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MB; process CPU {fullCpu.TotalSeconds:F1} s = {fullCpu.TotalMilliseconds * 1000 / Math.Max(1, full.Stored):F0} µs/resource ({(separate ? "gateway + SQLite when used; sandbox in its own process" : "client + sandbox + SQLite when used")}) {full.Error}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"full: of which validation {full.ValidationTime.TotalSeconds:F1} s ({full.Validated} validated, {full.Invalid} invalid, {full.ValidationPending} pending, mode {full.ValidationMode}) {full.ValidationNote}; load average {LoadAverage()}"));
         if (sandbox is null)
         {
             Console.WriteLine("delta: not measured with --sandbox-process (changes are made in the in-process sandbox)");
@@ -117,10 +146,40 @@ internal static class RorSyncLoad
         cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (delta, deltaTime) = await RunAsync(RorSyncMode.Delta);
         var deltaCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"delta: {delta.Status} {delta.Stored} changed stored ({delta.Unchanged} unchanged re-read) in {deltaTime.TotalSeconds:F2} s; process CPU {deltaCpu.TotalSeconds:F1} s {delta.Error}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"delta: {delta.Status} {delta.Stored} changed stored ({delta.Unchanged} unchanged re-read) in {deltaTime.TotalSeconds:F2} s; process CPU {deltaCpu.TotalSeconds:F1} s; {delta.Validated} validated in {delta.ValidationTime.TotalSeconds:F2} s {delta.Error}"));
 
         await SearchesAsync(store);
         return 0;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>The ROR IG 0.1.0 in shared/ (next to the repository, or above the current directory).</summary>
+    private static string DefaultIg()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared"), Path.Combine(dir.FullName, "..", "shared") })
+            {
+                var ig = Path.Combine(candidate, "data", "fhir", "ror", "ROR-IG_0.1.0");
+                if (Directory.Exists(ig))
+                {
+                    return Path.GetFullPath(ig);
+                }
+            }
+        }
+
+        throw new ArgumentException("--validate: the ROR IG folder was not found; give it: --validate DIR");
     }
 
     private static async System.Threading.Tasks.Task SearchesAsync(StoreOptions store)

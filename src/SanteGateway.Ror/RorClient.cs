@@ -265,6 +265,34 @@ public sealed class RorClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="ReadExportEntriesAsync"/> without the FHIR object model: each resource as received, parsed with
+    /// System.Text.Json only (what a mirror needs to index and store it). Dispose each record before asking for the next.
+    /// </summary>
+    /// <param name="file">The file from the manifest.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The resources.</returns>
+    public async IAsyncEnumerable<RorExportRecord> ReadExportRecordsAsync(RorExportFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        using var response = await SendAsync(() =>
+        {
+            var m = new HttpRequestMessage(HttpMethod.Get, file.Url);
+            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+ndjson"));
+            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson));
+            return m;
+        }, rorHeaders: false, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, "GET", file.Url, cancellationToken).ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            await foreach (var record in RorExportReader.ReadRecordsAsync(stream, cancellationToken).ConfigureAwait(false))
+            {
+                yield return record;
+            }
+        }
+    }
+
     /// <summary>Asks the server to delete a finished or running export job (best effort: 404 is ignored).</summary>
     /// <param name="job">The job.</param>
     /// <param name="cancellationToken">Cancellation.</param>

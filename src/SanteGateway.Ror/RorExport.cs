@@ -93,6 +93,39 @@ public sealed class RorExportEntry
 }
 
 /// <summary>
+/// One resource of an export file as received, read with System.Text.Json only (no FHIR object model): its JSON text, to
+/// store as is, and the parsed document, to extract what an index needs. Dispose it once read: the document uses pooled memory.
+/// </summary>
+public sealed class RorExportRecord : IDisposable
+{
+    private readonly JsonDocument? _owned;
+
+    internal RorExportRecord(JsonElement root, string resourceType, string json, int line, JsonDocument? owned)
+    {
+        Root = root;
+        ResourceType = resourceType;
+        Json = json;
+        Line = line;
+        _owned = owned;
+    }
+
+    /// <summary>The resource's JSON object (valid until the record is disposed).</summary>
+    public JsonElement Root { get; }
+
+    /// <summary><c>resourceType</c>.</summary>
+    public string ResourceType { get; }
+
+    /// <summary>The resource's JSON text: the NDJSON line as received (a Bundle entry's resource as it stands in the file).</summary>
+    public string Json { get; }
+
+    /// <summary>Line of the file where the resource starts (1-based).</summary>
+    public int Line { get; }
+
+    /// <inheritdoc />
+    public void Dispose() => _owned?.Dispose();
+}
+
+/// <summary>
 /// Reads an export file as a stream of resources: NDJSON (one resource per line, the Bulk Data format) or, as the national
 /// ROR is documented to return, a single JSON Bundle whose entries are the resources. Never holds more than one line
 /// (NDJSON) in memory; a Bundle file is read whole.
@@ -171,6 +204,248 @@ public static class RorExportReader
             {
                 yield return e;
             }
+        }
+    }
+
+    /// <summary>Longest NDJSON line accepted (bytes): a line is one resource, and memory stays bounded whatever the server sends.</summary>
+    public const int MaxLineBytes = 16 * 1024 * 1024;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+
+    /// <summary>
+    /// Enumerates the resources of <paramref name="stream"/> as JSON, without building FHIR objects: each NDJSON line is read
+    /// as UTF-8 bytes, parsed once with System.Text.Json and kept as text. A file that is one JSON document (a pretty-printed
+    /// Bundle, as the national ROR documents) is read whole and its entries' resources are returned. Each record must be
+    /// disposed before the next is asked for.
+    /// </summary>
+    /// <param name="stream">The file content.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The resources in file order.</returns>
+    /// <exception cref="RorException">A line is not a JSON object with a <c>resourceType</c>, or is longer than <see cref="MaxLineBytes"/> (the message gives its number).</exception>
+    public static async IAsyncEnumerable<RorExportRecord> ReadRecordsAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var lines = new Utf8LineReader(stream);
+        var number = 0;
+        var first = true;
+        while (await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            number++;
+            var (blank, doc, text) = ParseLine(line, stripBom: number == 1);
+            if (blank)
+            {
+                continue;
+            }
+
+            if (doc is null)
+            {
+                if (!first)
+                {
+                    throw new RorException($"Export file: line {number} is not a FHIR resource (not one JSON object).");
+                }
+
+                // Not one resource per line: the whole file is one JSON document (a pretty-printed Bundle).
+                var whole = await lines.ReadRestAsync(number == 1 && line.Span.StartsWith("\uFEFF"u8) ? line[3..] : line, cancellationToken).ConfigureAwait(false);
+                foreach (var r in WholeDocument(whole))
+                {
+                    yield return r;
+                }
+
+                yield break;
+            }
+
+            first = false;
+            foreach (var r in Records(doc, text, number, own: true))
+            {
+                yield return r;
+            }
+        }
+    }
+
+    /// <summary>One line: blank, or parsed (the document and the text), or not one JSON value (no document).</summary>
+    private static (bool Blank, JsonDocument? Doc, string? Text) ParseLine(ReadOnlyMemory<byte> line, bool stripBom)
+    {
+        var bytes = Trim(line.Span, stripBom);
+        if (bytes.IsEmpty)
+        {
+            return (true, null, null);
+        }
+
+        var doc = TryParseLine(bytes);
+        return (false, doc, doc is null ? null : Encoding.UTF8.GetString(bytes));
+    }
+
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> line, bool first)
+    {
+        if (first && line.StartsWith("\uFEFF"u8))
+        {
+            line = line[3..];
+        }
+
+        return line.Trim(" \t\r"u8);
+    }
+
+    private static JsonDocument? TryParseLine(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(bytes, ReaderOptions);
+            // ParseValue copies the bytes: the line buffer is reused for the next line.
+            var doc = JsonDocument.ParseValue(ref reader);
+            if (reader.BytesConsumed != bytes.Length)
+            {
+                doc.Dispose();
+                return null;
+            }
+
+            return doc;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static IEnumerable<RorExportRecord> WholeDocument(byte[] whole)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(whole, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException ex)
+        {
+            throw new RorException($"Export file: line {(ex.LineNumber ?? 0) + 1} is not a FHIR resource.", ex);
+        }
+
+        using (doc)
+        {
+            // Entries are cloned so that each record outlives the file's document.
+            foreach (var r in Records(doc, null, 1, own: false))
+            {
+                yield return r;
+            }
+        }
+    }
+
+    /// <summary>The resource of a parsed line, or the resources of a Bundle (collection or searchset) it holds.</summary>
+    private static IEnumerable<RorExportRecord> Records(JsonDocument doc, string? text, int line, bool own)
+    {
+        var root = doc.RootElement;
+        var type = ResourceTypeOf(root);
+        if (type is null)
+        {
+            doc.Dispose();
+            throw new RorException($"Export file: line {line} is not a FHIR resource (no resourceType).");
+        }
+
+        if (type == "Bundle" && root.TryGetProperty("type", out var bt) && bt.ValueKind == JsonValueKind.String && (bt.ValueEquals("collection"u8) || bt.ValueEquals("searchset"u8)))
+        {
+            var entries = new List<RorExportRecord>();
+            if (root.TryGetProperty("entry", out var es) && es.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var e in es.EnumerateArray())
+                {
+                    if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("resource", out var r) && ResourceTypeOf(r) is { } t && t != "OperationOutcome")
+                    {
+                        var clone = r.Clone();
+                        entries.Add(new RorExportRecord(clone, t, clone.GetRawText(), line, null));
+                    }
+                }
+            }
+
+            doc.Dispose();
+            return entries;
+        }
+
+        if (own)
+        {
+            return [new RorExportRecord(root, type, text ?? root.GetRawText(), line, doc)];
+        }
+
+        var copy = root.Clone();
+        return [new RorExportRecord(copy, type, text ?? copy.GetRawText(), line, null)];
+    }
+
+    private static string? ResourceTypeOf(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("resourceType", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } s ? s : null;
+
+    /// <summary>Splits a stream into lines of UTF-8 bytes over one reused buffer (a line is valid until the next read).</summary>
+    private sealed class Utf8LineReader(Stream stream)
+    {
+        private byte[] _buffer = new byte[1 << 16];
+        private int _start;
+        private int _end;
+        private bool _eof;
+
+        public async ValueTask<ReadOnlyMemory<byte>?> ReadLineAsync(CancellationToken ct)
+        {
+            var scanned = 0;
+            while (true)
+            {
+                var i = _buffer.AsSpan(_start + scanned, _end - _start - scanned).IndexOf((byte)'\n');
+                if (i >= 0)
+                {
+                    var line = new ReadOnlyMemory<byte>(_buffer, _start, scanned + i);
+                    _start += scanned + i + 1;
+                    return line;
+                }
+
+                scanned = _end - _start;
+                if (_eof)
+                {
+                    if (scanned == 0)
+                    {
+                        return null;
+                    }
+
+                    var last = new ReadOnlyMemory<byte>(_buffer, _start, scanned);
+                    _start = _end;
+                    return last;
+                }
+
+                if (scanned > MaxLineBytes)
+                {
+                    throw new RorException($"Export file: a line is longer than {MaxLineBytes} bytes.");
+                }
+
+                await FillAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The given (last returned) line and everything after it.</summary>
+        public async Task<byte[]> ReadRestAsync(ReadOnlyMemory<byte> line, CancellationToken ct)
+        {
+            using var all = new MemoryStream();
+            all.Write(line.Span);
+            all.WriteByte((byte)'\n');
+            all.Write(_buffer, _start, _end - _start);
+            _start = _end;
+            await stream.CopyToAsync(all, ct).ConfigureAwait(false);
+            return all.ToArray();
+        }
+
+        private async ValueTask FillAsync(CancellationToken ct)
+        {
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+
+            if (_end == _buffer.Length)
+            {
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+
+            var n = await stream.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                _eof = true;
+            }
+
+            _end += n;
         }
     }
 

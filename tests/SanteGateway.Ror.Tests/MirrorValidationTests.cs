@@ -35,6 +35,8 @@ public abstract class MirrorValidationTests(TestDatabase database, RorValidatorF
         client = RorClient.Create(sandbox.ClientOptions());
         await using var db = database.CreateContext();
         await db.RorResources.ExecuteDeleteAsync(Ct);
+        await db.RorSearchKeys.ExecuteDeleteAsync(Ct);
+        await db.RorSearchWords.ExecuteDeleteAsync(Ct);
         await db.RorSyncStates.ExecuteUpdateAsync(s => s.SetProperty(x => x.Phase, "idle").SetProperty(x => x.ExportJob, (string?)null).SetProperty(x => x.SinceTicks, 0L)
             .SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntilTicks, 0L).SetProperty(x => x.LastFullAtTicks, (long?)null)
             .SetProperty(x => x.LastValidated, 0).SetProperty(x => x.LastInvalid, 0), Ct);

@@ -21,8 +21,11 @@ namespace SanteGateway.Application;
 /// </summary>
 internal interface IRorBulkWriter : IDisposable
 {
-    /// <summary>Upserts <paramref name="rows"/> (distinct keys) and returns how many were stored and how many were already up to date.</summary>
-    Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct);
+    /// <summary>Upserts <paramref name="rows"/> (distinct keys) and returns the rows stored (new or newer) and how many were already up to date.</summary>
+    Task<(IReadOnlyList<RorResource> Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct);
+
+    /// <summary>Adds search keys (none of them present: the caller deleted the resources' keys) and vocabulary words (present ones ignored).</summary>
+    Task WriteSearchKeysAsync(GatewayDbContext db, IReadOnlyList<RorSearchKey> keys, IReadOnlyList<RorSearchWord> words, CancellationToken ct);
 
     /// <summary>Creates the writer for the context's provider.</summary>
     static IRorBulkWriter For(GatewayDbContext db, bool revalidateUnchanged = false) =>
@@ -60,7 +63,7 @@ internal static class RorColumns
 
 internal sealed class PostgresRorWriter(bool revalidateUnchanged) : IRorBulkWriter
 {
-    public async Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct)
+    public async Task<(IReadOnlyList<RorResource> Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct)
     {
         var c = (NpgsqlConnection)db.Database.GetDbConnection();
         var tx = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
@@ -90,13 +93,50 @@ internal sealed class PostgresRorWriter(bool revalidateUnchanged) : IRorBulkWrit
             UPDATE ror_resources AS t SET "SeenInRun" = s."SeenInRun"{(revalidateUnchanged ? ", \"ValidationStatus\" = 'pending'" : "")} FROM ror_stage AS s
             WHERE t."ResourceType" = s."ResourceType" AND t."ResourceId" = s."ResourceId" AND NOT {RorColumns.Newer("t", "s")}
             """, ct).ConfigureAwait(false);
-        var stored = await Exec(c, tx, $"""
+        var storedKeys = new HashSet<(string, string)>();
+        await using (var insert = new NpgsqlCommand($"""
             INSERT INTO ror_resources ({RorColumns.List()}) SELECT {RorColumns.List()} FROM ror_stage
             ON CONFLICT ("ResourceType", "ResourceId") DO UPDATE SET {string.Join(", ", RorColumns.Replaced.Select(x => RorColumns.Q(x) + " = excluded." + RorColumns.Q(x)))}
             WHERE {RorColumns.Newer("ror_resources", "excluded")}
-            """, ct).ConfigureAwait(false);
+            RETURNING "ResourceType", "ResourceId"
+            """, c, tx))
+        {
+            await using var reader = await insert.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                storedKeys.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
         await Exec(c, tx, "DROP TABLE ror_stage", ct).ConfigureAwait(false);
-        return (stored, unchanged);
+        return (rows.Where(r => storedKeys.Contains((r.ResourceType, r.ResourceId))).ToList(), unchanged);
+    }
+
+    public async Task WriteSearchKeysAsync(GatewayDbContext db, IReadOnlyList<RorSearchKey> keys, IReadOnlyList<RorSearchWord> words, CancellationToken ct)
+    {
+        var c = (NpgsqlConnection)db.Database.GetDbConnection();
+        var tx = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        if (keys.Count > 0)
+        {
+            // Arrays in one statement: one round trip per batch.
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO ror_search_keys ("Kind", "Key", "ResourceId") SELECT * FROM unnest(@k, @w, @r) ON CONFLICT DO NOTHING
+                """, c, tx);
+            cmd.Parameters.Add(new NpgsqlParameter("k", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = keys.Select(x => x.Kind).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = keys.Select(x => x.Key).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("r", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = keys.Select(x => x.ResourceId).ToArray() });
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        if (words.Count > 0)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO ror_search_words ("Kind", "Word") SELECT * FROM unnest(@k, @w) ON CONFLICT DO NOTHING
+                """, c, tx);
+            cmd.Parameters.Add(new NpgsqlParameter("k", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = words.Select(x => x.Kind).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = words.Select(x => x.Word).ToArray() });
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
     }
 
     public void Dispose()
@@ -114,27 +154,15 @@ internal sealed class SqliteRorWriter(bool revalidateUnchanged) : IRorBulkWriter
 {
     private SqliteCommand? upsert;
     private SqliteCommand? mark;
+    private SqliteCommand? insertKey;
+    private SqliteCommand? insertWord;
     private SqliteTransaction? preparedFor;
 
-    public async Task<(int Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct)
+    public async Task<(IReadOnlyList<RorResource> Stored, int Unchanged)> WriteAsync(GatewayDbContext db, IReadOnlyList<RorResource> rows, CancellationToken ct)
     {
-        var c = (SqliteConnection)db.Database.GetDbConnection();
-        var tx = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
-        if (!ReferenceEquals(tx, preparedFor))
-        {
-            Dispose();
-            var parameters = string.Join(", ", RorColumns.All.Select((_, i) => "$p" + i.ToString(CultureInfo.InvariantCulture)));
-            upsert = Prepare(c, tx, $"""
-                INSERT INTO ror_resources ({RorColumns.List()}) VALUES ({parameters})
-                ON CONFLICT ("ResourceType", "ResourceId") DO UPDATE SET {string.Join(", ", RorColumns.Replaced.Select(x => RorColumns.Q(x) + " = excluded." + RorColumns.Q(x)))}
-                WHERE {RorColumns.Newer("ror_resources", "excluded").Replace("IS DISTINCT FROM", "IS NOT", StringComparison.Ordinal)}
-                """, RorColumns.All.Length);
-            var pending = revalidateUnchanged ? ", \"ValidationStatus\" = 'pending'" : "";
-            mark = Prepare(c, tx, $"""UPDATE ror_resources SET "SeenInRun" = $p0{pending} WHERE "ResourceType" = $p1 AND "ResourceId" = $p2""", 3);
-            preparedFor = tx;
-        }
-
-        int stored = 0, unchanged = 0;
+        Prepare(db);
+        var stored = new List<RorResource>();
+        var unchanged = 0;
         foreach (var r in rows)
         {
             ct.ThrowIfCancellationRequested();
@@ -146,7 +174,7 @@ internal sealed class SqliteRorWriter(bool revalidateUnchanged) : IRorBulkWriter
 
             if (upsert!.ExecuteNonQuery() == 1)
             {
-                stored++;
+                stored.Add(r);
                 continue;
             }
 
@@ -162,12 +190,60 @@ internal sealed class SqliteRorWriter(bool revalidateUnchanged) : IRorBulkWriter
         return (stored, unchanged);
     }
 
+    public async Task WriteSearchKeysAsync(GatewayDbContext db, IReadOnlyList<RorSearchKey> keys, IReadOnlyList<RorSearchWord> words, CancellationToken ct)
+    {
+        Prepare(db);
+        foreach (var k in keys)
+        {
+            ct.ThrowIfCancellationRequested();
+            insertKey!.Parameters[0].Value = k.Kind;
+            insertKey.Parameters[1].Value = k.Key;
+            insertKey.Parameters[2].Value = k.ResourceId;
+            insertKey.ExecuteNonQuery();
+        }
+
+        foreach (var w in words)
+        {
+            insertWord!.Parameters[0].Value = w.Kind;
+            insertWord.Parameters[1].Value = w.Word;
+            insertWord.ExecuteNonQuery();
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>The prepared statements for the context's current transaction (prepared again for each new transaction).</summary>
+    private void Prepare(GatewayDbContext db)
+    {
+        var c = (SqliteConnection)db.Database.GetDbConnection();
+        var tx = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        if (!ReferenceEquals(tx, preparedFor))
+        {
+            Dispose();
+            var parameters = string.Join(", ", RorColumns.All.Select((_, i) => "$p" + i.ToString(CultureInfo.InvariantCulture)));
+            upsert = Prepare(c, tx, $"""
+                INSERT INTO ror_resources ({RorColumns.List()}) VALUES ({parameters})
+                ON CONFLICT ("ResourceType", "ResourceId") DO UPDATE SET {string.Join(", ", RorColumns.Replaced.Select(x => RorColumns.Q(x) + " = excluded." + RorColumns.Q(x)))}
+                WHERE {RorColumns.Newer("ror_resources", "excluded").Replace("IS DISTINCT FROM", "IS NOT", StringComparison.Ordinal)}
+                """, RorColumns.All.Length);
+            var pending = revalidateUnchanged ? ", \"ValidationStatus\" = 'pending'" : "";
+            mark = Prepare(c, tx, $"""UPDATE ror_resources SET "SeenInRun" = $p0{pending} WHERE "ResourceType" = $p1 AND "ResourceId" = $p2""", 3);
+            insertKey = Prepare(c, tx, """INSERT INTO ror_search_keys ("Kind", "Key", "ResourceId") VALUES ($p0, $p1, $p2) ON CONFLICT DO NOTHING""", 3);
+            insertWord = Prepare(c, tx, """INSERT INTO ror_search_words ("Kind", "Word") VALUES ($p0, $p1) ON CONFLICT DO NOTHING""", 2);
+            preparedFor = tx;
+        }
+    }
+
     public void Dispose()
     {
         upsert?.Dispose();
         mark?.Dispose();
+        insertKey?.Dispose();
+        insertWord?.Dispose();
         upsert = null;
         mark = null;
+        insertKey = null;
+        insertWord = null;
         preparedFor = null;
     }
 

@@ -7,7 +7,7 @@ namespace SanteGateway.Application;
 /// <summary>A search of the synchronised offer. Every criterion is optional; they combine with AND.</summary>
 public sealed record RorOfferQuery
 {
-    /// <summary>Words of the offer's or its organisation's name (accents and case ignored; each word must appear).</summary>
+    /// <summary>Words of the offer's or its organisation's name (accents and case ignored; each word must appear, whole or as part of a word).</summary>
     public string? Name { get; init; }
 
     /// <summary>Operational activity code (TRE_R211, e.g. <c>224</c>).</summary>
@@ -195,23 +195,31 @@ public sealed class RorDirectory
     {
         ArgumentNullException.ThrowIfNull(query);
         var rows = _db.RorResources.AsNoTracking().Where(r => r.ResourceType == Offer);
+        // Index reads of the search keys the synchronisation writes with each offer (see RorSearchTerms): a word is looked for
+        // in the vocabulary (distinct words, a small table), then the offers holding the words found are read from the keys.
+        var keys = _db.RorSearchKeys;
+        var vocabulary = _db.RorSearchWords;
         foreach (var word in Words(query.Name))
         {
             var w = word;
-            var orgs = _db.RorResources.Where(o => o.ResourceType == Org && o.NameKey!.Contains(w)).Select(o => o.ResourceId);
-            rows = rows.Where(r => r.NameKey!.Contains(w) || orgs.Contains(r.OrganizationId!));
+            var found = vocabulary.Where(v => v.Kind == RorSearchTerms.Name && v.Word.Contains(w)).Select(v => v.Word);
+            var ids = keys.Where(k => (k.Kind == RorSearchTerms.Name || k.Kind == RorSearchTerms.OrganizationName) && found.Contains(k.Key)).Select(k => k.ResourceId);
+            rows = rows.Where(r => ids.Contains(r.ResourceId));
         }
 
         if (!string.IsNullOrWhiteSpace(query.Activity))
         {
-            var token = "|activity:" + query.Activity.Trim() + "|";
-            rows = rows.Where(r => r.Codes!.Contains(token));
+            var code = query.Activity.Trim();
+            var ids = keys.Where(k => k.Kind == RorSearchTerms.Activity && k.Key == code).Select(k => k.ResourceId);
+            rows = rows.Where(r => ids.Contains(r.ResourceId));
         }
 
         foreach (var word in Words(query.Specialty))
         {
             var w = word;
-            rows = rows.Where(r => r.Codes!.Contains(w));
+            var found = vocabulary.Where(v => v.Kind == RorSearchTerms.Specialty && v.Word.Contains(w)).Select(v => v.Word);
+            var ids = keys.Where(k => k.Kind == RorSearchTerms.Specialty && found.Contains(k.Key)).Select(k => k.ResourceId);
+            rows = rows.Where(r => ids.Contains(r.ResourceId));
         }
 
         if (!string.IsNullOrWhiteSpace(query.Commune))
@@ -221,8 +229,12 @@ public sealed class RorDirectory
             var c = query.Commune.Trim();
             if (c.Length == 5 && c.All(ch => char.IsAsciiDigit(ch) || ch is 'A' or 'B' or 'a' or 'b'))
             {
+                // Two index reads and a union: SQLite cannot answer "CommuneCode = x OR PostalCode = x" from the two indexes
+                // (both start with the type) and read every offer row instead.
                 var code = c.ToUpperInvariant();
-                rows = rows.Where(r => r.CommuneCode == code || r.PostalCode == code);
+                var byCode = _db.RorResources.Where(o => o.ResourceType == Offer && o.CommuneCode == code).Select(o => o.ResourceId)
+                    .Union(_db.RorResources.Where(o => o.ResourceType == Offer && o.PostalCode == code).Select(o => o.ResourceId));
+                rows = rows.Where(r => byCode.Contains(r.ResourceId));
             }
             else if (SearchKeys.Normalize(c) is { Length: > 0 } key)
             {
@@ -234,8 +246,12 @@ public sealed class RorDirectory
         }
 
         var total = await rows.CountAsync(ct).ConfigureAwait(false);
-        var page = await rows.OrderBy(r => r.NameKey).ThenBy(r => r.ResourceId)
-            .Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).ToListAsync(ct).ConfigureAwait(false);
+        // The page's ids first (ordered by the name index, nothing but keys sorted), then those rows alone with their JSON.
+        var pageIds = await rows.OrderBy(r => r.NameKey).ThenBy(r => r.ResourceId)
+            .Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).Select(r => r.ResourceId).ToListAsync(ct).ConfigureAwait(false);
+        var byId = await _db.RorResources.AsNoTracking().Where(r => r.ResourceType == Offer && pageIds.Contains(r.ResourceId))
+            .ToDictionaryAsync(r => r.ResourceId, StringComparer.Ordinal, ct).ConfigureAwait(false);
+        var page = pageIds.Where(byId.ContainsKey).Select(id => byId[id]).ToList();
         return new RorOfferPage(total, query.Page, query.PageSize, await HitsAsync(page, ct).ConfigureAwait(false));
     }
 

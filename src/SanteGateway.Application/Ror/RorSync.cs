@@ -116,6 +116,7 @@ public sealed class RorSyncService
     private readonly IRorResourceValidator? _validator;
     private readonly RorValidationOptions _validation;
     private IRorBulkWriter? _writer;
+    private RorSearchIndexWriter? _search;
     private bool _initialLoad;
 
     /// <summary>Creates the service.</summary>
@@ -166,6 +167,7 @@ public sealed class RorSyncService
         _initialLoad = full && state.LastFullAtTicks is null;
         try
         {
+            await RebuildSearchKeysIfMissingAsync(cancellationToken).ConfigureAwait(false);
             if (full)
             {
                 await RunFullAsync(state, resume, counts, progress, cancellationToken).ConfigureAwait(false);
@@ -197,6 +199,7 @@ public sealed class RorSyncService
         {
             _writer?.Dispose();
             _writer = null;
+            _search = null;
             await ReleaseLeaseAsync().ConfigureAwait(false);
         }
     }
@@ -274,6 +277,8 @@ public sealed class RorSyncService
         counts.Deleted = await _db.RorResources.Where(r => r.SeenInRun != run).ExecuteDeleteAsync(ct).ConfigureAwait(false);
         // A place that disappeared leaves no stale commune on its offers.
         await RefreshOfferPlacesAsync(null, ct).ConfigureAwait(false);
+        // Nor keys of what is gone, nor words no key uses any more.
+        await RorSearchIndexWriter.PruneAsync(_db, counts.Deleted > 0, ct).ConfigureAwait(false);
         var job = state.ExportJob!;
         var done = _time.GetUtcNow();
         state.Phase = "idle";
@@ -326,6 +331,50 @@ public sealed class RorSyncService
     }
 
     /// <summary>
+    /// A mirror stored before the search keys existed (migration <c>Ror6</c>) has offers and no key: their keys are written
+    /// from the stored columns, batch by batch, before the run (a later run only rewrites the keys of what it stores).
+    /// </summary>
+    private async Task RebuildSearchKeysIfMissingAsync(CancellationToken ct)
+    {
+        if (await _db.RorSearchKeys.AnyAsync(ct).ConfigureAwait(false)
+            || !await _db.RorResources.AnyAsync(r => r.ResourceType == RorTypes.Offer || r.ResourceType == RorTypes.Organization, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        _logger.LogInformation("ROR mirror without search keys: writing them from the stored offers and organisations");
+        _writer ??= IRorBulkWriter.For(_db, revalidateUnchanged: EffectiveMode == RorValidationMode.All);
+        var search = new RorSearchIndexWriter();
+        foreach (var type in new[] { RorTypes.Offer, RorTypes.Organization })
+        {
+            var after = "";
+            while (true)
+            {
+                await RenewLeaseAsync(ct).ConfigureAwait(false);
+                var last = after;
+                var page = await _db.RorResources.AsNoTracking().Where(r => r.ResourceType == type && string.Compare(r.ResourceId, last) > 0)
+                    .OrderBy(r => r.ResourceId).Take(Math.Max(100, _options.BatchSize))
+                    .Select(r => new RorResource { ResourceType = r.ResourceType, ResourceId = r.ResourceId, NameKey = r.NameKey, Codes = r.Codes, OrganizationId = r.OrganizationId })
+                    .ToListAsync(ct).ConfigureAwait(false);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                var strategy = _db.Database.CreateExecutionStrategy();
+                await strategy.ExecuteAsync(async () =>
+                {
+                    await using var tx = await _db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+                    await search.UpdateAsync(_db, _writer, page, ct).ConfigureAwait(false);
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+                search.Committed();
+                after = page[^1].ResourceId;
+            }
+        }
+    }
+
+    /// <summary>
     /// Upserts one batch in one transaction through the bulk writer (no change tracking): new rows added, newer copies
     /// replace, older or equal ones only marked seen; then the offers the batch touches get their place (commune) copied.
     /// </summary>
@@ -350,14 +399,18 @@ public sealed class RorSyncService
         }).ToList();
         _writer ??= IRorBulkWriter.For(_db, revalidateUnchanged: mode == RorValidationMode.All);
         var strategy = _db.Database.CreateExecutionStrategy();
+        _search ??= new RorSearchIndexWriter();
         var (stored, unchanged) = await strategy.ExecuteAsync(async () =>
         {
             await using var tx = await _db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
             var result = await _writer.WriteAsync(_db, rows, ct).ConfigureAwait(false);
             await RefreshOfferPlacesAsync(rows, ct).ConfigureAwait(false);
+            // The search keys of what was stored, in the same transaction: the search never sees a row without its keys.
+            await _search.UpdateAsync(_db, _writer, result.Stored, ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
-            return result;
+            return (result.Stored.Count, result.Unchanged);
         }).ConfigureAwait(false);
+        _search.Committed();
         counts.Stored += stored;
         counts.Unchanged += unchanged;
     }

@@ -47,10 +47,27 @@ public sealed class RorClientPort : IRorPort
     public async IAsyncEnumerable<RorResourceData> ReadExportFileAsync(RorExportFileRef file, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
-        var source = _client.ReadExportEntriesAsync(new RorExportFile(file.Type, new Uri(file.Url), file.Count), cancellationToken);
-        await foreach (var entry in Wrap(source, cancellationToken).ConfigureAwait(false))
+        await foreach (var data in ReadIndexedAsync(new RorExportFile(file.Type, new Uri(file.Url), file.Count), type: null, cancellationToken).ConfigureAwait(false))
         {
-            if (RorResourceIndexer.Index(entry.Resource, entry.Json) is { } data)
+            yield return data;
+        }
+    }
+
+    /// <summary>
+    /// The resources of an export file indexed from their JSON (System.Text.Json, no FHIR object model: the full load reads
+    /// every resource of the ROR this way), the text stored as received. <paramref name="type"/> keeps one type only.
+    /// </summary>
+    private async IAsyncEnumerable<RorResourceData> ReadIndexedAsync(RorExportFile file, string? type, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var record in Wrap(_client.ReadExportRecordsAsync(file, cancellationToken), cancellationToken).ConfigureAwait(false))
+        {
+            RorResourceData? data;
+            using (record)
+            {
+                data = type is null || record.ResourceType == type ? RorJsonIndexer.Index(record.Root, record.Json) : null;
+            }
+
+            if (data is not null)
             {
                 yield return data;
             }
@@ -104,12 +121,9 @@ public sealed class RorClientPort : IRorPort
                 var manifest = await Call(() => _client.WaitForExportAsync(job, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 foreach (var file in manifest.Files.Where(f => f.Type == type))
                 {
-                    await foreach (var r in Wrap(_client.ReadExportFileAsync(file, cancellationToken), cancellationToken).ConfigureAwait(false))
+                    await foreach (var data in ReadIndexedAsync(file, type, cancellationToken).ConfigureAwait(false))
                     {
-                        if (r.TypeName == type && RorResourceIndexer.Index(r) is { } data)
-                        {
-                            yield return data;
-                        }
+                        yield return data;
                     }
                 }
 

@@ -83,6 +83,37 @@ public sealed class RorResource
 }
 
 /// <summary>
+/// One search key of a mirrored offer or organisation, written by the synchronisation with the resource (so that the offer
+/// search reads an index instead of testing substrings over every row). Kinds: <c>a</c> operational activity code of an offer,
+/// <c>s</c> token of an offer's codes and labels, <c>n</c> word of an offer's name, <c>g</c> word of its organisation's name
+/// (copied onto the offer), <c>o</c> word of an organisation's name (<see cref="ResourceId"/> is then the organisation's id).
+/// </summary>
+public sealed class RorSearchKey
+{
+    /// <summary>Kind of key (<c>a</c>, <c>s</c>, <c>n</c>, <c>g</c>, <c>o</c>).</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>The code or word, in search form (words as in <see cref="RorResource.NameKey"/>).</summary>
+    public string Key { get; set; } = "";
+
+    /// <summary>The offer (or, for kind <c>o</c>, the organisation) it belongs to.</summary>
+    public string ResourceId { get; set; } = "";
+}
+
+/// <summary>
+/// The distinct words and tokens of the search keys (kind <c>n</c>: names of offers and organisations; <c>s</c>: codes and
+/// labels). A search for part of a word looks here first (a small table), then reads the keys of the words found.
+/// </summary>
+public sealed class RorSearchWord
+{
+    /// <summary><c>n</c> or <c>s</c>.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>The word.</summary>
+    public string Word { get; set; } = "";
+}
+
+/// <summary>
 /// State of the ROR synchronisation (one row, id 1): the lease that keeps it to one instance at a time, the running
 /// full load (its export job and the files already stored, so that it resumes) and the high-water mark of the deltas.
 /// </summary>
@@ -146,7 +177,7 @@ public sealed class RorSyncState
 /// <summary>EF mapping of the ROR mirror tables.</summary>
 public static class RorModel
 {
-    /// <summary>Maps <see cref="RorResource"/> and <see cref="RorSyncState"/>.</summary>
+    /// <summary>Maps <see cref="RorResource"/>, the search keys and <see cref="RorSyncState"/>.</summary>
     /// <param name="builder">Model builder.</param>
     public static void Configure(ModelBuilder builder)
     {
@@ -172,7 +203,8 @@ public static class RorModel
             e.Property(x => x.Codes).HasMaxLength(2048);
             e.Property(x => x.Region).HasMaxLength(8);
             // Local search: by type and name, by commune, by parent; the full run deletes by run number.
-            e.HasIndex(x => new { x.ResourceType, x.NameKey });
+            // With the id, so that an offer page ordered by name is read from the index alone.
+            e.HasIndex(x => new { x.ResourceType, x.NameKey, x.ResourceId });
             e.HasIndex(x => new { x.ResourceType, x.CommuneCode });
             // Offer rows carry their place's commune (copied by the sync): the search by commune is an index read.
             e.HasIndex(x => new { x.ResourceType, x.PostalCode });
@@ -187,6 +219,23 @@ public static class RorModel
             // invalid ones without a scan, while the bulk load of rows that are not validated writes no index entry at all.
             e.HasIndex(x => new { x.ResourceType, x.ResourceId }, "IX_ror_resources_validation_pending").HasFilter("\"ValidationStatus\" = 'pending'");
             e.HasIndex(x => new { x.ResourceType, x.ResourceId }, "IX_ror_resources_validation_invalid").HasFilter("\"ValidationStatus\" = 'invalid'");
+        });
+        builder.Entity<RorSearchKey>(e =>
+        {
+            e.ToTable("ror_search_keys");
+            // The key read by the search: (kind, key) gives the offers; the id index serves the rewrite of one resource's keys.
+            e.HasKey(x => new { x.Kind, x.Key, x.ResourceId });
+            e.Property(x => x.Kind).HasMaxLength(1);
+            e.Property(x => x.Key).HasMaxLength(400);
+            e.Property(x => x.ResourceId).HasMaxLength(128);
+            e.HasIndex(x => x.ResourceId);
+        });
+        builder.Entity<RorSearchWord>(e =>
+        {
+            e.ToTable("ror_search_words");
+            e.HasKey(x => new { x.Kind, x.Word });
+            e.Property(x => x.Kind).HasMaxLength(1);
+            e.Property(x => x.Word).HasMaxLength(400);
         });
         builder.Entity<RorSyncState>(e =>
         {

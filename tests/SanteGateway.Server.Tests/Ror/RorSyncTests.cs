@@ -62,6 +62,8 @@ public abstract class RorSyncTests(TestDatabase database) : IAsyncLifetime
         // Each test starts from an empty mirror (the database is shared by the class).
         await using var db = database.CreateContext();
         await db.RorResources.ExecuteDeleteAsync(Ct);
+        await db.RorSearchKeys.ExecuteDeleteAsync(Ct);
+        await db.RorSearchWords.ExecuteDeleteAsync(Ct);
         await db.RorSyncStates.ExecuteUpdateAsync(s => s.SetProperty(x => x.Phase, "idle").SetProperty(x => x.ExportJob, (string?)null).SetProperty(x => x.SinceTicks, 0L)
             .SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntilTicks, 0L).SetProperty(x => x.LastFullAtTicks, (long?)null), Ct);
     }

@@ -1377,13 +1377,13 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.HasIndex("ResourceType", "LocationId");
 
-                    b.HasIndex("ResourceType", "NameKey");
-
                     b.HasIndex("ResourceType", "OrganizationId");
 
                     b.HasIndex("ResourceType", "PostalCode");
 
                     b.HasIndex("ResourceType", "ServiceId");
+
+                    b.HasIndex("ResourceType", "NameKey", "ResourceId");
 
                     b.HasIndex(new[] { "ResourceType", "ResourceId" }, "IX_ror_resources_validation_invalid")
                         .HasFilter("\"ValidationStatus\" = 'invalid'");
@@ -1392,6 +1392,42 @@ namespace SanteGateway.Store.Migrations.Postgres
                         .HasFilter("\"ValidationStatus\" = 'pending'");
 
                     b.ToTable("ror_resources", (string)null);
+                });
+
+            modelBuilder.Entity("SanteGateway.Store.Entities.RorSearchKey", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(1)
+                        .HasColumnType("character varying(1)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<string>("ResourceId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.HasKey("Kind", "Key", "ResourceId");
+
+                    b.HasIndex("ResourceId");
+
+                    b.ToTable("ror_search_keys", (string)null);
+                });
+
+            modelBuilder.Entity("SanteGateway.Store.Entities.RorSearchWord", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(1)
+                        .HasColumnType("character varying(1)");
+
+                    b.Property<string>("Word")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.HasKey("Kind", "Word");
+
+                    b.ToTable("ror_search_words", (string)null);
                 });
 
             modelBuilder.Entity("SanteGateway.Store.Entities.RorSyncState", b =>
