@@ -512,13 +512,18 @@ public sealed partial class InboundService
         return (strict, close.Take(50).ToList());
     }
 
-    /// <summary>The match read, compiled once (the gate runs it for every item read on traits).</summary>
-    private static readonly Func<GatewayDbContext, DateOnly, string, string, string, string, IAsyncEnumerable<MatchRow>> MatchQuery =
-        EF.CompileAsyncQuery((GatewayDbContext db, DateOnly date, string sex, string nameKey, string firstKey, string phonetic) => db.Identities.AsNoTracking()
+    /// <summary>
+    /// The match read, compiled once per model (the gate runs it for every item read on traits). EF refuses to run a compiled
+    /// query against another model than its own: one process may hold a SQLite and a PostgreSQL model (tests, tools).
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, Func<GatewayDbContext, DateOnly, string, string, string, string, IAsyncEnumerable<MatchRow>>> MatchQueries = [];
+
+    private static IAsyncEnumerable<MatchRow> MatchQuery(GatewayDbContext db, DateOnly date, string sex, string nameKey, string firstKey, string phonetic) =>
+        MatchQueries.GetValue(db.Model, static _ => EF.CompileAsyncQuery((GatewayDbContext db, DateOnly date, string sex, string nameKey, string firstKey, string phonetic) => db.Identities.AsNoTracking()
             .Where(x => x.MergedIntoId == null && x.BirthDate == date && x.Sex == sex && (x.BirthNameKey == nameKey || (phonetic != "" && x.BirthNamePhonetic == phonetic)))
             .OrderByDescending(x => x.BirthNameKey == nameKey && x.FirstNameKey == firstKey).ThenBy(x => x.Id)
             .Select(x => new MatchRow(x.Id, x.BirthPlaceCog, x.InsMatricule, x.InsOid, x.Attributes, x.BirthNameKey, x.FirstNameKey))
-            .Take(100));
+            .Take(100)))(db, date, sex, nameKey, firstKey, phonetic);
 
     private void RecordExchanges(InsiPortResult result, Guid identityId, DateTimeOffset now)
     {
