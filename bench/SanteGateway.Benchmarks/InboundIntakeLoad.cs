@@ -32,6 +32,7 @@ internal static class InboundIntakeLoad
         var senders = 4;
         string? connection = null, shared = null;
         var transport = "service";
+        var warmup = 500;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -42,6 +43,7 @@ internal static class InboundIntakeLoad
                 case "--connection": connection = args[++i]; break;
                 case "--shared": shared = args[++i]; break;
                 case "--transport": transport = args[++i]; break;
+                case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -83,7 +85,6 @@ internal static class InboundIntakeLoad
         }
 
         var messages = names.Select(n => Encoding.UTF8.GetBytes(template.Replace("PAT-TROIS", n, StringComparison.Ordinal).Replace("|N|VALI", "|N|PROV", StringComparison.Ordinal))).ToArray();
-        var next = -1;
         var decisions = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         if (mllp)
         {
@@ -91,35 +92,51 @@ internal static class InboundIntakeLoad
         }
 
         var port = mllp ? app.Services.GetRequiredService<SanteGateway.Server.Hl7.Hl7ListenerService>().LocalEndpoint!.Port : 0;
-        var sw = Stopwatch.StartNew();
-        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-        await Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
+
+        async Task SendAllAsync(byte[][] batch, System.Collections.Concurrent.ConcurrentDictionary<string, int> outcomes)
         {
-            int i;
-            if (mllp)
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
             {
-                await using var client = new SanteGateway.Interop.Hl7v2.Mllp.MllpClient(new SanteGateway.Interop.Hl7v2.Mllp.MllpClientOptions { Host = "127.0.0.1", Port = port, AckTimeout = TimeSpan.FromMinutes(2) });
-                while ((i = Interlocked.Increment(ref next)) < count)
+                int i;
+                if (mllp)
                 {
-                    var ack = await client.SendAsync(messages[i], null, CancellationToken.None).ConfigureAwait(false);
-                    decisions.AddOrUpdate(ack.Code ?? "none", 1, (_, c) => c + 1);
+                    await using var client = new SanteGateway.Interop.Hl7v2.Mllp.MllpClient(new SanteGateway.Interop.Hl7v2.Mllp.MllpClientOptions { Host = "127.0.0.1", Port = port, AckTimeout = TimeSpan.FromMinutes(2) });
+                    while ((i = Interlocked.Increment(ref next)) < batch.Length)
+                    {
+                        var ack = await client.SendAsync(batch[i], null, CancellationToken.None).ConfigureAwait(false);
+                        outcomes.AddOrUpdate(ack.Code ?? "none", 1, (_, c) => c + 1);
+                    }
+
+                    return;
                 }
 
-                return;
-            }
+                while ((i = Interlocked.Increment(ref next)) < batch.Length)
+                {
+                    await using var scope = app.Services.CreateAsyncScope();
+                    var inbound = scope.ServiceProvider.GetRequiredService<InboundService>();
+                    var r = (await inbound.ReceiveAsync("BENCH", "x-application/hl7-v2+er7", batch[i], "api", sender, CancellationToken.None).ConfigureAwait(false)).Unwrap();
+                    outcomes.AddOrUpdate(r.Decision ?? "pending", 1, (_, c) => c + 1);
+                }
+            }))).ConfigureAwait(false);
+        }
 
-            while ((i = Interlocked.Increment(ref next)) < count)
-            {
-                await using var scope = app.Services.CreateAsyncScope();
-                var inbound = scope.ServiceProvider.GetRequiredService<InboundService>();
-                var r = (await inbound.ReceiveAsync("BENCH", "x-application/hl7-v2+er7", messages[i], "api", sender, CancellationToken.None).ConfigureAwait(false)).Unwrap();
-                decisions.AddOrUpdate(r.Decision ?? "pending", 1, (_, c) => c + 1);
-            }
-        }))).ConfigureAwait(false);
+        // Warm-up (tiered compilation, EF's query cache, connection pools): unknown patients, not counted.
+        var warm = Enumerable.Range(0, warmup).Select(i => Encoding.UTF8.GetBytes(template.Replace("PAT-TROIS", "WARM" + Name(i), StringComparison.Ordinal).Replace("|N|VALI", "|N|PROV", StringComparison.Ordinal))).ToArray();
+        await SendAllAsync(warm, new(StringComparer.Ordinal)).ConfigureAwait(false);
+
+        var sw = Stopwatch.StartNew();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var gc0 = GC.CollectionCount(0);
+        var commits0 = app.Services.GetRequiredService<InboundGroupCommit>().Commits;
+        await SendAllAsync(messages, decisions).ConfigureAwait(false);
         sw.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+        var gc = GC.CollectionCount(0) - gc0;
+        var group = app.Services.GetRequiredService<InboundGroupCommit>();
+        var transactions = group.Commits - commits0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"inbound-intake {provider} transport={transport} count={count} senders={senders}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
+            $"inbound-intake {provider} transport={transport} count={count} senders={senders}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds / count:F2} ms/message, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); {transactions} decision commits ({(transactions == 0 ? 0 : count / (double)transactions):F1} messages each), {gc} gen0 GCs; decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
         if (mllp)
         {
             await app.StopAsync().ConfigureAwait(false);

@@ -84,7 +84,8 @@ public sealed class EstablishmentAssignmentService(
     EstablishmentDirectory establishments,
     TimeProvider clock,
     CertificateInventory? inventory = null,
-    IOptions<InboundOptions>? inbound = null)
+    IOptions<InboundOptions>? inbound = null,
+    InboundPartnerCache? partnerCache = null)
 {
     /// <summary>Rule of an establishment that is not configured.</summary>
     public const string UnknownRule = "establishment.unknown";
@@ -270,6 +271,8 @@ public sealed class EstablishmentAssignmentService(
         await AuditAsync(actor, "inbound-partner.establishment", "inbound-partner", row.Id, outcome, ct).ConfigureAwait(false);
         await SaveAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
+        // The gate's next item acts for the new establishment (its INSi calls present that establishment's certificates).
+        partnerCache?.Invalidate(row.Id);
         return outcome;
     });
 

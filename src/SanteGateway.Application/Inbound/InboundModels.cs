@@ -91,6 +91,19 @@ public sealed class InboundOptions
 
     /// <summary>Delivery retries and dead letters.</summary>
     public InboundDeliveryOptions Delivery { get; set; } = new();
+
+    /// <summary>
+    /// How long a partner's settings are kept in memory (default 5 s; 0 = read the store for every item). A change made
+    /// through this gateway (partner endpoints, establishment assignment) is seen at once; one made by another instance on the
+    /// same database is seen after at most this long.
+    /// </summary>
+    public double PartnerCacheSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Group commit: decisions of items arriving at the same time are committed together, at most this many per transaction
+    /// (default 64; 1 = one commit per item). Each sender is answered only once the transaction holding its item is committed.
+    /// </summary>
+    public int MaxGroupCommit { get; set; } = 64;
 }
 
 /// <summary>An identifier of the patient in some domain, as received.</summary>

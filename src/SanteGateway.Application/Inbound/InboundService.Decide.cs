@@ -10,9 +10,26 @@ namespace SanteGateway.Application;
 /// <summary>The decision table (docs/inbound.md).</summary>
 public sealed partial class InboundService
 {
-    private sealed record Verdict(string Decision, string Rule, string Reason, Guid? IdentityId = null, IReadOnlyList<Guid>? Candidates = null);
+    /// <summary>What the gate decided.</summary>
+    internal sealed record Verdict(string Decision, string Rule, string Reason, Guid? IdentityId = null, IReadOnlyList<Guid>? Candidates = null);
 
-    private sealed record MatchRow(Guid Id, string? BirthPlaceCog, string? InsMatricule, string? InsOid, int Attributes);
+    /// <summary>
+    /// A decision ready to be committed: the item (new, or stored and tracked by this unit of work), the steps taken and the
+    /// verdict. Committing it may be repeated (a group whose transaction failed is committed again one by one): everything
+    /// it writes besides the item and the steps is built again each time.
+    /// </summary>
+    internal sealed record DecisionPlan(
+        InboundItem Item,
+        InboundAction? Received,
+        long Version,
+        Verdict Verdict,
+        IReadOnlyList<InboundAction> Steps,
+        IReadOnlyList<InsiExchange> Exchanges,
+        Actor Gate,
+        InboundPartnerSettings Partner,
+        DateTimeOffset Now);
+
+    private sealed record MatchRow(Guid Id, string? BirthPlaceCog, string? InsMatricule, string? InsOid, int Attributes, string? BirthNameKey, string? FirstNameKey);
 
     private static Verdict Hold(string rule, string reason, params IReadOnlyList<Guid> candidates) => new(InboundDecisions.Hold, rule, reason, null, candidates);
 
@@ -20,11 +37,17 @@ public sealed partial class InboundService
 
     private static Verdict Attach(Guid id, string rule, string reason) => new(InboundDecisions.Attach, rule, reason, id);
 
-    private async Task<InboundAccepted> DecideAsync(InboundItem item, InboundPartnerSettings partner, CancellationToken ct)
+    /// <summary>
+    /// Decides an item and commits the decision. <paramref name="received"/> is the "received" action of an item not stored
+    /// yet (it is committed with the decision, through the group commit when there is one); null for an item already stored
+    /// and tracked by this unit of work (decided again after a crash or a failed decision).
+    /// </summary>
+    private async Task<InboundAccepted> DecideAsync(InboundItem item, InboundAction? received, InboundPartnerSettings partner, CancellationToken ct)
     {
         var gate = Actor.Process(ProcessName, "inbound") with { Establishment = partner.Establishment };
         var now = After(item.ReceivedAt);
         var actions = new List<InboundAction>();
+        exchanges = [];
         var extraction = extractor.Extract(item.Raw, item.ContentType, partner);
         item.Format = extraction.Format;
         item.Kind = extraction.Kind is null ? null : Clip(extraction.Kind, 64);
@@ -45,30 +68,68 @@ public sealed partial class InboundService
             item.Received = JsonSerializer.Serialize(ReceivedView(patient, trusted is not null), Json);
             if (verdict.Decision == InboundDecisions.Create)
             {
-                if (db.Entry(item).State == EntityState.Added)
+                if (received is not null)
                 {
                     // Creating the identity is a use case of its own (own commit, may clear the context on refusal):
-                    // the received item is committed before it.
+                    // the received item is committed before it, alone.
+                    db.InboundItems.Add(item);
+                    db.InboundActions.Add(received);
                     await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                    received = null;
                 }
 
                 var created = await identities.CreateAsync(CreateRequest(patient.Traits!, partner, item.PartnerPatientId, null, null), gate, ct).ConfigureAwait(false);
-                var rematched = created.IsSuccess || created.Error.Rule != "identity.duplicate"
-                    ? null
+                Verdict? rematched = null;
+                if (!created.IsSuccess && created.Error.Rule == "identity.duplicate")
+                {
                     // Another decision created this patient meanwhile (the sender's resend of a message whose ACK was lost,
-                    // decided beside the start-up redo of the stored original): match again rather than hold.
-                    : (await DecidePatientAsync(item, partner, patient, item.PartnerPatientId, actions, now, ct).ConfigureAwait(false)).Verdict;
+                    // decided beside the start-up redo of the stored original): match again rather than hold. The item's
+                    // history keeps only the steps the first pass did not take (an INS stripped once is recorded once).
+                    var again = new List<InboundAction>();
+                    rematched = (await DecidePatientAsync(item, partner, patient, item.PartnerPatientId, again, now, ct).ConfigureAwait(false)).Verdict;
+                    actions.AddRange(again.Where(a => !actions.Any(b => b.Action == a.Action && b.Rule == a.Rule && b.Detail == a.Detail && b.IdentityId == a.IdentityId)).ToList());
+                }
+
                 verdict = created.IsSuccess
                     ? verdict with { IdentityId = created.Value.Id }
-                    : rematched is { } again && again.Decision != InboundDecisions.Create
-                        ? again
+                    : rematched is { } r && r.Decision != InboundDecisions.Create
+                        ? r
                         : Hold("inbound.create-refused", $"The provisional identity was refused ({created.Error.Rule}): {created.Error.Message}", ExistingIds(created.Error));
             }
         }
 
-        await ApplyAsync(item, verdict, actions, gate, partner, now, ct).ConfigureAwait(false);
+        var plan = new DecisionPlan(item, received, item.Version, verdict, actions, exchanges, gate, partner, now);
+        if (received is not null && commits is not null)
+        {
+            await commits.CommitAsync(plan, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await CommitPlansAsync([plan], ct).ConfigureAwait(false);
+        }
+
         LogDecided(log, item.Id, verdict.Decision, verdict.Rule, verdict.IdentityId);
         return new InboundAccepted(item.Id, item.Decision, item.IdentityId, item.Reason, item.Rule, item.State);
+    }
+
+    /// <summary>Commits decisions of the group commit in one transaction of this unit of work (<see cref="InboundGroupCommit"/>).</summary>
+    internal Task CommitGroupAsync(IReadOnlyList<DecisionPlan> plans, CancellationToken ct)
+    {
+        // One transaction, one save: no savepoint round trip per save.
+        db.Database.AutoSavepointsEnabled = false;
+        return CommitPlansAsync(plans, ct);
+    }
+
+    private async Task CommitPlansAsync(IReadOnlyList<DecisionPlan> plans, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        foreach (var plan in plans)
+        {
+            await ApplyAsync(plan, ct).ConfigureAwait(false);
+        }
+
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Steps 1–5 of the decision for a readable patient; returns the verdict and the INS the gate trusted.</summary>
@@ -160,7 +221,7 @@ public sealed partial class InboundService
             return (Hold("inbound.traits-unusable", "No identifier matched and the traits are incomplete or invalid" + (p.TraitProblems.Count > 0 ? $" ({string.Join(", ", p.TraitProblems.Take(5))})." : ".")), ins);
         }
 
-        var strict = await StrictMatchesAsync(p.Traits, ct).ConfigureAwait(false);
+        var (strict, close) = await MatchesAsync(p.Traits, ct).ConfigureAwait(false);
         if (strict.Count > 1)
         {
             return (Hold("inbound.several-candidates", $"{strict.Count} local identities have the same strict traits.", strict.Select(s => s.Id).ToList()), ins);
@@ -187,7 +248,6 @@ public sealed partial class InboundService
             return (await VerifiedAttachAsync(item, partner, c.Id, ins, p.Traits, "inbound.matched-traits", "One local identity has the same strict traits.", actions, now, ct).ConfigureAwait(false), ins);
         }
 
-        var close = await CloseMatchesAsync(p.Traits, ct).ConfigureAwait(false);
         if (close.Count > 0)
         {
             return (Hold("inbound.potential-duplicates", $"No identity has the same strict traits but {close.Count} are close (homonyms or spelling variants).", close), ins);
@@ -225,17 +285,19 @@ public sealed partial class InboundService
         };
     }
 
-    private async Task ApplyAsync(InboundItem item, Verdict verdict, List<InboundAction> actions, Actor gate, InboundPartnerSettings partner, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Adds a decision to the current transaction (saved by the caller): item, steps, partner id, outbox rows, audit events.</summary>
+    private async Task ApplyAsync(DecisionPlan plan, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var (item, verdict, gate, partner, now) = (plan.Item, plan.Verdict, plan.Gate, plan.Partner, plan.Now);
         item.Decision = verdict.Decision;
         item.Rule = Clip(verdict.Rule, 64);
         item.Reason = Clip(verdict.Reason, 1024);
         item.IdentityId = verdict.IdentityId;
         item.Candidates = verdict.Candidates is { Count: > 0 } c ? JsonSerializer.Serialize(c.Distinct().Take(50), Json) : null;
-        item.DecidedAt = now;
         item.State = verdict.Decision == InboundDecisions.Hold ? InboundStates.Held : InboundStates.Decided;
-        item.Version++;
+        item.Version = plan.Version + 1;
+        var actions = new List<InboundAction>(plan.Steps.Count + 2);
+        actions.AddRange(plan.Steps);
         actions.Add(NewAction(item.Id, now, gate.Name, "decided", verdict.Decision, verdict.Rule, verdict.Reason, verdict.IdentityId));
         for (var i = 0; i < actions.Count; i++)
         {
@@ -245,6 +307,11 @@ public sealed partial class InboundService
         }
 
         item.DecidedAt = actions[^1].At;
+        if (plan.Received is { } received)
+        {
+            db.InboundItems.Add(item);
+            db.InboundActions.Add(received);
+        }
 
         if (verdict.Decision is InboundDecisions.Attach or InboundDecisions.Create && verdict.IdentityId is { } accepted)
         {
@@ -252,6 +319,11 @@ public sealed partial class InboundService
         }
 
         db.InboundActions.AddRange(actions);
+        if (plan.Exchanges.Count > 0)
+        {
+            db.InsiExchanges.AddRange(plan.Exchanges);
+        }
+
         if (verdict.Decision == InboundDecisions.Attach && verdict.IdentityId is { } id)
         {
             await RecordPartnerIdAsync(id, partner, item.PartnerPatientId, now, ct).ConfigureAwait(false);
@@ -268,8 +340,6 @@ public sealed partial class InboundService
             candidates = verdict.Candidates,
             steps = actions.Select(a => a.Rule ?? a.Action),
         }, ct).ConfigureAwait(false);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Queues the item's delivery on the configured routes (same transaction) and records it as an action.</summary>
@@ -307,7 +377,9 @@ public sealed partial class InboundService
         }
 
         var authorities = partner.Authorities.ToArray();
-        var holder = await db.ExternalIdentifiers.AsNoTracking().Where(x => authorities.Contains(x.Authority) && x.Value == pid).Select(x => (Guid?)x.IdentityId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        // A decision of the same group commit may have recorded it already (added, not yet saved).
+        var holder = db.ExternalIdentifiers.Local.FirstOrDefault(x => authorities.Contains(x.Authority, StringComparer.Ordinal) && x.Value == pid)?.IdentityId
+            ?? await db.ExternalIdentifiers.AsNoTracking().Where(x => authorities.Contains(x.Authority) && x.Value == pid).Select(x => (Guid?)x.IdentityId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
         if (holder is { } h)
         {
             if (h != identityId && await LiveRowAsync(h, ct).ConfigureAwait(false) is { } live && live.Record.Id != identityId)
@@ -395,32 +467,63 @@ public sealed partial class InboundService
         return differs.Count == 0 ? null : ("inbound.traits-contradict", $"The received strict traits differ from the matched identity ({string.Join(", ", differs)}).");
     }
 
-    private async Task<IReadOnlyList<MatchRow>> StrictMatchesAsync(IdentityTraits traits, CancellationToken ct)
+    /// <summary>
+    /// Strict matches (same birth name, first first-name, birth date and sex; birth place when both have one) and close ones
+    /// (homonyms and spelling variants: same birth date and sex, same or phonetically equal birth name), in one read: the
+    /// close set contains the strict one, strict rows first.
+    /// </summary>
+    private async Task<(IReadOnlyList<MatchRow> Strict, IReadOnlyList<Guid> Close)> MatchesAsync(IdentityTraits traits, CancellationToken ct)
     {
         var nameKey = SearchKeys.Normalize(traits.BirthName);
         var firstKey = SearchKeys.Normalize(traits.FirstFirstName);
-        var sex = SexCodes.ToCode(traits.Sex);
-        var date = traits.BirthDate.Value;
-        var cog = traits.BirthPlaceCog;
-        var rows = await db.Identities.AsNoTracking()
-            .Where(x => x.MergedIntoId == null && x.BirthNameKey == nameKey && x.BirthDate == date && x.FirstNameKey == firstKey && x.Sex == sex)
-            .OrderBy(x => x.Id)
-            .Select(x => new MatchRow(x.Id, x.BirthPlaceCog, x.InsMatricule, x.InsOid, x.Attributes))
-            .Take(50).ToListAsync(ct).ConfigureAwait(false);
-        return rows.Where(r => cog is null || r.BirthPlaceCog is null || string.Equals(cog, r.BirthPlaceCog, StringComparison.OrdinalIgnoreCase)).ToList();
-    }
-
-    /// <summary>Homonyms and spelling variants: same birth date and sex, same or phonetically equal birth name.</summary>
-    private async Task<IReadOnlyList<Guid>> CloseMatchesAsync(IdentityTraits traits, CancellationToken ct)
-    {
-        var nameKey = SearchKeys.Normalize(traits.BirthName);
         var phonetic = FrenchPhonetic.Key(traits.BirthName);
         var sex = SexCodes.ToCode(traits.Sex);
         var date = traits.BirthDate.Value;
-        return await db.Identities.AsNoTracking()
-            .Where(x => x.MergedIntoId == null && x.BirthDate == date && x.Sex == sex && (x.BirthNameKey == nameKey || (phonetic != "" && x.BirthNamePhonetic == phonetic)))
-            .OrderBy(x => x.Id).Select(x => x.Id).Take(50).ToListAsync(ct).ConfigureAwait(false);
+        var cog = traits.BirthPlaceCog;
+        var rows = new List<MatchRow>();
+        await foreach (var row in MatchQuery(db, date, sex, nameKey, firstKey, phonetic).WithCancellation(ct).ConfigureAwait(false))
+        {
+            rows.Add(row);
+        }
+
+        var strict = new List<MatchRow>();
+        var close = new List<Guid>();
+        foreach (var r in rows)
+        {
+            if (r.BirthNameKey == nameKey && r.FirstNameKey == firstKey)
+            {
+                if (strict.Count < 50 && (cog is null || r.BirthPlaceCog is null || string.Equals(cog, r.BirthPlaceCog, StringComparison.OrdinalIgnoreCase)))
+                {
+                    strict.Add(r);
+                }
+            }
+            else if (close.Count < 50)
+            {
+                close.Add(r.Id);
+            }
+        }
+
+        // Close matches only matter when no strict one is found; as before, they include same-name rows a birth place excluded.
+        if (strict.Count == 0)
+        {
+            close.InsertRange(0, rows.Where(r => r.BirthNameKey == nameKey && r.FirstNameKey == firstKey).Select(r => r.Id));
+        }
+
+        return (strict, close.Take(50).ToList());
     }
+
+    /// <summary>
+    /// The match read, compiled once per model (the gate runs it for every item read on traits). EF refuses to run a compiled
+    /// query against another model than its own: one process may hold a SQLite and a PostgreSQL model (tests, tools).
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, Func<GatewayDbContext, DateOnly, string, string, string, string, IAsyncEnumerable<MatchRow>>> MatchQueries = [];
+
+    private static IAsyncEnumerable<MatchRow> MatchQuery(GatewayDbContext db, DateOnly date, string sex, string nameKey, string firstKey, string phonetic) =>
+        MatchQueries.GetValue(db.Model, static _ => EF.CompileAsyncQuery((GatewayDbContext db, DateOnly date, string sex, string nameKey, string firstKey, string phonetic) => db.Identities.AsNoTracking()
+            .Where(x => x.MergedIntoId == null && x.BirthDate == date && x.Sex == sex && (x.BirthNameKey == nameKey || (phonetic != "" && x.BirthNamePhonetic == phonetic)))
+            .OrderByDescending(x => x.BirthNameKey == nameKey && x.FirstNameKey == firstKey).ThenBy(x => x.Id)
+            .Select(x => new MatchRow(x.Id, x.BirthPlaceCog, x.InsMatricule, x.InsOid, x.Attributes, x.BirthNameKey, x.FirstNameKey))
+            .Take(100)))(db, date, sex, nameKey, firstKey, phonetic);
 
     private void RecordExchanges(InsiPortResult result, Guid identityId, DateTimeOffset now)
     {
@@ -429,7 +532,7 @@ public sealed partial class InboundService
         {
             var raw = raws[i];
             var detail = i == raws.Count - 1 ? result.Code : raw.Outcome;
-            db.InsiExchanges.Add(new InsiExchange
+            exchanges.Add(new InsiExchange
             {
                 Id = Guid.CreateVersion7(now.AddTicks(i)),
                 IdentityId = identityId,

@@ -168,14 +168,22 @@ public sealed partial class InboundService
         await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, "inbound.partner-saved", "inbound-partner", id, before, JsonSerializer.Serialize(settings, Json)), clock, ct).ConfigureAwait(false);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
+        partners?.Invalidate(id);
         return settings;
     });
 
-    /// <summary>A partner by code: the store row, else the configured one.</summary>
+    /// <summary>
+    /// A partner by code: the store row, else the configured one. Kept in memory for <see cref="InboundOptions.PartnerCacheSeconds"/>
+    /// (<see cref="InboundPartnerCache"/>): a change made through this gateway is seen at once, one made by another instance
+    /// within that time.
+    /// </summary>
     /// <param name="id">Partner code.</param>
     /// <param name="ct">Cancellation.</param>
     /// <returns>The settings, or null.</returns>
-    public async Task<InboundPartnerSettings?> FindPartnerAsync(string id, CancellationToken ct)
+    public async Task<InboundPartnerSettings?> FindPartnerAsync(string id, CancellationToken ct) =>
+        partners is null ? await ReadPartnerAsync(id, ct).ConfigureAwait(false) : await partners.GetAsync(id, c => ReadPartnerAsync(id, c), ct).ConfigureAwait(false);
+
+    private async Task<InboundPartnerSettings?> ReadPartnerAsync(string id, CancellationToken ct)
     {
         var row = await db.InboundPartners.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct).ConfigureAwait(false);
         if (row is not null)

@@ -31,6 +31,11 @@ public sealed partial class InboundService
     private readonly InboundOptions inbound;
     private readonly ILogger<InboundService> log;
     private readonly EstablishmentDirectory establishments;
+    private readonly InboundPartnerCache? partners;
+    private readonly InboundGroupCommit? commits;
+
+    /// <summary>INSi exchanges of the decision being made (committed with it).</summary>
+    private List<InsiExchange> exchanges = [];
 
     /// <summary>Creates the service (one per unit of work).</summary>
     /// <param name="db">Database context.</param>
@@ -42,7 +47,9 @@ public sealed partial class InboundService
     /// <param name="inbound">Gate settings (partners from configuration).</param>
     /// <param name="log">Logger (ids and rule codes only).</param>
     /// <param name="establishments">Establishments a partner's data may be received for (none configured when null).</param>
-    public InboundService(GatewayDbContext db, IdentityService identities, IInsiPort insi, IInboundExtractor extractor, TimeProvider clock, IOptions<ApplicationOptions> options, IOptions<InboundOptions> inbound, ILogger<InboundService> log, EstablishmentDirectory? establishments = null)
+    /// <param name="partners">Partners' settings kept in memory (read from the store for every item when null).</param>
+    /// <param name="commits">Group commit of received items' decisions (each item committed alone when null).</param>
+    public InboundService(GatewayDbContext db, IdentityService identities, IInsiPort insi, IInboundExtractor extractor, TimeProvider clock, IOptions<ApplicationOptions> options, IOptions<InboundOptions> inbound, ILogger<InboundService> log, EstablishmentDirectory? establishments = null, InboundPartnerCache? partners = null, InboundGroupCommit? commits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(inbound);
@@ -55,6 +62,8 @@ public sealed partial class InboundService
         this.inbound = inbound.Value;
         this.log = log;
         this.establishments = establishments ?? EstablishmentDirectory.Empty;
+        this.partners = partners;
+        this.commits = commits;
     }
 
     /// <summary>
@@ -108,19 +117,18 @@ public sealed partial class InboundService
             Version = 1,
         };
         // The item and its "received" action are committed with the decision, in one transaction: the answer (HTTP 202,
-        // MLLP ACK) is sent only after that commit, so what is acknowledged is stored, at the cost of one durable commit
-        // per message instead of two. A decision that creates an identity stores the item first (see DecideAsync); one
-        // that fails stores the item alone, to be decided again by DecidePendingAsync.
+        // MLLP ACK) is sent only after that commit, so what is acknowledged is stored. The transaction is shared with the
+        // decisions of the other items arriving at the same time (InboundGroupCommit). A decision that creates an identity
+        // stores the item first (see DecideAsync); one that fails stores the item alone, to be decided again by
+        // DecidePendingAsync.
         var received = NewAction(item.Id, now, actor.Name, "received", null, null, $"{body.Length} bytes over {item.Channel}", null);
-        db.InboundItems.Add(item);
-        db.InboundActions.Add(received);
         LogReceived(log, item.Id, partner.Id, body.Length);
 
         try
         {
-            return await DecideAsync(item, partner, ct).ConfigureAwait(false);
+            return await DecideAsync(item, received, partner, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or HttpRequestException or TimeoutException)
+        catch (Exception ex) when (ex is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or HttpRequestException or TimeoutException)
         {
             LogDecisionFailed(log, item.Id, ex.GetType().Name);
             db.ChangeTracker.Clear();
@@ -172,7 +180,7 @@ public sealed partial class InboundService
 
             try
             {
-                await DecideAsync(item, partner, ct).ConfigureAwait(false);
+                await DecideAsync(item, null, partner, ct).ConfigureAwait(false);
                 done++;
             }
             catch (DbUpdateConcurrencyException)

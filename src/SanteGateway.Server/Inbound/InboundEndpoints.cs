@@ -65,9 +65,12 @@ internal static class InboundEndpoints
             .Produces(StatusCodes.Status200OK, null, "x-application/hl7-v2+er7", "application/fhir+json", "application/fhir+xml", "application/hl7-cda+xml", "application/octet-stream")
             .ProducesProblem(404);
 
-        g.MapGet("/", async (string? state, string? partner, int? page, int? pageSize, InboundService svc, HttpContext http, CancellationToken ct) =>
-            Http.Map(await svc.ListAsync(state, partner, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
-            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("ListInbound").Produces<Paged<InboundSummaryItem>>().ProducesValidationProblem();
+        g.MapGet("/", async (string? state, string? partner, string? decision, int? page, int? pageSize, InboundService svc, HttpContext http, CancellationToken ct) =>
+            Http.Map(await svc.ListAsync(state, partner, decision, page, pageSize, ct).ConfigureAwait(false), http, Results.Ok))
+            .RequireAuthorization(GatewayRoles.ReadPolicy).WithName("ListInbound")
+            .WithDescription("Filters: state (received, decided, held, resolved), partner, decision (attach, create, hold, reject: the gate's " +
+                "decision or, after review, the reviewer's), as the vigilance dashboard counts them. Held items oldest first, others newest first.")
+            .Produces<Paged<InboundSummaryItem>>().ProducesValidationProblem();
 
         g.MapGet("/summary", async (InboundService svc, HttpContext http, CancellationToken ct) =>
             Http.Map(await svc.CountsAsync(ct).ConfigureAwait(false), http, Results.Ok))
