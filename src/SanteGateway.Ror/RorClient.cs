@@ -247,14 +247,7 @@ public sealed class RorClient : IDisposable
     public async IAsyncEnumerable<RorExportEntry> ReadExportEntriesAsync(RorExportFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        using var response = await SendAsync(() =>
-        {
-            var m = new HttpRequestMessage(HttpMethod.Get, file.Url);
-            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+ndjson"));
-            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson));
-            return m;
-        }, rorHeaders: false, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, "GET", file.Url, cancellationToken).ConfigureAwait(false);
+        using var response = await GetExportFileAsync(file, cancellationToken).ConfigureAwait(false);
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
@@ -275,14 +268,7 @@ public sealed class RorClient : IDisposable
     public async IAsyncEnumerable<RorExportRecord> ReadExportRecordsAsync(RorExportFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        using var response = await SendAsync(() =>
-        {
-            var m = new HttpRequestMessage(HttpMethod.Get, file.Url);
-            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+ndjson"));
-            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson));
-            return m;
-        }, rorHeaders: false, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, "GET", file.Url, cancellationToken).ConfigureAwait(false);
+        using var response = await GetExportFileAsync(file, cancellationToken).ConfigureAwait(false);
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
@@ -290,6 +276,28 @@ public sealed class RorClient : IDisposable
             {
                 yield return record;
             }
+        }
+    }
+
+    // One export file's download (NDJSON preferred, a JSON Bundle accepted), checked for success; read by both readers above.
+    private async Task<HttpResponseMessage> GetExportFileAsync(RorExportFile file, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(() =>
+        {
+            var m = new HttpRequestMessage(HttpMethod.Get, file.Url);
+            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+ndjson"));
+            m.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson));
+            return m;
+        }, rorHeaders: false, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnsureSuccessAsync(response, "GET", file.Url, cancellationToken).ConfigureAwait(false);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
         }
     }
 
