@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using SanteGateway.Application;
 using SanteGateway.Identity;
 using SanteGateway.Interop.Hl7v2.Er7;
 using SanteGateway.Interop.Hl7v2.Mllp;
@@ -21,7 +21,8 @@ namespace SanteGateway.Server.Hl7;
 /// Group commit: messages arriving at the same time on several connections are written by one writer in one transaction
 /// (at most <see cref="MaxBatch"/>), and each sender gets its ACK once that transaction is committed. One commit (one
 /// fsync on SQLite) then serves many messages; a lone message is committed alone, at once. If a batch fails, its messages
-/// are retried one by one so that one bad row never costs the others their ACK.
+/// are retried one by one so that one bad row never costs the others their ACK (<see cref="GroupCommitter{T}"/>, which the
+/// inbound gate's decisions use too).
 /// </remarks>
 public sealed class StoreReceivedMessageHandler : IHl7InboundHandler, IAsyncDisposable
 {
@@ -34,9 +35,7 @@ public sealed class StoreReceivedMessageHandler : IHl7InboundHandler, IAsyncDisp
     private readonly IServiceScopeFactory _scopes;
     private readonly PamReadOptions _pam;
     private readonly string _channel;
-    private readonly Channel<PendingRow> _queue = System.Threading.Channels.Channel.CreateUnbounded<PendingRow>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lock _gate = new();
-    private Task? _writer;
+    private readonly GroupCommitter<ReceivedMessage> _committer;
 
     /// <summary>Creates the handler.</summary>
     /// <param name="scopes">Creates a database context per message.</param>
@@ -47,6 +46,7 @@ public sealed class StoreReceivedMessageHandler : IHl7InboundHandler, IAsyncDisp
         _scopes = scopes;
         _pam = new PamReadOptions { InsPolicy = insPolicy };
         _channel = channel;
+        _committer = new(MaxBatch, SaveAsync, IsStoreFailure);
     }
 
     /// <inheritdoc/>
@@ -69,11 +69,9 @@ public sealed class StoreReceivedMessageHandler : IHl7InboundHandler, IAsyncDisp
             Error = Truncate(error, 1024),
             AckCode = message.ParseError is null && refusal is null ? "AA" : "AE",
         };
-        var pending = new PendingRow(row, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        EnsureWriter();
-        await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
         // Cancelled while waiting: the row may still be committed, but no ACK goes out, so the sender sends it again (at least once).
-        await pending.Stored.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // A failure comes back here (AR: the sender keeps and resends the message).
+        await _committer.CommitAsync(row, cancellationToken).ConfigureAwait(false);
 
         var id = row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return issues.Count > 0
@@ -83,77 +81,16 @@ public sealed class StoreReceivedMessageHandler : IHl7InboundHandler, IAsyncDisp
 
     /// <summary>Stops the writer once the rows already queued are committed.</summary>
     /// <returns>A task.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        Task? writer;
-        lock (_gate)
-        {
-            writer = _writer;
-        }
+    public ValueTask DisposeAsync() => _committer.DisposeAsync();
 
-        if (writer is not null)
-        {
-            await writer.ConfigureAwait(false);
-        }
-    }
-
-    private void EnsureWriter()
-    {
-        lock (_gate)
-        {
-            _writer ??= Task.Run(WriteLoopAsync);
-        }
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var reader = _queue.Reader;
-        var batch = new List<PendingRow>(MaxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var next))
-            {
-                batch.Add(next);
-            }
-
-            try
-            {
-                await SaveAsync(batch).ConfigureAwait(false);
-                batch.ForEach(p => p.Stored.TrySetResult());
-            }
-            catch (Exception e) when (batch.Count > 1 && IsStoreFailure(e))
-            {
-                foreach (var one in batch)
-                {
-                    try
-                    {
-                        await SaveAsync([one]).ConfigureAwait(false);
-                        one.Stored.TrySetResult();
-                    }
-                    catch (Exception single) when (IsStoreFailure(single))
-                    {
-                        one.Stored.TrySetException(single);
-                    }
-                }
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // Never leave a sender waiting: every message of the batch gets the failure (AR: the sender keeps and resends it).
-                batch.ForEach(p => p.Stored.TrySetException(e));
-            }
-        }
-    }
-
-    private async Task SaveAsync(IReadOnlyList<PendingRow> rows)
+    private async Task SaveAsync(IReadOnlyList<ReceivedMessage> rows)
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-        foreach (var p in rows)
+        foreach (var row in rows)
         {
-            p.Row.Id = 0;
-            db.ReceivedMessages.Add(p.Row);
+            row.Id = 0;
+            db.ReceivedMessages.Add(row);
         }
 
         // Not cancellable: once the rows are handed to the database, the outcome is what each sender's ACK must reflect.
@@ -164,8 +101,6 @@ public sealed class StoreReceivedMessageHandler : IHl7InboundHandler, IAsyncDisp
         e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or TimeoutException or IOException;
 
     private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
-
-    private sealed record PendingRow(ReceivedMessage Row, TaskCompletionSource Stored);
 }
 
 /// <summary>Opens the MLLP listener of <c>santegw serve</c> when <c>Hl7:Listener:Port</c> is set.</summary>
