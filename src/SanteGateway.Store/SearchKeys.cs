@@ -16,7 +16,7 @@ namespace SanteGateway.Store;
 /// </remarks>
 public static class SearchKeys
 {
-    // Per Latin-1 character: null = separator, otherwise what it contributes to the key ("" for a dropped mark).
+    // Per Latin-1 character: null = separator, otherwise what it contributes to the key.
     private static readonly string?[] Latin1 = BuildLatin1();
 
     /// <summary>The key of a name (empty for null or blank input).</summary>
@@ -48,11 +48,6 @@ public static class SearchKeys
             if (mapped is null)
             {
                 pendingSpace = true;
-                continue;
-            }
-
-            if (mapped.Length == 0)
-            {
                 continue;
             }
 
@@ -112,43 +107,14 @@ public static class SearchKeys
 
     private static string?[] BuildLatin1()
     {
+        // The general rule applied to each character alone. A Latin-1 character is letters/digits with marks, or a
+        // separator (none is a lone combining mark), so an empty key means a separator; the property test checks that both
+        // paths give the same key for any input.
         var table = new string?[256];
         for (var c = 0; c < 256; c++)
         {
-            var decomposed = ((char)c).ToString().Normalize(NormalizationForm.FormD);
-            var text = new StringBuilder();
-            var separator = false;
-            foreach (var d in decomposed)
-            {
-                var category = CharUnicodeInfo.GetUnicodeCategory(d);
-                if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark)
-                {
-                    continue;
-                }
-
-                if (char.IsLetterOrDigit(d))
-                {
-                    text.Append(d switch
-                    {
-                        'œ' or 'Œ' => "OE",
-                        'æ' or 'Æ' => "AE",
-                        'ß' => "SS",
-                        _ => char.ToUpperInvariant(d).ToString(),
-                    });
-                }
-                else
-                {
-                    separator = true;
-                }
-            }
-
-            // A Latin-1 character is a letter/digit (with marks) or a separator, never both: a mix could not be tabled.
-            if (separator && text.Length > 0)
-            {
-                throw new InvalidOperationException($"U+{c:X4} mixes a separator and letters in its decomposition.");
-            }
-
-            table[c] = separator ? null : text.ToString();
+            var key = NormalizeGeneral(((char)c).ToString());
+            table[c] = key.Length == 0 ? null : key;
         }
 
         return table;
