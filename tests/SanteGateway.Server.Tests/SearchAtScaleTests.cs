@@ -330,12 +330,13 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
     {
         await using var db = database.CreateContext();
         var date = db.Database.IsNpgsql() ? "to_char(\"BirthDate\", 'YYYY-MM-DD')" : "\"BirthDate\"";
-        return (await db.Database.SqlQueryRaw<string>($"""
+        var sql = $"""
             SELECT v AS "Value" FROM (
               SELECT 'D|' || "BirthNameKey" || '|' || {date} || '|' || CAST(count(*) AS TEXT) AS v FROM identities WHERE "MergedIntoId" IS NULL GROUP BY "BirthNameKey", {date}
               UNION ALL SELECT 'F|' || "BirthNameKey" || '|' || "FirstNameKey" || '|' || CAST(count(*) AS TEXT) FROM identities WHERE "MergedIntoId" IS NULL GROUP BY "BirthNameKey", "FirstNameKey"
               UNION ALL SELECT 'N|' || "BirthNameKey" || '||' || CAST(count(*) AS TEXT) FROM identities WHERE "MergedIntoId" IS NULL GROUP BY "BirthNameKey") x
-            """).ToListAsync()).Order(StringComparer.Ordinal).ToList();
+            """;
+        return (await db.Database.SqlQueryRaw<string>(sql).ToListAsync()).Order(StringComparer.Ordinal).ToList();
     }
 
     [Fact]
