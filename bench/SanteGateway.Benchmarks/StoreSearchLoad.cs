@@ -108,12 +108,30 @@ internal static class StoreSearchLoad
             var generatorCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             var database = provider == StoreProvider.Postgres ? new NpgsqlConnectionStringBuilder(store.ConnectionString).Database : null;
             var serverCpu = ServerCpu(database);
+            using var sampler = database is null || !Directory.Exists("/proc") ? null : new ServerCpuSampler(database);
             var loadBefore = Load();
             cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var started = sampler?.Elapsed ?? TimeSpan.Zero;
             var result = await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
                 .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, CancellationToken.None).ConfigureAwait(false);
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             serverCpu = ServerCpu(database) - serverCpu;
+            sampler?.Dispose();
+            if (sampler is not null)
+            {
+                // Server CPU per step (backends and their parallel workers), from the 100 ms samples; the steps end where the import's did.
+                var end = started + result.Elapsed;
+                var at = end - result.Steps.Aggregate(TimeSpan.Zero, (a, s) => a + s.Elapsed);
+                var parts = new List<string>();
+                foreach (var (step, elapsed) in result.Steps)
+                {
+                    parts.Add(string.Create(CultureInfo.InvariantCulture, $"{step} {sampler.Between(at, at + elapsed).TotalSeconds:F1} s ({sampler.Between(at, at + elapsed).TotalMicroseconds / result.Rows:F1} us/row)"));
+                    at += elapsed;
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# server cpu by step (backends + parallel workers, 100 ms samples): {string.Join(", ", parts)}; total {sampler.Between(started, end + TimeSpan.FromSeconds(1)).TotalMicroseconds / result.Rows:F1} us/row"));
+            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"# import: {result.Rows} rows, {result.Imported} imported, {result.Rejected} rejected (strict-trait duplicates drawn by the law) in {result.Elapsed.TotalSeconds:F1} s ({result.Imported / result.Elapsed.TotalSeconds:F0}/s wall; {result.Rows / clientCpu.TotalSeconds:F0} rows per CPU-second of this process, generator included; {string.Join(", ", result.Steps.Select(x => x.Step + " " + x.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s"))}) load={loadBefore}->{Load()}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -3,6 +3,8 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Npgsql;
+using NpgsqlTypes;
 using SanteGateway.Store.Entities;
 
 namespace SanteGateway.Store;
@@ -145,6 +147,46 @@ public static class HomonymCounts
         {
             await key.RebuildAsync(db, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Initial load on PostgreSQL: writes counts the caller tallied from the rows it loaded, with binary <c>COPY</c> (the
+    /// table's primary key set aside and rebuilt once), instead of grouping the loaded table. Does nothing and answers
+    /// <see langword="false"/> when the table already holds counts or the provider is not PostgreSQL: the caller then
+    /// uses <see cref="AddCreatedAtAsync"/>. Run it in the load's transaction.
+    /// </summary>
+    /// <param name="db">Database context (open connection, transaction).</param>
+    /// <param name="groups">Every group of the loaded live identities with its count, each group once.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>Whether the counts were written.</returns>
+    public static async Task<bool> CopyInitialAsync(GatewayDbContext db, IEnumerable<(string Kind, string Name, string Other, int Count)> groups, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(groups);
+        if (!db.Database.IsNpgsql() || db.Database.CurrentTransaction is null || await db.HomonymCounts.AnyAsync(ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var key = await SuspendedIndexes.DropAsync(db, [Table], ct, primaryKeys: true).ConfigureAwait(false);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using (var copy = await connection.BeginBinaryImportAsync($"COPY {Table} (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") FROM STDIN (FORMAT BINARY)", ct).ConfigureAwait(false))
+        {
+            foreach (var (kind, name, other, count) in groups)
+            {
+                ct.ThrowIfCancellationRequested();
+                copy.StartRow();
+                copy.Write(kind, NpgsqlDbType.Varchar);
+                copy.Write(name, NpgsqlDbType.Varchar);
+                copy.Write(other, NpgsqlDbType.Varchar);
+                copy.Write(count, NpgsqlDbType.Integer);
+            }
+
+            await copy.CompleteAsync(ct).ConfigureAwait(false);
+        }
+
+        await key.RebuildAsync(db, ct).ConfigureAwait(false);
+        return true;
     }
 
     private static IEnumerable<string> GroupInserts(GatewayDbContext db, string filter, bool upsert = true)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using CsCheck;
 using Microsoft.EntityFrameworkCore;
@@ -301,6 +302,43 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
     private static byte[] Rows(int count, string name) =>
         Encoding.UTF8.GetBytes(string.Join('\n', ["localId;birthName;birthFirstNames;sex;birthDate", .. Enumerable.Range(0, count).Select(i => $"L{i};{name};Anne;F;{new DateOnly(1950, 1, 1).AddDays(i):yyyy-MM-dd}")]));
 
+    /// <summary>Five names × three first names on each birth date: groups of every kind hold several rows; strict traits are unique.</summary>
+    private static byte[] Varied(int count)
+    {
+        string[] names = ["LOADOK", "LOADOKA", "LOADOKB", "LOADOKC", "LOADOKD"];
+        string[] firsts = ["Anne", "Marie", "Jeanne"];
+        string Row(int i, string localId, string date) => $"{localId};{names[i % 5]};{firsts[i % 3]};F;{date}";
+        string Date(int i) => new DateOnly(1950, 1, 1).AddDays(i / 15).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return Encoding.UTF8.GetBytes(string.Join('\n', [
+            "localId;birthName;birthFirstNames;sex;birthDate",
+            .. Enumerable.Range(0, count).Select(i => Row(i, "L" + i, Date(i))),
+            Row(0, "D0", Date(0)), // same strict traits as line 2
+            Row(1, "D1", "1950-02-30"),
+            Row(4_999, "D4999", Date(4_999)), // same as line 5001, in another chunk
+            Row(7, "L3", "1990-01-01")]));
+    }
+
+    private async Task<List<string>> CountsAsync()
+    {
+        await using var db = database.CreateContext();
+        return (await db.Database.SqlQueryRaw<string>("""
+            SELECT "Kind" || '|' || "NameKey" || '|' || "OtherKey" || '|' || CAST("Count" AS TEXT) AS "Value" FROM identity_homonym_counts WHERE "Count" <> 0
+            """).ToListAsync()).Order(StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<List<string>> BruteForceCountsAsync()
+    {
+        await using var db = database.CreateContext();
+        var date = db.Database.IsNpgsql() ? "to_char(\"BirthDate\", 'YYYY-MM-DD')" : "\"BirthDate\"";
+        var sql = $"""
+            SELECT v AS "Value" FROM (
+              SELECT 'D|' || "BirthNameKey" || '|' || {date} || '|' || CAST(count(*) AS TEXT) AS v FROM identities WHERE "MergedIntoId" IS NULL GROUP BY "BirthNameKey", {date}
+              UNION ALL SELECT 'F|' || "BirthNameKey" || '|' || "FirstNameKey" || '|' || CAST(count(*) AS TEXT) FROM identities WHERE "MergedIntoId" IS NULL GROUP BY "BirthNameKey", "FirstNameKey"
+              UNION ALL SELECT 'N|' || "BirthNameKey" || '||' || CAST(count(*) AS TEXT) FROM identities WHERE "MergedIntoId" IS NULL GROUP BY "BirthNameKey") x
+            """;
+        return (await db.Database.SqlQueryRaw<string>(sql).ToListAsync()).Order(StringComparer.Ordinal).ToList();
+    }
+
     [Fact]
     public async Task An_initial_load_rebuilds_exactly_the_indexes_it_suspended_and_a_cancelled_one_writes_nothing_and_keeps_them()
     {
@@ -336,15 +374,25 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
 
         await using (var scope = gw.Services.CreateAsyncScope())
         {
+            var rejects = new List<ImportReject>();
             var result = (await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
-                .ImportCsvAsync(new MemoryStream(Rows(12_000, "LOADOK")), "1.2.250.1.999.8", Actor.Process("t", "cli"), _ => { }, CancellationToken.None)).Unwrap();
+                .ImportCsvAsync(new MemoryStream(Varied(12_000)), "1.2.250.1.999.8", Actor.Process("t", "cli"), rejects.Add, CancellationToken.None)).Unwrap();
             result.Imported.Should().Be(12_000);
+            result.Rows.Should().Be(12_004);
+
+            // Rows are validated in parallel chunks, yet refusals come in file order and name the first holder's line,
+            // even when it was in another chunk.
+            rejects.Select(r => (r.Line, r.Rule.Split('/')[0])).Should().Equal(
+                (12_002, "identity.duplicate"), (12_003, "birthDate"), (12_004, "identity.duplicate"), (12_005, "localId.duplicate"));
+            rejects[0].Reason.Should().Contain("line 2.");
+            rejects[2].Reason.Should().Contain("line 5001.");
             var service = scope.ServiceProvider.GetRequiredService<IdentityService>();
-            (await service.SearchAsync("LOADOK", null, null, null, 1, 20, CancellationToken.None)).Unwrap().Total.Should().Be(12_000);
+            (await service.SearchAsync("LOADOK", null, null, null, 1, 20, CancellationToken.None)).Unwrap().Total.Should().Be(2_400);
             (await service.FindByExternalIdAsync("1.2.250.1.999.8", "L11999", CancellationToken.None)).Should().NotBeNull();
         }
 
         (await IndexDefinitionsAsync()).Should().Equal(before, "the rebuilt indexes are the ones the migrations declared");
+        (await CountsAsync()).Should().Equal(await BruteForceCountsAsync(), "the initial load's homonym counts are those of the loaded rows");
 
         // A second file into a base that is no longer empty keeps the indexes in place and still works.
         await using (var scope = gw.Services.CreateAsyncScope())

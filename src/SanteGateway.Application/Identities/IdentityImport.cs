@@ -135,33 +135,82 @@ public sealed class IdentityImporter
                 var rejected = 0;
                 var imported = 0;
 
-                // Validation (one thread) and writing (this one, with the database on the other core) overlap:
-                // chunks flow through a short bounded queue, so memory stays flat whatever the file's size.
+                // Three stages overlap, with the database on the other core: chunks of rows are validated on worker
+                // threads (Prepare: pure), checked against earlier rows and given ids in file order (Admit), then written.
+                // Short bounded queues keep memory flat whatever the file's size and at most a few chunks in flight.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var tally = suspended is not null && db.Database.IsNpgsql() ? new HomonymTally() : null;
+                var prepared = Channel.CreateBounded<Task<Prepared[]>>(new BoundedChannelOptions(Math.Max(2, Environment.ProcessorCount) + 1) { SingleReader = true, SingleWriter = true });
                 var chunks = Channel.CreateBounded<List<Accepted>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-                var producer = Task.Run(
+                var reader = Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            var batch = new List<CsvRow>(Chunk);
+                            foreach (var row in rows)
+                            {
+                                stop.Token.ThrowIfCancellationRequested();
+                                read++;
+                                batch.Add(row);
+                                if (batch.Count == Chunk)
+                                {
+                                    await prepared.Writer.WriteAsync(PrepareAsync(batch), stop.Token).ConfigureAwait(false);
+                                    batch = new List<CsvRow>(Chunk);
+                                }
+                            }
+
+                            if (batch.Count > 0)
+                            {
+                                await prepared.Writer.WriteAsync(PrepareAsync(batch), stop.Token).ConfigureAwait(false);
+                            }
+
+                            prepared.Writer.TryComplete();
+                        }
+                        catch (Exception e)
+                        {
+                            prepared.Writer.TryComplete(e);
+                        }
+                    },
+                    CancellationToken.None);
+                Task<Prepared[]> PrepareAsync(List<CsvRow> batch) => Task.Run(
+                    () =>
+                    {
+                        var result = new Prepared[batch.Count];
+                        for (var i = 0; i < result.Length; i++)
+                        {
+                            result[i] = Prepare(batch[i], authority, stamp, today);
+                        }
+
+                        return result;
+                    },
+                    stop.Token);
+                var admitter = Task.Run(
                     async () =>
                     {
                         try
                         {
                             var batch = new List<Accepted>(Chunk);
-                            foreach (var row in rows)
+                            await foreach (var pending in prepared.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
                             {
-                                stop.Token.ThrowIfCancellationRequested();
-                                read++;
-                                var accepted = Check(row, authority, stamp, today, seen, ids, out var reject);
-                                if (accepted is null)
+                                foreach (var p in await pending.ConfigureAwait(false))
                                 {
-                                    rejected++;
-                                    onReject(reject!);
-                                    continue;
-                                }
+                                    ImportReject? reject = p.Reject;
+                                    var accepted = reject is null ? Admit(p, authority, seen, ids, out reject) : null;
+                                    if (accepted is null)
+                                    {
+                                        rejected++;
+                                        onReject(reject!);
+                                        continue;
+                                    }
 
-                                batch.Add(accepted);
-                                if (batch.Count == Chunk)
-                                {
-                                    await chunks.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
-                                    batch = new List<Accepted>(Chunk);
+                                    tally?.Add(accepted.Record.BirthNameKey, accepted.Record.BirthDate, accepted.Record.FirstNameKey);
+                                    batch.Add(accepted);
+                                    if (batch.Count == Chunk)
+                                    {
+                                        await chunks.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
+                                        batch = new List<Accepted>(Chunk);
+                                    }
                                 }
                             }
 
@@ -190,7 +239,14 @@ public sealed class IdentityImporter
                 {
                     // A failed write stops the validation before anything is committed; its own failure surfaces above.
                     await stop.CancelAsync().ConfigureAwait(false);
-                    await producer.ConfigureAwait(false);
+                    await reader.ConfigureAwait(false);
+                    await admitter.ConfigureAwait(false);
+
+                    // Chunks still queued when the load stopped: let their validation end before the caller goes on.
+                    while (prepared.Reader.TryRead(out var pending))
+                    {
+                        await Task.WhenAny(pending).ConfigureAwait(false);
+                    }
                 }
 
                 var steps = new List<(string, TimeSpan)>(4);
@@ -208,7 +264,11 @@ public sealed class IdentityImporter
                 }
 
                 Step("indexes");
-                await HomonymCounts.AddCreatedAtAsync(db, stamp, ct).ConfigureAwait(false);
+                if (tally is null || !await HomonymCounts.CopyInitialAsync(db, tally.Groups(), ct).ConfigureAwait(false))
+                {
+                    await HomonymCounts.AddCreatedAtAsync(db, stamp, ct).ConfigureAwait(false);
+                }
+
                 Step("counts");
                 var summary = JsonSerializer.Serialize(new { rows = read, imported, rejected, authority }, IdentityServiceJson.Options);
                 await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, "identities.imported", "import", importId.ToString(), null, summary), clock, ct).ConfigureAwait(false);
@@ -286,30 +346,31 @@ public sealed class IdentityImporter
         return seen;
     }
 
-    private Accepted? Check(CsvRow row, string? authority, DateTimeOffset stamp, DateOnly today, Seen seen, SequentialIds ids, out ImportReject? reject)
+    /// <summary>
+    /// The per-row validation that needs nothing but the row (traits, INS, RNIV aggregate, row mapping, keys and the
+    /// hashes of the duplicate checks): pure, so chunks of rows run it on several threads. Ids and the duplicate checks
+    /// come after, in file order (<see cref="Admit"/>).
+    /// </summary>
+    private Prepared Prepare(CsvRow row, string? authority, DateTimeOffset stamp, DateOnly today)
     {
         string? Get(string k) => row.Fields.TryGetValue(k, out var v) ? v : null;
         var localId = Get("localid");
-        ImportReject Reject(string rule, string reason) => new(row.Line, localId, rule, reason);
-        reject = null;
+        Prepared Reject(string rule, string reason) => new(new ImportReject(row.Line, localId, rule, reason));
         if (row.Error is { } e)
         {
-            reject = Reject(e.Rule, e.Reason);
-            return null;
+            return Reject(e.Rule, e.Reason);
         }
 
         if (localId is null || localId.Length > 64)
         {
-            reject = Reject("localId/required", "localId is required (at most 64 characters).");
-            return null;
+            return Reject("localId/required", "localId is required (at most 64 characters).");
         }
 
         var traits = TraitInput.Traits(new RawTraits(Get("birthname"), Get("birthfirstnames"), Get("firstfirstname"), Get("sex"), Get("birthdate"), Get("birthplacecog"), Get("usedname"), Get("usedfirstname")), today);
         if (!traits.IsValid)
         {
             var error = traits.Errors[0];
-            reject = Reject(error.Field + "/" + error.Rule, error.Message);
-            return null;
+            return Reject(error.Field + "/" + error.Rule, error.Message);
         }
 
         InsIdentifier? ins = null;
@@ -317,14 +378,12 @@ public sealed class IdentityImporter
         {
             if (!InsIdentifier.TryCreate(matricule, Get("insoid") ?? InsOids.Nir, options.InsPolicy, out ins, out var insError))
             {
-                reject = Reject("ins/invalid", insError);
-                return null;
+                return Reject("ins/invalid", insError);
             }
         }
         else if (Get("insoid") is not null)
         {
-            reject = Reject("insOid/without-ins", "insOid is given without ins.");
-            return null;
+            return Reject("insOid/without-ins", "insOid is given without ins.");
         }
 
         RnivIdentity domain;
@@ -337,25 +396,42 @@ public sealed class IdentityImporter
             var restored = RnivIdentity.Restore(traits.Value!, IdentityStatus.Recup, IdentityAttributes.None, ins, null, null, CollectionChannel.INSI, null);
             if (!restored.IsValid)
             {
-                reject = Reject(restored.Errors[0].Field + "/" + restored.Errors[0].Rule, restored.Errors[0].Message);
-                return null;
+                return Reject(restored.Errors[0].Field + "/" + restored.Errors[0].Rule, restored.Errors[0].Message);
             }
 
             domain = restored.Value;
         }
 
-        var record = new IdentityRecord { Id = ids.Next(), CreatedAt = stamp, UpdatedAt = stamp, Version = 1 };
+        // Ids are given in file order by Admit (the primary keys then grow at their right edge).
+        var record = new IdentityRecord { CreatedAt = stamp, UpdatedAt = stamp, Version = 1 };
         var insRows = new List<InsHistoryEntry>(1);
         IdentityRows.Apply(domain, record, stamp, insRows);
-        foreach (var h in insRows)
+        return new Prepared(null)
         {
-            h.Id = ids.Next();
-        }
+            Line = row.Line,
+            Record = record,
+            Ins = insRows.FirstOrDefault(),
+            LocalId = localId,
+            Strict = StrictHash(record.BirthNameKey, record.FirstNameKey, record.Sex, record.BirthDate),
+            InsHash = ins is null ? null : Hash(ins.Matricule.Value, ins.Oid),
+            LocalIdHash = authority is null ? default : Hash(localId, ""),
+        };
+    }
+
+    /// <summary>
+    /// The checks against what came before (strict traits, INS and localId not already stored or earlier in the file),
+    /// then the ids: run on one thread in file order, so that a duplicate names the first holder's line.
+    /// </summary>
+    private static Accepted? Admit(Prepared p, string? authority, Seen seen, SequentialIds ids, out ImportReject? reject)
+    {
+        reject = null;
+        var record = p.Record!;
+        ImportReject Reject(string rule, string reason) => new(p.Line, p.LocalId, rule, reason);
 
         // Strict traits as in FindDuplicatesAsync: same keys, sex and date; a missing birth place matches any.
         // One hash-table operation per set on the usual path (millions of rows, each a cache miss): a row refused by a
         // later check takes back what it added.
-        var hash = StrictHash(record.BirthNameKey, record.FirstNameKey, record.Sex, record.BirthDate);
+        var hash = p.Strict;
         var cog = seen.CogId(record.BirthPlaceCog);
         ref var holder = ref CollectionsMarshal.GetValueRefOrAddDefault(seen.Strict, hash, out var held);
         if (held && (holder.Cog == 0 || cog == 0 || holder.Cog == cog))
@@ -366,20 +442,19 @@ public sealed class IdentityImporter
 
         if (!held)
         {
-            holder = (row.Line, cog);
+            holder = (p.Line, cog);
         }
 
-        var insHash = ins is null ? default : Hash(ins.Matricule.Value, ins.Oid);
-        if (ins is not null && !seen.Ins.Add(insHash))
+        if (p.InsHash is { } insHash && !seen.Ins.Add(insHash))
         {
             Forget(held ? null : hash, null);
             reject = Reject("ins.collision", "This INS is already held by another identity (stored or earlier in the file).");
             return null;
         }
 
-        if (authority is not null && !seen.LocalIds.Add(Hash(localId, "")))
+        if (authority is not null && !seen.LocalIds.Add(p.LocalIdHash))
         {
-            Forget(held ? null : hash, ins is null ? null : insHash);
+            Forget(held ? null : hash, p.InsHash);
             reject = Reject("localId.duplicate", "This localId is already known for the authority (stored or earlier in the file).");
             return null;
         }
@@ -397,7 +472,100 @@ public sealed class IdentityImporter
             }
         }
 
-        return new Accepted(record, insRows.FirstOrDefault(), localId, authority is null ? Guid.Empty : ids.Next());
+        record.Id = ids.Next();
+        if (p.Ins is { } h)
+        {
+            h.Id = ids.Next();
+            h.IdentityId = record.Id;
+        }
+
+        return new Accepted(record, p.Ins, p.LocalId, authority is null ? Guid.Empty : ids.Next());
+    }
+
+    /// <summary>A row after <see cref="Prepare"/>: refused (<see cref="Reject"/>) or ready for the checks in file order.</summary>
+    private sealed record Prepared(ImportReject? Reject)
+    {
+        public int Line { get; init; }
+
+        public IdentityRecord? Record { get; init; }
+
+        public InsHistoryEntry? Ins { get; init; }
+
+        public string? LocalId { get; init; }
+
+        public UInt128 Strict { get; init; }
+
+        public UInt128? InsHash { get; init; }
+
+        public UInt128 LocalIdHash { get; init; }
+    }
+
+    /// <summary>
+    /// Homonym counts of an initial load, tallied as the accepted rows pass (instead of three GROUP BYs over the loaded
+    /// table afterwards). Names and first names are pooled (one string per distinct key) and the groups are counted under
+    /// 64-bit keys made of their numbers, so that ten million rows leave no per-row object for the garbage collector.
+    /// </summary>
+    private sealed class HomonymTally
+    {
+        private readonly Dictionary<string, int> names = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> firsts = new(StringComparer.Ordinal);
+        private readonly List<string> nameList = [];
+        private readonly List<string> firstList = [];
+        private readonly List<int> perName = [];
+        private readonly Dictionary<long, int> byDate = [];
+        private readonly Dictionary<long, int> byFirst = [];
+
+        public void Add(string nameKey, DateOnly birthDate, string firstNameKey)
+        {
+            var name = Pool(names, nameList, nameKey);
+            if (name == perName.Count)
+            {
+                perName.Add(0);
+            }
+
+            perName[name]++;
+            var first = Pool(firsts, firstList, firstNameKey);
+            CollectionsMarshal.GetValueRefOrAddDefault(byDate, ((long)name << 32) | (uint)birthDate.DayNumber, out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(byFirst, ((long)name << 32) | (uint)first, out _)++;
+        }
+
+        /// <summary>Every group with its count (kinds and keys as <see cref="HomonymCounts.Groups"/> gives them).</summary>
+        public IEnumerable<(string Kind, string Name, string Other, int Count)> Groups()
+        {
+            var dates = new Dictionary<int, string>();
+            foreach (var (key, count) in byDate)
+            {
+                var day = (int)(uint)key;
+                if (!dates.TryGetValue(day, out var text))
+                {
+                    dates[day] = text = HomonymCounts.DateKey(DateOnly.FromDayNumber(day));
+                }
+
+                yield return (HomonymCounts.NameAndDate, nameList[(int)(key >> 32)], text, count);
+            }
+
+            foreach (var (key, count) in byFirst)
+            {
+                yield return (HomonymCounts.NameAndFirstName, nameList[(int)(key >> 32)], firstList[(int)(uint)key], count);
+            }
+
+            for (var i = 0; i < perName.Count; i++)
+            {
+                yield return (HomonymCounts.NameOnly, nameList[i], "", perName[i]);
+            }
+        }
+
+        private static int Pool(Dictionary<string, int> pool, List<string> list, string key)
+        {
+            ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(pool, key, out var found);
+            if (!found)
+            {
+                id = list.Count;
+                list.Add(key);
+            }
+
+            return id;
+        }
     }
 
     /// <summary>128-bit FNV-1a of the strict keys: millions of rows in little memory, collisions negligible.</summary>
