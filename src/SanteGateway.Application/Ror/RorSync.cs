@@ -21,8 +21,8 @@ public sealed class RorSyncOptions
     /// <summary>A full reconciliation (which removes what disappeared from the ROR) runs when the last one is older than this.</summary>
     public TimeSpan FullEvery { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Resources stored per transaction.</summary>
-    public int BatchSize { get; set; } = 500;
+    /// <summary>Resources stored per transaction (fewer, larger commits: measured 72 s of CPU for 100 000 offers at 2 000, 100 s at 500; a batch holds its lines in memory).</summary>
+    public int BatchSize { get; set; } = 2000;
 
     /// <summary>How long the lease lasts without renewal (renewed after every batch).</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
