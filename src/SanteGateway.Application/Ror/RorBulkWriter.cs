@@ -27,6 +27,18 @@ internal interface IRorBulkWriter : IDisposable
     /// <summary>Adds search keys (none of them present: the caller deleted the resources' keys) and vocabulary words (present ones ignored).</summary>
     Task WriteSearchKeysAsync(GatewayDbContext db, IReadOnlyList<RorSearchKey> keys, IReadOnlyList<RorSearchWord> words, CancellationToken ct);
 
+    /// <summary>
+    /// Starts building every search key at once (inside the caller's transaction, key tables empty): keys are appended to an
+    /// unindexed staging table, then copied sorted (see <see cref="EndKeyBuildAsync"/>).
+    /// </summary>
+    Task BeginKeyBuildAsync(GatewayDbContext db, CancellationToken ct);
+
+    /// <summary>Appends keys to the staging table of <see cref="BeginKeyBuildAsync"/> (duplicates allowed: they are removed when copied).</summary>
+    Task StageSearchKeysAsync(GatewayDbContext db, IReadOnlyList<RorSearchKey> keys, CancellationToken ct);
+
+    /// <summary>Copies the staged keys into the key table in index order, derives the vocabulary from them and drops the staging table.</summary>
+    Task EndKeyBuildAsync(GatewayDbContext db, CancellationToken ct);
+
     /// <summary>Creates the writer for the context's provider.</summary>
     static IRorBulkWriter For(GatewayDbContext db, bool revalidateUnchanged = false) =>
         db.Database.IsNpgsql() ? new PostgresRorWriter(revalidateUnchanged) : new SqliteRorWriter(revalidateUnchanged);
@@ -52,6 +64,26 @@ internal static class RorColumns
     /// <summary>The upsert's condition: <c>excluded</c> newer than the stored row <paramref name="t"/>.</summary>
     public static string Newer(string t, string s) =>
         $"({s}.\"LastUpdatedTicks\" > {t}.\"LastUpdatedTicks\" OR ({s}.\"LastUpdatedTicks\" = {t}.\"LastUpdatedTicks\" AND {s}.\"VersionId\" IS DISTINCT FROM {t}.\"VersionId\"))";
+
+    /// <summary>The staging table of a key build (temporary: private to the connection, gone with it).</summary>
+    public const string Stage = "ror_key_stage";
+
+    /// <summary>Creates the staging table (both providers).</summary>
+    public const string CreateStage = "CREATE TEMP TABLE " + Stage + " (\"Kind\" TEXT NOT NULL, \"Key\" TEXT NOT NULL, \"ResourceId\" TEXT NOT NULL)";
+
+    /// <summary>
+    /// The staged keys copied in the key table's index order (on SQLite an append at the end of the B-tree instead of a random
+    /// insert per key), then the vocabulary: specialty tokens (kind s) and the words of offers' and organisations' names (n, o).
+    /// </summary>
+    public static readonly string[] PublishStage =
+    [
+        $"""INSERT INTO ror_search_keys ("Kind", "Key", "ResourceId") SELECT DISTINCT "Kind", "Key", "ResourceId" FROM {Stage} ORDER BY 1, 2, 3""",
+        $"""
+        INSERT INTO ror_search_words ("Kind", "Word")
+        SELECT DISTINCT CASE WHEN "Kind" = 's' THEN 's' ELSE 'n' END, "Key" FROM {Stage} WHERE "Kind" IN ('s', 'n', 'o') ORDER BY 1, 2
+        """,
+        $"DROP TABLE {Stage}",
+    ];
 
     public static object?[] Values(RorResource r) =>
     [
@@ -139,6 +171,38 @@ internal sealed class PostgresRorWriter(bool revalidateUnchanged) : IRorBulkWrit
         }
     }
 
+    public async Task BeginKeyBuildAsync(GatewayDbContext db, CancellationToken ct)
+    {
+        var c = (NpgsqlConnection)db.Database.GetDbConnection();
+        var tx = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        await Exec(c, tx, RorColumns.CreateStage + " ON COMMIT DROP", ct).ConfigureAwait(false);
+    }
+
+    public async Task StageSearchKeysAsync(GatewayDbContext db, IReadOnlyList<RorSearchKey> keys, CancellationToken ct)
+    {
+        var c = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var copy = await c.BeginBinaryImportAsync($"COPY {RorColumns.Stage} (\"Kind\", \"Key\", \"ResourceId\") FROM STDIN (FORMAT BINARY)", ct).ConfigureAwait(false);
+        foreach (var k in keys)
+        {
+            await copy.StartRowAsync(ct).ConfigureAwait(false);
+            await copy.WriteAsync(k.Kind, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+            await copy.WriteAsync(k.Key, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+            await copy.WriteAsync(k.ResourceId, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+        }
+
+        await copy.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task EndKeyBuildAsync(GatewayDbContext db, CancellationToken ct)
+    {
+        var c = (NpgsqlConnection)db.Database.GetDbConnection();
+        var tx = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        foreach (var sql in RorColumns.PublishStage)
+        {
+            await Exec(c, tx, sql, ct).ConfigureAwait(false);
+        }
+    }
+
     public void Dispose()
     {
     }
@@ -212,6 +276,61 @@ internal sealed class SqliteRorWriter(bool revalidateUnchanged) : IRorBulkWriter
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
+    private SqliteCommand? stageKey;
+
+    public async Task BeginKeyBuildAsync(GatewayDbContext db, CancellationToken ct)
+    {
+        var c = (SqliteConnection)db.Database.GetDbConnection();
+        var tx = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        // The id index is built once at the end (a sort) rather than updated for every key in id order of no use here.
+        Exec(c, tx, "DROP INDEX IF EXISTS \"IX_ror_search_keys_ResourceId\"");
+        Exec(c, tx, "DROP TABLE IF EXISTS temp." + RorColumns.Stage);
+        Exec(c, tx, RorColumns.CreateStage);
+        stageKey?.Dispose();
+        stageKey = Prepare(c, tx, $"""INSERT INTO {RorColumns.Stage} ("Kind", "Key", "ResourceId") VALUES ($p0, $p1, $p2)""", 3);
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public async Task StageSearchKeysAsync(GatewayDbContext db, IReadOnlyList<RorSearchKey> keys, CancellationToken ct)
+    {
+        foreach (var k in keys)
+        {
+            stageKey!.Parameters[0].Value = k.Kind;
+            stageKey.Parameters[1].Value = k.Key;
+            stageKey.Parameters[2].Value = k.ResourceId;
+            stageKey.ExecuteNonQuery();
+        }
+
+        ct.ThrowIfCancellationRequested();
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public async Task EndKeyBuildAsync(GatewayDbContext db, CancellationToken ct)
+    {
+        var c = (SqliteConnection)db.Database.GetDbConnection();
+        var tx = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        stageKey?.Dispose();
+        stageKey = null;
+        foreach (var sql in RorColumns.PublishStage)
+        {
+            ct.ThrowIfCancellationRequested();
+            Exec(c, tx, sql);
+        }
+
+        // Same definition as the migration's (Ror6).
+        Exec(c, tx, "CREATE INDEX \"IX_ror_search_keys_ResourceId\" ON \"ror_search_keys\" (\"ResourceId\")");
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    private static void Exec(SqliteConnection c, SqliteTransaction tx, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.CommandTimeout = 0;
+        cmd.ExecuteNonQuery();
+    }
+
     /// <summary>The prepared statements for the context's current transaction (prepared again for each new transaction).</summary>
     private void Prepare(GatewayDbContext db)
     {
@@ -240,6 +359,8 @@ internal sealed class SqliteRorWriter(bool revalidateUnchanged) : IRorBulkWriter
         mark?.Dispose();
         insertKey?.Dispose();
         insertWord?.Dispose();
+        stageKey?.Dispose();
+        stageKey = null;
         upsert = null;
         mark = null;
         insertKey = null;

@@ -229,11 +229,12 @@ public sealed class RorDirectory
             var c = query.Commune.Trim();
             if (c.Length == 5 && c.All(ch => char.IsAsciiDigit(ch) || ch is 'A' or 'B' or 'a' or 'b'))
             {
-                // Two index reads and a union: SQLite cannot answer "CommuneCode = x OR PostalCode = x" from the two indexes
-                // (both start with the type) and read every offer row instead.
+                // Two index reads: SQLite cannot answer "CommuneCode = x OR PostalCode = x" from the two indexes (both start with
+                // the type) and reads every offer row instead. UNION ALL, not UNION: for a UNION, SQLite 3.53 merges two lists
+                // sorted by id and so reads each side in id order (every offer row again); duplicates do not matter to IN.
                 var code = c.ToUpperInvariant();
                 var byCode = _db.RorResources.Where(o => o.ResourceType == Offer && o.CommuneCode == code).Select(o => o.ResourceId)
-                    .Union(_db.RorResources.Where(o => o.ResourceType == Offer && o.PostalCode == code).Select(o => o.ResourceId));
+                    .Concat(_db.RorResources.Where(o => o.ResourceType == Offer && o.PostalCode == code).Select(o => o.ResourceId));
                 rows = rows.Where(r => byCode.Contains(r.ResourceId));
             }
             else if (SearchKeys.Normalize(c) is { Length: > 0 } key)

@@ -252,6 +252,80 @@ internal sealed class RorSearchIndexWriter
     }
 
     /// <summary>
+    /// Writes every search key and the vocabulary from the stored offers and organisations at once, inside the caller's
+    /// transaction (the tables are emptied first): used at the end of a full load that started without keys (the initial load,
+    /// or a mirror stored before the keys existed), where keys written batch by batch would cost a random B-tree insert each.
+    /// Organisations are read first and their words kept by id (their count is a fraction of the offers') to give each offer
+    /// its organisation's words; the keys go to a staging table, then into the key table sorted (see <see cref="IRorBulkWriter"/>).
+    /// </summary>
+    public static async Task RebuildAllAsync(GatewayDbContext db, IRorBulkWriter writer, int pageSize, CancellationToken ct)
+    {
+        await db.RorSearchKeys.ExecuteDeleteAsync(ct).ConfigureAwait(false);
+        await db.RorSearchWords.ExecuteDeleteAsync(ct).ConfigureAwait(false);
+        await writer.BeginKeyBuildAsync(db, ct).ConfigureAwait(false);
+        var orgWords = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var keys = new List<RorSearchKey>();
+        async Task FlushAsync(bool force)
+        {
+            if (keys.Count > 0 && (force || keys.Count >= 20_000))
+            {
+                await writer.StageSearchKeysAsync(db, keys, ct).ConfigureAwait(false);
+                keys.Clear();
+            }
+        }
+
+        await foreach (var g in PagesAsync(db, Org, pageSize, ct).ConfigureAwait(false))
+        {
+            var words = RorSearchTerms.NameWords(g.NameKey).ToArray();
+            orgWords[g.ResourceId] = words;
+            keys.AddRange(words.Select(w => new RorSearchKey { Kind = RorSearchTerms.OwnOrganizationName, Key = w, ResourceId = g.ResourceId }));
+            await FlushAsync(false).ConfigureAwait(false);
+        }
+
+        await foreach (var o in PagesAsync(db, Offer, pageSize, ct).ConfigureAwait(false))
+        {
+            keys.AddRange(RorSearchTerms.ActivityCodes(o.Codes).Select(c => new RorSearchKey { Kind = RorSearchTerms.Activity, Key = c, ResourceId = o.ResourceId }));
+            keys.AddRange(RorSearchTerms.CodeTokens(o.Codes).Select(t => new RorSearchKey { Kind = RorSearchTerms.Specialty, Key = t, ResourceId = o.ResourceId }));
+            keys.AddRange(RorSearchTerms.NameWords(o.NameKey).Select(w => new RorSearchKey { Kind = RorSearchTerms.Name, Key = w, ResourceId = o.ResourceId }));
+            // Only organisations the mirror holds (as the batch path: a dangling reference gives no words).
+            if (o.OrganizationId is { } orgId && orgWords.TryGetValue(orgId, out var words))
+            {
+                keys.AddRange(words.Select(w => new RorSearchKey { Kind = RorSearchTerms.OrganizationName, Key = w, ResourceId = o.ResourceId }));
+            }
+
+            await FlushAsync(false).ConfigureAwait(false);
+        }
+
+        await FlushAsync(true).ConfigureAwait(false);
+        await writer.EndKeyBuildAsync(db, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The columns the keys derive from, for every stored resource of a type, page by page in id order.</summary>
+    private static async IAsyncEnumerable<RorResource> PagesAsync(GatewayDbContext db, string type, int pageSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var after = "";
+        while (true)
+        {
+            var last = after;
+            var page = await db.RorResources.AsNoTracking().Where(r => r.ResourceType == type && string.Compare(r.ResourceId, last) > 0)
+                .OrderBy(r => r.ResourceId).Take(pageSize)
+                .Select(r => new RorResource { ResourceType = r.ResourceType, ResourceId = r.ResourceId, NameKey = r.NameKey, Codes = r.Codes, OrganizationId = r.OrganizationId })
+                .ToListAsync(ct).ConfigureAwait(false);
+            foreach (var r in page)
+            {
+                yield return r;
+            }
+
+            if (page.Count < pageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].ResourceId;
+        }
+    }
+
+    /// <summary>
     /// After the full reconciliation deleted resources: drops the keys of what is gone, the organisation words of offers whose
     /// organisation is gone, and the vocabulary no key uses any more.
     /// </summary>

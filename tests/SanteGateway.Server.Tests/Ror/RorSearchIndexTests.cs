@@ -214,6 +214,38 @@ public abstract class RorSearchIndexTests(TestDatabase database) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_keys_an_initial_load_writes_at_its_end_are_those_the_batch_by_batch_path_writes()
+    {
+        await RunAsync(RorSyncMode.Full);
+        var atEnd = await SnapshotAsync();
+        atEnd.Keys.Should().Contain(k => k.StartsWith("g|", StringComparison.Ordinal), "offers carry their organisation's words");
+        atEnd.Words.Should().NotBeEmpty();
+
+        // Every stored copy made older than the export's: the next full run stores every resource again, now with keys present,
+        // so it rewrites each offer's and organisation's keys in its batches.
+        await using (var db = database.CreateContext())
+        {
+            await db.RorResources.ExecuteUpdateAsync(u => u.SetProperty(r => r.LastUpdatedTicks, 0L), Ct);
+        }
+
+        await RunAsync(RorSyncMode.Full);
+        var perBatch = await SnapshotAsync();
+        perBatch.Keys.Should().Equal(atEnd.Keys);
+        perBatch.Words.Should().Equal(atEnd.Words);
+        await ShouldAnswerAsTheFormerSearchAsync();
+    }
+
+    private async Task<(List<string> Keys, List<string> Words)> SnapshotAsync()
+    {
+        await using var db = database.CreateContext();
+        var keys = (await db.RorSearchKeys.AsNoTracking().Select(k => new { k.Kind, k.Key, k.ResourceId }).ToListAsync(Ct))
+            .Select(k => k.Kind + "|" + k.Key + "|" + k.ResourceId).Order(StringComparer.Ordinal).ToList();
+        var words = (await db.RorSearchWords.AsNoTracking().Select(w => new { w.Kind, w.Word }).ToListAsync(Ct))
+            .Select(w => w.Kind + "|" + w.Word).Order(StringComparer.Ordinal).ToList();
+        return (keys, words);
+    }
+
+    [Fact]
     public void Search_terms_split_names_and_codes_where_a_query_word_cannot_straddle()
     {
         RorSearchTerms.NameWords("CENTRE HOSPITALIER  DE LYON").Should().BeEquivalentTo("CENTRE", "HOSPITALIER", "DE", "LYON");

@@ -171,6 +171,7 @@ public abstract class RorSyncTests(TestDatabase database) : IAsyncLifetime
             state.ExportJob.Should().NotBeNull();
             state.ExportFilesDone.Should().Be(2);
             state.LeaseOwner.Should().BeNull("a failed run releases its lease");
+            (await db.RorSearchKeys.CountAsync(Ct)).Should().Be(0, "an initial load writes its search keys after its last file");
         }
 
         var recording = new FailingPort(Port(), failInFile: -1);
@@ -181,6 +182,12 @@ public abstract class RorSyncTests(TestDatabase database) : IAsyncLifetime
         recording.Exports.Should().Be(0, "the interrupted export job is reused");
         recording.FilesRead.Should().NotContain([0, 1], "files already stored are not read again");
         (await CountAsync()).Should().Be(RorSandboxes.Visible(sandbox!));
+        await using (var db = database.CreateContext())
+        {
+            var offers = await db.RorResources.CountAsync(r => r.ResourceType == "HealthcareService" && r.Codes!.Contains("|activity:"), Ct);
+            var withActivity = await db.RorSearchKeys.Where(k => k.Kind == RorSearchTerms.Activity).Select(k => k.ResourceId).Distinct().CountAsync(Ct);
+            withActivity.Should().Be(offers, "the resumed load wrote the keys of the offers stored before the failure too");
+        }
     }
 
     [Fact]
