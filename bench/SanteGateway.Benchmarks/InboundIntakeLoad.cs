@@ -136,7 +136,7 @@ internal static class InboundIntakeLoad
         var group = app.Services.GetRequiredService<InboundGroupCommit>();
         var transactions = group.Commits - commits0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"inbound-intake {provider} transport={transport} count={count} senders={senders}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds / count:F2} ms/message, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); {transactions} decision commits ({(transactions == 0 ? 0 : count / (double)transactions):F1} messages each), {gc} gen0 GCs; decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
+            $"inbound-intake {provider} transport={transport} count={count} senders={senders} gc={(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds / count:F2} ms/message, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); {transactions} decision commits ({(transactions == 0 ? 0 : count / (double)transactions):F1} messages each), {gc} gen0 GCs; decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
         if (mllp)
         {
             await app.StopAsync().ConfigureAwait(false);

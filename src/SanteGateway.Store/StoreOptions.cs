@@ -61,9 +61,9 @@ public static class GatewayStore
         {
             services.AddDbContext<GatewayDbContext, PostgresGatewayDbContext>(o =>
             {
-                o.UseNpgsql(options.ConnectionString);
+                o.UseNpgsql(PostgresConnectionString(options.ConnectionString));
                 extra?.Invoke(o);
-            });
+            }, optionsLifetime: ServiceLifetime.Singleton);
         }
         else
         {
@@ -71,7 +71,7 @@ public static class GatewayStore
             {
                 o.UseSqlite(options.ConnectionString);
                 extra?.Invoke(o);
-            });
+            }, optionsLifetime: ServiceLifetime.Singleton);
         }
 
         return services;
@@ -82,8 +82,45 @@ public static class GatewayStore
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.Provider == StoreProvider.Postgres
-            ? new PostgresGatewayDbContext(new DbContextOptionsBuilder<PostgresGatewayDbContext>().UseNpgsql(options.ConnectionString).Options)
+            ? new PostgresGatewayDbContext(new DbContextOptionsBuilder<PostgresGatewayDbContext>().UseNpgsql(PostgresConnectionString(options.ConnectionString)).Options)
             : new SqliteGatewayDbContext(new DbContextOptionsBuilder<SqliteGatewayDbContext>().UseSqlite(options.ConnectionString).Options);
+    }
+
+    /// <summary>
+    /// The PostgreSQL connection string as given, with Npgsql's automatic preparation on unless it says otherwise: the
+    /// statements the gateway runs for every message (the inbound gate's match read and inserts, the audit chain head)
+    /// are then parsed and planned once per connection instead of at every execution — it halved the server's CPU per
+    /// inbound message (docs/performance.md). <c>Max Auto Prepare=0</c> turns it off (e.g. behind a transaction-mode
+    /// pooler that cannot keep prepared statements).
+    /// </summary>
+    /// <param name="connectionString">The configured connection string.</param>
+    /// <returns>The connection string Npgsql is given.</returns>
+    public static string PostgresConnectionString(string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        var said = connectionString.Replace(" ", "", StringComparison.Ordinal);
+        Npgsql.NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            // Left to Npgsql to refuse when a connection is first opened, with its own message, as before.
+            return connectionString;
+        }
+
+        if (!said.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        if (!said.Contains("AutoPrepareMinUsages", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>The SQLite connection string for a database file.</summary>

@@ -123,9 +123,20 @@ public sealed partial class InboundService
     private async Task CommitPlansAsync(IReadOnlyList<DecisionPlan> plans, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-        foreach (var plan in plans)
+        // The plans add rows and set properties of rows this context tracks; the save's own detection finds those changes.
+        // Without this, every Local lookup (audit chain head, partner ids) scanned every row the group had added so far.
+        var detect = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
         {
-            await ApplyAsync(plan, ct).ConfigureAwait(false);
+            foreach (var plan in plans)
+            {
+                await ApplyAsync(plan, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detect;
         }
 
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
@@ -520,7 +531,11 @@ public sealed partial class InboundService
 
     private static IAsyncEnumerable<MatchRow> MatchQuery(GatewayDbContext db, DateOnly date, string sex, string nameKey, string firstKey, string phonetic) =>
         MatchQueries.GetValue(db.Model, static _ => EF.CompileAsyncQuery((GatewayDbContext db, DateOnly date, string sex, string nameKey, string firstKey, string phonetic) => db.Identities.AsNoTracking()
-            .Where(x => x.MergedIntoId == null && x.BirthDate == date && x.Sex == sex && (x.BirthNameKey == nameKey || (phonetic != "" && x.BirthNamePhonetic == phonetic)))
+            // Two arms, not one OR: SQLite does not plan "name key OR phonetic key" on the two indexes (PostgreSQL does, with a
+            // bitmap OR) and read every identity born that day instead — a common birth date, or 01/01 for an unknown day,
+            // is thousands of rows.
+            .Where(x => x.MergedIntoId == null && x.BirthNameKey == nameKey && x.BirthDate == date && x.Sex == sex)
+            .Concat(db.Identities.AsNoTracking().Where(x => x.MergedIntoId == null && phonetic != "" && x.BirthNamePhonetic == phonetic && x.BirthDate == date && x.Sex == sex && x.BirthNameKey != nameKey))
             .OrderByDescending(x => x.BirthNameKey == nameKey && x.FirstNameKey == firstKey).ThenBy(x => x.Id)
             .Select(x => new MatchRow(x.Id, x.BirthPlaceCog, x.InsMatricule, x.InsOid, x.Attributes, x.BirthNameKey, x.FirstNameKey))
             .Take(100)))(db, date, sex, nameKey, firstKey, phonetic);

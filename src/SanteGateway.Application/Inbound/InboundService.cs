@@ -348,10 +348,12 @@ public sealed partial class InboundService
     private Task AuditAsync(Actor actor, string action, Guid itemId, object values, CancellationToken ct) =>
         AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "inbound", itemId.ToString(), null, JsonSerializer.Serialize(values, Json)), clock, ct);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Inbound item {ItemId} stored from partner {Partner} ({Bytes} bytes)")]
+    // Per-item lines are Debug: at a thousand items a second they would be most of the log (and a console logger's CPU);
+    // every item keeps its own history (received, steps, decision) in the store, and failures log at Warning.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Inbound item {ItemId} stored from partner {Partner} ({Bytes} bytes)")]
     private static partial void LogReceived(ILogger logger, Guid itemId, string partner, int bytes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Inbound item {ItemId}: {Decision} ({Rule}), identity {IdentityId}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Inbound item {ItemId}: {Decision} ({Rule}), identity {IdentityId}")]
     private static partial void LogDecided(ILogger logger, Guid itemId, string decision, string rule, Guid? identityId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Inbound item {ItemId} stored but not decided ({Error}); it will be decided again")]
