@@ -506,6 +506,43 @@ public sealed class BatchTests_on_Sqlite(SqliteTestDatabase db) : BatchTests<Sql
 public sealed class BatchTests_on_Postgres(PostgresTestDatabase db) : BatchTests<PostgresTestDatabase>(db), IClassFixture<PostgresTestDatabase>
 {
     [Fact]
+    public async Task An_identity_changed_between_its_call_and_the_chunk_write_is_refused_as_stale_while_the_rest_of_the_chunk_is_applied()
+    {
+        StopHostedWorker();
+        var ids = await CreateIdentitiesAsync("CONFA", "CONFB", "CONFC");
+        var give = await CreateJobAsync("search", IdsCsv(ids));
+        await Runner().RunAsync(give.Id, "w0", CancellationToken.None);
+        var job = await CreateJobAsync("verify", IdsCsv(ids));
+        var runner = Runner();
+        var bumped = 0;
+        runner.BeforeOutcome = async item =>
+        {
+            if (item.IdentityId == ids[1] && Interlocked.Exchange(ref bumped, 1) == 0)
+            {
+                // Someone edits the identity after its INSi call, before the chunk is written (own connection, committed).
+                await using var scope = Gateway.Services.CreateAsyncScope();
+                var other = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+                await other.Identities.Where(i => i.Id == ids[1]).ExecuteUpdateAsync(u => u.SetProperty(i => i.Version, i => i.Version + 1));
+            }
+        };
+
+        (await runner.RunAsync(job.Id, "w1", CancellationToken.None)).Should().Be(3);
+
+        bumped.Should().Be(1);
+        var lines = (await ReportAsync(job.Id)).Split('\n');
+        lines.Single(l => l.Contains(ids[1].ToString(), StringComparison.Ordinal)).Should().Contain(";input-refused;").And.Contain("concurrency.stale",
+            "the group's save fails on the changed row; written again one call at a time, that call is refused as a single verification would be");
+        lines.Single(l => l.Contains(ids[0].ToString(), StringComparison.Ordinal)).Should().Contain(";confirmed;");
+        lines.Single(l => l.Contains(ids[2].ToString(), StringComparison.Ordinal)).Should().Contain(";confirmed;");
+        await using var check = Gateway.Services.CreateAsyncScope();
+        var db = check.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var actor = BatchRunner.ActorName(job.Id);
+        (await db.AuditEvents.AsNoTracking().CountAsync(e => e.Actor == actor && e.Action == "identity.ins-verified")).Should().Be(2);
+        (await db.AuditEvents.AsNoTracking().CountAsync(e => e.Actor == actor && e.Action == "insi.verify")).Should().Be(3, "each call is recorded once, by the one-by-one write");
+        (await SanteGateway.Store.Audit.AuditTrail.VerifyAsync(db)).IsIntact.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Two_workers_on_postgres_never_process_the_same_item()
     {
         StopHostedWorker();

@@ -143,7 +143,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
             // SQLite: one writer at a time; the conditional update still refuses an item someone else holds.
             ids = await db.BatchItems.Where(i => i.JobId == job.Id && (i.State == "pending" || (i.State == "leased" && i.LeaseUntilTicks < nowTicks)))
                 .OrderBy(i => i.Id).Select(i => i.Id).Take(size).ToListAsync(ct).ConfigureAwait(false);
-            await db.BatchItems.Where(i => ids.Contains(i.Id) && (i.State == "pending" || (i.State == "leased" && i.LeaseUntilTicks < nowTicks)))
+            await db.BatchItems.Where(i => EF.Parameter(ids).Contains(i.Id) && (i.State == "pending" || (i.State == "leased" && i.LeaseUntilTicks < nowTicks)))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "leased").SetProperty(i => i.LeaseOwner, workerId).SetProperty(i => i.LeaseUntilTicks, leaseUntil).SetProperty(i => i.Attempts, i => i.Attempts + 1), ct)
                 .ConfigureAwait(false);
         }
@@ -162,7 +162,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         }
 
         await tx.CommitAsync(ct).ConfigureAwait(false);
-        var items = ids.Count == 0 ? [] : await db.BatchItems.AsNoTracking().Where(i => ids.Contains(i.Id)).OrderBy(i => i.Id).ToListAsync(ct).ConfigureAwait(false);
+        var items = ids.Count == 0 ? [] : await db.BatchItems.AsNoTracking().Where(i => EF.Parameter(ids).Contains(i.Id)).OrderBy(i => i.Id).ToListAsync(ct).ConfigureAwait(false);
         return (items.Where(i => i.LeaseOwner == workerId).ToList(), first);
     }
 
@@ -273,9 +273,34 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     /// <summary>
     /// Phase two: one transaction records every exchange of the chunk, applies every outcome and ends every item this
     /// worker still holds. Nothing is committed unless all of it is; on failure the items are handed back at once.
+    /// The outcomes are applied as one group (<see cref="IdentityService.ApplyInsiCallsAsync"/>, one save); when that
+    /// save fails (an identity changed since its call, an INS taken meanwhile) the transaction is rolled back and the
+    /// chunk is written again with the calls applied one by one, each deciding its own conflict as a single call does.
     /// </summary>
     /// <returns>The number of items ended.</returns>
     private async Task<int> WriteAsync(Chunk chunk, string workerId)
+    {
+        var ids = chunk.Works.Select(w => w.Item.Id).ToArray();
+        try
+        {
+            try
+            {
+                return await WriteOnceAsync(chunk, workerId, grouped: true).ConfigureAwait(false);
+            }
+            catch (DbUpdateException ex)
+            {
+                LogGroupRedone(log, chunk.Job.Id, ex.GetType().Name);
+                return await WriteOnceAsync(chunk, workerId, grouped: false).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await HandBackAsync(ids, workerId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<int> WriteOnceAsync(Chunk chunk, string workerId, bool grouped)
     {
         // A chunk already called is written even when the process is stopping: its calls are not wasted.
         var ct = CancellationToken.None;
@@ -285,25 +310,17 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
         var svc = scope.ServiceProvider.GetRequiredService<IdentityService>();
-        try
+        await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
             var held = (IsPostgres(db)
                 ? await db.Database.SqlQuery<long>($"""
                     SELECT "Id" AS "Value" FROM batch_items WHERE "Id" = ANY({ids}) AND "State" = 'leased' AND "LeaseOwner" = {workerId} FOR UPDATE
                     """).ToListAsync(ct).ConfigureAwait(false)
-                : await db.BatchItems.Where(i => ids.Contains(i.Id) && i.State == "leased" && i.LeaseOwner == workerId).Select(i => i.Id).ToListAsync(ct).ConfigureAwait(false))
+                : await db.BatchItems.Where(i => EF.Parameter(ids).Contains(i.Id) && i.State == "leased" && i.LeaseOwner == workerId).Select(i => i.Id).ToListAsync(ct).ConfigureAwait(false))
                 .ToHashSet();
-            var identityIds = chunk.Works.Where(w => w.Calls.Count > 0).Select(w => w.Item.IdentityId!.Value).Distinct().ToList();
-            if (identityIds.Count > 0)
-            {
-                // One query for the chunk instead of two per item: most identities have no open alert to resolve.
-                var alerted = await db.VigilanceAlerts.AsNoTracking().Where(a => identityIds.Contains(a.IdentityId) && a.ResolvedAt == null)
-                    .Select(a => a.IdentityId).Distinct().ToListAsync(ct).ConfigureAwait(false);
-                svc.AssumeNoOpenAlerts(identityIds.Except(alerted));
-            }
-
             var csvExchanges = new List<InsiExchange>();
+            var applied = new List<Work>(chunk.Works.Count);
+            var handBack = new List<long>();
             foreach (var w in chunk.Works)
             {
                 if (!held.Contains(w.Item.Id) || w.LeaseLost)
@@ -313,8 +330,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
 
                 if (w.HandBack)
                 {
-                    await db.BatchItems.Where(i => i.Id == w.Item.Id)
-                        .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "pending").SetProperty(i => i.LeaseOwner, (string?)null).SetProperty(i => i.LeaseUntilTicks, 0L), ct).ConfigureAwait(false);
+                    handBack.Add(w.Item.Id);
                     continue;
                 }
 
@@ -323,11 +339,40 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
                     await hook(w.Item).ConfigureAwait(false);
                 }
 
+                csvExchanges.AddRange(w.Exchanges);
+                applied.Add(w);
+            }
+
+            if (handBack.Count > 0)
+            {
+                await db.BatchItems.Where(i => EF.Parameter(handBack).Contains(i.Id))
+                    .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "pending").SetProperty(i => i.LeaseOwner, (string?)null).SetProperty(i => i.LeaseUntilTicks, 0L), ct).ConfigureAwait(false);
+            }
+
+            var calls = applied.SelectMany(w => w.Calls).ToList();
+            IReadOnlyList<Result<InsiActionResult>> results;
+            if (grouped)
+            {
+                results = calls.Count == 0 ? [] : await svc.ApplyInsiCallsAsync(calls, chunk.Actor, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                var one = new List<Result<InsiActionResult>>(calls.Count);
+                foreach (var call in calls)
+                {
+                    one.Add(await AppFailure.Run(() => svc.ApplyInsiCallAsync(call, chunk.Actor, ct)).ConfigureAwait(false));
+                }
+
+                results = one;
+            }
+
+            var next = 0;
+            foreach (var w in applied)
+            {
                 var outcome = w.Outcome;
                 for (var i = 0; i < w.Calls.Count; i++)
                 {
-                    var call = w.Calls[i];
-                    var r = await AppFailure.Run(() => svc.ApplyInsiCallAsync(call, chunk.Actor, ct, batch: true)).ConfigureAwait(false);
+                    var r = results[next++];
                     if (r.IsSuccess)
                     {
                         outcome = FromAction(job.Kind, r.Value!);
@@ -341,7 +386,6 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
                     }
                 }
 
-                csvExchanges.AddRange(w.Exchanges);
                 ended.Add((w.Item, outcome ?? new Outcome(BatchOutcomes.ServiceError, "batch.no-outcome", "No outcome was reached.", null)));
             }
 
@@ -349,6 +393,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
             {
                 db.InsiExchanges.AddRange(csvExchanges);
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                db.ChangeTracker.Clear();
             }
 
             await EndItemsAsync(db, ended, ct).ConfigureAwait(false);
@@ -359,11 +404,6 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
             }
 
             await tx.CommitAsync(ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            await HandBackAsync(ids, workerId).ConfigureAwait(false);
-            throw;
         }
 
         foreach (var (_, outcome) in ended)
@@ -387,7 +427,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
 
         var now = clock.GetUtcNow();
         var ids = ended.Select(e => e.Item.Id).ToArray();
-        await db.BatchItems.Where(i => ids.Contains(i.Id))
+        await db.BatchItems.Where(i => EF.Parameter(ids).Contains(i.Id))
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "done").SetProperty(i => i.FinishedAt, now), ct).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
         await using var command = connection.CreateCommand();
@@ -425,7 +465,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-            await db.BatchItems.Where(i => ids.Contains(i.Id) && i.State == "leased" && i.LeaseOwner == workerId)
+            await db.BatchItems.Where(i => EF.Parameter(ids).Contains(i.Id) && i.State == "leased" && i.LeaseOwner == workerId)
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "pending").SetProperty(i => i.LeaseOwner, (string?)null).SetProperty(i => i.LeaseUntilTicks, 0L), CancellationToken.None)
                 .ConfigureAwait(false);
         }
@@ -638,6 +678,9 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch job {JobId} done")]
     private static partial void LogJobDone(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch job {JobId}: a chunk's group save failed ({Error}); written again one call at a time")]
+    private static partial void LogGroupRedone(ILogger logger, Guid jobId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch chunk could not be handed back after a failed write ({Error}); its items return when their lease expires")]
     private static partial void LogHandBackFailed(ILogger logger, string error);

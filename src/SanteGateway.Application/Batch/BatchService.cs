@@ -190,7 +190,7 @@ public sealed class BatchService(GatewayDbContext db, TimeProvider clock, IOptio
     private async Task FlushCsvAsync(List<(BatchItem Item, Guid? Candidate)> pending, CancellationToken ct)
     {
         var ids = pending.Where(p => p.Candidate is not null && p.Item.Outcome is null).Select(p => p.Candidate!.Value).Distinct().ToList();
-        var live = ids.Count == 0 ? [] : await db.Identities.AsNoTracking().Where(i => ids.Contains(i.Id) && i.MergedIntoId == null).Select(i => i.Id).ToHashSetAsync(ct).ConfigureAwait(false);
+        var live = ids.Count == 0 ? [] : await db.Identities.AsNoTracking().Where(i => EF.Parameter(ids).Contains(i.Id) && i.MergedIntoId == null).Select(i => i.Id).ToHashSetAsync(ct).ConfigureAwait(false);
         foreach (var (item, candidate) in pending)
         {
             if (item.Outcome is not null)

@@ -69,44 +69,124 @@ public sealed partial class IdentityService
 
     /// <summary>
     /// The second half: records the exchanges and applies the answer by the RNIV rules. Joins the caller's transaction
-    /// when one is open (a batch group commits many items at once; nothing is committed here then), else commits its own
-    /// steps as a single call does. Throws <see cref="AppFailure"/> for a failed call (its exchange recorded first).
+    /// when one is open (nothing is committed here then; each step is still saved at once), else commits its own steps
+    /// as a single call does. Throws <see cref="AppFailure"/> for a failed call (its exchange recorded first).
     /// </summary>
     /// <param name="call">The call.</param>
     /// <param name="actor">Who.</param>
     /// <param name="ct">Cancellation.</param>
-    /// <param name="batch">
-    /// A batch group: the snapshot read before the call becomes the row to change (not read again; the version it
-    /// carries guards the save) and the result's view is not built (its identity view holds no external ids).
-    /// </param>
-    internal async Task<InsiActionResult> ApplyInsiCallAsync(InsiCall call, Actor actor, CancellationToken ct, bool batch = false)
+    internal async Task<InsiActionResult> ApplyInsiCallAsync(InsiCall call, Actor actor, CancellationToken ct)
     {
-        batchApply = batch;
-        batchSnapshot = batch ? call.Snapshot : null;
+        var exchanges = await RecordExchangesAsync(call.Operation, call.Snapshot.Id, actor, call.Port, call.Transliterated, ct).ConfigureAwait(false);
+        return call.Operation == "verify"
+            ? await ApplyVerificationAsync(call, exchanges, actor, ct).ConfigureAwait(false)
+            : await ApplySearchAsync(call, exchanges, actor, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The bulk form of <see cref="ApplyInsiCallAsync"/> for a batch chunk: applies every call in order, by the same code
+    /// and rules, inside the caller's transaction, and saves once at the end instead of two or three times per call.
+    /// Three things differ, none in what is decided: the identity read before each call is the row changed (its version
+    /// guards the save, as the single path's re-read would); the open alerts of the group's identities are read in one
+    /// query; the results carry no external ids. A step that must read what the group already changed (INS holder,
+    /// an alert already open) saves the pending changes first. A call refused by a rule leaves nothing of its own change
+    /// behind (its exchange and audit event stay, as in the single path).
+    /// </summary>
+    /// <param name="calls">The calls, applied in this order (a retried identity's failed calls first).</param>
+    /// <param name="actor">Who.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>One result per call, in order.</returns>
+    /// <exception cref="DbUpdateException">
+    /// The group's save failed (a concurrent change, a unique INS taken meanwhile): nothing of the group may be committed;
+    /// the caller rolls its transaction back and applies the calls one by one with <see cref="ApplyInsiCallAsync"/>,
+    /// which decides such cases per call.
+    /// </exception>
+    internal async Task<IReadOnlyList<Result<InsiActionResult>>> ApplyInsiCallsAsync(IReadOnlyList<InsiCall> calls, Actor actor, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("A group of INSi calls is applied inside the caller's transaction.");
+        }
+
+        var ids = calls.Select(c => c.Snapshot.Id).Distinct().ToList();
+        var alerted = ids.Count == 0 ? [] : await db.VigilanceAlerts.AsNoTracking().Where(a => EF.Parameter(ids).Contains(a.IdentityId) && a.ResolvedAt == null)
+            .Select(a => a.IdentityId).Distinct().ToListAsync(ct).ConfigureAwait(false);
+        group = new InsiApplyGroup([.. ids.Except(alerted)]);
+        // The group's rows are only added, attached or marked by this code: changes are detected once per save. Left on,
+        // every audit append (which looks at the tracked chain head) would scan the whole tracker: O(n²) in the group.
+        var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
         try
         {
-            var exchanges = await RecordExchangesAsync(call.Operation, call.Snapshot.Id, actor, call.Port, call.Transliterated, ct).ConfigureAwait(false);
-            return call.Operation == "verify"
-                ? await ApplyVerificationAsync(call.Snapshot, call.Domain, call.Port, exchanges, actor, ct).ConfigureAwait(false)
-                : await ApplySearchAsync(call.Snapshot, call.Domain, call.Port, exchanges, actor, ct).ConfigureAwait(false);
+            var results = new List<Result<InsiActionResult>>(calls.Count);
+            foreach (var call in calls)
+            {
+                group.Snapshots.TryAdd(call.Snapshot.Id, call.Snapshot);
+                var r = await AppFailure.Run(() => ApplyInsiCallAsync(call, actor, ct)).ConfigureAwait(false);
+                if (!r.IsSuccess && db.Identities.Local.FirstOrDefault(x => x.Id == call.Snapshot.Id) is { } touched)
+                {
+                    // Refused after its row was taken for the change (stale version, RNIV transition): the change is not
+                    // saved, as the single path would not have saved it.
+                    db.Entry(touched).State = EntityState.Detached;
+                }
+
+                results.Add(r);
+            }
+
+            await SaveGroupAsync(ct).ConfigureAwait(false);
+            return results;
         }
         finally
         {
-            batchApply = false;
-            batchSnapshot = null;
+            group = null;
+            db.ChangeTracker.Clear();
+            db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
         }
     }
 
-    /// <summary>Live and merged identities of <paramref name="ids"/> as <see cref="CallInsiAsync"/> needs them, in three queries.</summary>
-    internal async Task<Dictionary<Guid, IdentityRecord>> LoadManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
-        await db.Identities.AsNoTracking().Include(x => x.InsHistory).Include(x => x.Evidence).AsSplitQuery()
-            .Where(x => ids.Contains(x.Id)).ToDictionaryAsync(x => x.Id, ct).ConfigureAwait(false);
+    /// <summary>Live and merged identities of <paramref name="ids"/> as <see cref="CallInsiAsync"/> needs them (a batch chunk's, read at once).</summary>
+    internal async Task<Dictionary<Guid, IdentityRecord>> LoadManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        // One JSON array parameter: the SQL does not change with the count, so the compiled query is reused (a list
+        // expanded to one parameter per id compiles the split query again for each chunk size).
+        var list = ids.ToArray();
+        return await db.Identities.AsNoTracking().Include(x => x.InsHistory).Include(x => x.Evidence).AsSplitQuery()
+            .Where(x => EF.Parameter(list).Contains(x.Id)).ToDictionaryAsync(x => x.Id, ct).ConfigureAwait(false);
+    }
 
-    /// <summary>
-    /// For a batch group, inside its transaction: these identities have no open vigilance alert (read once for the group),
-    /// so resolving alerts on them needs no query. An alert raised on one of them later in the group takes it off the list.
-    /// </summary>
-    internal void AssumeNoOpenAlerts(IEnumerable<Guid> identityIds) => batchWithoutOpenAlerts = [.. identityIds];
+    /// <summary>Saves the tracked changes now, or leaves them for the single save of the group being applied.</summary>
+    private async Task SaveAsync(CancellationToken ct)
+    {
+        if (group is null)
+        {
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After a step's save: forgets what was tracked (a group keeps it until its own save).</summary>
+    private void ClearAfterSave()
+    {
+        if (group is null)
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>In a group, saves what the group changed so far (in the caller's transaction) before a read that must see it.</summary>
+    private async Task FlushGroupAsync(CancellationToken ct)
+    {
+        if (group is not null)
+        {
+            await SaveGroupAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SaveGroupAsync(CancellationToken ct)
+    {
+        db.ChangeTracker.DetectChanges(); // automatic detection is off during a group
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+    }
 
     /// <summary>A transaction of this service's own, or null when the caller already holds one (the caller commits).</summary>
     private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> OwnTransactionAsync(CancellationToken ct) =>
@@ -267,16 +347,17 @@ public sealed partial class IdentityService
                 certificate = rows[^1].CertificateCn,
                 transliterationConfirmed,
             }, ct).ConfigureAwait(false);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await SaveAsync(ct).ConfigureAwait(false);
             await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
 
-        db.ChangeTracker.Clear();
+        ClearAfterSave();
         return rows;
     }
 
-    private async Task<InsiActionResult> ApplySearchAsync(IdentityRecord snapshot, RnivIdentity domain, InsiPortResult result, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
+    private async Task<InsiActionResult> ApplySearchAsync(InsiCall call, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
     {
+        var (snapshot, domain, result) = (call.Snapshot, call.Domain, call.Port);
         var last = exchanges[^1];
         if (result.Outcome == InsiCallOutcome.Error)
         {
@@ -306,7 +387,7 @@ public sealed partial class IdentityService
         }
 
         var now = Now();
-        var (record, before, current) = await BeginChangeAsync(snapshot.Id, snapshot.Version, ct).ConfigureAwait(false);
+        var (record, before, current) = await BeginChangeAsync(snapshot.Id, call.ReadVersion, ct).ConfigureAwait(false);
         var applied = current.RecordInsiResult(returned.Ins, returned.History, returned.Traits, now);
         if (!applied.Succeeded)
         {
@@ -331,8 +412,9 @@ public sealed partial class IdentityService
         }
     }
 
-    private async Task<InsiActionResult> ApplyVerificationAsync(IdentityRecord snapshot, RnivIdentity domain, InsiPortResult result, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
+    private async Task<InsiActionResult> ApplyVerificationAsync(InsiCall call, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
     {
+        var (snapshot, domain, result) = (call.Snapshot, call.Domain, call.Port);
         var last = exchanges[^1];
         if (result.Outcome == InsiCallOutcome.Error || result.Verification is not { } verification)
         {
@@ -346,7 +428,7 @@ public sealed partial class IdentityService
         {
             case InsiVerificationOutcome.Confirmed when differences.Count == 0:
             {
-                var (record, before, current) = await BeginChangeAsync(snapshot.Id, snapshot.Version, ct).ConfigureAwait(false);
+                var (record, before, current) = await BeginChangeAsync(snapshot.Id, call.ReadVersion, ct).ConfigureAwait(false);
                 record.InsVerifiedAt = now;
                 await ResolveAlertsAsync(snapshot.Id, [AlertKinds.VerificationMismatch, AlertKinds.VerificationNotFound, AlertKinds.VerificationAmbiguous], "INSi confirmed the INS.", actor, now, ct).ConfigureAwait(false);
                 var view = await SaveChangeAsync(record, current, actor, "identity.ins-verified", before, now, ct, extra: new { exchangeId = last.Id, verification = "confirmed" }).ConfigureAwait(false);
@@ -360,7 +442,7 @@ public sealed partial class IdentityService
                     return await CollisionAsync(snapshot, result, exchanges, holder, returned.Ins, actor, ct).ConfigureAwait(false);
                 }
 
-                var (record, before, current) = await BeginChangeAsync(snapshot.Id, snapshot.Version, ct).ConfigureAwait(false);
+                var (record, before, current) = await BeginChangeAsync(snapshot.Id, call.ReadVersion, ct).ConfigureAwait(false);
                 var history = returned.History.Where(h => !h.Equals(returned.Ins)).ToList();
                 Transition(current.RecordNewerIns(returned.Ins, history, now), "ins", "rniv.ins-replaced");
                 record.InsVerifiedAt = now;
@@ -396,11 +478,11 @@ public sealed partial class IdentityService
                 {
                     alert = await RaiseAlertOnceAsync(kind, snapshot.Id, null, last.Id, detail, actor, now, ct).ConfigureAwait(false);
                     await AuditAsync(actor, "identity.verification-alert", snapshot.Id, null, new { exchangeId = last.Id, verification = VerificationCode(verification), alertId = alert.Id, differences = differences.Select(d => d.Field) }, ct).ConfigureAwait(false);
-                    await db.SaveChangesAsync(ct).ConfigureAwait(false);
+                    await SaveAsync(ct).ConfigureAwait(false);
                     await CommitOwnAsync(tx, ct).ConfigureAwait(false);
                 }
 
-                db.ChangeTracker.Clear();
+                ClearAfterSave();
                 var message = verification switch
                 {
                     InsiVerificationOutcome.NotFound => "INSi no longer finds this person with these traits: nothing was changed; identity vigilance is alerted.",
@@ -416,7 +498,7 @@ public sealed partial class IdentityService
 
     private async Task<InsiActionResult> CollisionAsync(IdentityRecord snapshot, InsiPortResult result, IReadOnlyList<InsiExchange> exchanges, Guid holder, InsIdentifier ins, Actor actor, CancellationToken ct)
     {
-        db.ChangeTracker.Clear();
+        ClearAfterSave(); // drops a failed save's changes (a group has none: its holder check saved the group first)
         var now = Now();
         VigilanceAlert alert;
         var tx = await OwnTransactionAsync(ct).ConfigureAwait(false);
@@ -426,11 +508,11 @@ public sealed partial class IdentityService
             var values = new { ins = ins.Matricule.Value, insOid = ins.Oid, exchangeId = exchanges[^1].Id, alertId = alert.Id };
             await AuditAsync(actor, "identity.ins-collision", snapshot.Id, null, new { values.ins, values.insOid, values.exchangeId, values.alertId, heldBy = holder }, ct).ConfigureAwait(false);
             await AuditAsync(actor, "identity.ins-collision", holder, null, new { values.ins, values.insOid, values.exchangeId, values.alertId, returnedFor = snapshot.Id }, ct).ConfigureAwait(false);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await SaveAsync(ct).ConfigureAwait(false);
             await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
 
-        db.ChangeTracker.Clear();
+        ClearAfterSave();
         LogCollision(log, snapshot.Id, holder);
         var view = await ViewAsync(await LoadAsync(snapshot.Id, tracking: false, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         return Action(result, exchanges, false, [], $"INSi returned an INS that identity {holder} already holds: nothing was applied; identity vigilance must decide (possible duplicate or collision).", view)
@@ -439,6 +521,7 @@ public sealed partial class IdentityService
 
     private async Task<Guid?> HolderAsync(InsIdentifier ins, Guid self, CancellationToken ct)
     {
+        await FlushGroupAsync(ct).ConfigureAwait(false); // an INS given or moved earlier in a group must be seen
         var m = ins.Matricule.Value;
         return await db.Identities.AsNoTracking().Where(x => x.InsMatricule == m && x.InsOid == ins.Oid && x.Id != self).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
     }
@@ -451,10 +534,12 @@ public sealed partial class IdentityService
 
     private async Task ResolveAlertsAsync(Guid identityId, string[] kinds, string resolution, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
-        if (batchWithoutOpenAlerts?.Contains(identityId) == true)
+        if (group?.WithoutOpenAlerts.Contains(identityId) == true)
         {
-            return; // a batch group read, in its transaction, that this identity has no open alert: nothing to resolve
+            return; // the group read, in its transaction, that this identity has no open alert: nothing to resolve
         }
+
+        await FlushGroupAsync(ct).ConfigureAwait(false); // an alert raised earlier in a group must be found
 
         var open = await db.VigilanceAlerts.Where(a => a.IdentityId == identityId && a.ResolvedAt == null && kinds.Contains(a.Kind)).ToListAsync(ct).ConfigureAwait(false);
         foreach (var a in open)
@@ -557,4 +642,22 @@ public sealed partial class IdentityService
 /// <param name="Domain">The RNIV aggregate of the snapshot.</param>
 /// <param name="Port">What INSi answered.</param>
 /// <param name="Transliterated">The traits sent were a confirmed transliteration.</param>
-internal sealed record InsiCall(string Operation, IdentityRecord Snapshot, RnivIdentity Domain, InsiPortResult Port, bool Transliterated);
+internal sealed record InsiCall(string Operation, IdentityRecord Snapshot, RnivIdentity Domain, InsiPortResult Port, bool Transliterated)
+{
+    /// <summary>The identity's version when it was read for the call: the change applied from the answer requires it still.</summary>
+    public long ReadVersion { get; } = Snapshot.Version;
+}
+
+/// <summary>
+/// What <see cref="IdentityService.ApplyInsiCallsAsync"/> knows while it applies a group of calls in one save: the rows
+/// read before the calls (each taken once as the row to change) and the identities read to have no open alert.
+/// </summary>
+/// <param name="withoutOpenAlerts">Identities of the group with no open vigilance alert when the group began.</param>
+internal sealed class InsiApplyGroup(HashSet<Guid> withoutOpenAlerts)
+{
+    /// <summary>Identities of the group with no open alert (one raised during the group takes its identity off).</summary>
+    public HashSet<Guid> WithoutOpenAlerts { get; } = withoutOpenAlerts;
+
+    /// <summary>Rows read before the calls, by identity id, not yet taken as the row to change.</summary>
+    public Dictionary<Guid, IdentityRecord> Snapshots { get; } = [];
+}

@@ -350,7 +350,7 @@ public sealed partial class IdentityService
 
     private VigilanceAlert RaiseAlert(string kind, Guid identityId, Guid? other, Guid? exchangeId, string? detail, Actor actor, DateTimeOffset now)
     {
-        batchWithoutOpenAlerts?.Remove(identityId);
+        group?.WithoutOpenAlerts.Remove(identityId);
         var alert = new VigilanceAlert
         {
             Id = Guid.CreateVersion7(now),
@@ -369,6 +369,7 @@ public sealed partial class IdentityService
     /// <summary>Raises an alert unless the same one (kind, identity, other identity) is still open.</summary>
     private async Task<VigilanceAlert> RaiseAlertOnceAsync(string kind, Guid identityId, Guid? other, Guid? exchangeId, string? detail, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
+        await FlushGroupAsync(ct).ConfigureAwait(false); // an alert raised earlier in a group must be found
         var open = await db.VigilanceAlerts.FirstOrDefaultAsync(a => a.Kind == kind && a.IdentityId == identityId && a.OtherIdentityId == other && a.ResolvedAt == null, ct).ConfigureAwait(false);
         if (open is not null)
         {

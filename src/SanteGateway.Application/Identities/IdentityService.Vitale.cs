@@ -42,7 +42,7 @@ public sealed partial class IdentityService
         var card = VitaleCard(req, actor);
         var port = await CallPortAsync(VitaleOperation, snapshot.Id, c => insi.SearchWithVitaleAsync(new InsiVitaleSearchRequest(card, options.UserCallCertificate, snapshot.Id.ToString()) { Establishment = actor.Establishment }, c), ct).ConfigureAwait(false);
         var exchanges = await RecordExchangesAsync(VitaleOperation, snapshot.Id, actor, port, false, ct).ConfigureAwait(false);
-        return await ApplySearchAsync(snapshot, domain, port, exchanges, actor, ct).ConfigureAwait(false);
+        return await ApplySearchAsync(new InsiCall(VitaleOperation, snapshot, domain, port, false), exchanges, actor, ct).ConfigureAwait(false);
     });
 
     /// <summary>

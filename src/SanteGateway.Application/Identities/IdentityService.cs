@@ -18,14 +18,9 @@ public sealed partial class IdentityService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Set while a batch group applies a call (<see cref="ApplyInsiCallAsync"/>): no view is built.</summary>
-    private bool batchApply;
+    /// <summary>Set only while <see cref="ApplyInsiCallsAsync"/> applies a group of calls (see <see cref="InsiApplyGroup"/>).</summary>
+    private InsiApplyGroup? group;
 
-    /// <summary>Set while a batch group applies a call: the identity as read before the call, tracked as the row to change.</summary>
-    private IdentityRecord? batchSnapshot;
-
-    /// <summary>Batch group: identities known to have no open alert (see <see cref="AssumeNoOpenAlerts"/>).</summary>
-    private HashSet<Guid>? batchWithoutOpenAlerts;
     private readonly GatewayDbContext db;
     private readonly TimeProvider clock;
     private readonly IInsiPort insi;
@@ -379,9 +374,9 @@ public sealed partial class IdentityService
 
     private async Task<IdentityView> ViewAsync(IdentityRecord record, CancellationToken ct)
     {
-        if (batchApply)
+        if (group is not null)
         {
-            return IdentityRows.ToView(record, []); // a batch group reads only the outcome and the INS
+            return IdentityRows.ToView(record, []); // a group's caller reads only the outcome and the INS
         }
 
         var ids = await db.ExternalIdentifiers.AsNoTracking().Where(x => x.IdentityId == record.Id).OrderBy(x => x.CreatedAt).ToListAsync(ct).ConfigureAwait(false);
@@ -410,7 +405,7 @@ public sealed partial class IdentityService
             Notify(wasTransmittable is not null && domain.TransmittableIns is null
                 ? new IdentityChange(record.Id, domain, IdentityChangeKind.InsWithdrawn, WithdrawnIns: wasTransmittable)
                 : new IdentityChange(record.Id, domain, IdentityChangeKind.Updated));
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await SaveAsync(ct).ConfigureAwait(false);
             await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
         catch (DbUpdateConcurrencyException)
@@ -434,25 +429,59 @@ public sealed partial class IdentityService
 
     private async Task AuditAsync(Actor actor, string action, Guid identityId, string? before, object? after, CancellationToken ct, long? versionAfter = null, object? extra = null)
     {
-        var newValues = after is null ? null : Serialize(after);
-        if ((versionAfter is not null || extra is not null) && newValues is not null)
+        var newValues = after is null ? null
+            : versionAfter is null && extra is null ? Serialize(after)
+            : WithVersionAndContext(after, versionAfter, extra);
+        await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", identityId.ToString(), before, newValues), clock, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <paramref name="after"/> as a JSON object whose <c>version</c> and <c>context</c> members are set (in place when
+    /// present, else appended), written in one pass.
+    /// </summary>
+    private static string WithVersionAndContext(object after, long? versionAfter, object? extra)
+    {
+        var root = JsonSerializer.SerializeToElement(after, Json);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
         {
-            using var doc = JsonDocument.Parse(newValues);
-            var dict = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
-            if (versionAfter is { } v)
+            var versionDone = versionAfter is null;
+            var contextDone = extra is null;
+            w.WriteStartObject();
+            foreach (var p in root.EnumerateObject())
             {
-                dict["version"] = JsonSerializer.SerializeToElement(v, Json);
+                if (!versionDone && p.NameEquals("version"))
+                {
+                    w.WriteNumber("version", versionAfter!.Value);
+                    versionDone = true;
+                }
+                else if (!contextDone && p.NameEquals("context"))
+                {
+                    w.WritePropertyName("context");
+                    JsonSerializer.Serialize(w, extra, Json);
+                    contextDone = true;
+                }
+                else
+                {
+                    p.WriteTo(w);
+                }
             }
 
-            if (extra is not null)
+            if (!versionDone)
             {
-                dict["context"] = JsonSerializer.SerializeToElement(extra, Json);
+                w.WriteNumber("version", versionAfter!.Value);
             }
 
-            newValues = JsonSerializer.Serialize(dict, Json);
+            if (!contextDone)
+            {
+                w.WritePropertyName("context");
+                JsonSerializer.Serialize(w, extra, Json);
+            }
+
+            w.WriteEndObject();
         }
 
-        await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", identityId.ToString(), before, newValues), clock, ct).ConfigureAwait(false);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private EvidenceRecord? ParseEvidence(FieldErrors errors, EvidenceInput input, string prefix, Actor actor, DateTimeOffset now)
@@ -539,11 +568,10 @@ public sealed partial class IdentityService
     /// </summary>
     private async Task<(IdentityRecord Record, string Before, RnivIdentity Domain)> BeginChangeAsync(Guid id, long? expectedVersion, CancellationToken ct)
     {
-        if (batchSnapshot is { } read && read.Id == id && db.Identities.Local.All(x => x.Id != id))
+        if (group is not null && group.Snapshots.Remove(id, out var read) && db.Identities.Local.All(x => x.Id != id))
         {
-            // Batch group: the row read before the call is the row to change; its version guards the save (a writer in
-            // between makes it stale, exactly as the check below would), and it is not read a second time.
-            batchSnapshot = null;
+            // A group of INSi calls: the row read before the call is the row to change; its version guards the save (a
+            // writer in between makes it stale, exactly as the check below would), and it is not read a second time.
             EnsureLive(read);
             db.Attach(read);
             if (expectedVersion is { } expected)

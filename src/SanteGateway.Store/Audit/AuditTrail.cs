@@ -111,13 +111,14 @@ public static class AuditTrail
         }
 
         var changed = false;
+        Dictionary<string, Entities.IdentityRecord>? rows = null; // built once: a group save holds hundreds of events
         foreach (var e in pending.Where(e => e.EntityType == RowImage.IdentityEntityType && e.AfterImageHash is null))
         {
-            var row = db.ChangeTracker.Entries<Entities.IdentityRecord>()
-                .FirstOrDefault(x => x.State != EntityState.Deleted && x.State != EntityState.Detached && x.Entity.Id.ToString() == e.EntityId);
-            if (row is not null)
+            rows ??= db.ChangeTracker.Entries<Entities.IdentityRecord>().Where(x => x.State != EntityState.Deleted && x.State != EntityState.Detached)
+                .GroupBy(x => x.Entity.Id.ToString()).ToDictionary(g => g.Key, g => g.First().Entity, StringComparer.Ordinal);
+            if (rows.TryGetValue(e.EntityId, out var row))
             {
-                e.AfterImageHash = RowImage.Hash(row.Entity);
+                e.AfterImageHash = RowImage.Hash(row);
                 changed = true;
             }
         }
