@@ -60,6 +60,12 @@ internal sealed class ServerCpuSampler : IDisposable
 
     public void Dispose()
     {
+        // The bench disposes it once the import ends and again when leaving its scope.
+        if (stop.IsCancellationRequested)
+        {
+            return;
+        }
+
         stop.Cancel();
         thread.Join();
         Sample();
