@@ -164,28 +164,13 @@ internal sealed class RorSearchIndexWriter
             }
         }
 
-        foreach (var o in offers)
+        foreach (var k in offers.SelectMany(OfferKeys).Concat(orgs.SelectMany(OrganizationKeys)))
         {
-            keys.AddRange(RorSearchTerms.ActivityCodes(o.Codes).Select(c => new RorSearchKey { Kind = RorSearchTerms.Activity, Key = c, ResourceId = o.ResourceId }));
-            foreach (var t in RorSearchTerms.CodeTokens(o.Codes))
+            keys.Add(k);
+            // The vocabulary: specialty tokens and the words of offers' and organisations' own names (as RorColumns.PublishStage).
+            if (k.Kind is RorSearchTerms.Specialty or RorSearchTerms.Name or RorSearchTerms.OwnOrganizationName)
             {
-                keys.Add(new RorSearchKey { Kind = RorSearchTerms.Specialty, Key = t, ResourceId = o.ResourceId });
-                Word(RorSearchTerms.Specialty, t);
-            }
-
-            foreach (var w in RorSearchTerms.NameWords(o.NameKey))
-            {
-                keys.Add(new RorSearchKey { Kind = RorSearchTerms.Name, Key = w, ResourceId = o.ResourceId });
-                Word(RorSearchTerms.Name, w);
-            }
-        }
-
-        foreach (var g in orgs)
-        {
-            foreach (var w in RorSearchTerms.NameWords(g.NameKey))
-            {
-                keys.Add(new RorSearchKey { Kind = RorSearchTerms.OwnOrganizationName, Key = w, ResourceId = g.ResourceId });
-                Word(RorSearchTerms.Name, w);
+                Word(k.Kind == RorSearchTerms.Specialty ? RorSearchTerms.Specialty : RorSearchTerms.Name, k.Key);
             }
         }
 
@@ -276,17 +261,15 @@ internal sealed class RorSearchIndexWriter
 
         await foreach (var g in PagesAsync(db, Org, pageSize, ct).ConfigureAwait(false))
         {
-            var words = RorSearchTerms.NameWords(g.NameKey).ToArray();
-            orgWords[g.ResourceId] = words;
-            keys.AddRange(words.Select(w => new RorSearchKey { Kind = RorSearchTerms.OwnOrganizationName, Key = w, ResourceId = g.ResourceId }));
+            var own = OrganizationKeys(g).ToList();
+            orgWords[g.ResourceId] = own.Select(k => k.Key).ToArray();
+            keys.AddRange(own);
             await FlushAsync(false).ConfigureAwait(false);
         }
 
         await foreach (var o in PagesAsync(db, Offer, pageSize, ct).ConfigureAwait(false))
         {
-            keys.AddRange(RorSearchTerms.ActivityCodes(o.Codes).Select(c => new RorSearchKey { Kind = RorSearchTerms.Activity, Key = c, ResourceId = o.ResourceId }));
-            keys.AddRange(RorSearchTerms.CodeTokens(o.Codes).Select(t => new RorSearchKey { Kind = RorSearchTerms.Specialty, Key = t, ResourceId = o.ResourceId }));
-            keys.AddRange(RorSearchTerms.NameWords(o.NameKey).Select(w => new RorSearchKey { Kind = RorSearchTerms.Name, Key = w, ResourceId = o.ResourceId }));
+            keys.AddRange(OfferKeys(o));
             // Only organisations the mirror holds (as the batch path: a dangling reference gives no words).
             if (o.OrganizationId is { } orgId && orgWords.TryGetValue(orgId, out var words))
             {
@@ -299,6 +282,16 @@ internal sealed class RorSearchIndexWriter
         await FlushAsync(true).ConfigureAwait(false);
         await writer.EndKeyBuildAsync(db, ct).ConfigureAwait(false);
     }
+
+    /// <summary>An offer's own keys: activity codes, specialty tokens, words of its name (its organisation's words come apart).</summary>
+    private static IEnumerable<RorSearchKey> OfferKeys(RorResource o) =>
+        RorSearchTerms.ActivityCodes(o.Codes).Select(c => new RorSearchKey { Kind = RorSearchTerms.Activity, Key = c, ResourceId = o.ResourceId })
+            .Concat(RorSearchTerms.CodeTokens(o.Codes).Select(t => new RorSearchKey { Kind = RorSearchTerms.Specialty, Key = t, ResourceId = o.ResourceId }))
+            .Concat(RorSearchTerms.NameWords(o.NameKey).Select(w => new RorSearchKey { Kind = RorSearchTerms.Name, Key = w, ResourceId = o.ResourceId }));
+
+    /// <summary>An organisation's own keys: the words of its name.</summary>
+    private static IEnumerable<RorSearchKey> OrganizationKeys(RorResource g) =>
+        RorSearchTerms.NameWords(g.NameKey).Select(w => new RorSearchKey { Kind = RorSearchTerms.OwnOrganizationName, Key = w, ResourceId = g.ResourceId });
 
     /// <summary>The columns the keys derive from, for every stored resource of a type, page by page in id order.</summary>
     private static async IAsyncEnumerable<RorResource> PagesAsync(GatewayDbContext db, string type, int pageSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
