@@ -98,7 +98,6 @@ public static class GatewayStore
     public static string PostgresConnectionString(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
-        var said = connectionString.Replace(" ", "", StringComparison.Ordinal);
         Npgsql.NpgsqlConnectionStringBuilder builder;
         try
         {
@@ -110,12 +109,15 @@ public static class GatewayStore
             return connectionString;
         }
 
-        if (!said.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        // The keys the operator wrote, parsed (a search in the raw text would also find them inside a password).
+        var said = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!said.Contains("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
         }
 
-        if (!said.Contains("AutoPrepareMinUsages", StringComparison.OrdinalIgnoreCase))
+        if (!said.Contains("AutoPrepareMinUsages"))
         {
             builder.AutoPrepareMinUsages = 2;
         }

@@ -29,6 +29,15 @@ public sealed class PostgresConnectionStringTests
     }
 
     [Fact]
+    public void A_password_that_contains_the_keyword_does_not_count_as_a_preparation_setting()
+    {
+        var cs = new NpgsqlConnectionStringBuilder(GatewayStore.PostgresConnectionString("Host=db;Database=santegw;Password=MaxAutoPrepare"));
+
+        cs.MaxAutoPrepare.Should().Be(64);
+        cs.Password.Should().Be("MaxAutoPrepare");
+    }
+
+    [Fact]
     public void A_connection_string_Npgsql_cannot_read_is_passed_on_unchanged_for_Npgsql_to_refuse_at_first_use()
     {
         GatewayStore.PostgresConnectionString("Host=db;Nonsense Keyword=1").Should().Be("Host=db;Nonsense Keyword=1");
