@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SanteGateway.Application;
 using SanteGateway.Application.Batch;
@@ -40,6 +41,7 @@ internal static class StoreSearchLoad
         var worst = false;
         var importOnly = false;
         string? csvPath = null;
+        int? copySegment = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -53,6 +55,7 @@ internal static class StoreSearchLoad
                 case "--worst": worst = true; break;
                 case "--import-only": importOnly = true; break;
                 case "--write-csv": csvPath = args[++i]; break;
+                case "--copy-segment": copySegment = int.Parse(args[++i], CultureInfo.InvariantCulture); break; // rows per COPY identities (1 = one per chunk, as before import9)
                 case "--parse-csv": return ParseCsv(args[++i]);
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
@@ -112,7 +115,13 @@ internal static class StoreSearchLoad
             var loadBefore = Load();
             cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var started = sampler?.Elapsed ?? TimeSpan.Zero;
-            var result = await scope.ServiceProvider.GetRequiredService<IdentityImporter>()
+            var importer = scope.ServiceProvider.GetRequiredService<IdentityImporter>();
+            if (copySegment is { } segment)
+            {
+                importer = new IdentityImporter(scope.ServiceProvider.GetRequiredService<GatewayDbContext>(), scope.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System, scope.ServiceProvider.GetRequiredService<IOptions<ApplicationOptions>>()) { CopySegmentRows = segment };
+            }
+
+            var result = await importer
                 .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, CancellationToken.None).ConfigureAwait(false);
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             serverCpu = ServerCpu(database) - serverCpu;

@@ -260,6 +260,51 @@ public abstract class SearchAtScaleTests<TDb>(TDb database) : IClassFixture<TDb>
         var second = (await service.SearchAsync(null, null, null, null, 2, 2, CancellationToken.None, namePrefix: "Q" + tag)).Unwrap();
         second.Items.Select(i => i.Id).Should().Equal([c]);
     }
+
+    [Fact]
+    public async Task A_load_written_in_several_copy_segments_keeps_every_identity_with_its_own_ins_and_local_id()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        // 5 000 rows with an INS and a localId, 1 500 per COPY segment on PostgreSQL: three segment ends plus the last, partial one.
+        string Ins(int i)
+        {
+            var body = "2" + "8001" + "75" + (200 + (i / 900)).ToString(CultureInfo.InvariantCulture) + (100 + (i % 900)).ToString(CultureInfo.InvariantCulture);
+            return body + (97 - (long.Parse(body, CultureInfo.InvariantCulture) % 97)).ToString("00", CultureInfo.InvariantCulture);
+        }
+
+        // Distinct first names (letters only) keep the strict traits distinct on one birth date, the one the INS encodes.
+        static string First(int i) => "Anne" + new string([(char)('a' + (i / 676)), (char)('a' + (i / 26 % 26)), (char)('a' + (i % 26))]);
+
+        var name = Unique("SEGMENT");
+        var csv = Encoding.UTF8.GetBytes(string.Join('\n', [
+            "localId;birthName;birthFirstNames;sex;birthDate;ins",
+            .. Enumerable.Range(0, 5_000).Select(i => $"S{i};{name};{First(i)};F;1980-01-01;{Ins(i)}")]));
+        var authority = "1.2.250.1.999.9." + Random.Shared.Next(1_000_000);
+        await using (var scope = gw.Services.CreateAsyncScope())
+        {
+            var sp = scope.ServiceProvider;
+            var importer = new IdentityImporter(sp.GetRequiredService<GatewayDbContext>(), TimeProvider.System, sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApplicationOptions>>()) { CopySegmentRows = 1_500 };
+            var result = (await importer.ImportCsvAsync(new MemoryStream(csv), authority, Actor.Process("t", "cli"), _ => { }, CancellationToken.None)).Unwrap();
+            result.Imported.Should().Be(5_000);
+        }
+
+        await using var db = database.CreateContext();
+        var stored = await db.Identities.Where(x => x.BirthNameKey == name).Select(x => new { x.Id, x.InsMatricule }).ToListAsync();
+        stored.Should().HaveCount(5_000);
+        var ids = stored.Select(x => x.Id).ToList();
+        var ins = await db.InsHistory.Where(h => ids.Contains(h.IdentityId)).Select(h => new { h.IdentityId, h.Matricule, h.IsActive }).ToListAsync();
+        var external = await db.ExternalIdentifiers.Where(x => x.Authority == authority).Select(x => new { x.IdentityId, x.Value }).ToListAsync();
+        ins.Should().HaveCount(5_000);
+        external.Select(x => x.Value).Should().OnlyHaveUniqueItems().And.HaveCount(5_000);
+        var insById = ins.ToDictionary(h => h.IdentityId);
+        var localById = external.ToDictionary(x => x.IdentityId, x => x.Value);
+        foreach (var x in stored)
+        {
+            var i = int.Parse(localById[x.Id].AsSpan(1), CultureInfo.InvariantCulture);
+            x.InsMatricule.Should().Be(Ins(i), "the row of localId S{0} carries its own INS", i);
+            insById[x.Id].Should().Be(new { IdentityId = x.Id, Matricule = Ins(i), IsActive = true }, "each INS row belongs to the identity that carries it");
+        }
+    }
 }
 
 public sealed class SearchAtScaleTests_on_Sqlite(SqliteTestDatabase db) : SearchAtScaleTests<SqliteTestDatabase>(db);

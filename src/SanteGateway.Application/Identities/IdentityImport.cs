@@ -75,6 +75,9 @@ public sealed class IdentityImporter
         this.options = options.Value;
     }
 
+    /// <summary>Rows per <c>COPY identities</c> statement on PostgreSQL (tests set it small to cross segment ends).</summary>
+    internal int CopySegmentRows { get; init; } = 50_000;
+
     /// <summary>Imports a CSV file.</summary>
     /// <param name="csv">The file (read once, line by line).</param>
     /// <param name="authority">When set, each row's localId is stored as an identifier of this domain (kind PI).</param>
@@ -112,7 +115,7 @@ public sealed class IdentityImporter
         var today = DateOnly.FromDateTime(stamp.UtcDateTime);
         var seen = await ExistingAsync(authority, ct).ConfigureAwait(false);
         var ids = new SequentialIds(stamp);
-        using var writer = db.Database.IsNpgsql() ? (IWriter)new PostgresWriter() : new SqliteWriter();
+        using var writer = db.Database.IsNpgsql() ? (IWriter)new PostgresWriter(CopySegmentRows) : new SqliteWriter();
         var strategy = db.Database.CreateExecutionStrategy();
         // The statements over the whole base (index rebuild, homonym counts) take minutes at millions of rows: the default
         // 30 s command timeout would roll the whole load back at its very end. Cancellation still stops the import.
@@ -227,6 +230,7 @@ public sealed class IdentityImporter
                         }
                     },
                     CancellationToken.None);
+                var written = false;
                 try
                 {
                     await foreach (var chunk in chunks.Reader.ReadAllAsync(ct).ConfigureAwait(false))
@@ -234,9 +238,18 @@ public sealed class IdentityImporter
                         await writer.WriteAsync(db, chunk, authority, stamp, ct).ConfigureAwait(false);
                         imported += chunk.Count;
                     }
+
+                    await writer.FlushAsync(db, authority, stamp, ct).ConfigureAwait(false);
+                    written = true;
                 }
                 finally
                 {
+                    // A COPY left open by a failure is ended here, before the transaction rolls back on this connection.
+                    if (!written)
+                    {
+                        writer.Dispose();
+                    }
+
                     // A failed write stops the validation before anything is committed; its own failure surfaces above.
                     await stop.CancelAsync().ConfigureAwait(false);
                     await reader.ConfigureAwait(false);
@@ -645,67 +658,102 @@ public sealed class IdentityImporter
     private interface IWriter : IDisposable
     {
         Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct);
+
+        /// <summary>Writes whatever the writer still holds (called once, after the last chunk).</summary>
+        Task FlushAsync(GatewayDbContext db, string? authority, DateTimeOffset stamp, CancellationToken ct);
     }
 
-    private sealed class PostgresWriter : IWriter
+    /// <summary>
+    /// Binary COPY in segments: one <c>COPY identities</c> stays open across chunks for <see cref="CopySegmentRows"/> rows, and the
+    /// INS and partner-identifier rows of the segment (a few fields each, kept as values) follow in one COPY per table
+    /// when it closes. One COPY per table and chunk of 1 000 rows cost six round trips per chunk, each a wait for the
+    /// server and, on a loaded machine, for the scheduler (profile in docs/performance.md, import9). The side rows still
+    /// follow their identities, so the foreign keys of a load into a non-empty base hold at every statement.
+    /// </summary>
+    private sealed class PostgresWriter(int segment) : IWriter
     {
+        private readonly List<InsRow> ins = [];
+        private readonly List<ExternalRow> external = [];
+        private NpgsqlBinaryImporter? identities;
+        private int written;
+
         // Synchronous writes into the COPY buffer (it flushes to the socket when full): 23 fields per row made the async
         // calls' state machines a visible share of the client's time per row at millions of rows.
         public async Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct)
         {
             var c = (NpgsqlConnection)db.Database.GetDbConnection();
-            await using (var copy = await c.BeginBinaryImportAsync("""
+            var copy = identities ??= await c.BeginBinaryImportAsync("""
                 COPY identities ("Id", "BirthName", "BirthFirstNames", "FirstFirstName", "Sex", "BirthDate", "BirthDateCorrected", "BirthDateUnknownParts",
                   "BirthPlaceCog", "UsedName", "UsedFirstName", "Status", "Attributes", "CollectionChannel", "InsMatricule", "InsOid",
                   "BirthNameKey", "FirstNameKey", "UsedNameKey", "BirthNamePhonetic", "CreatedAt", "UpdatedAt", "Version")
                 FROM STDIN (FORMAT BINARY)
-                """, ct).ConfigureAwait(false))
+                """, ct).ConfigureAwait(false);
+            foreach (var a in rows)
             {
-                foreach (var a in rows)
+                ct.ThrowIfCancellationRequested();
+                var r = a.Record;
+                copy.StartRow();
+                copy.Write(r.Id, NpgsqlDbType.Uuid);
+                copy.Write(r.BirthName, NpgsqlDbType.Varchar);
+                copy.Write(r.BirthFirstNames, NpgsqlDbType.Varchar);
+                copy.Write(r.FirstFirstName, NpgsqlDbType.Varchar);
+                copy.Write(r.Sex, NpgsqlDbType.Varchar);
+                copy.Write(r.BirthDate, NpgsqlDbType.Date);
+                copy.Write(r.BirthDateCorrected, NpgsqlDbType.Boolean);
+                copy.Write(r.BirthDateUnknownParts, NpgsqlDbType.Integer);
+                WriteNullable(copy, r.BirthPlaceCog);
+                WriteNullable(copy, r.UsedName);
+                WriteNullable(copy, r.UsedFirstName);
+                copy.Write(r.Status, NpgsqlDbType.Varchar);
+                copy.Write(r.Attributes, NpgsqlDbType.Integer);
+                copy.Write(r.CollectionChannel, NpgsqlDbType.Varchar);
+                WriteNullable(copy, r.InsMatricule);
+                WriteNullable(copy, r.InsOid);
+                copy.Write(r.BirthNameKey, NpgsqlDbType.Varchar);
+                copy.Write(r.FirstNameKey, NpgsqlDbType.Varchar);
+                WriteNullable(copy, r.UsedNameKey);
+                copy.Write(r.BirthNamePhonetic, NpgsqlDbType.Varchar);
+                copy.Write(stamp, NpgsqlDbType.TimestampTz);
+                copy.Write(stamp, NpgsqlDbType.TimestampTz);
+                copy.Write(r.Version, NpgsqlDbType.Bigint);
+                if (a.Ins is { } h)
                 {
-                    ct.ThrowIfCancellationRequested();
-                    var r = a.Record;
-                    copy.StartRow();
-                    copy.Write(r.Id, NpgsqlDbType.Uuid);
-                    copy.Write(r.BirthName, NpgsqlDbType.Varchar);
-                    copy.Write(r.BirthFirstNames, NpgsqlDbType.Varchar);
-                    copy.Write(r.FirstFirstName, NpgsqlDbType.Varchar);
-                    copy.Write(r.Sex, NpgsqlDbType.Varchar);
-                    copy.Write(r.BirthDate, NpgsqlDbType.Date);
-                    copy.Write(r.BirthDateCorrected, NpgsqlDbType.Boolean);
-                    copy.Write(r.BirthDateUnknownParts, NpgsqlDbType.Integer);
-                    WriteNullable(copy, r.BirthPlaceCog);
-                    WriteNullable(copy, r.UsedName);
-                    WriteNullable(copy, r.UsedFirstName);
-                    copy.Write(r.Status, NpgsqlDbType.Varchar);
-                    copy.Write(r.Attributes, NpgsqlDbType.Integer);
-                    copy.Write(r.CollectionChannel, NpgsqlDbType.Varchar);
-                    WriteNullable(copy, r.InsMatricule);
-                    WriteNullable(copy, r.InsOid);
-                    copy.Write(r.BirthNameKey, NpgsqlDbType.Varchar);
-                    copy.Write(r.FirstNameKey, NpgsqlDbType.Varchar);
-                    WriteNullable(copy, r.UsedNameKey);
-                    copy.Write(r.BirthNamePhonetic, NpgsqlDbType.Varchar);
-                    copy.Write(stamp, NpgsqlDbType.TimestampTz);
-                    copy.Write(stamp, NpgsqlDbType.TimestampTz);
-                    copy.Write(r.Version, NpgsqlDbType.Bigint);
+                    ins.Add(new InsRow(h.Id, h.IdentityId, h.Matricule, h.Oid, h.ObtainedAt, h.Source, h.IsActive));
                 }
 
-                await copy.CompleteAsync(ct).ConfigureAwait(false);
+                if (authority is not null)
+                {
+                    external.Add(new ExternalRow(a.ExternalId, r.Id, a.LocalId!));
+                }
             }
 
-            if (rows.Exists(a => a.Ins is not null))
+            written += rows.Count;
+            if (written >= segment)
+            {
+                await FlushAsync(db, authority, stamp, ct).ConfigureAwait(false);
+            }
+        }
+
+        public async Task FlushAsync(GatewayDbContext db, string? authority, DateTimeOffset stamp, CancellationToken ct)
+        {
+            if (identities is { } open)
+            {
+                identities = null;
+                await using (open.ConfigureAwait(false))
+                {
+                    await open.CompleteAsync(ct).ConfigureAwait(false);
+                }
+            }
+
+            written = 0;
+            var c = (NpgsqlConnection)db.Database.GetDbConnection();
+            if (ins.Count > 0)
             {
                 await using var copy = await c.BeginBinaryImportAsync("""
                     COPY identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") FROM STDIN (FORMAT BINARY)
                     """, ct).ConfigureAwait(false);
-                foreach (var a in rows)
+                foreach (var h in ins)
                 {
-                    if (a.Ins is not { } h)
-                    {
-                        continue;
-                    }
-
                     copy.StartRow();
                     copy.Write(h.Id, NpgsqlDbType.Uuid);
                     copy.Write(h.IdentityId, NpgsqlDbType.Uuid);
@@ -717,30 +765,35 @@ public sealed class IdentityImporter
                 }
 
                 await copy.CompleteAsync(ct).ConfigureAwait(false);
+                ins.Clear();
             }
 
-            if (authority is not null)
+            if (authority is not null && external.Count > 0)
             {
                 await using var copy = await c.BeginBinaryImportAsync("""
                     COPY identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") FROM STDIN (FORMAT BINARY)
                     """, ct).ConfigureAwait(false);
-                foreach (var a in rows)
+                foreach (var x in external)
                 {
                     copy.StartRow();
-                    copy.Write(a.ExternalId, NpgsqlDbType.Uuid);
-                    copy.Write(a.Record.Id, NpgsqlDbType.Uuid);
+                    copy.Write(x.Id, NpgsqlDbType.Uuid);
+                    copy.Write(x.IdentityId, NpgsqlDbType.Uuid);
                     copy.Write(authority, NpgsqlDbType.Varchar);
-                    copy.Write(a.LocalId!, NpgsqlDbType.Varchar);
+                    copy.Write(x.Value, NpgsqlDbType.Varchar);
                     copy.Write("PI", NpgsqlDbType.Varchar);
                     copy.Write(stamp, NpgsqlDbType.TimestampTz);
                 }
 
                 await copy.CompleteAsync(ct).ConfigureAwait(false);
+                external.Clear();
             }
         }
 
         public void Dispose()
         {
+            // A load that stopped half-way: disposing an unfinished COPY cancels it (the transaction rolls back anyway).
+            identities?.Dispose();
+            identities = null;
         }
 
         private static void WriteNullable(NpgsqlBinaryImporter copy, string? value)
@@ -754,6 +807,10 @@ public sealed class IdentityImporter
                 copy.Write(value, NpgsqlDbType.Varchar);
             }
         }
+
+        private readonly record struct InsRow(Guid Id, Guid IdentityId, string Matricule, string Oid, DateTimeOffset ObtainedAt, string Source, bool IsActive);
+
+        private readonly record struct ExternalRow(Guid Id, Guid IdentityId, string Value);
     }
 
     private sealed class SqliteWriter : IWriter
@@ -799,6 +856,8 @@ public sealed class IdentityImporter
 
             await Task.CompletedTask.ConfigureAwait(false);
         }
+
+        public Task FlushAsync(GatewayDbContext db, string? authority, DateTimeOffset stamp, CancellationToken ct) => Task.CompletedTask;
 
         public void Dispose()
         {
