@@ -859,13 +859,15 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.HasIndex("BirthNamePhonetic", "BirthDate");
 
                     b.HasIndex("InsMatricule", "InsOid")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"InsMatricule\" IS NOT NULL");
 
                     b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("BirthNameKey", "FirstNameKey", "Id"), new[] { "MergedIntoId" });
 
-                    b.HasIndex("UsedNameKey", "FirstNameKey", "Id");
+                    b.HasIndex("UsedNameKey", "FirstNameKey", "Id")
+                        .HasFilter("\"UsedNameKey\" IS NOT NULL");
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("UsedNameKey", "FirstNameKey", "Id"), new[] { "BirthNameKey", "MergedIntoId" });
 

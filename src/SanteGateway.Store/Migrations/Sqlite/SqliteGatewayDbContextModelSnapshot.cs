@@ -840,11 +840,13 @@ namespace SanteGateway.Store.Migrations.Sqlite
                     b.HasIndex("BirthNamePhonetic", "BirthDate");
 
                     b.HasIndex("InsMatricule", "InsOid")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"InsMatricule\" IS NOT NULL");
 
                     b.HasIndex("BirthNameKey", "FirstNameKey", "Id");
 
-                    b.HasIndex("UsedNameKey", "FirstNameKey", "Id");
+                    b.HasIndex("UsedNameKey", "FirstNameKey", "Id")
+                        .HasFilter("\"UsedNameKey\" IS NOT NULL");
 
                     b.HasIndex("BirthNameKey", "BirthDate", "FirstNameKey", "Id");
 

@@ -1,0 +1,58 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace SanteGateway.Store.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Import9 : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_identities_InsMatricule_InsOid",
+                table: "identities");
+
+            migrationBuilder.DropIndex(
+                name: "IX_identities_UsedNameKey_FirstNameKey_Id",
+                table: "identities");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identities_InsMatricule_InsOid",
+                table: "identities",
+                columns: new[] { "InsMatricule", "InsOid" },
+                unique: true,
+                filter: "\"InsMatricule\" IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identities_UsedNameKey_FirstNameKey_Id",
+                table: "identities",
+                columns: new[] { "UsedNameKey", "FirstNameKey", "Id" },
+                filter: "\"UsedNameKey\" IS NOT NULL");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_identities_InsMatricule_InsOid",
+                table: "identities");
+
+            migrationBuilder.DropIndex(
+                name: "IX_identities_UsedNameKey_FirstNameKey_Id",
+                table: "identities");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identities_InsMatricule_InsOid",
+                table: "identities",
+                columns: new[] { "InsMatricule", "InsOid" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identities_UsedNameKey_FirstNameKey_Id",
+                table: "identities",
+                columns: new[] { "UsedNameKey", "FirstNameKey", "Id" });
+        }
+    }
+}
