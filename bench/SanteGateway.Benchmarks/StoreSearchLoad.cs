@@ -24,7 +24,7 @@ namespace SanteGateway.Benchmarks;
 /// <c>EXPLAIN (ANALYZE, BUFFERS)</c> / <c>EXPLAIN QUERY PLAN</c> with the same parameters).
 /// <code>
 /// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- store-search --provider sqlite --count 1000000 --db /tmp/santegw-1m.db
-/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- store-search --provider postgres --count 10000000 --connection "Host=127.0.0.1;Port=55999;Username=postgres;Database=mine" [--worst] [--explain]
+/// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- store-search --provider postgres --count 10000000 --connection "Host=127.0.0.1;Port=55999;Username=postgres;Database=mine" [--worst] [--explain] [--import-only] [--copy-segment ROWS]
 /// </code>
 /// </summary>
 internal static class StoreSearchLoad
