@@ -443,7 +443,10 @@ public abstract class BatchTests<TDb>(TDb database) : IAsyncLifetime
             ids.Take(3).Should().OnlyContain(id => rows[id].InsVerifiedAt != null && rows[id].InsMatricule != null, "the verification date is written, the INS kept");
             rows[ids[3]].InsVerifiedAt.Should().BeNull();
             var report = await SanteGateway.Store.Audit.AuditVerifier.VerifyAsync(db, null, null, TimeSpan.Zero, DateTimeOffset.UtcNow, CancellationToken.None);
-            report.Findings.Should().BeEmpty("every identity row is what its last audit event says it became, version included");
+            // Other tests of the class share the database (one edits a row behind the gateway's back on purpose): only this test's rows count.
+            report.Findings.Where(f => ids.Exists(id => f.Detail.Contains(id.ToString(), StringComparison.Ordinal)))
+                .Should().BeEmpty("every identity row is what its last audit event says it became, version included");
+            report.IdentitiesChecked.Should().BeGreaterThanOrEqualTo(ids.Count);
         }
     }
 
