@@ -398,8 +398,21 @@ public sealed partial class IdentityService
         try
         {
             // Stamp the version now so the audit snapshot shows the version the row will have.
-            var original = db.Entry(record).Property(x => x.Version).OriginalValue;
-            db.Entry(record).State = db.Entry(record).State == EntityState.Unchanged ? EntityState.Modified : db.Entry(record).State;
+            var entry = db.Entry(record);
+            var original = entry.Property(x => x.Version).OriginalValue;
+            if (group is not null)
+            {
+                // A group saves without automatic detection: look at this row now, so that only the columns that changed
+                // are written (marking the whole row Modified rewrote every column, and so every index entry, of the row).
+                // The version is stamped just before the save (PrepareSave), after detection: it is marked written here.
+                entry.DetectChanges();
+                if (entry.State == EntityState.Modified)
+                {
+                    entry.Property(x => x.Version).IsModified = true;
+                }
+            }
+
+            entry.State = entry.State == EntityState.Unchanged ? EntityState.Modified : entry.State;
             var after = IdentityRows.Snapshot(record);
             await AuditAsync(actor, action, record.Id, before, after, ct, versionAfter: original + 1, extra: extra).ConfigureAwait(false);
             Notify(wasTransmittable is not null && domain.TransmittableIns is null
