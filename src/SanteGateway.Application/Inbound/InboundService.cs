@@ -78,7 +78,23 @@ public sealed partial class InboundService
     /// <param name="actor">Who sent it (API key, listener).</param>
     /// <param name="ct">Cancellation.</param>
     /// <returns>The decision, or a refusal naming the field (unknown partner, empty body) when nothing was stored.</returns>
-    public Task<Result<InboundAccepted>> ReceiveAsync(string? partnerId, string? contentType, byte[] body, string channel, Actor actor, CancellationToken ct) => AppFailure.Run(async () =>
+    public Task<Result<InboundAccepted>> ReceiveAsync(string? partnerId, string? contentType, byte[] body, string channel, Actor actor, CancellationToken ct) =>
+        ReceiveAsync(partnerId, contentType, body, channel, actor, null, ct);
+
+    /// <summary>
+    /// Stores a received message or document its transport has already parsed, then decides it (see
+    /// <see cref="ReceiveAsync(string?, string?, byte[], string, Actor, CancellationToken)"/>): the extractor reuses
+    /// <paramref name="parsed"/> rather than reading the bytes again (<see cref="IInboundExtractor.Extract(ReadOnlyMemory{byte}, string, InboundPartnerSettings, object?)"/>).
+    /// </summary>
+    /// <param name="partnerId">The partner code.</param>
+    /// <param name="contentType">Content type as received.</param>
+    /// <param name="body">The bytes as received.</param>
+    /// <param name="channel"><c>api</c>, <c>mllp</c>, <c>fhir</c>, <c>folder</c>.</param>
+    /// <param name="actor">Who sent it.</param>
+    /// <param name="parsed">The transport's reading of <paramref name="body"/> (the MLLP listener's HL7 message), or null.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The decision, or a refusal naming the field when nothing was stored.</returns>
+    public Task<Result<InboundAccepted>> ReceiveAsync(string? partnerId, string? contentType, byte[] body, string channel, Actor actor, object? parsed, CancellationToken ct) => AppFailure.Run(async () =>
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(actor);
@@ -126,7 +142,7 @@ public sealed partial class InboundService
 
         try
         {
-            return await DecideAsync(item, received, partner, ct).ConfigureAwait(false);
+            return await DecideAsync(item, received, partner, ct, parsed).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or HttpRequestException or TimeoutException)
         {
