@@ -78,7 +78,7 @@ public sealed partial class InboundService
                     received = null;
                 }
 
-                var created = await identities.CreateAsync(CreateRequest(patient.Traits!, partner, item.PartnerPatientId, null, null), gate, ct).ConfigureAwait(false);
+                var created = await Identities.CreateAsync(CreateRequest(patient.Traits!, partner, item.PartnerPatientId, null, null), gate, ct).ConfigureAwait(false);
                 Verdict? rematched = null;
                 if (!created.IsSuccess && created.Error.Rule == "identity.duplicate")
                 {
