@@ -125,24 +125,78 @@ internal static class InboundIntakeLoad
         var warm = Enumerable.Range(0, warmup).Select(i => Encoding.UTF8.GetBytes(template.Replace("PAT-TROIS", "WARM" + Name(i), StringComparison.Ordinal).Replace("|N|VALI", "|N|PROV", StringComparison.Ordinal))).ToArray();
         await SendAllAsync(warm, new(StringComparer.Ordinal)).ConfigureAwait(false);
 
+        // For a profiler attached to the measured window only (`dotnet-trace collect -p PID` once this line is out).
+        await Console.Error.WriteLineAsync($"inbound-intake: measuring (pid {Environment.ProcessId})").ConfigureAwait(false);
         var sw = Stopwatch.StartNew();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var gc0 = GC.CollectionCount(0);
         var commits0 = app.Services.GetRequiredService<InboundGroupCommit>().Commits;
+        var backends0 = provider == StoreProvider.Postgres ? await BackendTicksAsync(store.ConnectionString).ConfigureAwait(false) : null;
         await SendAllAsync(messages, decisions).ConfigureAwait(false);
         sw.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+        var backends1 = backends0 is null ? null : await BackendTicksAsync(store.ConnectionString).ConfigureAwait(false);
         var gc = GC.CollectionCount(0) - gc0;
         var group = app.Services.GetRequiredService<InboundGroupCommit>();
         var transactions = group.Commits - commits0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"inbound-intake {provider} transport={transport} count={count} senders={senders} gc={(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds / count:F2} ms/message, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); {transactions} decision commits ({(transactions == 0 ? 0 : count / (double)transactions):F1} messages each), {gc} gen0 GCs; decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}"));
+            $"inbound-intake {provider} transport={transport} count={count} senders={senders} gc={(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}: {count / sw.Elapsed.TotalSeconds:F0} messages/s ({sw.Elapsed.TotalSeconds:F1} s, process CPU {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds / count:F2} ms/message, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}); {transactions} decision commits ({(transactions == 0 ? 0 : count / (double)transactions):F1} messages each), {gc} gen0 GCs; decisions {string.Join(", ", decisions.OrderBy(d => d.Key).Select(d => $"{d.Key}={d.Value}"))}{BackendCpu(backends0, backends1, count)}"));
         if (mllp)
         {
             await app.StopAsync().ConfigureAwait(false);
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// CPU ticks (user + system, from <c>/proc</c>) of the PostgreSQL backends serving this database, by pid — only when the
+    /// server runs on this machine (else empty). The pools keep their connections open across the measured window.
+    /// </summary>
+    private static async Task<Dictionary<int, long>?> BackendTicksAsync(string connection)
+    {
+        var pids = new List<int>();
+        await using (var conn = new Npgsql.NpgsqlConnection(connection))
+        {
+            await conn.OpenAsync().ConfigureAwait(false);
+            await using var cmd = new Npgsql.NpgsqlCommand("select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()", conn);
+            await using var reader = await cmd.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                pids.Add(reader.GetInt32(0));
+            }
+        }
+
+        var ticks = new Dictionary<int, long>();
+        foreach (var pid in pids)
+        {
+            try
+            {
+                // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th of the line.
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks[pid] = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // Not on this machine, or gone.
+            }
+        }
+
+        return ticks;
+    }
+
+    private static string BackendCpu(Dictionary<int, long>? before, Dictionary<int, long>? after, int count)
+    {
+        if (before is null || after is null || after.Count == 0)
+        {
+            return "";
+        }
+
+        // Clock ticks are 1/100 s on Linux (CLK_TCK); a backend started during the window counts from zero.
+        var ticks = after.Sum(a => a.Value - before.GetValueOrDefault(a.Key));
+        var ms = ticks * 10.0;
+        return string.Create(CultureInfo.InvariantCulture, $"; PostgreSQL backends CPU {ms / 1000:F1} s = {ms / count:F2} ms/message ({after.Count} backends)");
     }
 
     private static string Name(int i)

@@ -11,6 +11,7 @@ public sealed class PostgresConnectionStringTests
 
         cs.MaxAutoPrepare.Should().Be(64);
         cs.AutoPrepareMinUsages.Should().Be(2);
+        cs.NoResetOnClose.Should().BeTrue();
         cs.Host.Should().Be("db");
         cs.Database.Should().Be("santegw");
         cs.Password.Should().Be("p");
@@ -26,6 +27,14 @@ public sealed class PostgresConnectionStringTests
 
         cs.MaxAutoPrepare.Should().Be(max);
         cs.AutoPrepareMinUsages.Should().Be(usages);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Database=santegw;No Reset On Close=false", false)]
+    [InlineData("Host=db;Database=santegw;noresetonclose=true", true)]
+    public void What_the_connection_string_says_of_the_pooled_connection_reset_is_kept(string given, bool skipped)
+    {
+        new NpgsqlConnectionStringBuilder(GatewayStore.PostgresConnectionString(given)).NoResetOnClose.Should().Be(skipped);
     }
 
     [Fact]

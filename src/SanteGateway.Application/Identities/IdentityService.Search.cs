@@ -261,6 +261,8 @@ public sealed partial class IdentityService
         var cog = traits.BirthPlaceCog;
         var rows = await db.Identities.AsNoTracking()
             .Where(x => x.MergedIntoId == null && x.BirthNameKey == nameKey && x.BirthDate == date && x.FirstNameKey == firstKey && x.Sex == sex)
+            // Ordered by id: which 50 are read when more match is then the same every time (and EF's warning 10102 is met).
+            .OrderBy(x => x.Id)
             .Select(x => new { x.Id, x.BirthPlaceCog })
             .Take(50)
             .ToListAsync(ct).ConfigureAwait(false);
@@ -274,9 +276,9 @@ public sealed partial class IdentityService
         // reads only its few candidates whatever the size of the surname.
         var live = db.Identities.AsNoTracking().Where(x => x.MergedIntoId == null && x.Id != record.Id && x.BirthDate == record.BirthDate && x.Sex == record.Sex);
         var sameName = await live.Where(x => x.BirthNameKey == record.BirthNameKey)
-            .Select(x => new { x.Id, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog }).Take(200).ToListAsync(ct).ConfigureAwait(false);
+            .OrderBy(x => x.Id).Select(x => new { x.Id, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog }).Take(200).ToListAsync(ct).ConfigureAwait(false);
         var phonetic = record.BirthNamePhonetic == "" ? [] : await live.Where(x => x.BirthNamePhonetic == record.BirthNamePhonetic && x.BirthNameKey != record.BirthNameKey)
-            .Select(x => new { x.Id, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog }).Take(200).ToListAsync(ct).ConfigureAwait(false);
+            .OrderBy(x => x.Id).Select(x => new { x.Id, x.BirthNameKey, x.FirstNameKey, x.BirthPlaceCog }).Take(200).ToListAsync(ct).ConfigureAwait(false);
         var rows = sameName.Concat(phonetic).ToList();
         var list = new List<PotentialDuplicateView>();
         foreach (var r in rows)

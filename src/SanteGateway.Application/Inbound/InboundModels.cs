@@ -172,6 +172,18 @@ public interface IInboundExtractor
     /// <param name="partner">The sending partner.</param>
     /// <returns>The extraction.</returns>
     InboundExtraction Extract(ReadOnlyMemory<byte> raw, string contentType, InboundPartnerSettings partner);
+
+    /// <summary>
+    /// Reads a payload its transport has already parsed (the MLLP listener parses each message to answer it): a reader that
+    /// recognises <paramref name="parsed"/> for these very bytes reuses it rather than parsing them again. The extraction must
+    /// be the one <see cref="Extract(ReadOnlyMemory{byte}, string, InboundPartnerSettings)"/> gives for the bytes.
+    /// </summary>
+    /// <param name="raw">The bytes as received.</param>
+    /// <param name="contentType">Content type as received.</param>
+    /// <param name="partner">The sending partner.</param>
+    /// <param name="parsed">The transport's reading of <paramref name="raw"/>, or null.</param>
+    /// <returns>The extraction.</returns>
+    InboundExtraction Extract(ReadOnlyMemory<byte> raw, string contentType, InboundPartnerSettings partner, object? parsed) => Extract(raw, contentType, partner);
 }
 
 /// <summary>The answer to a received item: what the gate decided.</summary>

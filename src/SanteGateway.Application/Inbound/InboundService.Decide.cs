@@ -42,13 +42,13 @@ public sealed partial class InboundService
     /// yet (it is committed with the decision, through the group commit when there is one); null for an item already stored
     /// and tracked by this unit of work (decided again after a crash or a failed decision).
     /// </summary>
-    private async Task<InboundAccepted> DecideAsync(InboundItem item, InboundAction? received, InboundPartnerSettings partner, CancellationToken ct)
+    private async Task<InboundAccepted> DecideAsync(InboundItem item, InboundAction? received, InboundPartnerSettings partner, CancellationToken ct, object? parsed = null)
     {
         var gate = Actor.Process(ProcessName, "inbound") with { Establishment = partner.Establishment };
         var now = After(item.ReceivedAt);
         var actions = new List<InboundAction>();
         exchanges = [];
-        var extraction = extractor.Extract(item.Raw, item.ContentType, partner);
+        var extraction = parsed is null ? extractor.Extract(item.Raw, item.ContentType, partner) : extractor.Extract(item.Raw, item.ContentType, partner, parsed);
         item.Format = extraction.Format;
         item.Kind = extraction.Kind is null ? null : Clip(extraction.Kind, 64);
         item.MessageId = extraction.MessageId is null ? null : Clip(extraction.MessageId, 128);
@@ -78,7 +78,7 @@ public sealed partial class InboundService
                     received = null;
                 }
 
-                var created = await identities.CreateAsync(CreateRequest(patient.Traits!, partner, item.PartnerPatientId, null, null), gate, ct).ConfigureAwait(false);
+                var created = await Identities.CreateAsync(CreateRequest(patient.Traits!, partner, item.PartnerPatientId, null, null), gate, ct).ConfigureAwait(false);
                 Verdict? rematched = null;
                 if (!created.IsSuccess && created.Error.Rule == "identity.duplicate")
                 {

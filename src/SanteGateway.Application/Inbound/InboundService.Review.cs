@@ -63,7 +63,7 @@ public sealed partial class InboundService
             ?? throw new AppFailure(new AppError(ErrorKind.Conflict, "inbound.unknown-partner", $"Partner '{item.PartnerId}' is no longer configured."));
         var traits = extractor.Extract(item.Raw, item.ContentType, partner).Patient?.Traits
             ?? throw new AppFailure(new AppError(ErrorKind.Unprocessable, "inbound.traits-unusable", "The received traits are incomplete: create the identity by hand, then attach the item to it."));
-        var created = await identities.CreateAsync(CreateRequest(traits, partner, item.PartnerPatientId, req.Force, reason), actor, ct).ConfigureAwait(false);
+        var created = await Identities.CreateAsync(CreateRequest(traits, partner, item.PartnerPatientId, req.Force, reason), actor, ct).ConfigureAwait(false);
         if (!created.IsSuccess)
         {
             throw new AppFailure(created.Error);

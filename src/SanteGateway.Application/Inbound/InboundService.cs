@@ -23,7 +23,7 @@ public sealed partial class InboundService
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly GatewayDbContext db;
-    private readonly IdentityService identities;
+    private readonly IServiceProvider services;
     private readonly IInsiPort insi;
     private readonly IInboundExtractor extractor;
     private readonly TimeProvider clock;
@@ -34,12 +34,16 @@ public sealed partial class InboundService
     private readonly InboundPartnerCache? partners;
     private readonly InboundGroupCommit? commits;
 
+    private IdentityService? identityService;
+
     /// <summary>INSi exchanges of the decision being made (committed with it).</summary>
     private List<InsiExchange> exchanges = [];
 
     /// <summary>Creates the service (one per unit of work).</summary>
     /// <param name="db">Database context.</param>
-    /// <param name="identities">Identity use cases (creation goes through them: same rules, same audit).</param>
+    /// <param name="services">The unit of work's services: the identity use cases (<see cref="IdentityService"/>: creation goes
+    /// through them, same rules, same audit, same context) are resolved from them only when a decision creates an identity —
+    /// most items never do, and resolving them for every item was part of the gate's cost per message.</param>
     /// <param name="insi">INSi port.</param>
     /// <param name="extractor">Reader of HL7 v2, FHIR and CDA payloads.</param>
     /// <param name="clock">Clock.</param>
@@ -49,12 +53,12 @@ public sealed partial class InboundService
     /// <param name="establishments">Establishments a partner's data may be received for (none configured when null).</param>
     /// <param name="partners">Partners' settings kept in memory (read from the store for every item when null).</param>
     /// <param name="commits">Group commit of received items' decisions (each item committed alone when null).</param>
-    public InboundService(GatewayDbContext db, IdentityService identities, IInsiPort insi, IInboundExtractor extractor, TimeProvider clock, IOptions<ApplicationOptions> options, IOptions<InboundOptions> inbound, ILogger<InboundService> log, EstablishmentDirectory? establishments = null, InboundPartnerCache? partners = null, InboundGroupCommit? commits = null)
+    public InboundService(GatewayDbContext db, IServiceProvider services, IInsiPort insi, IInboundExtractor extractor, TimeProvider clock, IOptions<ApplicationOptions> options, IOptions<InboundOptions> inbound, ILogger<InboundService> log, EstablishmentDirectory? establishments = null, InboundPartnerCache? partners = null, InboundGroupCommit? commits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(inbound);
         this.db = db;
-        this.identities = identities;
+        this.services = services;
         this.insi = insi;
         this.extractor = extractor;
         this.clock = clock;
@@ -78,7 +82,23 @@ public sealed partial class InboundService
     /// <param name="actor">Who sent it (API key, listener).</param>
     /// <param name="ct">Cancellation.</param>
     /// <returns>The decision, or a refusal naming the field (unknown partner, empty body) when nothing was stored.</returns>
-    public Task<Result<InboundAccepted>> ReceiveAsync(string? partnerId, string? contentType, byte[] body, string channel, Actor actor, CancellationToken ct) => AppFailure.Run(async () =>
+    public Task<Result<InboundAccepted>> ReceiveAsync(string? partnerId, string? contentType, byte[] body, string channel, Actor actor, CancellationToken ct) =>
+        ReceiveAsync(partnerId, contentType, body, channel, actor, null, ct);
+
+    /// <summary>
+    /// Stores a received message or document its transport has already parsed, then decides it (see
+    /// <see cref="ReceiveAsync(string?, string?, byte[], string, Actor, CancellationToken)"/>): the extractor reuses
+    /// <paramref name="parsed"/> rather than reading the bytes again (<see cref="IInboundExtractor.Extract(ReadOnlyMemory{byte}, string, InboundPartnerSettings, object?)"/>).
+    /// </summary>
+    /// <param name="partnerId">The partner code.</param>
+    /// <param name="contentType">Content type as received.</param>
+    /// <param name="body">The bytes as received.</param>
+    /// <param name="channel"><c>api</c>, <c>mllp</c>, <c>fhir</c>, <c>folder</c>.</param>
+    /// <param name="actor">Who sent it.</param>
+    /// <param name="parsed">The transport's reading of <paramref name="body"/> (the MLLP listener's HL7 message), or null.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The decision, or a refusal naming the field when nothing was stored.</returns>
+    public Task<Result<InboundAccepted>> ReceiveAsync(string? partnerId, string? contentType, byte[] body, string channel, Actor actor, object? parsed, CancellationToken ct) => AppFailure.Run(async () =>
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(actor);
@@ -126,7 +146,7 @@ public sealed partial class InboundService
 
         try
         {
-            return await DecideAsync(item, received, partner, ct).ConfigureAwait(false);
+            return await DecideAsync(item, received, partner, ct, parsed).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or HttpRequestException or TimeoutException)
         {
@@ -335,6 +355,10 @@ public sealed partial class InboundService
         string.IsNullOrEmpty(item.Received) ? null : JsonSerializer.Deserialize<ReceivedIdentityView>(item.Received, Json),
         ReadCandidates(item.Candidates),
         actions.Select(a => new InboundActionView(a.At, a.Actor, a.Action, a.Decision, a.Rule, a.Detail, a.IdentityId)).ToList());
+
+    /// <summary>The identity use cases of this unit of work (resolved at first use).</summary>
+    private IdentityService Identities => identityService ??= (IdentityService)(services.GetService(typeof(IdentityService))
+        ?? throw new InvalidOperationException("IdentityService is not registered (AddSanteGatewayApplication)."));
 
     private DateTimeOffset Now() => AuditHasher.Truncate(clock.GetUtcNow());
 

@@ -75,7 +75,7 @@ public static class Hl7PartnerMap
 }
 
 /// <summary>
-/// Hands each HL7 message of a partner to the inbound gate (<see cref="InboundService.ReceiveAsync"/>): the item is committed
+/// Hands each HL7 message of a partner to the inbound gate (<see cref="InboundService.ReceiveAsync(string?, string?, byte[], string, Actor, object?, CancellationToken)"/>, with the listener's parsed message): the item is committed
 /// before the receipt is returned, so the acknowledgment follows storage; messages of no partner keep the plain intake
 /// (<see cref="StoreReceivedMessageHandler"/>).
 /// </summary>
@@ -119,7 +119,7 @@ internal sealed class Hl7InboundGateHandler(IServiceScopeFactory scopes, StoreRe
     {
         await using var scope = scopes.CreateAsyncScope();
         var gate = scope.ServiceProvider.GetRequiredService<InboundService>();
-        var result = await gate.ReceiveAsync(partner, ContentType, message.Raw.ToArray(), channel, Actor.Process(actor, channel), cancellationToken).ConfigureAwait(false);
+        var result = await gate.ReceiveAsync(partner, ContentType, message.Raw.ToArray(), channel, Actor.Process(actor, channel), message.Message, cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
             // Nothing stored (partner unknown or disabled in this gateway's configuration): AR, the sender keeps the message.

@@ -42,6 +42,27 @@ internal sealed partial class InboundExtractor(ILogger<InboundExtractor> log) : 
         }
     }
 
+    public InboundExtraction Extract(ReadOnlyMemory<byte> raw, string contentType, InboundPartnerSettings partner, object? parsed)
+    {
+        // The MLLP listener's reading of these bytes: the same reader, so the same message when it stayed within the limits
+        // this extractor reads with (a listener configured with larger ones may have read what the default refuses).
+        if (parsed is Hl7Message message && raw.Length <= Hl7ReadOptions.Default.MaxMessageBytes && message.Segments.Count <= Hl7ReadOptions.Default.MaxSegments
+            && Detect(raw.Span, contentType ?? "") == "hl7v2")
+        {
+            try
+            {
+                return Hl7(message);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogUnreadable(log, "hl7v2", ex.GetType().Name);
+                return InboundExtraction.Unreadable("hl7v2", "inbound.unreadable", $"The hl7v2 payload cannot be read: {Clip(ex.Message, 300)}");
+            }
+        }
+
+        return Extract(raw, contentType ?? "", partner);
+    }
+
     /// <summary>The format, from the content type, else from the first bytes.</summary>
     internal static string Detect(ReadOnlySpan<byte> raw, string contentType)
     {
@@ -93,6 +114,11 @@ internal sealed partial class InboundExtractor(ILogger<InboundExtractor> log) : 
             return InboundExtraction.Unreadable("hl7v2", "hl7." + error.Rule, error.ToString());
         }
 
+        return Hl7(message);
+    }
+
+    private static InboundExtraction Hl7(Hl7Message message)
+    {
         var msh = message.Msh;
         var kind = msh.TriggerEvent is null ? msh.MessageCode : $"{msh.MessageCode}^{msh.TriggerEvent}";
         var pam = PamIdentityReader.Read(message, PamOptions);
