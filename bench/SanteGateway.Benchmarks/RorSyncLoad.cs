@@ -19,7 +19,7 @@ namespace SanteGateway.Benchmarks;
 /// per query, like an HTTP request): p50/p95/max by activity, commune and name. Prints peak working set.
 /// <code>
 /// dotnet run -c Release --project bench/SanteGateway.Benchmarks -- ror-sync --offers 10000 [--changes 1000] [--batch 500] [--provider postgres --connection "…"]
-///     [--sandbox-process] [--validate [IG-DIR]] [--validation-mode Off|Sample|Changed|All]
+///     [--sandbox-process] [--validate [IG-DIR]] [--validation-mode Off|Sample|Changed|All] [--validation-parallelism N]
 /// </code>
 /// </summary>
 internal static class RorSyncLoad
@@ -34,6 +34,7 @@ internal static class RorSyncLoad
         var separate = false;
         string? validate = null;
         var validationMode = new RorValidationOptions().Mode;
+        var validationParallelism = new RorValidationOptions().Parallelism;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -46,6 +47,7 @@ internal static class RorSyncLoad
                 case "--sandbox-process": separate = true; break;
                 case "--validate": validate = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : DefaultIg(); break;
                 case "--validation-mode": validationMode = Enum.Parse<RorValidationMode>(args[++i], ignoreCase: true); break;
+                case "--validation-parallelism": validationParallelism = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
@@ -93,14 +95,14 @@ internal static class RorSyncLoad
         // With --validate, the gateway's validator (Firely, official ROR profiles) in the given mode; the profiles are loaded
         // and compiled before the timed runs (the gateway pays that once, on its first validation).
         FirelyRorResourceValidator? validator = null;
-        var validation = new RorValidationOptions { Mode = validationMode };
+        var validation = new RorValidationOptions { Mode = validationMode, Parallelism = validationParallelism };
         if (validate is not null)
         {
             validation.Definitions.Add(validate);
             validator = new FirelyRorResourceValidator(Options.Create(validation), NullLogger<FirelyRorResourceValidator>.Instance);
             var load = Stopwatch.StartNew();
             _ = validator.Profiles;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation: mode {validationMode}, sample {validation.SampleRate:P0}; ROR profiles loaded in {load.Elapsed.TotalSeconds:F1} s from {validate}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation: mode {validationMode}, sample {validation.SampleRate:P0}, {validation.Parallelism} at once; ROR profiles loaded in {load.Elapsed.TotalSeconds:F1} s from {validate}"));
         }
         else
         {

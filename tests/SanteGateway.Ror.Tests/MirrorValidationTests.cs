@@ -145,6 +145,33 @@ public abstract class MirrorValidationTests(TestDatabase database, RorValidatorF
     }
 
     [Fact]
+    public async Task Validation_on_several_threads_gives_every_resource_the_verdict_and_messages_of_one_thread()
+    {
+        // Invalid offers among valid resources, spread over several batches.
+        foreach (var id in sandbox!.Handler.Data.All("HealthcareService").Where(h => h.Id!.StartsWith("hs-", StringComparison.Ordinal)).Take(3).Select(h => h.Id!).ToList())
+        {
+            Change<HealthcareService>("HealthcareService", id, h => h.Identifier.Clear());
+        }
+
+        var one = await RunAsync(RorSyncMode.Full, new RorValidationOptions { Mode = RorValidationMode.All, Parallelism = 1, BatchSize = 5 }, Validator);
+        var sequential = await VerdictsAsync();
+        var several = await RunAsync(RorSyncMode.Full, new RorValidationOptions { Mode = RorValidationMode.All, Parallelism = 4, BatchSize = 5 }, Validator);
+        var parallel = await VerdictsAsync();
+
+        one.Invalid.Should().Be(3);
+        several.Validated.Should().Be(one.Validated).And.Be(Visible, "mode All validates every resource again");
+        several.Invalid.Should().Be(3);
+        sequential.Values.Count(v => v.Status == RorValidationStatus.Invalid).Should().Be(3);
+        parallel.Should().BeEquivalentTo(sequential, "the verdicts and their messages do not depend on how many resources are validated at once");
+    }
+
+    private async Task<Dictionary<string, (string? Status, string? Issues)>> VerdictsAsync()
+    {
+        await using var db = database.CreateContext();
+        return await db.RorResources.AsNoTracking().ToDictionaryAsync(r => r.ResourceType + "/" + r.ResourceId, r => (r.ValidationStatus, r.ValidationIssues), Ct);
+    }
+
+    [Fact]
     public async Task A_delta_validates_only_the_resources_it_changed()
     {
         var initial = await RunAsync(RorSyncMode.Full, new RorValidationOptions { Mode = RorValidationMode.Changed, SampleRate = 0 }, Validator);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -253,20 +254,10 @@ public sealed class RorSyncService
 
             var phase = string.Create(CultureInfo.InvariantCulture, $"file {i + 1}/{manifest.Files.Count}");
             progress?.Report(new RorSyncProgress("full", received, expected, phase));
-            var batch = new List<RorResourceData>(_options.BatchSize);
-            await foreach (var r in _port.ReadExportFileAsync(manifest.Files[i], ct).ConfigureAwait(false))
-            {
-                batch.Add(r);
-                received++;
-                if (batch.Count >= _options.BatchSize)
-                {
-                    await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
-                    batch.Clear();
-                    progress?.Report(new RorSyncProgress("full", received, expected, phase));
-                }
-            }
-
-            await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
+            var before = received;
+            received += await IngestAsync(_port.ReadExportFileAsync(manifest.Files[i], ct), state.RunNumber, counts,
+                n => progress?.Report(new RorSyncProgress("full", before + n, expected, phase)), ct).ConfigureAwait(false);
+            // Only once every batch of the file is committed: a run killed before resumes at this file.
             state.ExportFilesDone = i + 1;
             await SaveStateAsync(ct).ConfigureAwait(false);
         }
@@ -316,22 +307,9 @@ public sealed class RorSyncService
         state.StartedAtTicks = started.UtcTicks;
         await SaveStateAsync(ct).ConfigureAwait(false);
         var since = new DateTimeOffset(state.SinceTicks, TimeSpan.Zero) - _options.Overlap;
-        var batch = new List<RorResourceData>(_options.BatchSize);
-        long received = 0;
         progress?.Report(new RorSyncProgress("delta", 0, null, "changes"));
-        await foreach (var r in _port.ReadChangesAsync(since, ct).ConfigureAwait(false))
-        {
-            batch.Add(r);
-            received++;
-            if (batch.Count >= _options.BatchSize)
-            {
-                await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
-                batch.Clear();
-                progress?.Report(new RorSyncProgress("delta", received, null, "changes"));
-            }
-        }
-
-        await StoreBatchAsync(batch, state.RunNumber, counts, ct).ConfigureAwait(false);
+        await IngestAsync(_port.ReadChangesAsync(since, ct), state.RunNumber, counts, n => progress?.Report(new RorSyncProgress("delta", n, null, "changes")), ct)
+            .ConfigureAwait(false);
         state.Phase = "idle";
         state.SinceTicks = started.UtcTicks;
         Succeeded(state, "delta", counts, _time.GetUtcNow());
@@ -380,21 +358,78 @@ public sealed class RorSyncService
     }
 
     /// <summary>
-    /// Upserts one batch in one transaction through the bulk writer (no change tracking): new rows added, newer copies
-    /// replace, older or equal ones only marked seen; then the offers the batch touches get their place (commune) copied.
+    /// Stores what <paramref name="source"/> yields, batch by batch, as a two-stage pipeline so that both cores work: a reader
+    /// task reads and parses the ROR's resources and prepares the rows of the next batches (at most two ahead: memory stays
+    /// bounded) while this task writes the previous batch. The store is used by this task only.
     /// </summary>
-    private async Task StoreBatchAsync(List<RorResourceData> batch, long run, Counts counts, CancellationToken ct)
+    /// <returns>How many resources were read.</returns>
+    private async Task<long> IngestAsync(IAsyncEnumerable<RorResourceData> source, long run, Counts counts, Action<long> progress, CancellationToken ct)
     {
-        if (batch.Count == 0)
+        var channel = Channel.CreateBounded<(List<RorResource> Rows, long Read)>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var mode = EffectiveMode;
+        var size = Math.Max(1, _options.BatchSize);
+        var reader = Task.Run(async () =>
         {
-            return;
+            long read = 0;
+            try
+            {
+                var batch = new List<RorResourceData>(size);
+                await foreach (var r in source.WithCancellation(stop.Token).ConfigureAwait(false))
+                {
+                    batch.Add(r);
+                    read++;
+                    if (batch.Count >= size)
+                    {
+                        await channel.Writer.WriteAsync((PrepareRows(batch, run, mode), read), stop.Token).ConfigureAwait(false);
+                        batch = new List<RorResourceData>(size);
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    await channel.Writer.WriteAsync((PrepareRows(batch, run, mode), read), stop.Token).ConfigureAwait(false);
+                }
+
+                channel.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                channel.Writer.Complete(ex);
+            }
+
+            return read;
+        }, CancellationToken.None);
+
+        try
+        {
+            await foreach (var (rows, read) in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                await StoreRowsAsync(rows, counts, ct).ConfigureAwait(false);
+                progress(read);
+            }
+        }
+        catch (ChannelClosedException ex) when (ex.InnerException is not null)
+        {
+            // The reader's failure (the ROR, a malformed file) as if read here.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+        }
+        finally
+        {
+            // A write that failed stops the reader; it is awaited so that nothing reads the ROR after this run returns.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reader.ConfigureAwait(false);
         }
 
-        await RenewLeaseAsync(ct).ConfigureAwait(false);
+        return await reader.ConfigureAwait(false);
+    }
+
+    /// <summary>The rows of one batch (no store access: runs on the reader task).</summary>
+    private List<RorResource> PrepareRows(List<RorResourceData> batch, long run, RorValidationMode mode)
+    {
         var now = _time.GetUtcNow().UtcTicks;
         // The same resource twice in a batch (pages that shifted): the newest wins.
-        var mode = EffectiveMode;
-        var rows = batch.GroupBy(r => (r.ResourceType, r.Id)).Select(g => g.MaxBy(r => r.LastUpdated)!).Select(r =>
+        return batch.GroupBy(r => (r.ResourceType, r.Id)).Select(g => g.MaxBy(r => r.LastUpdated)!).Select(r =>
         {
             var row = new RorResource { ResourceType = r.ResourceType, ResourceId = r.Id, SeenInRun = run };
             Fill(row, r, now);
@@ -402,6 +437,21 @@ public sealed class RorSyncService
             row.ValidationStatus = mode != RorValidationMode.Off && RorValidationPolicy.WantsChanged(_validation, _initialLoad, r.ResourceType, r.Id) ? RorValidationStatus.Pending : null;
             return row;
         }).ToList();
+    }
+
+    /// <summary>
+    /// Upserts one batch in one transaction through the bulk writer (no change tracking): new rows added, newer copies
+    /// replace, older or equal ones only marked seen; then the offers the batch touches get their place (commune) copied.
+    /// </summary>
+    private async Task StoreRowsAsync(List<RorResource> rows, Counts counts, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        await RenewLeaseAsync(ct).ConfigureAwait(false);
+        var mode = EffectiveMode;
         _writer ??= IRorBulkWriter.For(_db, revalidateUnchanged: mode == RorValidationMode.All);
         var strategy = _db.Database.CreateExecutionStrategy();
         _search ??= new RorSearchIndexWriter();
@@ -503,30 +553,23 @@ public sealed class RorSyncService
 
         var started = _time.GetTimestamp();
         var total = await _db.RorResources.CountAsync(r => r.ValidationStatus == RorValidationStatus.Pending, ct).ConfigureAwait(false);
-        var seen = new HashSet<(string, string)>();
+        Task<(string Type, string Id, string Status, string? Issues)[]>? running = null;
         try
         {
             progress?.Report(new RorSyncProgress(kind, 0, total, "validate"));
-            while (true)
+            // A pipeline: the next batch is read and validated (on every core: validation is CPU only) while the results of the
+            // previous one are written. Batches follow the key order (keyset paging), so a batch is read before the previous
+            // results are written without being read twice.
+            var rows = await NextPendingAsync(null, ct).ConfigureAwait(false);
+            running = rows.Count > 0 ? ValidateBatchAsync(rows, ct) : null;
+            while (running is not null)
             {
+                var results = await running.ConfigureAwait(false);
+                running = null;
                 await RenewLeaseAsync(ct).ConfigureAwait(false);
-                // Constants (not variables) in the filter, so that both databases use the partial index on pending rows.
-                var rows = await _db.RorResources.AsNoTracking().Where(r => r.ValidationStatus == RorValidationStatus.Pending)
-                    .OrderBy(r => r.ResourceType).ThenBy(r => r.ResourceId).Take(Math.Max(1, _validation.BatchSize))
-                    .Select(r => new { r.ResourceType, r.ResourceId, r.Json }).ToListAsync(ct).ConfigureAwait(false);
-                if (rows.Count == 0 || rows.Any(r => !seen.Add((r.ResourceType, r.ResourceId))))
-                {
-                    break; // done (a row seen twice would mean its result could not be written: never loop)
-                }
-
-                var results = new List<(string Type, string Id, string Status, string? Issues)>(rows.Count);
-                foreach (var r in rows)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    var outcome = Validate(r.ResourceType, r.ResourceId, r.Json);
-                    results.Add((r.ResourceType, r.ResourceId, outcome.IsValid ? RorValidationStatus.Valid : RorValidationStatus.Invalid, RorValidationPolicy.Compact(outcome, _validation.MaxIssues)));
-                }
-
+                var last = rows[^1];
+                rows = await NextPendingAsync((last.ResourceType, last.ResourceId), ct).ConfigureAwait(false);
+                running = rows.Count > 0 ? ValidateBatchAsync(rows, ct) : null;
                 var at = _time.GetUtcNow().UtcTicks;
                 var strategy = _db.Database.CreateExecutionStrategy();
                 await strategy.ExecuteAsync(async () =>
@@ -541,7 +584,7 @@ public sealed class RorSyncService
 
                     await tx.CommitAsync(ct).ConfigureAwait(false);
                 }).ConfigureAwait(false);
-                summary.Validated += results.Count;
+                summary.Validated += results.Length;
                 summary.Invalid += results.Count(x => x.Status == RorValidationStatus.Invalid);
                 progress?.Report(new RorSyncProgress(kind, summary.Validated, total, "validate"));
             }
@@ -554,6 +597,21 @@ public sealed class RorSyncService
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             summary.Note = "validation cancelled (the rest is validated by the next run)";
+        }
+        finally
+        {
+            if (running is not null)
+            {
+                // A batch validated ahead whose results will not be written (the pass stopped): wait for it, its rows stay pending.
+                try
+                {
+                    await running.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RorValidationUnavailableException or OperationCanceledException)
+                {
+                    _logger.LogDebug("ROR validation batch abandoned: {Error}", ex.GetType().Name);
+                }
+            }
         }
 
         summary.Time = _time.GetElapsedTime(started);
@@ -572,6 +630,42 @@ public sealed class RorSyncService
 
         return summary;
     }
+
+    /// <summary>The next pending rows after <paramref name="after"/> in key order (constants in the filter, so that both databases use the partial index on pending rows).</summary>
+    private async Task<List<PendingRow>> NextPendingAsync((string Type, string Id)? after, CancellationToken ct)
+    {
+        var query = _db.RorResources.AsNoTracking().Where(r => r.ValidationStatus == RorValidationStatus.Pending);
+        if (after is var (type, id))
+        {
+            query = query.Where(r => string.Compare(r.ResourceType, type) > 0 || (r.ResourceType == type && string.Compare(r.ResourceId, id) > 0));
+        }
+
+        return await query.OrderBy(r => r.ResourceType).ThenBy(r => r.ResourceId).Take(Math.Max(1, _validation.BatchSize))
+            .Select(r => new PendingRow(r.ResourceType, r.ResourceId, r.Json)).ToListAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Validates a batch on up to <see cref="RorValidationOptions.Parallelism"/> threads; results in the batch's order.</summary>
+    private Task<(string Type, string Id, string Status, string? Issues)[]> ValidateBatchAsync(List<PendingRow> rows, CancellationToken ct) => Task.Run(() =>
+    {
+        var results = new (string Type, string Id, string Status, string? Issues)[rows.Count];
+        var parallel = new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Math.Max(1, _validation.Parallelism) };
+        try
+        {
+            Parallel.For(0, rows.Count, parallel, i =>
+            {
+                var r = rows[i];
+                var outcome = Validate(r.ResourceType, r.ResourceId, r.Json);
+                results[i] = (r.ResourceType, r.ResourceId, outcome.IsValid ? RorValidationStatus.Valid : RorValidationStatus.Invalid, RorValidationPolicy.Compact(outcome, _validation.MaxIssues));
+            });
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            // The profiles cannot be loaded (or the run is cancelled): the caller handles the first cause as before.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+        }
+
+        return results;
+    }, ct);
 
     private RorValidationOutcome Validate(string type, string id, string json)
     {
@@ -648,6 +742,8 @@ public sealed class RorSyncService
             // The lease expires on its own.
         }
     }
+
+    private sealed record PendingRow(string ResourceType, string ResourceId, string Json);
 
     private sealed class ValidationSummary
     {

@@ -43,6 +43,12 @@ public sealed class RorValidationOptions
 
     /// <summary>Resources validated between two writes of their results.</summary>
     public int BatchSize { get; set; } = 200;
+
+    /// <summary>
+    /// Resources validated at once (threads), default the number of processors: validation is CPU only and the validator is
+    /// thread-safe; the verdicts do not depend on it. 1 validates one resource at a time.
+    /// </summary>
+    public int Parallelism { get; set; } = Environment.ProcessorCount;
 }
 
 /// <summary>One error found by the validation of a mirrored resource.</summary>
@@ -64,7 +70,7 @@ public sealed record RorValidationOutcome(IReadOnlyList<RorValidationIssue> Erro
 /// </summary>
 public interface IRorResourceValidator
 {
-    /// <summary>Validates one resource as the ROR served it.</summary>
+    /// <summary>Validates one resource as the ROR served it. Called from several threads at once (<see cref="RorValidationOptions.Parallelism"/>).</summary>
     /// <param name="resourceType">Its type (<c>Location</c>…).</param>
     /// <param name="json">The resource as FHIR JSON.</param>
     /// <returns>The errors (a resource that cannot be read at all is one error).</returns>

@@ -28,7 +28,8 @@ namespace SanteGateway.Interop.Fhir.Validation;
 /// <para>Release 0.1.0, the only complete release available, contradicts the current IG on three points that every current
 /// resource meets: those error texts are tolerated (<see cref="ToleratedMessages"/>, only when the loaded IG is 0.1.0).</para>
 /// <para>Build once and share: loading and the first validation of each type compile the schemas (seconds); later validations
-/// take milliseconds. Thread-safe: validations are run one at a time (the schema cache fills as it goes).</para>
+/// take milliseconds. Thread-safe: concurrent validations run on separate validators (at most one per processor, each built
+/// on first need and kept), never on one validator at once.</para>
 /// </remarks>
 public sealed class RorProfileSet
 {
@@ -38,11 +39,16 @@ public sealed class RorProfileSet
     /// <summary>The five resource types the ROR mirror keeps.</summary>
     private static readonly string[] MirroredTypes = ["Organization", "HealthcareService", "Location", "Practitioner", "PractitionerRole"];
 
-    private readonly Lock _gate = new();
+    private readonly string[] _definitions;
+    private readonly System.Collections.Concurrent.ConcurrentBag<FhirProfileValidator> _idle = [];
+    private readonly int _maxLanes = Math.Max(1, Environment.ProcessorCount);
+    private int _lanes = 1;
 
-    private RorProfileSet(FhirProfileValidator validator, string? version, IReadOnlyDictionary<string, string> profiles, IReadOnlyList<string> corrections, IReadOnlyList<string> tolerated)
+    private RorProfileSet(string[] definitions, FhirProfileValidator validator, string? version, IReadOnlyDictionary<string, string> profiles, IReadOnlyList<string> corrections, IReadOnlyList<string> tolerated)
     {
+        _definitions = definitions;
         Validator = validator;
+        _idle.Add(validator);
         Version = version;
         Profiles = profiles;
         Corrections = corrections;
@@ -62,7 +68,7 @@ public sealed class RorProfileSet
         "Expected context to be one of: {EXTENSION,https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/ror-healthcareservice-contact}",
     ];
 
-    /// <summary>The validator over the corrected definitions.</summary>
+    /// <summary>The validator over the corrected definitions (also the first of those <see cref="Errors(Resource)"/> uses: one thread at a time on it).</summary>
     public FhirProfileValidator Validator { get; }
 
     /// <summary>Version of the loaded ROR profiles (e.g. <c>0.1.0</c>), when they declare one.</summary>
@@ -133,9 +139,10 @@ public sealed class RorProfileSet
             throw new InvalidOperationException("No ROR profile (" + StructureDefinitionBase + "ror-*) found in " + string.Join(", ", paths));
         }
 
-        var definitions = new FhirDefinitionSource(nodes.Select(n => n.ToJsonString()), []);
+        var texts = nodes.Select(n => n.ToJsonString()).ToArray();
+        var definitions = new FhirDefinitionSource(texts, []);
         var tolerated = version == "0.1.0" ? Release010Drift : [];
-        return new RorProfileSet(new FhirProfileValidator(definitions), version, profiles, corrections, tolerated);
+        return new RorProfileSet(texts, new FhirProfileValidator(definitions), version, profiles, corrections, tolerated);
     }
 
     /// <summary>
@@ -148,10 +155,15 @@ public sealed class RorProfileSet
     {
         ArgumentNullException.ThrowIfNull(resource);
         var profile = Profiles.TryGetValue(resource.TypeName, out var p) ? p : null;
+        var lane = Rent();
         FhirValidationReport report;
-        lock (_gate)
+        try
         {
-            report = Validator.Validate(resource, profile);
+            report = lane.Validate(resource, profile);
+        }
+        finally
+        {
+            _idle.Add(lane);
         }
 
         return report.Errors
@@ -171,6 +183,40 @@ public sealed class RorProfileSet
         var parsed = FhirFormats.ParseJson<Resource>(json, checkValues: true);
         var parse = parsed.Issues.Select(i => new FhirValidationIssue("error", "structure", parsed.Resource.TypeName, i));
         return parse.Concat(Errors(parsed.Resource)).ToArray();
+    }
+
+    /// <summary>
+    /// An idle validator, or a new one while fewer than one per processor exist. Each validator is used by one thread at a time
+    /// and has its own definitions, resolver cache, terminology and compiled schemas (nothing of the Firely validator is relied
+    /// on to be thread-safe), so concurrent validations give the verdicts one validator would.
+    /// </summary>
+    private FhirProfileValidator Rent()
+    {
+        if (_idle.TryTake(out var lane))
+        {
+            return lane;
+        }
+
+        while (true)
+        {
+            var lanes = Volatile.Read(ref _lanes);
+            if (lanes >= _maxLanes)
+            {
+                // Every validator busy and no more allowed: wait for one (only when callers outnumber the processors).
+                var spin = new SpinWait();
+                while (!_idle.TryTake(out lane))
+                {
+                    spin.SpinOnce(sleep1Threshold: 10);
+                }
+
+                return lane;
+            }
+
+            if (Interlocked.CompareExchange(ref _lanes, lanes + 1, lanes) == lanes)
+            {
+                return new FhirProfileValidator(new FhirDefinitionSource(_definitions, []));
+            }
+        }
     }
 
     private static bool IsCore(string url) => url.StartsWith("http://hl7.org/fhir/", StringComparison.Ordinal);
