@@ -41,8 +41,9 @@ public sealed class RorProfileSet
 
     private readonly string[] _definitions;
     private readonly System.Collections.Concurrent.ConcurrentBag<FhirProfileValidator> _idle = [];
-    private readonly int _maxLanes = Math.Max(1, Environment.ProcessorCount);
-    private int _lanes = 1;
+    // One permit per validator that may exist (one per processor): a caller holding a permit always finds an idle validator
+    // or room to build one, so nobody spins while every validator is busy.
+    private readonly SemaphoreSlim _permits = new(Math.Max(1, Environment.ProcessorCount));
 
     private RorProfileSet(string[] definitions, FhirProfileValidator validator, string? version, IReadOnlyDictionary<string, string> profiles, IReadOnlyList<string> corrections, IReadOnlyList<string> tolerated)
     {
@@ -164,6 +165,7 @@ public sealed class RorProfileSet
         finally
         {
             _idle.Add(lane);
+            _permits.Release();
         }
 
         return report.Errors
@@ -192,30 +194,17 @@ public sealed class RorProfileSet
     /// </summary>
     private FhirProfileValidator Rent()
     {
-        if (_idle.TryTake(out var lane))
+        // Waits only while callers outnumber the processors. With a permit in hand, an empty bag means every existing
+        // validator is rented by another permit holder, so fewer than one per processor exist and one more may be built.
+        _permits.Wait();
+        try
         {
-            return lane;
+            return _idle.TryTake(out var lane) ? lane : new FhirProfileValidator(new FhirDefinitionSource(_definitions, []));
         }
-
-        while (true)
+        catch
         {
-            var lanes = Volatile.Read(ref _lanes);
-            if (lanes >= _maxLanes)
-            {
-                // Every validator busy and no more allowed: wait for one (only when callers outnumber the processors).
-                var spin = new SpinWait();
-                while (!_idle.TryTake(out lane))
-                {
-                    spin.SpinOnce(sleep1Threshold: 10);
-                }
-
-                return lane;
-            }
-
-            if (Interlocked.CompareExchange(ref _lanes, lanes + 1, lanes) == lanes)
-            {
-                return new FhirProfileValidator(new FhirDefinitionSource(_definitions, []));
-            }
+            _permits.Release();
+            throw;
         }
     }
 
