@@ -48,7 +48,7 @@ public sealed partial class InboundService
         var now = After(item.ReceivedAt);
         var actions = new List<InboundAction>();
         exchanges = [];
-        var extraction = parsed is null ? extractor.Extract(item.Raw, item.ContentType, partner) : extractor.Extract(item.Raw, item.ContentType, partner, parsed);
+        var extraction = extractor.Extract(item.Raw, item.ContentType, partner, parsed);
         item.Format = extraction.Format;
         item.Kind = extraction.Kind is null ? null : Clip(extraction.Kind, 64);
         item.MessageId = extraction.MessageId is null ? null : Clip(extraction.MessageId, 128);
@@ -124,19 +124,12 @@ public sealed partial class InboundService
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
         // The plans add rows and set properties of rows this context tracks; the save's own detection finds those changes.
-        // Without this, every Local lookup (audit chain head, partner ids) scanned every row the group had added so far.
-        var detect = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
+        using (db.ChangeTracker.PauseAutomaticDetection())
         {
             foreach (var plan in plans)
             {
                 await ApplyAsync(plan, ct).ConfigureAwait(false);
             }
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = detect;
         }
 
         await db.SaveChangesAsync(ct).ConfigureAwait(false);

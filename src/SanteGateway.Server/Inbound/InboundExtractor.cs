@@ -21,14 +21,19 @@ internal sealed partial class InboundExtractor(ILogger<InboundExtractor> log) : 
     private static readonly CdaReadOptions CdaOptions = new() { InsPolicy = InsPolicy.AllowTestAndDemo };
     private static readonly string[] InsProblems = ["ins-wrong-key", "ins-malformed", "ins-oid-unknown", "ins-matricule", "ins-oid-policy", "ins-ambiguous"];
 
-    public InboundExtraction Extract(ReadOnlyMemory<byte> raw, string contentType, InboundPartnerSettings partner)
+    public InboundExtraction Extract(ReadOnlyMemory<byte> raw, string contentType, InboundPartnerSettings partner) => Extract(raw, contentType, partner, null);
+
+    public InboundExtraction Extract(ReadOnlyMemory<byte> raw, string contentType, InboundPartnerSettings partner, object? parsed)
     {
         var format = Detect(raw.Span, contentType ?? "");
+        // The MLLP listener's reading of these bytes: the same reader, so the same message when it stayed within the limits
+        // this extractor reads with (a listener configured with larger ones may have read what the default refuses).
+        var listened = parsed is Hl7Message m && raw.Length <= Hl7ReadOptions.Default.MaxMessageBytes && m.Segments.Count <= Hl7ReadOptions.Default.MaxSegments ? m : null;
         try
         {
             return format switch
             {
-                "hl7v2" => Hl7(raw.Span),
+                "hl7v2" => listened is null ? Hl7(raw.Span) : Hl7(listened),
                 "fhir-json" or "fhir-xml" => Fhir(Text(raw.Span), format == "fhir-json"),
                 "cda" => Cda(Text(raw.Span)),
                 _ => InboundExtraction.Unreadable(null, "inbound.unknown-format", "Expected an HL7 v2 message, a FHIR resource (JSON or XML) or a CDA document; say which with Content-Type."),
@@ -40,27 +45,6 @@ internal sealed partial class InboundExtractor(ILogger<InboundExtractor> log) : 
             LogUnreadable(log, format, ex.GetType().Name);
             return InboundExtraction.Unreadable(format.StartsWith("fhir", StringComparison.Ordinal) ? "fhir" : format, "inbound.unreadable", $"The {format} payload cannot be read: {Clip(ex.Message, 300)}");
         }
-    }
-
-    public InboundExtraction Extract(ReadOnlyMemory<byte> raw, string contentType, InboundPartnerSettings partner, object? parsed)
-    {
-        // The MLLP listener's reading of these bytes: the same reader, so the same message when it stayed within the limits
-        // this extractor reads with (a listener configured with larger ones may have read what the default refuses).
-        if (parsed is Hl7Message message && raw.Length <= Hl7ReadOptions.Default.MaxMessageBytes && message.Segments.Count <= Hl7ReadOptions.Default.MaxSegments
-            && Detect(raw.Span, contentType ?? "") == "hl7v2")
-        {
-            try
-            {
-                return Hl7(message);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                LogUnreadable(log, "hl7v2", ex.GetType().Name);
-                return InboundExtraction.Unreadable("hl7v2", "inbound.unreadable", $"The hl7v2 payload cannot be read: {Clip(ex.Message, 300)}");
-            }
-        }
-
-        return Extract(raw, contentType ?? "", partner);
     }
 
     /// <summary>The format, from the content type, else from the first bytes.</summary>
