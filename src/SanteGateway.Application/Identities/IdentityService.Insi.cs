@@ -115,8 +115,7 @@ public sealed partial class IdentityService
         group = new InsiApplyGroup([.. ids.Except(alerted)]);
         // The group's rows are only added, attached or marked by this code: changes are detected once per save. Left on,
         // every audit append (which looks at the tracked chain head) would scan the whole tracker: O(n²) in the group.
-        var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        using var pause = db.ChangeTracker.PauseAutomaticDetection();
         try
         {
             var results = new List<Result<InsiActionResult>>(calls.Count);
@@ -141,7 +140,6 @@ public sealed partial class IdentityService
         {
             group = null;
             db.ChangeTracker.Clear();
-            db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
         }
     }
 
