@@ -131,11 +131,12 @@ internal static class InboundIntakeLoad
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var gc0 = GC.CollectionCount(0);
         var commits0 = app.Services.GetRequiredService<InboundGroupCommit>().Commits;
-        var backends0 = provider == StoreProvider.Postgres ? await BackendTicksAsync(store.ConnectionString).ConfigureAwait(false) : null;
+        var database = provider == StoreProvider.Postgres && Directory.Exists("/proc") ? new Npgsql.NpgsqlConnectionStringBuilder(store.ConnectionString).Database : null;
+        var backends0 = database is null ? null : ServerCpuSampler.Snapshot(database);
         await SendAllAsync(messages, decisions).ConfigureAwait(false);
         sw.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
-        var backends1 = backends0 is null ? null : await BackendTicksAsync(store.ConnectionString).ConfigureAwait(false);
+        var backends1 = database is null ? null : ServerCpuSampler.Snapshot(database);
         var gc = GC.CollectionCount(0) - gc0;
         var group = app.Services.GetRequiredService<InboundGroupCommit>();
         var transactions = group.Commits - commits0;
@@ -149,43 +150,6 @@ internal static class InboundIntakeLoad
         return 0;
     }
 
-    /// <summary>
-    /// CPU ticks (user + system, from <c>/proc</c>) of the PostgreSQL backends serving this database, by pid — only when the
-    /// server runs on this machine (else empty). The pools keep their connections open across the measured window.
-    /// </summary>
-    private static async Task<Dictionary<int, long>?> BackendTicksAsync(string connection)
-    {
-        var pids = new List<int>();
-        await using (var conn = new Npgsql.NpgsqlConnection(connection))
-        {
-            await conn.OpenAsync().ConfigureAwait(false);
-            await using var cmd = new Npgsql.NpgsqlCommand("select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()", conn);
-            await using var reader = await cmd.ExecuteReaderAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false))
-            {
-                pids.Add(reader.GetInt32(0));
-            }
-        }
-
-        var ticks = new Dictionary<int, long>();
-        foreach (var pid in pids)
-        {
-            try
-            {
-                // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th of the line.
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks[pid] = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-                // Not on this machine, or gone.
-            }
-        }
-
-        return ticks;
-    }
-
     private static string BackendCpu(Dictionary<int, long>? before, Dictionary<int, long>? after, int count)
     {
         if (before is null || after is null || after.Count == 0)
@@ -193,10 +157,8 @@ internal static class InboundIntakeLoad
             return "";
         }
 
-        // Clock ticks are 1/100 s on Linux (CLK_TCK); a backend started during the window counts from zero.
-        var ticks = after.Sum(a => a.Value - before.GetValueOrDefault(a.Key));
-        var ms = ticks * 10.0;
-        return string.Create(CultureInfo.InvariantCulture, $"; PostgreSQL backends CPU {ms / 1000:F1} s = {ms / count:F2} ms/message ({after.Count} backends)");
+        var spent = ServerCpuSampler.Spent(before, after);
+        return string.Create(CultureInfo.InvariantCulture, $"; PostgreSQL backends CPU {spent.TotalSeconds:F1} s = {spent.TotalMilliseconds / count:F2} ms/message ({after.Count} backends)");
     }
 
     private static string Name(int i)

@@ -78,13 +78,38 @@ internal sealed class ServerCpuSampler : IDisposable
         stop.Dispose();
     }
 
+    /// <summary>
+    /// CPU ticks so far (1/100 s, user + system) of the processes serving <paramref name="database"/> on this machine, by pid:
+    /// its backends and the parallel workers they started. Empty when the server runs elsewhere.
+    /// </summary>
+    public static Dictionary<int, long> Snapshot(string database) => Walk(database, null);
+
+    /// <summary>CPU between two <see cref="Snapshot"/>s: a process that appeared in between counts from its start.</summary>
+    public static TimeSpan Spent(Dictionary<int, long> before, Dictionary<int, long> after) =>
+        TimeSpan.FromSeconds(after.Sum(a => a.Value - before.GetValueOrDefault(a.Key)) / 100.0);
+
     private void Sample()
     {
-        var leaders = new HashSet<int>();
+        foreach (var (pid, ticks) in Walk(database, others))
+        {
+            Record(pid, ticks);
+        }
+
+        first = false;
+        lock (series)
+        {
+            series.Add((watch.Elapsed, processes.Values.Sum(p => p.Last - p.First)));
+        }
+    }
+
+    /// <summary>One walk of /proc (see <see cref="Snapshot"/>); pids found not to be PostgreSQL's are added to <paramref name="others"/> and skipped later.</summary>
+    private static Dictionary<int, long> Walk(string database, HashSet<int>? others)
+    {
+        var found = new Dictionary<int, long>();
         var workers = new List<(int Pid, int Leader, long Ticks)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || others.Contains(pid))
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || others?.Contains(pid) == true)
             {
                 continue;
             }
@@ -96,7 +121,7 @@ internal sealed class ServerCpuSampler : IDisposable
                 {
                     if (!cmdline.Contains("postgres", StringComparison.Ordinal))
                     {
-                        others.Add(pid);
+                        others?.Add(pid);
                     }
 
                     continue;
@@ -113,8 +138,7 @@ internal sealed class ServerCpuSampler : IDisposable
                 }
                 else if (cmdline.Contains(" " + database + " ", StringComparison.Ordinal))
                 {
-                    leaders.Add(pid);
-                    Record(pid, ticks);
+                    found[pid] = ticks;
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
@@ -125,17 +149,13 @@ internal sealed class ServerCpuSampler : IDisposable
 
         foreach (var (pid, leader, ticks) in workers)
         {
-            if (leaders.Contains(leader))
+            if (found.ContainsKey(leader))
             {
-                Record(pid, ticks);
+                found[pid] = ticks;
             }
         }
 
-        first = false;
-        lock (series)
-        {
-            series.Add((watch.Elapsed, processes.Values.Sum(p => p.Last - p.First)));
-        }
+        return found;
     }
 
     private void Record(int pid, long ticks)

@@ -110,7 +110,7 @@ internal static class StoreSearchLoad
 
             var generatorCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             var database = provider == StoreProvider.Postgres ? new NpgsqlConnectionStringBuilder(store.ConnectionString).Database : null;
-            var serverCpu = ServerCpu(database);
+            var server0 = database is null || !Directory.Exists("/proc") ? null : ServerCpuSampler.Snapshot(database);
             using var sampler = database is null || !Directory.Exists("/proc") ? null : new ServerCpuSampler(database);
             var loadBefore = Load();
             cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -124,7 +124,7 @@ internal static class StoreSearchLoad
             var result = await importer
                 .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, CancellationToken.None).ConfigureAwait(false);
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            serverCpu = ServerCpu(database) - serverCpu;
+            TimeSpan? serverCpu = server0 is null ? null : ServerCpuSampler.Spent(server0, ServerCpuSampler.Snapshot(database!));
             sampler?.Dispose();
             if (sampler is not null)
             {
@@ -306,38 +306,6 @@ internal static class StoreSearchLoad
         var spent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# csv: {rows} rows, {fields} fields, {spent.TotalMicroseconds / Math.Max(rows, 1):F1} us of CPU per row load={Load()}"));
         return 0;
-    }
-
-    /// <summary>CPU time so far of the PostgreSQL backends serving <paramref name="database"/> on this machine (/proc), or null.</summary>
-    private static TimeSpan? ServerCpu(string? database)
-    {
-        if (database is null || !Directory.Exists("/proc"))
-        {
-            return null;
-        }
-
-        var ticks = 0L;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-                if (!cmdline.StartsWith("postgres: ", StringComparison.Ordinal) || !cmdline.Contains(" " + database + " ", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-            {
-                // The process ended meanwhile.
-            }
-        }
-
-        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     private static string Load()
