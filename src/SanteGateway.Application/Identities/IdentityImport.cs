@@ -542,30 +542,92 @@ public sealed class IdentityImporter
             CollectionsMarshal.GetValueRefOrAddDefault(byFirst, ((long)name << 32) | (uint)first, out _)++;
         }
 
-        /// <summary>Every group with its count (kinds and keys as <see cref="HomonymCounts.Groups"/> gives them).</summary>
+        /// <summary>
+        /// Every group with its count (kinds and keys as <see cref="HomonymCounts.Groups"/> gives them), in the order of the
+        /// counts' primary key (kind, name, other; byte order, as the "C" collation of the keys compares): PostgreSQL's sort
+        /// finds its input already ordered and the key's rebuild is one pass instead of a sort of millions of rows (a
+        /// 2.2-million-row key: 7.7 s of CPU shuffled against 1.6 s sorted). Any order stays correct; this one is cheaper.
+        /// </summary>
         public IEnumerable<(string Kind, string Name, string Other, int Count)> Groups()
         {
+            var (nameRank, nameByRank) = Ranks(nameList);
+            var (firstRank, firstByRank) = Ranks(firstList);
             var dates = new Dictionary<int, string>();
-            foreach (var (key, count) in byDate)
+            var (keys, counts) = Sorted(byDate, key => ((long)nameRank[(int)(key >> 32)] << 32) | (uint)key);
+            for (var i = 0; i < keys.Length; i++)
             {
-                var day = (int)(uint)key;
+                var day = (int)(uint)keys[i];
                 if (!dates.TryGetValue(day, out var text))
                 {
                     dates[day] = text = HomonymCounts.DateKey(DateOnly.FromDayNumber(day));
                 }
 
-                yield return (HomonymCounts.NameAndDate, nameList[(int)(key >> 32)], text, count);
+                yield return (HomonymCounts.NameAndDate, nameByRank[(int)(keys[i] >> 32)], text, counts[i]);
             }
 
-            foreach (var (key, count) in byFirst)
+            (keys, counts) = Sorted(byFirst, key => ((long)nameRank[(int)(key >> 32)] << 32) | (uint)firstRank[(int)(uint)key]);
+            for (var i = 0; i < keys.Length; i++)
             {
-                yield return (HomonymCounts.NameAndFirstName, nameList[(int)(key >> 32)], firstList[(int)(uint)key], count);
+                yield return (HomonymCounts.NameAndFirstName, nameByRank[(int)(keys[i] >> 32)], firstByRank[(int)(uint)keys[i]], counts[i]);
             }
 
-            for (var i = 0; i < perName.Count; i++)
+            foreach (var name in nameByRank)
             {
-                yield return (HomonymCounts.NameOnly, nameList[i], "", perName[i]);
+                yield return (HomonymCounts.NameOnly, name, "", perName[names[name]]);
             }
+        }
+
+        /// <summary>Each pooled string's rank in byte order, and the strings by rank.</summary>
+        private static (int[] Rank, string[] ByRank) Ranks(List<string> list)
+        {
+            var byRank = list.ToArray();
+            Array.Sort(byRank, Utf8Order);
+            var rank = new int[list.Count];
+            var pool = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
+            for (var i = 0; i < byRank.Length; i++)
+            {
+                pool[byRank[i]] = i;
+            }
+
+            for (var i = 0; i < rank.Length; i++)
+            {
+                rank[i] = pool[list[i]];
+            }
+
+            return (rank, byRank);
+        }
+
+        /// <summary>The groups of one kind re-keyed by rank (day numbers grow with the "YYYY-MM-DD" text) and sorted.</summary>
+        private static (long[] Keys, int[] Counts) Sorted(Dictionary<long, int> groups, Func<long, long> rekey)
+        {
+            var keys = new long[groups.Count];
+            var counts = new int[groups.Count];
+            var i = 0;
+            foreach (var (key, count) in groups)
+            {
+                keys[i] = rekey(key);
+                counts[i++] = count;
+            }
+
+            Array.Sort(keys, counts);
+            return (keys, counts);
+        }
+
+        /// <summary>UTF-8 byte order (PostgreSQL's "C"), which UTF-16 ordinal order gives except around surrogates.</summary>
+        private static int Utf8Order(string a, string b)
+        {
+            var n = Math.Min(a.Length, b.Length);
+            for (var i = 0; i < n; i++)
+            {
+                if (a[i] != b[i])
+                {
+                    // Surrogates (U+D800–DFFF) encode code points above U+FFFF: after U+E000–FFFF in UTF-8.
+                    static int Weight(char c) => c >= 0xD800 ? (c >= 0xE000 ? c - 0x800 : c + 0x2000) : c;
+                    return Weight(a[i]).CompareTo(Weight(b[i]));
+                }
+            }
+
+            return a.Length.CompareTo(b.Length);
         }
 
         private static int Pool(Dictionary<string, int> pool, List<string> list, string key)
