@@ -243,6 +243,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     /// <summary>The INSi call of a stored identity, retried after a service failure; a refusal before any call is the outcome.</summary>
     private async Task CallStoredAsync(IdentityService svc, string kind, IdentityRecord snapshot, Actor actor, Work w, CancellationToken ct)
     {
+        string? before = null;
         for (var attempt = 1; ; attempt++)
         {
             InsiCall call;
@@ -259,6 +260,8 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
                 return;
             }
 
+            // The audit image of the row as read, made here on a call worker rather than in the chunk's write.
+            call.BeforeImage = before ??= IdentityService.BeforeImage(snapshot);
             w.Calls.Add(call);
             if (call.Port.Outcome == InsiCallOutcome.Error && call.Port.Code != "input" && attempt < opt.MaxServiceAttempts)
             {
