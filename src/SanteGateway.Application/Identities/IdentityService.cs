@@ -581,8 +581,9 @@ public sealed partial class IdentityService
     /// </summary>
     private async Task<(IdentityRecord Record, string Before, RnivIdentity Domain)> BeginChangeAsync(Guid id, long? expectedVersion, CancellationToken ct)
     {
-        if (group is not null && group.Snapshots.Remove(id, out var read) && db.Identities.Local.All(x => x.Id != id))
+        if (group is not null && group.Snapshots.Remove(id, out var taken) && db.Identities.Local.All(x => x.Id != id))
         {
+            var read = taken.Row;
             // A group of INSi calls: the row read before the call is the row to change; its version guards the save (a
             // writer in between makes it stale, exactly as the check below would), and it is not read a second time.
             EnsureLive(read);
@@ -592,7 +593,7 @@ public sealed partial class IdentityService
                 Guard(read, expected);
             }
 
-            return (read, Serialize(IdentityRows.Snapshot(read)), IdentityRows.ToDomain(read));
+            return (read, taken.Before ?? BeforeImage(read), IdentityRows.ToDomain(read));
         }
 
         var record = await LoadAsync(id, tracking: true, ct).ConfigureAwait(false);
@@ -602,8 +603,11 @@ public sealed partial class IdentityService
             Guard(record, v);
         }
 
-        return (record, Serialize(IdentityRows.Snapshot(record)), IdentityRows.ToDomain(record));
+        return (record, BeforeImage(record), IdentityRows.ToDomain(record));
     }
+
+    /// <summary>The audit "before" image of an identity row (the <c>PreviousValues</c> of the event of a change).</summary>
+    internal static string BeforeImage(IdentityRecord record) => Serialize(IdentityRows.Snapshot(record));
 
     private static void EnsureLive(IdentityRecord record)
     {

@@ -11,7 +11,8 @@ public static class AuditTrail
 {
     /// <summary>
     /// Adds an event to the context (saved by the caller's <c>SaveChanges</c>, in the same transaction as the
-    /// change it describes). Requires an open transaction.
+    /// change it describes). Requires an open transaction. The event's sequence is taken now; its link and hash are
+    /// computed once, when the context saves it (after the row it describes is final, see <c>SealPending</c>).
     /// </summary>
     public static async Task<AuditEvent> AppendAsync(GatewayDbContext db, AuditEntry entry, TimeProvider clock, CancellationToken ct = default)
     {
@@ -50,11 +51,11 @@ public static class AuditTrail
             EntityId = entry.EntityId,
             PreviousValues = entry.PreviousValues,
             NewValues = entry.NewValues,
-            PreviousHash = head.LastHash,
+            PreviousHash = head.LastHash, // provisional for all but the first pending event: linked at save
         };
-        e.Hash = AuditHasher.Compute(e);
+        // Hashed once, at save: an identity event's hash covers the after-image of the row as saved, which is only
+        // known then (hashing here too hashed every such event twice).
         head.LastSequence = e.Sequence;
-        head.LastHash = e.Hash;
         db.AuditEvents.Add(e);
         return e;
     }
@@ -99,8 +100,8 @@ public static class AuditTrail
 
     /// <summary>
     /// Called by <see cref="GatewayDbContext"/> just before a save: stamps the after-image hash of every pending identity
-    /// event whose identity row is tracked (the row as this save writes it), then re-hashes the pending events in order
-    /// and moves the head, so the chain commits to the rows.
+    /// event whose identity row is tracked (the row as this save writes it), then links and hashes the pending events in
+    /// order (the only time they are hashed) and moves the head, so the chain commits to the rows.
     /// </summary>
     internal static void SealPending(GatewayDbContext db)
     {
@@ -110,7 +111,6 @@ public static class AuditTrail
             return;
         }
 
-        var changed = false;
         Dictionary<string, Entities.IdentityRecord>? rows = null; // built once: a group save holds hundreds of events
         foreach (var e in pending.Where(e => e.EntityType == RowImage.IdentityEntityType && e.AfterImageHash is null))
         {
@@ -119,15 +119,10 @@ public static class AuditTrail
             if (rows.TryGetValue(e.EntityId, out var row))
             {
                 e.AfterImageHash = RowImage.Hash(row);
-                changed = true;
             }
         }
 
-        if (!changed)
-        {
-            return;
-        }
-
+        // The first pending event was linked to the head as locked; the others are linked here.
         var previous = pending[0].PreviousHash;
         foreach (var e in pending)
         {
@@ -139,6 +134,8 @@ public static class AuditTrail
         if (db.AuditChainHeads.Local.FirstOrDefault(h => h.Id == 1) is { } head && head.LastSequence == pending[^1].Sequence)
         {
             head.LastHash = previous;
+            // Marked here: a save whose changes were detected before this call (a group's) would not write it otherwise.
+            db.Entry(head).Property(h => h.LastHash).IsModified = true;
         }
     }
 
