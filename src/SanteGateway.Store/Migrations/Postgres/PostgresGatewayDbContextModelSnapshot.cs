@@ -1007,6 +1007,8 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.HasIndex("State", "ReceivedAt");
 
                     b.ToTable("inbound_items", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:toast_tuple_target", 8160);
                 });
 
             modelBuilder.Entity("SanteGateway.Store.Entities.InboundPartner", b =>
