@@ -120,7 +120,6 @@ public sealed class RorSyncService
     private RorSearchIndexWriter? _search;
     private bool _initialLoad;
     private bool _keysAtEnd;
-    private bool _suspendIndexes;
 
     /// <summary>Creates the service.</summary>
     /// <param name="db">Database context (one run uses it alone).</param>
@@ -176,14 +175,6 @@ public sealed class RorSyncService
             if (!_keysAtEnd)
             {
                 await RebuildSearchKeysIfMissingAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            // An initial load writes its rows without the secondary indexes and builds them after its last file; any other run
-            // first restores those an interrupted initial load may have left dropped (a catalogue read when nothing is missing).
-            _suspendIndexes = full && _initialLoad && _keysAtEnd;
-            if (!_suspendIndexes)
-            {
-                await RorLoadIndexes.EnsureAsync(_db, cancellationToken).ConfigureAwait(false);
             }
 
             if (full)
@@ -253,12 +244,6 @@ public sealed class RorSyncService
 
         var expected = manifest.Files.Sum(f => f.Count ?? 0);
         long received = 0;
-        if (_suspendIndexes && state.ExportFilesDone < manifest.Files.Count)
-        {
-            // Built again below from the model's definitions, so a crash in between loses none (the resumed run builds them).
-            await RorLoadIndexes.DropAsync(_db, ct).ConfigureAwait(false);
-        }
-
         for (var i = 0; i < manifest.Files.Count; i++)
         {
             if (i < state.ExportFilesDone)
@@ -278,8 +263,6 @@ public sealed class RorSyncService
         }
 
         progress?.Report(new RorSyncProgress("full", received, expected, "reconcile"));
-        await RenewLeaseAsync(ct).ConfigureAwait(false);
-        await RorLoadIndexes.EnsureAsync(_db, ct).ConfigureAwait(false);
         var run = state.RunNumber;
         var seen = await _db.RorResources.CountAsync(r => r.SeenInRun == run, ct).ConfigureAwait(false);
         var stale = await _db.RorResources.CountAsync(r => r.SeenInRun != run, ct).ConfigureAwait(false);
