@@ -38,6 +38,11 @@ public static class AddedRows
             return 0;
         }
 
+        // What the save would do first, before any row leaves: identity versions stamped and the pending audit events
+        // linked and hashed (they are hashed only when sealed, and an event written here is no longer pending for the save).
+        db.ChangeTracker.DetectChanges();
+        db.PrepareSave();
+
         var tables = new List<(Plan Plan, List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry> Rows)>(types.Count);
         foreach (var type in types)
         {
