@@ -346,10 +346,9 @@ public abstract partial class GatewayDbContext : IdentityDbContext<GatewayUser>,
 
     /// <summary>
     /// Enforces the append-only audit trail and stamps identity versions. Audit rows can only be added: any update
-    /// or delete through the context is refused before anything reaches the database. Idempotent: a writer that sends
-    /// some rows itself before the save (<see cref="AddedRows"/>) calls it first, and the save calls it again.
+    /// or delete through the context is refused before anything reaches the database.
     /// </summary>
-    internal void PrepareSave()
+    private void PrepareSave()
     {
         foreach (var entry in ChangeTracker.Entries<AuditEvent>())
         {

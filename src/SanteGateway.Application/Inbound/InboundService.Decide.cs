@@ -120,9 +120,6 @@ public sealed partial class InboundService
         return CommitPlansAsync(plans, ct);
     }
 
-    /// <summary>The tables every decision adds rows to, parents first.</summary>
-    private static readonly Type[] GroupTables = [typeof(InboundItem), typeof(InboundAction), typeof(AuditEvent)];
-
     private async Task CommitPlansAsync(IReadOnlyList<DecisionPlan> plans, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -133,10 +130,6 @@ public sealed partial class InboundService
             {
                 await ApplyAsync(plan, ct).ConfigureAwait(false);
             }
-
-            // On PostgreSQL the group's new rows of the three tables every decision writes go in one statement per table
-            // (parents first) rather than one per row; the save writes the rest (audit chain head, partner ids, outbox).
-            await AddedRows.InsertAsync(db, GroupTables, ct).ConfigureAwait(false);
         }
 
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
