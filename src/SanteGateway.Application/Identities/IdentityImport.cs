@@ -550,8 +550,8 @@ public sealed class IdentityImporter
         /// </summary>
         public IEnumerable<(string Kind, string Name, string Other, int Count)> Groups()
         {
-            var (nameRank, nameByRank) = Ranks(nameList);
-            var (firstRank, firstByRank) = Ranks(firstList);
+            var (nameRank, nameByRank) = Ranks(nameList, names);
+            var (firstRank, firstByRank) = Ranks(firstList, firsts);
             var dates = new Dictionary<int, string>();
             var (keys, counts) = Sorted(byDate, key => ((long)nameRank[(int)(key >> 32)] << 32) | (uint)key);
             for (var i = 0; i < keys.Length; i++)
@@ -577,21 +577,15 @@ public sealed class IdentityImporter
             }
         }
 
-        /// <summary>Each pooled string's rank in byte order, and the strings by rank.</summary>
-        private static (int[] Rank, string[] ByRank) Ranks(List<string> list)
+        /// <summary>Each pooled string's rank in byte order, and the strings by rank (<paramref name="pool"/> gives each string's index in <paramref name="list"/>).</summary>
+        private static (int[] Rank, string[] ByRank) Ranks(List<string> list, Dictionary<string, int> pool)
         {
             var byRank = list.ToArray();
             Array.Sort(byRank, Utf8Order);
             var rank = new int[list.Count];
-            var pool = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
             for (var i = 0; i < byRank.Length; i++)
             {
-                pool[byRank[i]] = i;
-            }
-
-            for (var i = 0; i < rank.Length; i++)
-            {
-                rank[i] = pool[list[i]];
+                rank[pool[byRank[i]]] = i;
             }
 
             return (rank, byRank);
