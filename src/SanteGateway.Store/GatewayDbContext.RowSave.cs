@@ -144,10 +144,7 @@ public abstract partial class GatewayDbContext
                     var values = rows[from + r].CurrentValues;
                     for (var c = 0; c < properties.Count; c++)
                     {
-                        // Through the type mapping, as EF Core binds it (value converters: times as 64-bit numbers on SQLite).
-                        var value = values[properties[c]];
-                        var converter = mappings[c].Converter;
-                        command.Parameters[(r * properties.Count) + c].Value = (converter is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value;
+                        command.Parameters[(r * properties.Count) + c].Value = ProviderValue(mappings[c], values[properties[c]]);
                     }
                 }
 
@@ -164,6 +161,10 @@ public abstract partial class GatewayDbContext
 
         return written;
     }
+
+    /// <summary>A value as EF Core binds it: through the type mapping's converter (times as 64-bit numbers on SQLite).</summary>
+    private static object ProviderValue(RelationalTypeMapping mapping, object? value) =>
+        (mapping.Converter is { } converter ? converter.ConvertToProvider(value) : value) ?? DBNull.Value;
 
     private static async Task<int> UpdateAsync(ISqlGenerationHelper sql, DbConnection connection, DbTransaction transaction, List<EntityEntry> rows, CancellationToken ct)
     {
@@ -215,10 +216,7 @@ public abstract partial class GatewayDbContext
 
                 foreach (var (p, parameter, original) in prepared.Slots)
                 {
-                    // Through the type mapping, as EF Core binds it (value converters: times as 64-bit numbers on SQLite).
-                    var value = original ? entry.OriginalValues[p] : entry.CurrentValues[p];
-                    var converter = p.GetRelationalTypeMapping().Converter;
-                    parameter.Value = (converter is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value;
+                    parameter.Value = ProviderValue(p.GetRelationalTypeMapping(), original ? entry.OriginalValues[p] : entry.CurrentValues[p]);
                 }
 
                 if (await prepared.Command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
