@@ -53,11 +53,20 @@ public sealed class PostgresGatewayDbContext : GatewayDbContext
             e.Property(x => x.FirstNameKey).UseCollation("C");
             e.Property(x => x.UsedNameKey).UseCollation("C");
             e.Property(x => x.BirthNamePhonetic).UseCollation("C");
+            // Identifiers, compared for equality only: byte order lets an initial load's rebuild of their unique indexes
+            // sort with memcmp and abbreviated keys instead of strcoll (1 million INS: 2.1 s → 0.9–1.2 s, import11).
+            e.Property(x => x.InsMatricule).UseCollation("C");
+            e.Property(x => x.InsOid).UseCollation("C");
             // A prefix search's capped count ("MergedIntoId" IS NULL over up to 1 001 index entries; the used-name range also
             // leaves out rows whose birth name matches) is answered from these two indexes alone: an index-only scan instead
             // of 1 001 random heap reads (38 ms p95 at 10 million identities before; docs/performance.md).
             e.HasIndex(x => new { x.BirthNameKey, x.FirstNameKey, x.Id }).IncludeProperties(x => x.MergedIntoId);
             e.HasIndex(x => new { x.UsedNameKey, x.FirstNameKey, x.Id }).IncludeProperties(x => new { x.BirthNameKey, x.MergedIntoId });
+        });
+        builder.Entity<Entities.ExternalIdentifier>(e =>
+        {
+            e.Property(x => x.Authority).UseCollation("C");
+            e.Property(x => x.Value).UseCollation("C");
         });
         builder.Entity<Entities.HomonymCount>(e =>
         {

@@ -612,7 +612,8 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<string>("Authority")
                         .IsRequired()
                         .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
+                        .HasColumnType("character varying(128)")
+                        .UseCollation("C");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -628,7 +629,8 @@ namespace SanteGateway.Store.Migrations.Postgres
                     b.Property<string>("Value")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -798,11 +800,13 @@ namespace SanteGateway.Store.Migrations.Postgres
 
                     b.Property<string>("InsMatricule")
                         .HasMaxLength(15)
-                        .HasColumnType("character varying(15)");
+                        .HasColumnType("character varying(15)")
+                        .UseCollation("C");
 
                     b.Property<string>("InsOid")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
 
                     b.Property<DateTimeOffset?>("InsVerifiedAt")
                         .HasColumnType("timestamp with time zone");
