@@ -1,10 +1,10 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql;
-using NpgsqlTypes;
 using SanteGateway.Store.Entities;
 
 namespace SanteGateway.Store;
@@ -29,6 +29,9 @@ public static class HomonymCounts
 
     private const string Table = "identity_homonym_counts";
     private const int ParametersPerStatement = 200;
+
+    /// <summary>What a field of a text-format COPY escapes.</summary>
+    private static readonly SearchValues<char> CopyTextSpecials = SearchValues.Create("\\\t\n\r");
 
     /// <summary>The <see cref="HomonymCount.OtherKey"/> form of a birth date.</summary>
     public static string DateKey(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -150,8 +153,10 @@ public static class HomonymCounts
     }
 
     /// <summary>
-    /// Initial load on PostgreSQL: writes counts the caller tallied from the rows it loaded, with binary <c>COPY</c> (the
-    /// table's primary key set aside and rebuilt once), instead of grouping the loaded table. Does nothing and answers
+    /// Initial load on PostgreSQL: writes counts the caller tallied from the rows it loaded, with <c>COPY</c> in text format
+    /// (the table's primary key set aside and rebuilt once), instead of grouping the loaded table. Text, not binary: four
+    /// short fields per row, and the binary importer's per-value path cost 0.7–0.9 µs of client CPU per row against 0.3 µs
+    /// for text, for the same server CPU (2.2 million rows, import11): the client was the slower end of this COPY. Does nothing and answers
     /// <see langword="false"/> when the table already holds counts or the provider is not PostgreSQL: the caller then
     /// uses <see cref="AddCreatedAtAsync"/>. Run it in the load's transaction.
     /// </summary>
@@ -170,23 +175,59 @@ public static class HomonymCounts
 
         var key = await SuspendedIndexes.DropAsync(db, [Table], ct, primaryKeys: true).ConfigureAwait(false);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using (var copy = await connection.BeginBinaryImportAsync($"COPY {Table} (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") FROM STDIN (FORMAT BINARY)", ct).ConfigureAwait(false))
+        var copy = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync($"COPY {Table} (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") FROM STDIN", ct).ConfigureAwait(false);
+        try
         {
+            var digits = new char[11];
             foreach (var (kind, name, other, count) in groups)
             {
                 ct.ThrowIfCancellationRequested();
-                copy.StartRow();
-                copy.Write(kind, NpgsqlDbType.Varchar);
-                copy.Write(name, NpgsqlDbType.Varchar);
-                copy.Write(other, NpgsqlDbType.Varchar);
-                copy.Write(count, NpgsqlDbType.Integer);
+                WriteText(copy, kind);
+                copy.Write('\t');
+                WriteText(copy, name);
+                copy.Write('\t');
+                WriteText(copy, other);
+                copy.Write('\t');
+                count.TryFormat(digits, out var length, provider: CultureInfo.InvariantCulture);
+                copy.Write(digits, 0, length);
+                copy.Write('\n');
             }
-
-            await copy.CompleteAsync(ct).ConfigureAwait(false);
         }
+        catch
+        {
+            // Disposing the writer would end the COPY normally (and, once cancelled, throw over the original exception):
+            // fail the COPY instead and leave the writer; the transaction rolls back anyway.
+            await copy.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        // Ends the COPY (the rows are checked and stored by the server now).
+        await copy.DisposeAsync().ConfigureAwait(false);
 
         await key.RebuildAsync(db, ct).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>A field of <c>COPY … FROM STDIN</c> in text format: backslash, tab, newline and carriage return escaped.</summary>
+    private static void WriteText(TextWriter w, string value)
+    {
+        if (value.AsSpan().IndexOfAny(CopyTextSpecials) < 0)
+        {
+            w.Write(value);
+            return;
+        }
+
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '\\': w.Write("\\\\"); break;
+                case '\t': w.Write("\\t"); break;
+                case '\n': w.Write("\\n"); break;
+                case '\r': w.Write("\\r"); break;
+                default: w.Write(c); break;
+            }
+        }
     }
 
     private static IEnumerable<string> GroupInserts(GatewayDbContext db, string filter, bool upsert = true)
