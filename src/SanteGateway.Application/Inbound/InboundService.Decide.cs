@@ -132,7 +132,9 @@ public sealed partial class InboundService
             }
         }
 
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        // On PostgreSQL one multi-row insert per table and the chain head's update, in one round trip (audit events sealed
+        // first); elsewhere EF Core's save.
+        await db.SaveGroupAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
