@@ -132,9 +132,7 @@ public sealed partial class InboundService
             }
         }
 
-        // On PostgreSQL one multi-row insert per table and the chain head's update, in one round trip (audit events sealed
-        // first); elsewhere EF Core's save.
-        await db.SaveGroupAsync(ct).ConfigureAwait(false);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
