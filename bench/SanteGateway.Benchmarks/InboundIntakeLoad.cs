@@ -147,7 +147,13 @@ internal static class InboundIntakeLoad
             await app.StopAsync().ConfigureAwait(false);
         }
 
-        return 0;
+        // Every run ends with the audit chain checked: a faster save that breaks it does not count.
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var verification = await SanteGateway.Store.Audit.AuditTrail.VerifyAsync(scope.ServiceProvider.GetRequiredService<GatewayDbContext>()).ConfigureAwait(false);
+            Console.WriteLine(verification.IsIntact ? $"audit chain intact ({verification.EventCount} events)" : $"AUDIT CHAIN BROKEN at {verification.FirstBrokenSequence}: {verification.Reason}");
+            return verification.IsIntact ? 0 : 1;
+        }
     }
 
     private static string BackendCpu(Dictionary<int, long>? before, Dictionary<int, long>? after, int count)
