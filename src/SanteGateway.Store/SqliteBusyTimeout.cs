@@ -8,11 +8,6 @@ namespace SanteGateway.Store;
 /// locked gets SQLITE_BUSY at once and Microsoft.Data.Sqlite retries after sleeping 150 ms: with a few concurrent writers
 /// (batch workers, inbound senders) most of the time went to those sleeps. SQLite's busy handler instead retries within
 /// a millisecond or two of the lock being released.
-/// It also raises the write-ahead log's automatic checkpoint from 1 000 to 10 000 pages (≈ 40 MB of log): a page
-/// rewritten by many commits between two checkpoints (index pages, the audit chain head, batch item pages) is copied
-/// into the database once per checkpoint, and checkpoints with their two syncs come ten times less often. Durability is
-/// unchanged: with <c>synchronous=FULL</c> every commit is synced in the log before it returns; a crash replays the log.
-/// A bulk verification spent ≈ 15 % less system time and ≈ 10 % less CPU in all with it (docs/performance.md, batch11).
 /// </summary>
 internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
 {
@@ -22,7 +17,7 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
     /// <summary>How long a statement waits for a lock before failing, in milliseconds (the default command timeout).</summary>
     public const int Milliseconds = 30_000;
 
-    private const string Pragma = "PRAGMA busy_timeout = 30000; PRAGMA wal_autocheckpoint = 10000";
+    private const string Pragma = "PRAGMA busy_timeout = 30000";
 
     /// <inheritdoc />
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
