@@ -5,11 +5,13 @@
 # The INSi sandbox runs in its own process (`santegw sandbox insi`, as the national service would be elsewhere), so the
 # peak resident memory printed (GNU time) is the batch process's alone; SANDBOX=inprocess keeps the older layout.
 # Usage: bench/batch-verify.sh N [CONCURRENCY]      (Release build of bench/SanteGateway.Benchmarks first)
+# BATCH_ENV="NAME=VALUE ..." sets environment variables for the batch process alone (GC settings, for instance);
+# BIN=DIR runs the binaries of another build (A/B); the run ends with `santegw audit verify` on the data folder.
 set -euo pipefail
 N=${1:-100000}
 CONCURRENCY=${2:-8}
 here=$(cd "$(dirname "$0")" && pwd)
-bin="$here/SanteGateway.Benchmarks/bin/Release/net10.0"
+bin="${BIN:-$here/SanteGateway.Benchmarks/bin/Release/net10.0}"
 work=$(mktemp -d /tmp/batch-verify.XXXXXX)
 sandbox_pid=
 pg_probe=
@@ -53,8 +55,9 @@ if [ "${DB:-sqlite}" = postgres ]; then
     done ) > "$work/pg-cpu.txt" 2>/dev/null &
   pg_probe=$!
 fi
+# shellcheck disable=SC2086 # BATCH_ENV is a list of NAME=VALUE words
 /usr/bin/time -f "# batch: peak RSS %M KB, %e s wall, %U s user, %S s system" \
-  dotnet "$bin/santegw.dll" batch verify --from-store status=RECUP --rate 0 --concurrency "$CONCURRENCY" \
+  env ${BATCH_ENV:-} dotnet "$bin/santegw.dll" batch verify --from-store status=RECUP --rate 0 --concurrency "$CONCURRENCY" \
   "${db[@]}" --output "$work/report.csv" 2>&1 | tail -4 || true
 wall=$(echo "$(date +%s.%N) - $start" | bc)
 echo "# verify: $N items in $wall s ($(echo "$N / $wall" | bc) items/s) load=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -69,3 +72,5 @@ if [ -n "$pg_probe" ]; then
   echo "# postgres backends of this database: CPU $(echo "scale=1; $pg_cpu / $(getconf CLK_TCK)" | bc) s ($(echo "scale=3; $pg_cpu * 1000 / $(getconf CLK_TCK) / $N" | bc) ms per item)"
 fi
 cut -d';' -f4 "$work/report.csv" 2>/dev/null | sort | uniq -c | sort -rn | head -8 || true
+# The audit chain and the identity rows must still agree after the run (exit 1 names each problem).
+dotnet "$bin/santegw.dll" audit verify "${db[@]}" 2>&1 | tail -3 || echo "# audit verify FAILED"
