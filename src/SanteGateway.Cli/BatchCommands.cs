@@ -253,6 +253,7 @@ internal sealed class BatchCommands : ICommandModule
         }
 
         WriteSummary(final, started);
+        WriteTimings(services.GetRequiredService<BatchMetrics>());
         if (output is not null)
         {
             await using var w = new StreamWriter(output, false, new UTF8Encoding(false));
@@ -270,7 +271,21 @@ internal sealed class BatchCommands : ICommandModule
         return (await scope.ServiceProvider.GetRequiredService<BatchService>().GetAsync(id, ct).ConfigureAwait(false)).Unwrap();
     }
 
-    /// <summary>done/total, rate, ETA and counts by outcome, on one line.</summary>
+    /// <summary>
+    /// Where this process's time went (stderr): on SQLite the chunk writes are the serial step of a job, so their share of
+    /// the wall clock says whether more concurrency can help.
+    /// </summary>
+    private static void WriteTimings(BatchMetrics m)
+    {
+        if (m.WrittenChunks == 0)
+        {
+            return;
+        }
+
+        var perItem = m.WrittenItems == 0 ? 0 : m.WriteTime.TotalMilliseconds / m.WrittenItems;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"santegw: this process wrote {m.WrittenChunks} chunks ({m.WrittenItems} items) in {m.WriteTime.TotalSeconds:0.0} s ({perItem:0.000} ms per item); call phases {m.CallTime.TotalSeconds:0.0} s"));
+    }
+
     /// <summary>The last progress line (stderr) and the outcome line (stdout) of a followed job, local or remote.</summary>
     internal static void WriteSummary(BatchJobView v, DateTime started)
     {

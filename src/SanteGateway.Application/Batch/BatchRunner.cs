@@ -57,14 +57,16 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
                 return ended;
             }
 
-            var writing = called is null ? Task.FromResult(0) : WriteAsync(called, workerId);
+            var writing = called is null ? Task.FromResult(0) : TimedWriteAsync(called, workerId);
             Chunk? nextCalled = null;
             Exception? callFailure = null;
             try
             {
                 if (next is not null)
                 {
+                    var callStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                     nextCalled = await CallAsync(next, ct).ConfigureAwait(false);
+                    metrics?.ChunkCalled(System.Diagnostics.Stopwatch.GetElapsedTime(callStarted));
                 }
             }
 #pragma warning disable CA1031 // Rethrown below, once the chunk being written is finished.
@@ -271,6 +273,14 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
 
             return;
         }
+    }
+
+    private async Task<int> TimedWriteAsync(Chunk chunk, string workerId)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var n = await WriteAsync(chunk, workerId).ConfigureAwait(false);
+        metrics?.ChunkWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started), n);
+        return n;
     }
 
     /// <summary>
