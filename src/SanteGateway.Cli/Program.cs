@@ -24,7 +24,74 @@ public static class Program
             return UsageError;
         }
 
-        return await parse.InvokeAsync().ConfigureAwait(false);
+        // Termination is handled here rather than by System.CommandLine: its handler settles a completion source once per
+        // signal, so a second SIGTERM while the process stops (systemd, container runtimes, `dotnet run` forwarding what
+        // its process group also got) aborted the process with an unhandled InvalidOperationException, and it forced the
+        // exit two seconds after the first signal, cutting a gateway's or a batch's graceful stop short.
+        using var stopping = new CancellationTokenSource();
+        var command = parse.CommandResult.Command;
+        Termination.Watch(stopping, server: command.Name == "serve" || command.Parents.OfType<Command>().Any(p => p.Name == "sandbox"));
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Termination.Forget(stopping);
+        }
+    }
+
+    /// <summary>
+    /// SIGINT/SIGTERM for the command being run: the first cancels its token and the command ends in its own time. A repeat
+    /// is ignored by the servers (<c>serve</c>, <c>sandbox …</c>: a service manager's repeated SIGTERM must not cut their
+    /// stop) and ends any other command at once (a second Ctrl+C at the terminal). The handlers stay registered for the
+    /// life of the process, so a signal arriving after the command returned, while the runtime exits, changes nothing.
+    /// </summary>
+    private static class Termination
+    {
+        private static readonly Lock Gate = new();
+        private static System.Runtime.InteropServices.PosixSignalRegistration[]? registrations;
+        private static CancellationTokenSource? current;
+        private static bool currentIsServer;
+        private static int signals;
+
+        public static void Watch(CancellationTokenSource stopping, bool server)
+        {
+            lock (Gate)
+            {
+                current = stopping;
+                currentIsServer = server;
+                signals = 0;
+                registrations ??=
+                [
+                    System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal),
+                    System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal),
+                ];
+            }
+        }
+
+        public static void Forget(CancellationTokenSource stopping)
+        {
+            lock (Gate)
+            {
+                if (ReferenceEquals(current, stopping))
+                {
+                    current = null;
+                }
+            }
+        }
+
+        private static void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            lock (Gate)
+            {
+                if (++signals == 1 || currentIsServer)
+                {
+                    context.Cancel = true;
+                    current?.Cancel();
+                }
+            }
+        }
     }
 
     /// <summary>The whole command tree, built from every <see cref="ICommandModule"/> of this assembly.</summary>

@@ -85,6 +85,60 @@ public sealed class GatewayCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_stops_cleanly_when_termination_signals_keep_coming_during_its_shutdown()
+    {
+        // systemd, container runtimes and `dotnet run` (which forwards what its process group also receives) may signal
+        // a stopping gateway more than once; the stop must stay graceful, not abort on an unhandled exception.
+        var dll = Path.Combine(AppContext.BaseDirectory, "santegw.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { dll, "serve", "--data", dataDir, "--urls", "http://127.0.0.1:0" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token)
+                    ?? throw new InvalidOperationException("serve exited early: " + await stderr);
+                if (line.StartsWith("santegw: listening on ", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+
+            var drain = process.StandardOutput.ReadToEndAsync();
+            for (var i = 0; i < 100 && !process.HasExited; i++)
+            {
+                using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                {
+                    await kill.WaitForExitAsync();
+                }
+
+                await Task.Delay(100);
+            }
+
+            await process.WaitForExitAsync(timeout.Token);
+            await drain;
+            var errors = await stderr;
+            errors.Should().NotContain("Unhandled exception");
+            process.ExitCode.Should().Be(0, errors);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Audit_verify_exits_0_on_an_intact_chain_and_1_naming_the_edited_event()
     {
         Directory.CreateDirectory(dataDir);
