@@ -172,23 +172,31 @@ public abstract partial class GatewayDbContext
         // prepared once (SQLite keeps it with the command), and each row's count is checked on its own. (Many UPDATEs in
         // one command text made SQLite look up every parameter of the command for each statement: quadratic.)
         var commands = new Dictionary<string, (DbCommand Command, List<(IProperty Property, DbParameter Parameter, bool Original)> Slots)>(StringComparer.Ordinal);
+        // Per entity type, once per save: its table, key and the columns an UPDATE may set (a row's lookups were most of this method).
+        var types = new Dictionary<IEntityType, (StoreObjectIdentifier Table, IReadOnlyList<IProperty> Key, List<IProperty> Columns, List<IProperty> Tokens)>();
         var written = 0;
         try
         {
             foreach (var entry in rows)
             {
                 var type = entry.Metadata;
-                var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
-                var key = type.FindPrimaryKey()!.Properties;
+                if (!types.TryGetValue(type, out var shapeOf))
+                {
+                    var t = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
+                    var k = type.FindPrimaryKey()!.Properties;
+                    shapeOf = (t, k, type.GetProperties().Where(p => !k.Contains(p) && p.GetColumnName(t) is not null).ToList(),
+                        type.GetProperties().Where(p => p.IsConcurrencyToken && !k.Contains(p)).ToList());
+                    types.Add(type, shapeOf);
+                }
+
+                var (table, key, columns, tokens) = shapeOf;
                 // Changed columns only, as EF Core writes them; a concurrency token stamped before the save (the version) is one.
-                var set = type.GetProperties().Where(p => !key.Contains(p) && p.GetColumnName(table) is not null
-                    && (entry.Property(p.Name).IsModified || (p.IsConcurrencyToken && !Equals(entry.OriginalValues[p], entry.CurrentValues[p])))).ToList();
+                var set = columns.Where(p => entry.Property(p).IsModified || (p.IsConcurrencyToken && !Equals(entry.OriginalValues[p], entry.CurrentValues[p]))).ToList();
                 if (set.Count == 0)
                 {
                     continue;
                 }
 
-                var tokens = type.GetProperties().Where(p => p.IsConcurrencyToken && !key.Contains(p)).ToList();
                 var shape = type.Name + "|" + string.Join(",", set.Select(p => p.Name));
                 if (!commands.TryGetValue(shape, out var prepared))
                 {

@@ -58,6 +58,15 @@ public static class HomonymCounts
 
         foreach (var e in tracker.Entries<IdentityRecord>())
         {
+            if (e.State == EntityState.Modified && e.Property(x => x.MergedIntoId).OriginalValue == e.Entity.MergedIntoId
+                && e.Property(x => x.BirthDate).OriginalValue == e.Entity.BirthDate
+                && string.Equals(e.Property(x => x.BirthNameKey).OriginalValue, e.Entity.BirthNameKey, StringComparison.Ordinal)
+                && string.Equals(e.Property(x => x.FirstNameKey).OriginalValue, e.Entity.FirstNameKey, StringComparison.Ordinal))
+            {
+                // Leaves and re-enters the same groups: a net delta of zero (a verification, most changes of a batch).
+                continue;
+            }
+
             if (e.State is EntityState.Modified or EntityState.Deleted)
             {
                 if (e.Property(x => x.MergedIntoId).OriginalValue is null)

@@ -450,6 +450,72 @@ public abstract class BatchTests<TDb>(TDb database) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_confirmed_verification_written_by_a_batch_leaves_the_same_rows_and_audit_events_as_a_single_verification()
+    {
+        StopHostedWorker();
+        var ids = await CreateIdentitiesAsync("CONFA", "CONFB");
+        var give = await CreateJobAsync("search", IdsCsv(ids));
+        await Runner().RunAsync(give.Id, "w0", CancellationToken.None);
+        var before = await VersionsAsync(ids);
+        var client = await Gateway.ClientAsync(GatewayRoles.FrontDesk);
+        var single = await client.PostAsync($"/api/identities/{ids[0]}/insi-verify", null);
+        single.StatusCode.Should().Be(HttpStatusCode.OK);
+        var job = await CreateJobAsync("verify", IdsCsv(ids.Skip(1)));
+        (await Runner().RunAsync(job.Id, "w1", CancellationToken.None)).Should().Be(1);
+
+        await using var scope = Gateway.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        var rows = await db.Identities.AsNoTracking().Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id);
+        var after = await VersionsAsync(ids);
+        foreach (var id in ids)
+        {
+            after[id].Should().Be(before[id] + 1);
+            rows[id].InsVerifiedAt.Should().NotBeNull().And.Be(rows[id].UpdatedAt, "the verification date is the change's time");
+        }
+
+        async Task<List<(string Action, string? Before, string? After)>> EventsAsync(Guid id)
+        {
+            var key = id.ToString();
+            var since = await db.AuditEvents.AsNoTracking().Where(e => e.EntityId == key && e.Action == "identity.ins-obtained").MaxAsync(e => e.Sequence);
+            return (await db.AuditEvents.AsNoTracking().Where(e => e.EntityId == key && e.Sequence > since).OrderBy(e => e.Sequence)
+                .Select(e => new { e.Action, e.PreviousValues, e.NewValues, e.AfterImageHash }).ToListAsync())
+                .Select(e => (e.Action, e.PreviousValues, e.NewValues)).ToList();
+        }
+
+        var one = await EventsAsync(ids[0]);
+        var batch = await EventsAsync(ids[1]);
+        batch.Select(e => e.Action).Should().Equal(one.Select(e => e.Action), "the same events, in the same order");
+        one.Select(e => e.Action).Should().Equal("insi.verify", "identity.ins-verified");
+        for (var i = 0; i < one.Count; i++)
+        {
+            Shape(batch[i].After).Should().Equal(Shape(one[i].After), $"{one[i].Action}: the same members with the same values, but for the identity's own");
+            Shape(batch[i].Before).Should().Equal(Shape(one[i].Before));
+        }
+
+        var exchanges = await db.InsiExchanges.AsNoTracking().Where(x => ids.Contains(x.IdentityId!.Value) && x.Operation == "verify").ToListAsync();
+        exchanges.GroupBy(x => x.IdentityId).Should().HaveCount(2).And.OnlyContain(g => g.Count() == 1 && g.Single().Outcome == "found");
+        var report = await SanteGateway.Store.Audit.AuditVerifier.VerifyAsync(db, null, null, TimeSpan.Zero, DateTimeOffset.UtcNow, CancellationToken.None);
+        report.Findings.Where(f => ids.Exists(id => f.Detail.Contains(id.ToString(), StringComparison.Ordinal))).Should().BeEmpty();
+
+        // Member names in order, with the values every confirmed verification shares (ids, names, times and versions differ).
+        static List<string> Shape(string? json)
+        {
+            if (json is null)
+            {
+                return ["(null)"];
+            }
+
+            using var doc = JsonDocument.Parse(json);
+            var shared = new HashSet<string>(StringComparer.Ordinal) { "outcome", "code", "verification", "attempts", "transliterationConfirmed", "status", "attributes", "sex", "collectionChannel", "insOid", "evidence", "mergedInto" };
+            return doc.RootElement.EnumerateObject()
+                .Select(p => p.Name == "context"
+                    ? "context:" + string.Join(",", p.Value.EnumerateObject().Select(c => c.Name == "verification" ? c.Name + "=" + c.Value.GetRawText() : c.Name))
+                    : shared.Contains(p.Name) ? p.Name + "=" + p.Value.GetRawText() : p.Name)
+                .ToList();
+        }
+    }
+
     private async Task<Dictionary<Guid, long>> VersionsAsync(List<Guid> ids)
     {
         await using var scope = Gateway.Services.CreateAsyncScope();

@@ -264,6 +264,8 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
 
             // The audit image of the row as read, made here on a call worker rather than in the chunk's write.
             call.BeforeImage = before ??= IdentityService.BeforeImage(snapshot);
+            // A confirmed verification is made ready here too (rows, audit payloads, after-image): the write only adds it.
+            svc.PrepareApply(call, actor);
             w.Calls.Add(call);
             if (call.Port.Outcome == InsiCallOutcome.Error && call.Port.Code != "input" && attempt < opt.MaxServiceAttempts)
             {

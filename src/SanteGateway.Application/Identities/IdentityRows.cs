@@ -150,6 +150,50 @@ internal static class IdentityRows
         RefreshKeys(r);
     }
 
+    /// <summary>
+    /// True when <see cref="Apply"/> would change only columns of <paramref name="r"/> itself: no INS row added or
+    /// deactivated, no evidence withdrawn (what a confirmed verification leaves alone), so it can be applied to a copy.
+    /// </summary>
+    public static bool AppliesToRowOnly(RnivIdentity d, IdentityRecord r) =>
+        !(r.InsHistory.Count == 0 ? d.Ins is not null : InsChanged(d, r))
+        && !(d.Evidence is null && r.Evidence.Any(e => e.WithdrawnAt is null && e.IsHighTrust));
+
+    /// <summary>
+    /// A copy of the row's columns (every public settable property, compiled once from the entity type, so a column
+    /// added later is copied too); with <paramref name="withRelated"/>, its INS and evidence collections hold the same
+    /// related rows (read only by the caller), else they are empty, so attaching the copy tracks the row alone.
+    /// </summary>
+    public static IdentityRecord CopyColumns(IdentityRecord r, bool withRelated)
+    {
+        var copy = ColumnCopy(r);
+        if (withRelated)
+        {
+            foreach (var h in r.InsHistory)
+            {
+                copy.InsHistory.Add(h);
+            }
+
+            foreach (var e in r.Evidence)
+            {
+                copy.Evidence.Add(e);
+            }
+        }
+
+        return copy;
+    }
+
+    private static readonly Func<IdentityRecord, IdentityRecord> ColumnCopy = BuildColumnCopy();
+
+    private static Func<IdentityRecord, IdentityRecord> BuildColumnCopy()
+    {
+        var source = System.Linq.Expressions.Expression.Parameter(typeof(IdentityRecord), "r");
+        var bindings = typeof(IdentityRecord).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.CanRead && p.CanWrite)
+            .Select(p => (System.Linq.Expressions.MemberBinding)System.Linq.Expressions.Expression.Bind(p, System.Linq.Expressions.Expression.Property(source, p)));
+        return System.Linq.Expressions.Expression.Lambda<Func<IdentityRecord, IdentityRecord>>(
+            System.Linq.Expressions.Expression.MemberInit(System.Linq.Expressions.Expression.New(typeof(IdentityRecord)), bindings), source).Compile();
+    }
+
     private static bool InsChanged(RnivIdentity d, IdentityRecord r)
     {
         var currentActive = r.InsHistory.Where(h => h.IsActive && h.Source == ActiveSource).Select(h => (h.Matricule, h.Oid)).FirstOrDefault();

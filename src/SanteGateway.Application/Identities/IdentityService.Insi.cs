@@ -121,7 +121,16 @@ public sealed partial class IdentityService
             var results = new List<Result<InsiActionResult>>(calls.Count);
             foreach (var call in calls)
             {
-                group.Snapshots.TryAdd(call.Snapshot.Id, (call.Snapshot, call.BeforeImage));
+                var id = call.Snapshot.Id;
+                if (call.Prepared is { } prepared && group.WithoutOpenAlerts.Contains(id) && db.Identities.Local.FindEntry(id) is null)
+                {
+                    // Decided and prepared in the call phase: no alert to resolve, the row not yet changed in the group.
+                    group.Snapshots.Remove(id);
+                    results.Add(await AppFailure.Run(() => ApplyPreparedAsync(call, prepared, actor, ct)).ConfigureAwait(false));
+                    continue;
+                }
+
+                group.Snapshots.TryAdd(id, (call.Snapshot, call.BeforeImage));
                 var r = await AppFailure.Run(() => ApplyInsiCallAsync(call, actor, ct)).ConfigureAwait(false);
                 if (!r.IsSuccess && db.Identities.Local.FirstOrDefault(x => x.Id == call.Snapshot.Id) is { } touched)
                 {
@@ -141,6 +150,109 @@ public sealed partial class IdentityService
             group = null;
             db.ChangeTracker.Clear();
         }
+    }
+
+    /// <summary>Audit action of a confirmed verification.</summary>
+    private const string VerifiedAction = "identity.ins-verified";
+
+    private const string VerifiedMessage = "INSi confirmed the INS; the verification date is recorded.";
+
+    /// <summary>
+    /// What a verification answer says, as both the single path and a batch's call phase read it: the outcome, INSi's
+    /// identity as domain values (null when none) and its differences from the stored traits. Throws
+    /// <see cref="AppFailure"/> for a failed call or an answer the gateway cannot use.
+    /// </summary>
+    private (InsiVerificationOutcome Verification, Returned? Returned, IReadOnlyList<TraitDifference> Differences) ReadVerification(InsiCall call, Guid lastExchangeId)
+    {
+        var result = call.Port;
+        if (result.Outcome == InsiCallOutcome.Error || result.Verification is not { } verification)
+        {
+            throw new AppFailure(UpstreamError(result, lastExchangeId));
+        }
+
+        var returned = result.Identity is null ? null : ReadReturned(result.Identity, lastExchangeId);
+        IReadOnlyList<TraitDifference> differences = returned is null ? [] : TraitComparison.Differences(call.Domain.Traits, returned.Traits);
+        return (verification, returned, differences);
+    }
+
+    private static object VerifiedContext(Guid exchangeId) => new { exchangeId, verification = "confirmed" };
+
+    /// <summary>
+    /// A batch's call phase, on a call worker: when <paramref name="call"/> is a verification INSi confirmed, prepares
+    /// everything of its application that needs no database (exchange rows, both audit payloads, the row's new values
+    /// and the hash of its after-image), by the same decision and the same row mapping as <see cref="ApplyInsiCallAsync"/>,
+    /// so that the chunk's write (the batch's serial step) only adds them (<see cref="ApplyInsiCallsAsync"/>). Any other
+    /// answer is left to the write, decided there call by call.
+    /// </summary>
+    internal void PrepareApply(InsiCall call, Actor actor)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentNullException.ThrowIfNull(actor);
+        call.Prepared = null;
+        var snapshot = call.Snapshot;
+        if (call.Operation != "verify" || call.Port.Outcome == InsiCallOutcome.Error || snapshot.MergedIntoId is not null)
+        {
+            return;
+        }
+
+        var now = Now();
+        var exchanges = ExchangeRows("verify", snapshot.Id, actor, call.Port, now);
+        try
+        {
+            var (verification, _, differences) = ReadVerification(call, exchanges[^1].Id);
+            if (verification != InsiVerificationOutcome.Confirmed || differences.Count > 0)
+            {
+                return;
+            }
+        }
+        catch (AppFailure)
+        {
+            return;
+        }
+
+        // The aggregate of the row as read (call.Domain) is the one the single path rebuilds from the same row; the
+        // confirmed case leaves it as it is and writes it back (Apply), with the verification date.
+        var domain = call.Domain;
+        if (!IdentityRows.AppliesToRowOnly(domain, snapshot))
+        {
+            return;
+        }
+
+        var change = ChangeOf(snapshot, domain);
+        var after = IdentityRows.CopyColumns(snapshot, withRelated: true);
+        after.InsVerifiedAt = now;
+        IdentityRows.Apply(domain, after, now, [], null);
+        after.UpdatedAt = now;
+        after.Version = call.ReadVersion + 1; // as the save stamps it
+        var afterAudit = WithVersionAndContext(IdentityRows.Snapshot(after), after.Version, VerifiedContext(exchanges[^1].Id));
+        call.Prepared = new PreparedVerification(
+            exchanges,
+            CallAuditJson(exchanges, call.Port, call.Transliterated),
+            IdentityRows.CopyColumns(snapshot, withRelated: false),
+            after,
+            afterAudit,
+            RowImage.Hash(after),
+            change,
+            IdentityRows.ToView(after, []));
+    }
+
+    /// <summary>
+    /// Adds a prepared confirmed verification to the group: the same rows and audit events, in the same order, as
+    /// <see cref="ApplyInsiCallAsync"/> would add (the caller checked the identity has no open alert and is not yet
+    /// changed in the group); the row alone is attached, its read version guarding the group's save.
+    /// </summary>
+    private async Task<InsiActionResult> ApplyPreparedAsync(InsiCall call, PreparedVerification p, Actor actor, CancellationToken ct)
+    {
+        var id = call.Snapshot.Id;
+        db.InsiExchanges.AddRange(p.Exchanges);
+        await AuditJsonAsync(actor, "insi.verify", id, null, p.CallAudit, ct).ConfigureAwait(false);
+        var entry = db.Identities.Attach(p.Row); // no related rows loaded: only the row is tracked
+        entry.CurrentValues.SetValues(p.After); // marks the columns that change (the version among them)
+        var e = await AuditJsonAsync(actor, VerifiedAction, id, call.BeforeImage ?? BeforeImage(call.Snapshot), p.AfterAudit, ct).ConfigureAwait(false);
+        e.AfterImageHash = p.AfterImageHash;
+        Notify(p.Change);
+        LogChanged(log, id, VerifiedAction, call.Snapshot.Status, p.After.Status);
+        return Action(call.Port, p.Exchanges, true, [], VerifiedMessage, p.View);
     }
 
     /// <summary>Live and merged identities of <paramref name="ids"/> as <see cref="CallInsiAsync"/> needs them (a batch chunk's, read at once).</summary>
@@ -282,31 +394,7 @@ public sealed partial class IdentityService
     private async Task<IReadOnlyList<InsiExchange>> RecordExchangesAsync(string operation, Guid? identityId, Actor actor, InsiPortResult result, bool transliterationConfirmed, CancellationToken ct)
     {
         var now = Now();
-        var rows = new List<InsiExchange>();
-        var raws = result.Exchanges.Count > 0 ? result.Exchanges : [new InsiRawExchange(null, null, null, TimeSpan.Zero, result.Code ?? "error")];
-        for (var i = 0; i < raws.Count; i++)
-        {
-            var raw = raws[i];
-            var last = i == raws.Count - 1;
-            var detail = last
-                ? (result.Code is null ? result.Error : $"{result.Code}{(result.Error is null ? "" : ": " + result.Error)}")
-                : raw.Outcome;
-            rows.Add(new InsiExchange
-            {
-                Id = Guid.CreateVersion7(now.AddTicks(i)),
-                IdentityId = identityId,
-                Operation = operation,
-                RequestXml = raw.RequestXml,
-                ResponseXml = raw.ResponseXml,
-                Outcome = last ? OutcomeCode(result.Outcome) : AttemptOutcome(raw.Outcome),
-                Detail = detail is { Length: > 512 } ? detail[..512] : detail,
-                CertificateCn = raw.CertificateCn,
-                DurationMs = (long)raw.Duration.TotalMilliseconds,
-                Actor = actor.Name,
-                OccurredAt = now,
-            });
-        }
-
+        var rows = ExchangeRows(operation, identityId, actor, result, now);
         var tx = await OwnTransactionAsync(ct).ConfigureAwait(false);
         await using (tx)
         {
@@ -337,16 +425,7 @@ public sealed partial class IdentityService
                 await ResolveAlertsAsync(known, [AlertKinds.InsiFailure], "A later INSi call was answered.", actor, now, ct).ConfigureAwait(false);
             }
 
-            await AuditAsync(actor, $"insi.{operation}", known, null, new
-            {
-                exchangeIds = rows.Select(r => r.Id),
-                outcome = rows[^1].Outcome,
-                code = result.Code,
-                verification = result.Verification is { } v ? VerificationCode(v) : null,
-                attempts = result.Attempts.Select(a => new { a.WithBirthPlace, a.Code, a.Failure }),
-                certificate = rows[^1].CertificateCn,
-                transliterationConfirmed,
-            }, ct).ConfigureAwait(false);
+            await AuditJsonAsync(actor, $"insi.{operation}", known, null, CallAuditJson(rows, result, transliterationConfirmed), ct).ConfigureAwait(false);
             await SaveAsync(ct).ConfigureAwait(false);
             await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
@@ -354,6 +433,49 @@ public sealed partial class IdentityService
         ClearAfterSave();
         return rows;
     }
+
+    /// <summary>The exchange rows of a call (one per call of the strategy), as recorded: shared by the single path and a batch's call phase.</summary>
+    private static List<InsiExchange> ExchangeRows(string operation, Guid? identityId, Actor actor, InsiPortResult result, DateTimeOffset now)
+    {
+        var rows = new List<InsiExchange>();
+        var raws = result.Exchanges.Count > 0 ? result.Exchanges : [new InsiRawExchange(null, null, null, TimeSpan.Zero, result.Code ?? "error")];
+        for (var i = 0; i < raws.Count; i++)
+        {
+            var raw = raws[i];
+            var last = i == raws.Count - 1;
+            var detail = last
+                ? (result.Code is null ? result.Error : $"{result.Code}{(result.Error is null ? "" : ": " + result.Error)}")
+                : raw.Outcome;
+            rows.Add(new InsiExchange
+            {
+                Id = Guid.CreateVersion7(now.AddTicks(i)),
+                IdentityId = identityId,
+                Operation = operation,
+                RequestXml = raw.RequestXml,
+                ResponseXml = raw.ResponseXml,
+                Outcome = last ? OutcomeCode(result.Outcome) : AttemptOutcome(raw.Outcome),
+                Detail = detail is { Length: > 512 } ? detail[..512] : detail,
+                CertificateCn = raw.CertificateCn,
+                DurationMs = (long)raw.Duration.TotalMilliseconds,
+                Actor = actor.Name,
+                OccurredAt = now,
+            });
+        }
+
+        return rows;
+    }
+
+    /// <summary>The new values of the <c>insi.search</c>/<c>insi.verify</c> audit event of an identity's call.</summary>
+    private static string CallAuditJson(List<InsiExchange> rows, InsiPortResult result, bool transliterationConfirmed) => Serialize(new
+    {
+        exchangeIds = rows.Select(r => r.Id),
+        outcome = rows[^1].Outcome,
+        code = result.Code,
+        verification = result.Verification is { } v ? VerificationCode(v) : null,
+        attempts = result.Attempts.Select(a => new { a.WithBirthPlace, a.Code, a.Failure }),
+        certificate = rows[^1].CertificateCn,
+        transliterationConfirmed,
+    });
 
     private async Task<InsiActionResult> ApplySearchAsync(InsiCall call, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
     {
@@ -414,16 +536,10 @@ public sealed partial class IdentityService
 
     private async Task<InsiActionResult> ApplyVerificationAsync(InsiCall call, IReadOnlyList<InsiExchange> exchanges, Actor actor, CancellationToken ct)
     {
-        var (snapshot, domain, result) = (call.Snapshot, call.Domain, call.Port);
+        var (snapshot, result) = (call.Snapshot, call.Port);
         var last = exchanges[^1];
-        if (result.Outcome == InsiCallOutcome.Error || result.Verification is not { } verification)
-        {
-            throw new AppFailure(UpstreamError(result, last.Id));
-        }
-
+        var (verification, returned, differences) = ReadVerification(call, last.Id);
         var now = Now();
-        var returned = result.Identity is null ? null : ReadReturned(result.Identity, last.Id);
-        var differences = returned is null ? [] : TraitComparison.Differences(domain.Traits, returned.Traits);
         switch (verification)
         {
             case InsiVerificationOutcome.Confirmed when differences.Count == 0:
@@ -431,8 +547,8 @@ public sealed partial class IdentityService
                 var (record, before, current) = await BeginChangeAsync(snapshot.Id, call.ReadVersion, ct).ConfigureAwait(false);
                 record.InsVerifiedAt = now;
                 await ResolveAlertsAsync(snapshot.Id, [AlertKinds.VerificationMismatch, AlertKinds.VerificationNotFound, AlertKinds.VerificationAmbiguous], "INSi confirmed the INS.", actor, now, ct).ConfigureAwait(false);
-                var view = await SaveChangeAsync(record, current, actor, "identity.ins-verified", before, now, ct, extra: new { exchangeId = last.Id, verification = "confirmed" }).ConfigureAwait(false);
-                return Action(result, exchanges, true, [], "INSi confirmed the INS; the verification date is recorded.", view);
+                var view = await SaveChangeAsync(record, current, actor, VerifiedAction, before, now, ct, extra: VerifiedContext(last.Id)).ConfigureAwait(false);
+                return Action(result, exchanges, true, [], VerifiedMessage, view);
             }
 
             case InsiVerificationOutcome.ReplacedByNewer when returned is not null:
@@ -652,7 +768,21 @@ internal sealed record InsiCall(string Operation, IdentityRecord Snapshot, RnivI
     /// its call phase so that the chunk's write, the batch's critical path, does not make it; null: made when needed.
     /// </summary>
     public string? BeforeImage { get; set; }
+
+    /// <summary>The application prepared in a batch's call phase (<see cref="IdentityService.PrepareApply"/>); null: decided in the write.</summary>
+    public PreparedVerification? Prepared { get; set; }
 }
+
+/// <summary>A confirmed verification made ready in a batch's call phase; the write adds it as <see cref="IdentityService.ApplyInsiCallAsync"/> would.</summary>
+/// <param name="Exchanges">The exchange rows.</param>
+/// <param name="CallAudit">New values of the <c>insi.verify</c> event.</param>
+/// <param name="Row">The row's columns as read (no related rows): attached, its version guarding the save.</param>
+/// <param name="After">The row's columns as the change leaves them (version stamped as the save will).</param>
+/// <param name="AfterAudit">New values of the <c>identity.ins-verified</c> event.</param>
+/// <param name="AfterImageHash">Hash of the after-image (<see cref="RowImage.Hash"/>), which that event commits to.</param>
+/// <param name="Change">The change as the identity sinks (HL7 feed) are told of it.</param>
+/// <param name="View">The identity after the change (the batch reads its INS).</param>
+internal sealed record PreparedVerification(List<InsiExchange> Exchanges, string CallAudit, IdentityRecord Row, IdentityRecord After, string AfterAudit, string AfterImageHash, IdentityChange Change, IdentityView View);
 
 /// <summary>
 /// What <see cref="IdentityService.ApplyInsiCallsAsync"/> knows while it applies a group of calls in one save: the rows

@@ -386,10 +386,7 @@ public sealed partial class IdentityService
     private async Task<IdentityView> SaveChangeAsync(IdentityRecord record, RnivIdentity domain, Actor actor, string action, string before, DateTimeOffset now, CancellationToken ct, object? extra = null, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)>? insiDates = null)
     {
         var previousStatus = record.Status;
-        var wasTransmittable = string.Equals(record.Status, "QUAL", StringComparison.Ordinal) && record.InsMatricule is not null && record.InsOid is not null
-            && InsMatricule.TryParse(record.InsMatricule, out var oldMatricule, out _)
-            ? new InsIdentifier(oldMatricule, record.InsOid)
-            : null;
+        var change = ChangeOf(record, domain);
         var addedIns = new List<InsHistoryEntry>();
         IdentityRows.Apply(domain, record, now, addedIns, insiDates);
         db.InsHistory.AddRange(addedIns);
@@ -415,9 +412,7 @@ public sealed partial class IdentityService
             entry.State = entry.State == EntityState.Unchanged ? EntityState.Modified : entry.State;
             var after = IdentityRows.Snapshot(record);
             await AuditAsync(actor, action, record.Id, before, after, ct, versionAfter: original + 1, extra: extra).ConfigureAwait(false);
-            Notify(wasTransmittable is not null && domain.TransmittableIns is null
-                ? new IdentityChange(record.Id, domain, IdentityChangeKind.InsWithdrawn, WithdrawnIns: wasTransmittable)
-                : new IdentityChange(record.Id, domain, IdentityChangeKind.Updated));
+            Notify(change);
             await SaveAsync(ct).ConfigureAwait(false);
             await CommitOwnAsync(tx, ct).ConfigureAwait(false);
         }
@@ -430,6 +425,18 @@ public sealed partial class IdentityService
 
         LogChanged(log, record.Id, action, previousStatus, record.Status);
         return await ViewAsync(record, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>How the sinks are told of a change of <paramref name="record"/> (as read before the change) to <paramref name="domain"/>.</summary>
+    private static IdentityChange ChangeOf(IdentityRecord record, RnivIdentity domain)
+    {
+        var wasTransmittable = string.Equals(record.Status, "QUAL", StringComparison.Ordinal) && record.InsMatricule is not null && record.InsOid is not null
+            && InsMatricule.TryParse(record.InsMatricule, out var oldMatricule, out _)
+            ? new InsIdentifier(oldMatricule, record.InsOid)
+            : null;
+        return wasTransmittable is not null && domain.TransmittableIns is null
+            ? new IdentityChange(record.Id, domain, IdentityChangeKind.InsWithdrawn, WithdrawnIns: wasTransmittable)
+            : new IdentityChange(record.Id, domain, IdentityChangeKind.Updated);
     }
 
     private void Notify(IdentityChange change)
@@ -447,6 +454,10 @@ public sealed partial class IdentityService
             : WithVersionAndContext(after, versionAfter, extra);
         await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", identityId.ToString(), before, newValues), clock, ct).ConfigureAwait(false);
     }
+
+    /// <summary>Appends an identity audit event whose new values are already JSON.</summary>
+    private Task<AuditEvent> AuditJsonAsync(Actor actor, string action, Guid identityId, string? before, string? newValues, CancellationToken ct) =>
+        AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", identityId.ToString(), before, newValues), clock, ct);
 
     /// <summary>
     /// <paramref name="after"/> as a JSON object whose <c>version</c> and <c>context</c> members are set (in place when
@@ -581,7 +592,7 @@ public sealed partial class IdentityService
     /// </summary>
     private async Task<(IdentityRecord Record, string Before, RnivIdentity Domain)> BeginChangeAsync(Guid id, long? expectedVersion, CancellationToken ct)
     {
-        if (group is not null && group.Snapshots.Remove(id, out var taken) && db.Identities.Local.All(x => x.Id != id))
+        if (group is not null && group.Snapshots.Remove(id, out var taken) && db.Identities.Local.FindEntry(id) is null)
         {
             var read = taken.Row;
             // A group of INSi calls: the row read before the call is the row to change; its version guards the save (a
