@@ -104,13 +104,6 @@ public sealed class BatchOptions
     /// </summary>
     public int ChunkSize { get; set; } = 100;
 
-    /// <summary>
-    /// SQLite: page cache of each worker's writer connection, in KiB (the one connection that claims and writes chunks;
-    /// other connections keep SQLite's 2 MB). A larger cache keeps the b-tree pages a chunk write touches in memory;
-    /// 16 MB took the batch process to 295–308 MB resident under load, hence 8 MB (300 MB budget).
-    /// </summary>
-    public int WriterCacheKib { get; set; } = 8 * 1024;
-
     /// <summary>How long a claim lasts past its last scheduled call; a dead worker's items become claimable after it.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
 

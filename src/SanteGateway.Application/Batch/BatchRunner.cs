@@ -46,34 +46,18 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     /// <returns>The number of items this worker ended.</returns>
     public async Task<int> RunAsync(Guid jobId, string workerId, CancellationToken ct)
     {
-        var writer = await SqliteWriter.OpenAsync(scopes, opt, log, ct).ConfigureAwait(false);
-        try
-        {
-            return await RunAsync(jobId, workerId, writer, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (writer is not null)
-            {
-                await writer.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task<int> RunAsync(Guid jobId, string workerId, SqliteWriter? writer, CancellationToken ct)
-    {
         var ended = 0;
         Chunk? called = null;
         while (true)
         {
             // Claim before writing the previous chunk: on SQLite the claim would otherwise wait for that write.
-            var next = ct.IsCancellationRequested ? null : await ClaimNextAsync(jobId, workerId, writer, finishIfEmpty: called is null, ct).ConfigureAwait(false);
+            var next = ct.IsCancellationRequested ? null : await ClaimNextAsync(jobId, workerId, finishIfEmpty: called is null, ct).ConfigureAwait(false);
             if (next is null && called is null)
             {
                 return ended;
             }
 
-            var writing = called is null ? Task.FromResult(0) : TimedWriteAsync(called, workerId, writer);
+            var writing = called is null ? Task.FromResult(0) : TimedWriteAsync(called, workerId);
             Chunk? nextCalled = null;
             Exception? callFailure = null;
             try
@@ -93,7 +77,6 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
             }
 
             ended += await writing.ConfigureAwait(false);
-            writer?.Written();
             if (callFailure is not null)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(callFailure);
@@ -104,10 +87,10 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     }
 
     /// <summary>Claims the next chunk; null when the job is not running or has nothing claimable (then marked done when every item has ended).</summary>
-    private async Task<Claimed?> ClaimNextAsync(Guid jobId, string workerId, SqliteWriter? writer, bool finishIfEmpty, CancellationToken ct)
+    private async Task<Claimed?> ClaimNextAsync(Guid jobId, string workerId, bool finishIfEmpty, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = WriterContext(scope, writer);
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
         var job = await db.BatchJobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct).ConfigureAwait(false);
         if (job.Status != BatchStatuses.Running)
         {
@@ -292,10 +275,10 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         }
     }
 
-    private async Task<int> TimedWriteAsync(Chunk chunk, string workerId, SqliteWriter? writer)
+    private async Task<int> TimedWriteAsync(Chunk chunk, string workerId)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var n = await WriteAsync(chunk, workerId, writer).ConfigureAwait(false);
+        var n = await WriteAsync(chunk, workerId).ConfigureAwait(false);
         metrics?.ChunkWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started), n);
         return n;
     }
@@ -308,19 +291,19 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
     /// chunk is written again with the calls applied one by one, each deciding its own conflict as a single call does.
     /// </summary>
     /// <returns>The number of items ended.</returns>
-    private async Task<int> WriteAsync(Chunk chunk, string workerId, SqliteWriter? writer)
+    private async Task<int> WriteAsync(Chunk chunk, string workerId)
     {
         var ids = chunk.Works.Select(w => w.Item.Id).ToArray();
         try
         {
             try
             {
-                return await WriteOnceAsync(chunk, workerId, writer, grouped: true).ConfigureAwait(false);
+                return await WriteOnceAsync(chunk, workerId, grouped: true).ConfigureAwait(false);
             }
             catch (DbUpdateException ex)
             {
                 LogGroupRedone(log, chunk.Job.Id, ex.GetType().Name);
-                return await WriteOnceAsync(chunk, workerId, writer, grouped: false).ConfigureAwait(false);
+                return await WriteOnceAsync(chunk, workerId, grouped: false).ConfigureAwait(false);
             }
         }
         catch
@@ -330,7 +313,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         }
     }
 
-    private async Task<int> WriteOnceAsync(Chunk chunk, string workerId, SqliteWriter? writer, bool grouped)
+    private async Task<int> WriteOnceAsync(Chunk chunk, string workerId, bool grouped)
     {
         // A chunk already called is written even when the process is stopping: its calls are not wasted.
         var ct = CancellationToken.None;
@@ -338,7 +321,7 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         var ids = chunk.Works.Select(w => w.Item.Id).ToArray();
         var ended = new List<(BatchItem Item, Outcome Outcome)>(chunk.Works.Count);
         await using var scope = scopes.CreateAsyncScope();
-        var db = WriterContext(scope, writer);
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
         var svc = scope.ServiceProvider.GetRequiredService<IdentityService>();
         await using (var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
         {
