@@ -6,7 +6,7 @@
 # peak resident memory printed (GNU time) is the batch process's alone; SANDBOX=inprocess keeps the older layout.
 # Usage: bench/batch-verify.sh N [CONCURRENCY]      (Release build of bench/SanteGateway.Benchmarks first)
 # BATCH_ENV="NAME=VALUE ..." sets environment variables for the batch process alone (GC settings, for instance);
-# BIN=DIR runs the binaries of another build (A/B); SETTINGS='"Batch": { "WriterCacheKib": 2048 }' adds sections to the
+# BIN=DIR runs the binaries of another build (A/B); SETTINGS='"Batch": { "ChunkSize": 200 }' adds sections to the
 # data folder's appsettings.json; the run ends with `santegw audit verify` on the data folder.
 set -euo pipefail
 N=${1:-100000}
