@@ -6,7 +6,8 @@
 # peak resident memory printed (GNU time) is the batch process's alone; SANDBOX=inprocess keeps the older layout.
 # Usage: bench/batch-verify.sh N [CONCURRENCY]      (Release build of bench/SanteGateway.Benchmarks first)
 # BATCH_ENV="NAME=VALUE ..." sets environment variables for the batch process alone (GC settings, for instance);
-# BIN=DIR runs the binaries of another build (A/B); the run ends with `santegw audit verify` on the data folder.
+# BIN=DIR runs the binaries of another build (A/B); SETTINGS='"Batch": { "ChunkSize": 200 }' adds sections to the
+# data folder's appsettings.json; the run ends with `santegw audit verify` on the data folder.
 set -euo pipefail
 N=${1:-100000}
 CONCURRENCY=${2:-8}
@@ -34,7 +35,7 @@ else
 fi
 mkdir -m 700 "$work/data"
 cat > "$work/data/appsettings.json" <<JSON
-{ "Gateway": { "Store": { $store } }, "Insi": { $insi } }
+{ "Gateway": { "Store": { $store } }, "Insi": { $insi }${SETTINGS:+, $SETTINGS} }
 JSON
 db=(--data "$work/data")
 echo "# $(date -u +%FT%RZ) N=$N concurrency=$CONCURRENCY db=${DB:-sqlite} sandbox=${SANDBOX:-process} load=$(cut -d' ' -f1-3 /proc/loadavg)"
