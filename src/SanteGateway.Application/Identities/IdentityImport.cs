@@ -505,8 +505,11 @@ public sealed class IdentityImporter
         return true;
     }
 
-    /// <summary>A row after <see cref="Prepare"/>: refused (<see cref="Reject"/>) or ready for the checks in file order (a value in the chunk's array).</summary>
-    private readonly record struct Prepared(ImportReject? Reject)
+    /// <summary>
+    /// A row after <see cref="Prepare"/>: refused (<see cref="Reject"/>) or ready for the checks in file order. A class: as
+    /// values, a chunk's array (≈ 110 bytes per row) lands in the large-object heap and doubled the gen2 collections.
+    /// </summary>
+    private sealed record Prepared(ImportReject? Reject)
     {
         public int Line { get; init; }
 
