@@ -9,7 +9,6 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 using SanteGateway.Application.Batch;
 using SanteGateway.Identity;
 using SanteGateway.Store;
@@ -199,8 +198,7 @@ public sealed class IdentityImporter
                                 foreach (var p in await pending.ConfigureAwait(false))
                                 {
                                     ImportReject? reject = p.Reject;
-                                    var accepted = reject is null ? Admit(p, authority, seen, ids, out reject) : null;
-                                    if (accepted is null)
+                                    if (reject is not null || !Admit(p, authority, seen, ids, out var accepted, out reject))
                                     {
                                         rejected++;
                                         onReject(reject!);
@@ -309,8 +307,8 @@ public sealed class IdentityImporter
         return result;
     }
 
-    /// <summary>One validated row ready to write.</summary>
-    private sealed record Accepted(IdentityRecord Record, InsHistoryEntry? Ins, string? LocalId, Guid ExternalId);
+    /// <summary>One validated row ready to write (a value in the chunk's list: one object less per row in flight).</summary>
+    private readonly record struct Accepted(IdentityRecord Record, InsHistoryEntry? Ins, string? LocalId, Guid ExternalId);
 
     /// <summary>
     /// What is already taken: strict traits, active INS (matricule + OID) and localIds of the authority, all as 128-bit
@@ -428,7 +426,7 @@ public sealed class IdentityImporter
         // Ids are given in file order by Admit (the primary keys then grow at their right edge).
         var record = new IdentityRecord { CreatedAt = stamp, UpdatedAt = stamp, Version = 1 };
         var insRows = new List<InsHistoryEntry>(1);
-        IdentityRows.Apply(domain, record, stamp, insRows);
+        IdentityRows.Apply(domain, record, stamp, insRows, newRowIds: false);
         return new Prepared(null)
         {
             Line = row.Line,
@@ -445,9 +443,10 @@ public sealed class IdentityImporter
     /// The checks against what came before (strict traits, INS and localId not already stored or earlier in the file),
     /// then the ids: run on one thread in file order, so that a duplicate names the first holder's line.
     /// </summary>
-    private static Accepted? Admit(Prepared p, string? authority, Seen seen, SequentialIds ids, out ImportReject? reject)
+    private static bool Admit(Prepared p, string? authority, Seen seen, SequentialIds ids, out Accepted accepted, out ImportReject? reject)
     {
         reject = null;
+        accepted = default;
         var record = p.Record!;
         ImportReject Reject(string rule, string reason) => new(p.Line, p.LocalId, rule, reason);
 
@@ -460,7 +459,7 @@ public sealed class IdentityImporter
         if (held && (holder.Cog == 0 || cog == 0 || holder.Cog == cog))
         {
             reject = Reject("identity.duplicate", holder.Line == 0 ? "An identity with the same strict traits is already stored." : $"Same strict traits as line {holder.Line}.");
-            return null;
+            return false;
         }
 
         if (!held)
@@ -472,14 +471,14 @@ public sealed class IdentityImporter
         {
             Forget(held ? null : hash, null);
             reject = Reject("ins.collision", "This INS is already held by another identity (stored or earlier in the file).");
-            return null;
+            return false;
         }
 
         if (authority is not null && !seen.LocalIds.Add(p.LocalIdHash))
         {
             Forget(held ? null : hash, p.InsHash);
             reject = Reject("localId.duplicate", "This localId is already known for the authority (stored or earlier in the file).");
-            return null;
+            return false;
         }
 
         void Forget(UInt128? strict, UInt128? insKey)
@@ -502,10 +501,14 @@ public sealed class IdentityImporter
             h.IdentityId = record.Id;
         }
 
-        return new Accepted(record, p.Ins, p.LocalId, authority is null ? Guid.Empty : ids.Next());
+        accepted = new Accepted(record, p.Ins, p.LocalId, authority is null ? Guid.Empty : ids.Next());
+        return true;
     }
 
-    /// <summary>A row after <see cref="Prepare"/>: refused (<see cref="Reject"/>) or ready for the checks in file order.</summary>
+    /// <summary>
+    /// A row after <see cref="Prepare"/>: refused (<see cref="Reject"/>) or ready for the checks in file order. A class: as
+    /// values, a chunk's array (≈ 110 bytes per row) lands in the large-object heap and doubled the gen2 collections.
+    /// </summary>
     private sealed record Prepared(ImportReject? Reject)
     {
         public int Line { get; init; }
@@ -788,13 +791,14 @@ public sealed class IdentityImporter
     /// INS and partner-identifier rows of the segment (a few fields each, kept as values) follow in one COPY per table
     /// when it closes. One COPY per table and chunk of 1 000 rows cost six round trips per chunk, each a wait for the
     /// server and, on a loaded machine, for the scheduler (profile in docs/performance.md, import9). The side rows still
-    /// follow their identities, so the foreign keys of a load into a non-empty base hold at every statement.
+    /// follow their identities, so the foreign keys of a load into a non-empty base hold at every statement. The rows are
+    /// encoded by <see cref="PgBinaryRows"/> (raw binary COPY), not value by value through <see cref="NpgsqlBinaryImporter"/>.
     /// </summary>
     private sealed class PostgresWriter(int segment) : IWriter
     {
         private readonly List<InsRow> ins = [];
         private readonly List<ExternalRow> external = [];
-        private NpgsqlBinaryImporter? identities;
+        private PgBinaryRows? identities;
         private int written;
 
         // Synchronous writes into the COPY buffer (it flushes to the socket when full): 23 fields per row made the async
@@ -802,40 +806,41 @@ public sealed class IdentityImporter
         public async Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct)
         {
             var c = (NpgsqlConnection)db.Database.GetDbConnection();
-            var copy = identities ??= await c.BeginBinaryImportAsync("""
+            var copy = identities ??= await PgBinaryRows.BeginAsync(c, """
                 COPY identities ("Id", "BirthName", "BirthFirstNames", "FirstFirstName", "Sex", "BirthDate", "BirthDateCorrected", "BirthDateUnknownParts",
                   "BirthPlaceCog", "UsedName", "UsedFirstName", "Status", "Attributes", "CollectionChannel", "InsMatricule", "InsOid",
                   "BirthNameKey", "FirstNameKey", "UsedNameKey", "BirthNamePhonetic", "CreatedAt", "UpdatedAt", "Version")
                 FROM STDIN (FORMAT BINARY)
                 """, ct).ConfigureAwait(false);
+            var now = PgBinaryRows.Timestamp(stamp);
             foreach (var a in rows)
             {
                 ct.ThrowIfCancellationRequested();
                 var r = a.Record;
-                copy.StartRow();
-                copy.Write(r.Id, NpgsqlDbType.Uuid);
-                copy.Write(r.BirthName, NpgsqlDbType.Varchar);
-                copy.Write(r.BirthFirstNames, NpgsqlDbType.Varchar);
-                copy.Write(r.FirstFirstName, NpgsqlDbType.Varchar);
-                copy.Write(r.Sex, NpgsqlDbType.Varchar);
-                copy.Write(r.BirthDate, NpgsqlDbType.Date);
-                copy.Write(r.BirthDateCorrected, NpgsqlDbType.Boolean);
-                copy.Write(r.BirthDateUnknownParts, NpgsqlDbType.Integer);
-                WriteNullable(copy, r.BirthPlaceCog);
-                WriteNullable(copy, r.UsedName);
-                WriteNullable(copy, r.UsedFirstName);
-                copy.Write(r.Status, NpgsqlDbType.Varchar);
-                copy.Write(r.Attributes, NpgsqlDbType.Integer);
-                copy.Write(r.CollectionChannel, NpgsqlDbType.Varchar);
-                WriteNullable(copy, r.InsMatricule);
-                WriteNullable(copy, r.InsOid);
-                copy.Write(r.BirthNameKey, NpgsqlDbType.Varchar);
-                copy.Write(r.FirstNameKey, NpgsqlDbType.Varchar);
-                WriteNullable(copy, r.UsedNameKey);
-                copy.Write(r.BirthNamePhonetic, NpgsqlDbType.Varchar);
-                copy.Write(stamp, NpgsqlDbType.TimestampTz);
-                copy.Write(stamp, NpgsqlDbType.TimestampTz);
-                copy.Write(r.Version, NpgsqlDbType.Bigint);
+                copy.StartRow(23);
+                copy.Uuid(r.Id);
+                copy.Text(r.BirthName);
+                copy.Text(r.BirthFirstNames);
+                copy.Text(r.FirstFirstName);
+                copy.Text(r.Sex);
+                copy.Date(r.BirthDate);
+                copy.Bool(r.BirthDateCorrected);
+                copy.Int32(r.BirthDateUnknownParts);
+                copy.Text(r.BirthPlaceCog);
+                copy.Text(r.UsedName);
+                copy.Text(r.UsedFirstName);
+                copy.Text(r.Status);
+                copy.Int32(r.Attributes);
+                copy.Text(r.CollectionChannel);
+                copy.Text(r.InsMatricule);
+                copy.Text(r.InsOid);
+                copy.Text(r.BirthNameKey);
+                copy.Text(r.FirstNameKey);
+                copy.Text(r.UsedNameKey);
+                copy.Text(r.BirthNamePhonetic);
+                copy.TimestampMicros(now);
+                copy.TimestampMicros(now);
+                copy.Int64(r.Version);
                 if (a.Ins is { } h)
                 {
                     ins.Add(new InsRow(h.Id, h.IdentityId, h.Matricule, h.Oid, h.ObtainedAt, h.Source, h.IsActive));
@@ -869,19 +874,19 @@ public sealed class IdentityImporter
             var c = (NpgsqlConnection)db.Database.GetDbConnection();
             if (ins.Count > 0)
             {
-                await using var copy = await c.BeginBinaryImportAsync("""
+                await using var copy = await PgBinaryRows.BeginAsync(c, """
                     COPY identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") FROM STDIN (FORMAT BINARY)
                     """, ct).ConfigureAwait(false);
                 foreach (var h in ins)
                 {
-                    copy.StartRow();
-                    copy.Write(h.Id, NpgsqlDbType.Uuid);
-                    copy.Write(h.IdentityId, NpgsqlDbType.Uuid);
-                    copy.Write(h.Matricule, NpgsqlDbType.Varchar);
-                    copy.Write(h.Oid, NpgsqlDbType.Varchar);
-                    copy.Write(h.ObtainedAt, NpgsqlDbType.TimestampTz);
-                    copy.Write(h.Source, NpgsqlDbType.Varchar);
-                    copy.Write(h.IsActive, NpgsqlDbType.Boolean);
+                    copy.StartRow(7);
+                    copy.Uuid(h.Id);
+                    copy.Uuid(h.IdentityId);
+                    copy.Text(h.Matricule);
+                    copy.Text(h.Oid);
+                    copy.TimestampMicros(PgBinaryRows.Timestamp(h.ObtainedAt));
+                    copy.Text(h.Source);
+                    copy.Bool(h.IsActive);
                 }
 
                 await copy.CompleteAsync(ct).ConfigureAwait(false);
@@ -890,18 +895,19 @@ public sealed class IdentityImporter
 
             if (authority is not null && external.Count > 0)
             {
-                await using var copy = await c.BeginBinaryImportAsync("""
+                await using var copy = await PgBinaryRows.BeginAsync(c, """
                     COPY identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") FROM STDIN (FORMAT BINARY)
                     """, ct).ConfigureAwait(false);
+                var now = PgBinaryRows.Timestamp(stamp);
                 foreach (var x in external)
                 {
-                    copy.StartRow();
-                    copy.Write(x.Id, NpgsqlDbType.Uuid);
-                    copy.Write(x.IdentityId, NpgsqlDbType.Uuid);
-                    copy.Write(authority, NpgsqlDbType.Varchar);
-                    copy.Write(x.Value, NpgsqlDbType.Varchar);
-                    copy.Write("PI", NpgsqlDbType.Varchar);
-                    copy.Write(stamp, NpgsqlDbType.TimestampTz);
+                    copy.StartRow(6);
+                    copy.Uuid(x.Id);
+                    copy.Uuid(x.IdentityId);
+                    copy.Text(authority);
+                    copy.Text(x.Value);
+                    copy.Text("PI");
+                    copy.TimestampMicros(now);
                 }
 
                 await copy.CompleteAsync(ct).ConfigureAwait(false);
@@ -911,21 +917,9 @@ public sealed class IdentityImporter
 
         public void Dispose()
         {
-            // A load that stopped half-way: disposing an unfinished COPY cancels it (the transaction rolls back anyway).
-            identities?.Dispose();
+            // A load that stopped half-way: the unfinished COPY is failed (the transaction rolls back anyway).
+            identities?.Cancel();
             identities = null;
-        }
-
-        private static void WriteNullable(NpgsqlBinaryImporter copy, string? value)
-        {
-            if (value is null)
-            {
-                copy.WriteNull();
-            }
-            else
-            {
-                copy.Write(value, NpgsqlDbType.Varchar);
-            }
         }
 
         private readonly record struct InsRow(Guid Id, Guid IdentityId, string Matricule, string Oid, DateTimeOffset ObtainedAt, string Source, bool IsActive);

@@ -90,7 +90,9 @@ internal static class IdentityRows
     /// <param name="now">Now.</param>
     /// <param name="addedInsRows">Receives the new INS rows (to add to the context).</param>
     /// <param name="insiDates">INSi's validity dates by matricule, when the change comes from an INSi answer.</param>
-    public static void Apply(RnivIdentity d, IdentityRecord r, DateTimeOffset now, List<InsHistoryEntry> addedInsRows, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)>? insiDates = null)
+    /// <param name="newRowIds">Whether new INS rows get an id here (the bulk import gives ids itself, in file order: a
+    /// UUIDv7 per row drawn here and then replaced was a visible share of its time per row).</param>
+    public static void Apply(RnivIdentity d, IdentityRecord r, DateTimeOffset now, List<InsHistoryEntry> addedInsRows, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)>? insiDates = null, bool newRowIds = true)
     {
         var t = d.Traits;
         r.BirthName = t.BirthName;
@@ -120,13 +122,13 @@ internal static class IdentityRows
 
             if (d.Ins is not null)
             {
-                var rows = new List<InsHistoryEntry> { Row(r.Id, d.Ins, ActiveSource, now, insiDates) };
+                var rows = new List<InsHistoryEntry> { Row(r.Id, d.Ins, ActiveSource, now, insiDates, newRowIds) };
                 var at = now;
                 foreach (var h in d.InsHistory)
                 {
                     // Distinct times keep INSi's order when the rows are read back.
                     at = at.AddTicks(TimeSpan.TicksPerMillisecond);
-                    rows.Add(Row(r.Id, h, HistorySource, at, insiDates));
+                    rows.Add(Row(r.Id, h, HistorySource, at, insiDates, newRowIds));
                 }
 
                 addedInsRows.AddRange(rows);
@@ -267,13 +269,13 @@ internal static class IdentityRows
         mergedInto = r.MergedIntoId,
     };
 
-    private static InsHistoryEntry Row(Guid identityId, InsIdentifier ins, string source, DateTimeOffset at, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)>? dates)
+    private static InsHistoryEntry Row(Guid identityId, InsIdentifier ins, string source, DateTimeOffset at, IReadOnlyDictionary<string, (DateOnly? From, DateOnly? To)>? dates, bool newId)
     {
         (DateOnly? From, DateOnly? To) d = default;
         _ = dates?.TryGetValue(ins.Matricule.Value, out d);
         return new()
         {
-            Id = Guid.CreateVersion7(at),
+            Id = newId ? Guid.CreateVersion7(at) : Guid.Empty,
             IdentityId = identityId,
             Matricule = ins.Matricule.Value,
             Oid = ins.Oid,

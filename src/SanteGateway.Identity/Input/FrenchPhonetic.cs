@@ -35,26 +35,35 @@ public static class FrenchPhonetic
 
         // Letters in the INSi alphabet only; a character with no equivalent is skipped (the key is a hint, not a check).
         // What a character gives depends on that character alone: computed once per character and kept (bulk imports key
-        // millions of names).
-        var letters = new StringBuilder(name.Length);
+        // millions of names). The rules then rewrite one buffer in place (no replacement is longer than what it replaces),
+        // so a key costs one string, not one per rule that matched.
+        var length = 0;
         foreach (var c in name)
         {
-            letters.Append(Letters[c] ??= LettersOf(c));
+            length += (Letters[c] ??= LettersOf(c)).Length;
         }
 
-        if (letters.Length == 0)
+        if (length == 0)
         {
             return "";
         }
 
-        var s = letters.ToString();
+        Span<char> s = length <= 256 ? stackalloc char[length] : new char[length];
+        length = 0;
+        foreach (var c in name)
+        {
+            var letters = Letters[c]!;
+            letters.AsSpan().CopyTo(s[length..]);
+            length += letters.Length;
+        }
+
         foreach (var (from, to) in Rules)
         {
-            s = s.Replace(from, to, StringComparison.Ordinal);
+            length = Replace(s[..length], from, to);
         }
 
         // Silent final letters ("DUPONT", "DUBOIS", "LEROUX", "RICHARD"), then "-ER"/"-EZ"/"-ET" endings sound as "E".
-        var end = s.Length;
+        var end = length;
         while (end > 1 && s[end - 1] is 'T' or 'D' or 'S' or 'X' or 'P')
         {
             end--;
@@ -65,18 +74,49 @@ public static class FrenchPhonetic
             end--;
         }
 
-        // Doubled letters once; keys hold at most 100 characters.
-        Span<char> key = stackalloc char[Math.Min(end, 100)];
+        // Doubled letters once (in place: the write index never passes the read index); keys hold at most 100 characters.
         var n = 0;
-        for (var i = 0; i < end && n < key.Length; i++)
+        for (var i = 0; i < end && n < 100; i++)
         {
-            if (n == 0 || key[n - 1] != s[i])
+            if (n == 0 || s[n - 1] != s[i])
             {
-                key[n++] = s[i];
+                s[n++] = s[i];
             }
         }
 
-        return n == s.Length ? s : new string(key[..n]);
+        return new string(s[..n]);
+    }
+
+    /// <summary>
+    /// What <c>string.Replace(from, to, Ordinal)</c> gives (occurrences found left to right, none overlapping), written over
+    /// <paramref name="s"/>; <paramref name="to"/> is never longer than <paramref name="from"/>. Returns the new length.
+    /// </summary>
+    private static int Replace(Span<char> s, string from, string to)
+    {
+        var at = s.IndexOf(from.AsSpan());
+        if (at < 0)
+        {
+            return s.Length;
+        }
+
+        var w = at;
+        var r = at;
+        var next = 0; // the next occurrence, from r
+        while (next >= 0)
+        {
+            // What lies before the occurrence moves left (memmove: the spans may overlap), then the replacement.
+            s.Slice(r, next).CopyTo(s[w..]);
+            w += next;
+            r += next;
+            to.AsSpan().CopyTo(s[w..]);
+            w += to.Length;
+            r += from.Length;
+            next = s[r..].IndexOf(from.AsSpan());
+        }
+
+        s[r..].CopyTo(s[w..]);
+        w += s.Length - r;
+        return w;
     }
 
     private static string LettersOf(char c)
