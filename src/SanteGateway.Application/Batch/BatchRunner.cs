@@ -128,6 +128,9 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         var leaseUntil = now.UtcTicks + (interval * size) + opt.Lease.Ticks;
         var nowTicks = now.UtcTicks;
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        // Two index range reads in Id order, (JobId, State, Id): expired leases first (a dead worker's items), then
+        // pending items. One query with "pending OR expired lease" ORDER BY Id read every item of the job and sorted the
+        // pending ones on each claim — O(job size) per chunk, O(n²) per job (≈ 50 ms a claim at 100 000 items).
         List<long> ids;
         if (IsPostgres(db))
         {
@@ -135,16 +138,30 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
             ids = await db.Database.SqlQuery<long>($"""
                 UPDATE batch_items SET "State" = 'leased', "LeaseOwner" = {workerId}, "LeaseUntilTicks" = {leaseUntil}, "Attempts" = "Attempts" + 1
                 WHERE "Id" IN (SELECT "Id" FROM batch_items
-                               WHERE "JobId" = {job.Id} AND ("State" = 'pending' OR ("State" = 'leased' AND "LeaseUntilTicks" < {nowTicks}))
+                               WHERE "JobId" = {job.Id} AND "State" = 'leased' AND "LeaseUntilTicks" < {nowTicks}
                                ORDER BY "Id" LIMIT {size} FOR UPDATE SKIP LOCKED)
                 RETURNING "Id" AS "Value"
                 """).ToListAsync(ct).ConfigureAwait(false);
+            if (ids.Count < size)
+            {
+                ids.AddRange(await db.Database.SqlQuery<long>($"""
+                    UPDATE batch_items SET "State" = 'leased', "LeaseOwner" = {workerId}, "LeaseUntilTicks" = {leaseUntil}, "Attempts" = "Attempts" + 1
+                    WHERE "Id" IN (SELECT "Id" FROM batch_items
+                                   WHERE "JobId" = {job.Id} AND "State" = 'pending'
+                                   ORDER BY "Id" LIMIT {size - ids.Count} FOR UPDATE SKIP LOCKED)
+                    RETURNING "Id" AS "Value"
+                    """).ToListAsync(ct).ConfigureAwait(false));
+            }
         }
         else
         {
             // SQLite: one writer at a time; the conditional update still refuses an item someone else holds.
-            ids = await db.BatchItems.Where(i => i.JobId == job.Id && (i.State == "pending" || (i.State == "leased" && i.LeaseUntilTicks < nowTicks)))
-                .OrderBy(i => i.Id).Select(i => i.Id).Take(size).ToListAsync(ct).ConfigureAwait(false);
+            ids = await ExpiredLeases(db.BatchItems, job.Id, nowTicks).Take(size).ToListAsync(ct).ConfigureAwait(false);
+            if (ids.Count < size)
+            {
+                ids.AddRange(await Pending(db.BatchItems, job.Id).Take(size - ids.Count).ToListAsync(ct).ConfigureAwait(false));
+            }
+
             await db.BatchItems.Where(i => EF.Parameter(ids).Contains(i.Id) && (i.State == "pending" || (i.State == "leased" && i.LeaseUntilTicks < nowTicks)))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "leased").SetProperty(i => i.LeaseOwner, workerId).SetProperty(i => i.LeaseUntilTicks, leaseUntil).SetProperty(i => i.Attempts, i => i.Attempts + 1), ct)
                 .ConfigureAwait(false);
@@ -167,6 +184,14 @@ public sealed partial class BatchRunner(IServiceScopeFactory scopes, TimeProvide
         var items = ids.Count == 0 ? [] : await db.BatchItems.AsNoTracking().Where(i => EF.Parameter(ids).Contains(i.Id)).OrderBy(i => i.Id).ToListAsync(ct).ConfigureAwait(false);
         return (items.Where(i => i.LeaseOwner == workerId).ToList(), first);
     }
+
+    /// <summary>Items of <paramref name="jobId"/> whose lease expired, in id order (the claim's first range read; PostgreSQL's claim has the same predicate).</summary>
+    internal static IQueryable<long> ExpiredLeases(IQueryable<BatchItem> items, Guid jobId, long nowTicks) =>
+        items.Where(i => i.JobId == jobId && i.State == "leased" && i.LeaseUntilTicks < nowTicks).OrderBy(i => i.Id).Select(i => i.Id);
+
+    /// <summary>Pending items of <paramref name="jobId"/> in id order (the claim's second range read).</summary>
+    internal static IQueryable<long> Pending(IQueryable<BatchItem> items, Guid jobId) =>
+        items.Where(i => i.JobId == jobId && i.State == "pending").OrderBy(i => i.Id).Select(i => i.Id);
 
     private static bool IsPostgres(GatewayDbContext db) => db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
 
