@@ -132,11 +132,11 @@ public sealed partial class IdentityService
 
                 group.Snapshots.TryAdd(id, (call.Snapshot, call.BeforeImage));
                 var r = await AppFailure.Run(() => ApplyInsiCallAsync(call, actor, ct)).ConfigureAwait(false);
-                if (!r.IsSuccess && db.Identities.Local.FirstOrDefault(x => x.Id == call.Snapshot.Id) is { } touched)
+                if (!r.IsSuccess && db.Identities.Local.FindEntry(id) is { } touched)
                 {
                     // Refused after its row was taken for the change (stale version, RNIV transition): the change is not
                     // saved, as the single path would not have saved it.
-                    db.Entry(touched).State = EntityState.Detached;
+                    touched.State = EntityState.Detached;
                 }
 
                 results.Add(r);

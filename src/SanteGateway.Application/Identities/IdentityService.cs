@@ -452,7 +452,7 @@ public sealed partial class IdentityService
         var newValues = after is null ? null
             : versionAfter is null && extra is null ? Serialize(after)
             : WithVersionAndContext(after, versionAfter, extra);
-        await AuditTrail.AppendAsync(db, new AuditEntry(actor.Name, actor.Source, action, "identity", identityId.ToString(), before, newValues), clock, ct).ConfigureAwait(false);
+        await AuditJsonAsync(actor, action, identityId, before, newValues, ct).ConfigureAwait(false);
     }
 
     /// <summary>Appends an identity audit event whose new values are already JSON.</summary>
