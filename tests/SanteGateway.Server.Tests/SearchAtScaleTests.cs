@@ -199,6 +199,63 @@ public abstract class SearchAtScaleTests<TDb>(TDb database) : IClassFixture<TDb>
     }
 
     [Fact]
+    public async Task Imported_identities_pass_the_audit_check_on_their_imports_event_while_a_row_slipped_into_its_series_or_beside_it_is_flagged()
+    {
+        await using var gw = await TestGateway.StartAsync(database);
+        var name = Unique("AUDITIMP");
+        var authority = "1.2.250.1.999.9." + Random.Shared.Next(1_000_000);
+        var (result, _) = await ImportAsync(gw.Services, Csv(
+            "localId;birthName;birthFirstNames;sex;birthDate",
+            $"B1;{name};Anne;F;1980-01-01",
+            $"B2;{name};Paul;M;1981-01-01",
+            $"B3;{name};Luc;M;1982-01-01"), authority);
+        result.Imported.Should().Be(3);
+
+        List<Guid> identities;
+        List<Guid> partnerRows;
+        await using (var scope = gw.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+            identities = await db.ExternalIdentifiers.Where(e => e.Authority == authority).Select(e => e.IdentityId).ToListAsync();
+            partnerRows = await db.ExternalIdentifiers.Where(e => e.Authority == authority).Select(e => e.Id).ToListAsync();
+            var report = await SanteGateway.Store.Audit.AuditVerifier.VerifyAsync(db, null, null, TimeSpan.Zero, DateTimeOffset.UtcNow, CancellationToken.None);
+            identities.Should().HaveCount(3);
+            report.Findings.Where(f => identities.Exists(id => f.Detail.Contains(id.ToString(), StringComparison.Ordinal)) || f.Detail.Contains(result.ImportId.ToString(), StringComparison.Ordinal))
+                .Should().BeEmpty("an imported identity never changed since has the import's event, which names the ids it gave");
+        }
+
+        // Two copies of an imported row behind the gateway's back: one under an id of the import's series (a partner-id
+        // row's), so the import would account for four identities; one under a fresh id, beside the series.
+        var sourceId = Literal(identities[0]);
+        var inSeries = Literal(partnerRows[0]);
+        var beside = Guid.CreateVersion7();
+        // One command: the temporary table lives on its connection.
+        await database.ExecuteAsync($"""
+            CREATE TEMPORARY TABLE slipped AS SELECT * FROM identities WHERE "Id" = {sourceId};
+            UPDATE slipped SET "Id" = {inSeries}, "BirthNameKey" = 'SLIPPEDA';
+            INSERT INTO identities SELECT * FROM slipped;
+            UPDATE slipped SET "Id" = {Literal(beside)}, "BirthNameKey" = 'SLIPPEDB';
+            INSERT INTO identities SELECT * FROM slipped;
+            DROP TABLE slipped;
+            """);
+        try
+        {
+            await using var scope = gw.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+            var report = await SanteGateway.Store.Audit.AuditVerifier.VerifyAsync(db, null, null, TimeSpan.Zero, DateTimeOffset.UtcNow, CancellationToken.None);
+            report.Findings.Should().Contain(f => f.Kind == "identity-without-audit" && f.Detail.Contains(beside.ToString(), StringComparison.Ordinal));
+            report.Findings.Should().Contain(f => f.Kind == "identity-without-audit" && f.Detail.Contains(result.ImportId.ToString(), StringComparison.Ordinal) && f.Detail.Contains("created 3 identities but 4", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await database.ExecuteAsync($"DELETE FROM identities WHERE \"Id\" IN ({inSeries}, {Literal(beside)})");
+        }
+    }
+
+    /// <summary>A uuid literal both providers compare with the stored id (SQLite keeps upper-case text).</summary>
+    private string Literal(Guid id) => database.GetType().Name.Contains("Sqlite", StringComparison.Ordinal) ? $"'{id.ToString().ToUpperInvariant()}'" : $"'{id}'";
+
+    [Fact]
     public async Task Import_refuses_a_file_whose_header_names_an_unknown_column_and_writes_nothing()
     {
         await using var gw = await TestGateway.StartAsync(database);
