@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SanteGateway.Application;
 using SanteGateway.Application.Batch;
 using SanteGateway.Server;
@@ -66,6 +67,7 @@ internal sealed class BatchCommands : ICommandModule
                     file, parse.GetValue(output), ct).ConfigureAwait(false);
             }
 
+            ProcessMemory.CapMallocArenas(2);
             var (local, error) = await LocalGateway.StartAsync(parse.GetValue(data), parse.GetValue(config), ct).ConfigureAwait(false);
             if (local is null)
             {
@@ -91,6 +93,8 @@ internal sealed class BatchCommands : ICommandModule
                 job = created.Value!;
             }
 
+            // The file is stored as the job's items: let the GC have it before the run bounds the heap.
+            csv = null;
             Console.WriteLine($"santegw: job {job.Id} ({kind}, {job.Total} items, rate {(job.RatePerSecond <= 0 ? "unlimited" : job.RatePerSecond.ToString(CultureInfo.InvariantCulture) + "/s")})");
             return await FollowAsync(app.Services, job.Id, parse.GetValue(output), ct).ConfigureAwait(false);
         });
@@ -120,6 +124,7 @@ internal sealed class BatchCommands : ICommandModule
                 return await RemoteBatch.ResumeAndFollowAsync(gatewayUrl, parse.GetValue(apiKey), id, parse.GetValue(output), ct).ConfigureAwait(false);
             }
 
+            ProcessMemory.CapMallocArenas(2);
             var (local, error) = await LocalGateway.StartAsync(parse.GetValue(data), parse.GetValue(config), ct).ConfigureAwait(false);
             if (local is null)
             {
@@ -174,7 +179,9 @@ internal sealed class BatchCommands : ICommandModule
             // The progress line is the batch's output: a log line per call and per change would bury it (and cost more
             // than the change itself at a thousand items a second). Warnings still show; Logging:LogLevel overrides.
             composition.Builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            var gateway = new LocalGateway(GatewayApp.Build(composition.Builder), composition);
+            // The services alone: no HTTP pipeline, endpoints or web UI to map (their types, code and assemblies would
+            // stay loaded for the whole run without serving anything).
+            var gateway = new LocalGateway(composition.Builder.Build(), composition);
             try
             {
                 await GatewayApp.InitializeAsync(gateway.App.Services, ct).ConfigureAwait(false);
@@ -207,6 +214,12 @@ internal sealed class BatchCommands : ICommandModule
     private static async Task<int> FollowAsync(IServiceProvider services, Guid jobId, string? output, CancellationToken ct)
     {
         var runner = services.GetRequiredService<BatchRunner>();
+        // From here on this process only runs the job (a CSV input is stored and released): bound its heap.
+        if (ProcessMemory.LimitManagedHeap(services.GetRequiredService<IOptions<BatchOptions>>().Value.LocalHeapLimitMB) is { } limit)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"santegw: managed heap limited to {limit / (1024 * 1024)} MB for this run (Batch:LocalHeapLimitMB)"));
+        }
+
         var started = DateTime.UtcNow;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var progress = Task.Run(

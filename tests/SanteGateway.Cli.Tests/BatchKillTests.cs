@@ -72,6 +72,31 @@ public sealed class BatchKillTests : IDisposable
         (await File.ReadAllLinesAsync(report, ct)).Should().Equal(expected, $"killed {kills} times");
     }
 
+    [Theory]
+    [InlineData(64, "santegw: managed heap limited to 64 MB")]
+    [InlineData(0, null)]
+    public async Task A_local_batch_in_its_own_process_runs_under_the_configured_managed_heap_limit(int megabytes, string? line)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dir = Path.Combine(root, "bounded" + megabytes);
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, "appsettings.json"), $$"""
+            { "Insi": { "Mode": "sandbox", "SandboxPort": 0 }, "Batch": { "LocalHeapLimitMB": {{megabytes}} } }
+            """, ct);
+
+        var (exit, output) = await RunToEndAsync(["batch", "verify", "--from-store", "all", "--data", dir], ct);
+
+        exit.Should().Be(0, output);
+        if (line is null)
+        {
+            output.Should().NotContain("managed heap limited", "0 leaves the heap unbounded");
+        }
+        else
+        {
+            output.Should().Contain(line, "the GC reports the limit as the memory it may use");
+        }
+    }
+
     /// <summary>80 rows: sandbox persons (found), unknown persons (not found) and broken rows (refused).</summary>
     private static string Csv()
     {
@@ -205,6 +230,7 @@ public sealed class BatchCommandTests : IDisposable
         var (exit, output, err) = await CliRunner.RunAsync("batch", "verify", "--from-store", "status=QUAL;from=2024-01-01;to=2024-12-31;olderThan=30", "--data", dataDir, "--output", report);
         exit.Should().Be(0, err);
         output.Should().Contain("0 items").And.Contain("done: 0/0");
+        err.Should().NotContain("managed heap limited", "a host calling the CLI's entry point (this test) keeps its own heap settings");
         (await File.ReadAllLinesAsync(report, TestContext.Current.CancellationToken)).Should().Equal("line;localId;identityId;outcome;rule;detail;ins");
     }
 

@@ -115,4 +115,10 @@ public sealed class BatchOptions
 
     /// <summary>Largest CSV accepted, in bytes.</summary>
     public long MaxCsvBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// Hard limit, in MB, on the managed heap of a <c>santegw batch</c> run on a data folder while it follows its job (its
+    /// live data is a few chunks; 0 = no limit). The gateway itself (<c>serve</c>) is never limited by it.
+    /// </summary>
+    public int LocalHeapLimitMB { get; set; } = 96;
 }

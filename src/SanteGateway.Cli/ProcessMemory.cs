@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+
+namespace SanteGateway.Cli;
+
+/// <summary>
+/// Keeps a long local run (<c>santegw batch</c> on a data folder) inside a memory budget. Its live managed data is small
+/// (≈ 12 MB: a chunk of items in flight) but the Server GC with dynamic adaptation commits five times that, and glibc
+/// gives each busy thread its own malloc arena; together ≈ 30–40 MB of a ≈ 280 MB resident set that does no work
+/// (docs/performance.md, "Batch memory"). Both are process-wide runtime settings, so only commands that own their
+/// process for a long run set them — never <c>serve</c>, whose intake wants the GC's room.
+/// </summary>
+internal static class ProcessMemory
+{
+    /// <summary>
+    /// Whether <c>santegw</c> owns this process: both settings are process-wide, so a host that merely calls the CLI's
+    /// entry point (the tests do) keeps its own.
+    /// </summary>
+    public static bool OwnsProcess => System.Reflection.Assembly.GetEntryAssembly() == typeof(ProcessMemory).Assembly;
+
+    // glibc's mallopt parameter M_ARENA_MAX (malloc.h).
+    private const int MallocArenaMax = -8;
+
+    /// <summary>
+    /// Caps glibc's malloc arenas (native allocations: OpenSSL, SQLite, ICU) for threads started from now on. A no-op
+    /// where there is no glibc (Windows, macOS, musl's mallopt ignores it).
+    /// </summary>
+    /// <param name="arenas">Arenas at most (2 is what .NET's own container guidance suggests).</param>
+    /// <returns>Whether the C library took the setting.</returns>
+    public static bool CapMallocArenas(int arenas)
+    {
+        if (!OperatingSystem.IsLinux() || arenas <= 0 || !OwnsProcess)
+        {
+            return false;
+        }
+
+        try
+        {
+            return MallOpt(MallocArenaMax, arenas) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Sets a hard limit on the managed heap of this process from now on (<c>GCHeapHardLimit</c>, refreshed at run time).
+    /// The heap is first collected and compacted so that what is committed fits under the limit; if it still does not,
+    /// the limit is not set and the run goes on without it.
+    /// </summary>
+    /// <param name="megabytes">Limit in MB; 0 or less leaves the heap unbounded.</param>
+    /// <returns>The limit the GC now works under, in bytes, or null when none was set.</returns>
+    public static long? LimitManagedHeap(int megabytes)
+    {
+        if (megabytes <= 0 || !OwnsProcess)
+        {
+            return null;
+        }
+
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        AppContext.SetData("GCHeapHardLimit", (ulong)megabytes * 1024 * 1024);
+        try
+        {
+            GC.RefreshMemoryLimit();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already more committed than the limit (the refresh then changes nothing): run without one.
+            AppContext.SetData("GCHeapHardLimit", null);
+            return null;
+        }
+
+        // What the GC reports is as of its last collection.
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    }
+
+    // DllImport, not LibraryImport: two ints need no marshalling code, and the project stays free of unsafe code.
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int MallOpt(int param, int value);
+#pragma warning restore SYSLIB1054
+}
