@@ -182,9 +182,10 @@ public static class HomonymCounts
             return false;
         }
 
-        var key = await SuspendedIndexes.DropAsync(db, [Table], ct, primaryKeys: true).ConfigureAwait(false);
+        // Emptied with TRUNCATE in this transaction, so the COPY writes the rows frozen (all-visible from the start).
+        var key = await SuspendedIndexes.DropAsync(db, [Table], ct, primaryKeys: true, truncate: true).ConfigureAwait(false);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var copy = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync($"COPY {Table} (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") FROM STDIN", ct).ConfigureAwait(false);
+        var copy = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync($"COPY {Table} (\"Kind\", \"NameKey\", \"OtherKey\", \"Count\") FROM STDIN" + (key.CanFreeze(Table) ? " (FREEZE)" : ""), ct).ConfigureAwait(false);
         try
         {
             var digits = new char[11];

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SanteGateway.Application;
 using SanteGateway.Store;
+using SanteGateway.Store.Entities;
 using SanteGateway.Store.Tests;
 
 namespace SanteGateway.Server.Tests;
@@ -387,14 +388,15 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
     private async Task<List<string>> IndexDefinitionsAsync()
     {
         await using var db = database.CreateContext();
-        // PostgreSQL: the foreign keys are suspended too, so they are part of what must come back.
+        // PostgreSQL: the primary and foreign keys are suspended too (with those of other tables that point at identities),
+        // so they are part of what must come back.
         var sql = db.Database.IsNpgsql()
             ? """
               SELECT d AS "Value" FROM (
                 SELECT indexname AS n, indexdef AS d FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('identities', 'identity_ins_history', 'identity_external_ids', 'identity_homonym_counts')
                 UNION ALL
                 SELECT c.conname, t.relname || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-                WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN ('identities', 'identity_ins_history', 'identity_external_ids', 'identity_homonym_counts')) x
+                WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN ('identities', 'identity_ins_history', 'identity_external_ids', 'identity_homonym_counts', 'identity_evidence')) x
               ORDER BY n, d
               """
             : "SELECT sql AS \"Value\" FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('identities', 'identity_ins_history', 'identity_external_ids') AND sql IS NOT NULL ORDER BY name";
@@ -455,6 +457,16 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
         if (database is PostgresTestDatabase)
         {
             before.Should().Contain(d => d.Contains("FOREIGN KEY (\"IdentityId\") REFERENCES identities", StringComparison.Ordinal), "the INS history's foreign key is checked too");
+            before.Should().Contain(d => d.StartsWith("identity_evidence FK_", StringComparison.Ordinal), "the evidence's key to identities is suspended with the identities' primary key");
+        }
+
+        // A partner identifier stored without its identity (that table has no foreign key): the load empties only the
+        // tables that hold nothing (to write them frozen), so this row survives it.
+        var orphan = Guid.NewGuid();
+        await using (var db = database.CreateContext())
+        {
+            db.ExternalIdentifiers.Add(new ExternalIdentifier { Id = orphan, IdentityId = Guid.NewGuid(), Authority = "1.2.250.1.999.9", Value = "ORPHAN", Kind = "PI", CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
         }
 
         // Cancelled half-way (from the reject callback, i.e. while rows are being validated): nothing is written.
@@ -494,6 +506,26 @@ public abstract class InitialLoadTests<TDb>(TDb database) : IClassFixture<TDb>, 
         }
 
         (await IndexDefinitionsAsync()).Should().Equal(before, "the rebuilt indexes are the ones the migrations declared");
+        await using (var db = database.CreateContext())
+        {
+            (await db.ExternalIdentifiers.AnyAsync(x => x.Id == orphan)).Should().BeTrue("a table that held a row is not emptied");
+            if (db.Database.IsNpgsql())
+            {
+                // COPY … (FREEZE) into the tables emptied in the load's transaction: every page is all-visible at once (the
+                // visibility map that ANALYZE counts), with no VACUUM in between.
+                await db.Database.ExecuteSqlRawAsync("ANALYZE identities, identity_homonym_counts");
+                var pages = await db.Database.SqlQueryRaw<string>("""
+                    SELECT relname || ' ' || CAST(relpages AS TEXT) || ' ' || CAST(relallvisible AS TEXT) AS "Value" FROM pg_class
+                    WHERE relnamespace = current_schema()::regnamespace AND relname IN ('identities', 'identity_homonym_counts')
+                    """).ToListAsync();
+                pages.Should().HaveCount(2);
+                foreach (var p in pages.Select(v => v.Split(' ')))
+                {
+                    p[1].Should().NotBe("0", p[0] + " holds rows");
+                    p[2].Should().Be(p[1], p[0] + "'s rows were written frozen, all its pages all-visible");
+                }
+            }
+        }
         (await CountsAsync()).Should().Equal(await BruteForceCountsAsync(), "the initial load's homonym counts are those of the loaded rows");
         if (database is PostgresTestDatabase)
         {

@@ -114,7 +114,7 @@ public sealed class IdentityImporter
         var today = DateOnly.FromDateTime(stamp.UtcDateTime);
         var seen = await ExistingAsync(authority, ct).ConfigureAwait(false);
         var ids = new SequentialIds(stamp);
-        using var writer = db.Database.IsNpgsql() ? (IWriter)new PostgresWriter(CopySegmentRows) : new SqliteWriter();
+        using IWriter writer = db.Database.IsNpgsql() ? new PostgresWriter(CopySegmentRows) : new SqliteWriter();
         var strategy = db.Database.CreateExecutionStrategy();
         // The statements over the whole base (index rebuild, homonym counts) take minutes at millions of rows: the default
         // 30 s command timeout would roll the whole load back at its very end. Cancellation still stops the import.
@@ -130,9 +130,24 @@ public sealed class IdentityImporter
 
                 // An initial load into an empty base rebuilds the search indexes once at the end instead of
                 // maintaining them row by row (several times faster; searches wait for the commit meanwhile).
+                // PostgreSQL: the primary keys too (the ids are drawn here, unique by construction; their rebuild from sorted
+                // ids is a fraction of maintaining three B-trees row by row during the COPY), the tables emptied with
+                // TRUNCATE so the COPY writes frozen rows, and the two partial indexes no imported row enters (a merge
+                // tombstone, a row without its derived keys) kept in place: rebuilding each one scans the whole table.
                 var suspended = await db.Identities.IgnoreQueryFilters().AnyAsync(ct).ConfigureAwait(false)
                     ? null
-                    : await SuspendedIndexes.DropAsync(db, ["identities", "identity_ins_history", "identity_external_ids"], ct).ConfigureAwait(false);
+                    : await SuspendedIndexes.DropAsync(
+                        db,
+                        ["identities", "identity_ins_history", "identity_external_ids"],
+                        ct,
+                        primaryKeys: true,
+                        keep: ["IX_identities_MergedIntoId", "IX_identities_missing_keys"],
+                        truncate: true).ConfigureAwait(false);
+                if (writer is PostgresWriter pg && suspended is not null)
+                {
+                    pg.Freeze = (suspended.CanFreeze("identities"), suspended.CanFreeze("identity_ins_history"), suspended.CanFreeze("identity_external_ids"));
+                }
+
                 var read = 0;
                 var rejected = 0;
                 var imported = 0;
@@ -810,6 +825,9 @@ public sealed class IdentityImporter
         private PgBinaryRows? identities;
         private int written;
 
+        /// <summary>Which of identities, INS history and partner ids were emptied in this transaction: their COPY may freeze the rows.</summary>
+        public (bool Identities, bool Ins, bool External) Freeze { get; set; }
+
         // Synchronous writes into the COPY buffer (it flushes to the socket when full): 23 fields per row made the async
         // calls' state machines a visible share of the client's time per row at millions of rows.
         public async Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct)
@@ -819,8 +837,8 @@ public sealed class IdentityImporter
                 COPY identities ("Id", "BirthName", "BirthFirstNames", "FirstFirstName", "Sex", "BirthDate", "BirthDateCorrected", "BirthDateUnknownParts",
                   "BirthPlaceCog", "UsedName", "UsedFirstName", "Status", "Attributes", "CollectionChannel", "InsMatricule", "InsOid",
                   "BirthNameKey", "FirstNameKey", "UsedNameKey", "BirthNamePhonetic", "CreatedAt", "UpdatedAt", "Version")
-                FROM STDIN (FORMAT BINARY)
-                """, ct).ConfigureAwait(false);
+                FROM STDIN (FORMAT BINARY
+                """ + (Freeze.Identities ? ", FREEZE)" : ")"), ct).ConfigureAwait(false);
             var now = PgBinaryRows.Timestamp(stamp);
             foreach (var a in rows)
             {
@@ -884,8 +902,8 @@ public sealed class IdentityImporter
             if (ins.Count > 0)
             {
                 await using var copy = await PgBinaryRows.BeginAsync(c, """
-                    COPY identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") FROM STDIN (FORMAT BINARY)
-                    """, ct).ConfigureAwait(false);
+                    COPY identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") FROM STDIN (FORMAT BINARY
+                    """ + (Freeze.Ins ? ", FREEZE)" : ")"), ct).ConfigureAwait(false);
                 foreach (var h in ins)
                 {
                     copy.StartRow(7);
@@ -905,8 +923,8 @@ public sealed class IdentityImporter
             if (authority is not null && external.Count > 0)
             {
                 await using var copy = await PgBinaryRows.BeginAsync(c, """
-                    COPY identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") FROM STDIN (FORMAT BINARY)
-                    """, ct).ConfigureAwait(false);
+                    COPY identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") FROM STDIN (FORMAT BINARY
+                    """ + (Freeze.External ? ", FREEZE)" : ")"), ct).ConfigureAwait(false);
                 var now = PgBinaryRows.Timestamp(stamp);
                 foreach (var x in external)
                 {
