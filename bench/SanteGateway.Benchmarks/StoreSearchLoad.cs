@@ -123,7 +123,7 @@ internal static class StoreSearchLoad
 
             int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             var result = await importer
-                .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, CancellationToken.None).ConfigureAwait(false);
+                .ImportAsync(rows, Authority, Actor.Process("bench", "bench"), _ => rejected++, count, CancellationToken.None).ConfigureAwait(false);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"# gc during the import: gen0 {GC.CollectionCount(0) - collections[0]}, gen1 {GC.CollectionCount(1) - collections[1]}, gen2 {GC.CollectionCount(2) - collections[2]} collections; pause {GC.GetTotalPauseDuration().TotalSeconds:F1} s in the process; server gc {System.Runtime.GCSettings.IsServerGC}; gen0 budget setting {AppContext.GetData("GCgen0size") ?? AppContext.GetData("System.GC.Gen0Size") ?? "default"}"));
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;

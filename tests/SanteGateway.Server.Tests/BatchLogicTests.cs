@@ -1,4 +1,5 @@
 using System.Text;
+using CsCheck;
 using SanteGateway.Application.Batch;
 
 namespace SanteGateway.Server.Tests;
@@ -108,5 +109,75 @@ public sealed class BatchLogicTests
             var act = () => BatchCsv.Read([.. head, .. bytes], out _, out _).ToList();
             act.Should().NotThrow();
         }
+    }
+
+    [Fact]
+    public void Rows_are_the_quote_aware_split_of_each_line_trimmed_with_empty_cells_left_out_whatever_the_line()
+    {
+        Gen.Char["ab \u00e9\t\";,"].Array[0, 14].Select(c => new string(c)).List[0, 40].Sample(lines =>
+        {
+            var text = "localId;birthName;sex\n" + string.Join("\n", lines) + "\n";
+            var rows = BatchCsv.Read(Encoding.UTF8.GetBytes(text), out _, out var error).Select(Flat).ToList();
+            error.Should().BeNull();
+            rows.Should().Equal(Reference(lines, ';'));
+        });
+    }
+
+    [Fact]
+    public void A_file_read_as_a_stream_gives_the_rows_of_the_same_bytes_in_memory_across_buffer_ends()
+    {
+        var random = new Random(3);
+        var text = new StringBuilder("\uFEFFlocalId,birthName,sex\r\n");
+        for (var i = 0; i < 30_000; i++)
+        {
+            var cells = Enumerable.Range(0, random.Next(1, 5)).Select(_ => new string(Enumerable.Range(0, random.Next(0, 9)).Select(_ => "ab\u00e9 \"x"[random.Next(6)]).ToArray()));
+            text.Append(string.Join(',', cells)).Append(random.Next(3) == 0 ? "\r\n" : "\n");
+        }
+
+        text.Append("last,line,F"); // no final line break
+        var bytes = Encoding.UTF8.GetBytes(text.ToString()); // with a BOM
+        var inMemory = BatchCsv.Read(bytes, out _, out var e1).Select(Flat).ToList();
+        var streamed = BatchCsv.Read(new MemoryStream(bytes), ["localId", "birthName", "sex"], out _, out var e2).Select(Flat).ToList();
+        e1.Should().BeNull();
+        e2.Should().BeNull();
+        bytes.Length.Should().BeGreaterThan(3 << 16, "lines must straddle the reader's 64 KB buffer");
+        streamed.Should().Equal(inMemory);
+        streamed[^1].Should().Be((30_002, "birthname=line|localid=last|sex=F", (string?)null));
+    }
+
+    private static (int Line, string Fields, string? Rule) Flat(CsvRow row) =>
+        (row.Line, string.Join("|", row.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + f.Value)), row.Error?.Rule);
+
+    /// <summary>What the reader must give for these data lines (line 2 on), written with the field-by-field splitter.</summary>
+    private static List<(int Line, string Fields, string? Rule)> Reference(List<string> lines, char sep)
+    {
+        string[] cols = ["localid", "birthname", "sex"];
+        var expected = new List<(int, string, string?)>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i]))
+            {
+                continue;
+            }
+
+            if (!BatchCsv.TrySplit(lines[i], sep, out var values, out _))
+            {
+                expected.Add((i + 2, "", "csv.quote"));
+                continue;
+            }
+
+            var fields = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            for (var c = 0; c < Math.Min(cols.Length, values.Count); c++)
+            {
+                if (values[c].Trim() is { Length: > 0 } v)
+                {
+                    fields[cols[c]] = v;
+                }
+            }
+
+            expected.Add((i + 2, string.Join("|", fields.Select(f => f.Key + "=" + f.Value)), values.Count == cols.Length ? null : "csv.columns"));
+        }
+
+        return expected;
     }
 }

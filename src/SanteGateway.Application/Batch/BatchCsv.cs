@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Text;
 
 namespace SanteGateway.Application.Batch;
@@ -44,7 +45,7 @@ public static class BatchCsv
 
     private static readonly string[] Display = ["localId", "ins", "insOid", "birthName", "birthFirstNames", "firstFirstName", "sex", "birthDate", "birthPlaceCog"];
 
-    private static IEnumerable<CsvRow> Read(IEnumerator<(int Line, byte[] Bytes)> lines, IReadOnlyList<string> display, out IReadOnlyList<string> header, out string? error)
+    private static IEnumerable<CsvRow> Read(IEnumerator<(int Line, ReadOnlyMemory<byte> Bytes)> lines, IReadOnlyList<string> display, out IReadOnlyList<string> header, out string? error)
     {
         var known = display.Select(c => c.ToLowerInvariant()).ToList();
         header = [];
@@ -55,7 +56,7 @@ public static class BatchCsv
             return [];
         }
 
-        if (!TryDecode(lines.Current.Bytes, out var head))
+        if (!TryDecode(lines.Current.Bytes.Span, out var head))
         {
             error = "Line 1 is not valid UTF-8.";
             return [];
@@ -92,12 +93,13 @@ public static class BatchCsv
         return Rows(lines, cols, sep);
     }
 
-    private static IEnumerable<CsvRow> Rows(IEnumerator<(int Line, byte[] Bytes)> lines, List<string> cols, char sep)
+    private static IEnumerable<CsvRow> Rows(IEnumerator<(int Line, ReadOnlyMemory<byte> Bytes)> lines, List<string> cols, char sep)
     {
+        var columns = cols.Select(c => string.IsInterned(c) ?? c).ToArray(); // the callers' literal names match by reference
         while (lines.MoveNext())
         {
             var (line, bytes) = lines.Current;
-            if (!TryDecode(bytes, out var text))
+            if (!TryDecode(bytes.Span, out var text))
             {
                 yield return new CsvRow(line, new Dictionary<string, string>(), ("csv.encoding", "The line is not valid UTF-8."));
                 continue;
@@ -108,30 +110,76 @@ public static class BatchCsv
                 continue;
             }
 
-            if (!TrySplit(text, sep, out var values, out var why))
+            // One array of values per row, read through the shared header (CsvFields): a dictionary per row was the
+            // largest object of a row in flight in an import of millions of rows.
+            var values = new string?[columns.Length];
+            string? why = null;
+            var count = text.Contains('"', StringComparison.Ordinal) ? SplitQuoted(text, sep, values, out why) : SplitPlain(text, sep, values);
+            if (count < 0)
             {
-                yield return new CsvRow(line, new Dictionary<string, string>(), ("csv.quote", why));
+                yield return new CsvRow(line, new Dictionary<string, string>(), ("csv.quote", why!));
                 continue;
             }
 
-            var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < Math.Min(cols.Count, values.Count); i++)
-            {
-                var v = values[i].Trim();
-                if (v.Length > 0)
-                {
-                    fields[cols[i]] = v;
-                }
-            }
+            var fields = new CsvFields(columns, values);
 
             // A row with the wrong field count keeps what it has (its localId for the report) but is refused.
-            yield return values.Count != cols.Count
-                ? new CsvRow(line, fields, ("csv.columns", $"{values.Count} field(s) where the header has {cols.Count}."))
+            yield return count != columns.Length
+                ? new CsvRow(line, fields, ("csv.columns", $"{count} field(s) where the header has {columns.Length}."))
                 : new CsvRow(line, fields, null);
         }
     }
 
-    private static bool TryDecode(byte[] bytes, out string text)
+    /// <summary>
+    /// Splits a line without quotes: each field trimmed, empty ones left null, those past the header's count dropped.
+    /// Returns the number of fields.
+    /// </summary>
+    private static int SplitPlain(string line, char sep, string?[] values)
+    {
+        var rest = line.AsSpan();
+        var n = 0;
+        while (true)
+        {
+            var end = rest.IndexOf(sep);
+            var field = (end < 0 ? rest : rest[..end]).Trim();
+            if (n < values.Length && field.Length > 0)
+            {
+                values[n] = field.Length == line.Length ? line : new string(field);
+            }
+
+            n++;
+            if (end < 0)
+            {
+                return n;
+            }
+
+            rest = rest[(end + 1)..];
+        }
+    }
+
+    /// <summary>The general case (<see cref="TrySplit"/>), into the same array; -1 with the reason when a quote is wrong.</summary>
+    private static int SplitQuoted(string line, char sep, string?[] values, out string? error)
+    {
+        if (!TrySplit(line, sep, out var split, out var why))
+        {
+            error = why;
+            return -1;
+        }
+
+        error = null;
+        for (var i = 0; i < Math.Min(values.Length, split.Count); i++)
+        {
+            var v = split[i].Trim();
+            if (v.Length > 0)
+            {
+                values[i] = v;
+            }
+        }
+
+        return split.Count;
+    }
+
+    private static bool TryDecode(ReadOnlySpan<byte> bytes, out string text)
     {
         try
         {
@@ -147,9 +195,11 @@ public static class BatchCsv
 
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private static IEnumerable<(int Line, byte[] Bytes)> SplitLines(Stream content)
+    private static IEnumerable<(int Line, ReadOnlyMemory<byte> Bytes)> SplitLines(Stream content)
     {
-        // Same splitting as for a byte array (BOM, \n or \r\n), over a buffered stream.
+        // Same splitting as for a byte array (BOM, \n or \r\n), over a buffered stream. A line is handed out as a slice of
+        // the buffer (valid until the next line is asked for: the reader decodes it at once); only a line that straddles
+        // two reads is copied.
         var buffer = new byte[1 << 16];
         var pending = new MemoryStream();
         var line = 1;
@@ -167,18 +217,28 @@ public static class BatchCsv
                 }
             }
 
-            for (var i = start; i < n; i++)
+            while (start < n)
             {
-                if (buffer[i] != (byte)'\n')
+                var at = Array.IndexOf(buffer, (byte)'\n', start, n - start);
+                if (at < 0)
                 {
-                    continue;
+                    break;
                 }
 
-                pending.Write(buffer, start, i - start);
-                var bytes = pending.ToArray();
-                pending.SetLength(0);
-                yield return (line++, bytes.Length > 0 && bytes[^1] == (byte)'\r' ? bytes[..^1] : bytes);
-                start = i + 1;
+                ReadOnlyMemory<byte> bytes;
+                if (pending.Length > 0)
+                {
+                    pending.Write(buffer, start, at - start);
+                    bytes = pending.ToArray();
+                    pending.SetLength(0);
+                }
+                else
+                {
+                    bytes = buffer.AsMemory(start, at - start);
+                }
+
+                yield return (line++, bytes.Length > 0 && bytes.Span[^1] == (byte)'\r' ? bytes[..^1] : bytes);
+                start = at + 1;
             }
 
             pending.Write(buffer, start, n - start);
@@ -186,12 +246,12 @@ public static class BatchCsv
 
         if (pending.Length > 0)
         {
-            var bytes = pending.ToArray();
-            yield return (line, bytes[^1] == (byte)'\r' ? bytes[..^1] : bytes);
+            ReadOnlyMemory<byte> bytes = pending.ToArray();
+            yield return (line, bytes.Span[^1] == (byte)'\r' ? bytes[..^1] : bytes);
         }
     }
 
-    private static IEnumerable<(int Line, byte[] Bytes)> SplitLines(byte[] content)
+    private static IEnumerable<(int Line, ReadOnlyMemory<byte> Bytes)> SplitLines(byte[] content)
     {
         var start = content.Length >= 3 && content[0] == 0xEF && content[1] == 0xBB && content[2] == 0xBF ? 3 : 0;
         var line = 1;
@@ -202,7 +262,7 @@ public static class BatchCsv
                 var end = i > start && content[i - 1] == (byte)'\r' ? i - 1 : i;
                 if (i < content.Length || end > start)
                 {
-                    yield return (line, content[start..end]);
+                    yield return (line, content.AsMemory(start, end - start));
                 }
 
                 line++;
@@ -271,4 +331,61 @@ public static class BatchCsv
             i++; // separator
         }
     }
+}
+
+/// <summary>
+/// The fields of one row: the header's names (shared by every row) and this row's values (null for an empty or missing
+/// cell, which the dictionary leaves out, as before). Lookups compare at most a dozen names: cheaper than hashing.
+/// </summary>
+internal sealed class CsvFields(string[] columns, string?[] values) : IReadOnlyDictionary<string, string>
+{
+    public int Count
+    {
+        get
+        {
+            var n = 0;
+            foreach (var v in values)
+            {
+                n += v is null ? 0 : 1;
+            }
+
+            return n;
+        }
+    }
+
+    public IEnumerable<string> Keys => this.Select(kv => kv.Key);
+
+    public IEnumerable<string> Values => this.Select(kv => kv.Value);
+
+    public string this[string key] => TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"No value for the column '{key}'.");
+
+    public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+    public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string value)
+    {
+        for (var i = 0; i < columns.Length; i++)
+        {
+            if (ReferenceEquals(columns[i], key) || string.Equals(columns[i], key, StringComparison.Ordinal))
+            {
+                value = values[i];
+                return value is not null;
+            }
+        }
+
+        value = null;
+        return false;
+    }
+
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
+    {
+        for (var i = 0; i < columns.Length; i++)
+        {
+            if (values[i] is { } v)
+            {
+                yield return new(columns[i], v);
+            }
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -19,14 +19,16 @@ internal sealed class PgBinaryRows : IAsyncDisposable
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly long PgEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
     private static readonly int PgEpochDay = new DateOnly(2000, 1, 1).DayNumber;
-    private readonly NpgsqlRawCopyStream stream;
-    private readonly byte[] buffer = new byte[64 * 1024];
+    private readonly List<(byte[] Block, int Used)>? held;
+    private NpgsqlRawCopyStream? stream;
+    private byte[] buffer = new byte[64 * 1024];
     private int used;
     private bool ended;
 
-    private PgBinaryRows(NpgsqlRawCopyStream stream)
+    private PgBinaryRows(NpgsqlRawCopyStream? stream)
     {
         this.stream = stream;
+        held = stream is null ? [] : null;
         ReadOnlySpan<byte> header = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
         header.CopyTo(buffer);
         used = header.Length;
@@ -35,6 +37,36 @@ internal sealed class PgBinaryRows : IAsyncDisposable
     /// <summary>Starts <paramref name="copyCommand"/> (<c>COPY table (columns) FROM STDIN (FORMAT BINARY)</c>).</summary>
     public static async Task<PgBinaryRows> BeginAsync(NpgsqlConnection connection, string copyCommand, CancellationToken ct) =>
         new(await connection.BeginRawBinaryCopyAsync(copyCommand, ct).ConfigureAwait(false));
+
+    /// <summary>
+    /// Rows encoded now and sent later by <see cref="SendAsync"/> (the import's INS and partner-id rows, which follow their
+    /// identities' COPY): held as bytes, they are nothing for the garbage collector to trace or copy, where the same rows
+    /// held as objects (strings each) until the segment's end survived several collections.
+    /// </summary>
+    public static PgBinaryRows Deferred() => new(null);
+
+    /// <summary>Whether a <see cref="Deferred"/> encoder holds no row.</summary>
+    public bool IsEmpty => held is { Count: 0 } && used == 19;
+
+    /// <summary>Starts <paramref name="copyCommand"/> and sends what a <see cref="Deferred"/> encoder holds, then completes the COPY.</summary>
+    public async Task SendAsync(NpgsqlConnection connection, string copyCommand, CancellationToken ct)
+    {
+        stream = await connection.BeginRawBinaryCopyAsync(copyCommand, ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var (block, n) in held!)
+            {
+                await stream.WriteAsync(block.AsMemory(0, n), ct).ConfigureAwait(false);
+            }
+
+            held.Clear();
+            await CompleteAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The value of a <c>timestamptz</c> field (microseconds since 2000-01-01 UTC), to compute once for a constant.</summary>
     public static long Timestamp(DateTimeOffset value) => (value.UtcTicks - PgEpochTicks) / TimeSpan.TicksPerMicrosecond;
@@ -116,7 +148,7 @@ internal sealed class PgBinaryRows : IAsyncDisposable
         Room(2);
         BinaryPrimitives.WriteInt16BigEndian(buffer.AsSpan(used), -1);
         used += 2;
-        await stream.WriteAsync(buffer.AsMemory(0, used), ct).ConfigureAwait(false);
+        await stream!.WriteAsync(buffer.AsMemory(0, used), ct).ConfigureAwait(false);
         used = 0;
         ended = true;
         await stream.DisposeAsync().ConfigureAwait(false);
@@ -128,7 +160,7 @@ internal sealed class PgBinaryRows : IAsyncDisposable
         if (!ended)
         {
             ended = true;
-            stream.Cancel();
+            stream?.Cancel();
         }
     }
 
@@ -138,7 +170,10 @@ internal sealed class PgBinaryRows : IAsyncDisposable
         if (!ended)
         {
             ended = true;
-            await stream.CancelAsync().ConfigureAwait(false);
+            if (stream is not null)
+            {
+                await stream.CancelAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -149,8 +184,17 @@ internal sealed class PgBinaryRows : IAsyncDisposable
             return;
         }
 
-        // Synchronous: the raw stream writes to the socket buffer; awaiting per 64 KB cost more than it saved.
-        stream.Write(buffer, 0, used);
+        if (held is not null)
+        {
+            held.Add((buffer, used));
+            buffer = new byte[buffer.Length];
+        }
+        else
+        {
+            // Synchronous: the raw stream writes to the socket buffer; awaiting per 64 KB cost more than it saved.
+            stream!.Write(buffer, 0, used);
+        }
+
         used = 0;
         if (bytes > buffer.Length)
         {
