@@ -60,7 +60,8 @@ fi
 /usr/bin/time -f "# batch: peak RSS %M KB, %e s wall, %U s user, %S s system" \
   env ${BATCH_ENV:-} dotnet "$bin/santegw.dll" batch verify --from-store status=RECUP --rate 0 --concurrency "$CONCURRENCY" \
   "${db[@]}" --output "$work/report.csv" > "$work/batch.out" 2>&1 || true
-tail -6 "$work/batch.out"
+# The progress line is rewritten in place ('\r'): show the lines that end the run.
+tr '\r' '\n' < "$work/batch.out" | grep -v '^[0-9]*/[0-9]* ' | tail -6
 grep -q "Unhandled\|Exception" "$work/batch.out" && { echo "# batch failed:"; grep -m1 -B2 -A12 "Exception" "$work/batch.out"; }
 wall=$(echo "$(date +%s.%N) - $start" | bc)
 echo "# verify: $N items in $wall s ($(echo "$N / $wall" | bc) items/s) load=$(cut -d' ' -f1-3 /proc/loadavg)"
