@@ -215,7 +215,10 @@ internal sealed class BatchCommands : ICommandModule
     {
         var runner = services.GetRequiredService<BatchRunner>();
         // From here on this process only runs the job (a CSV input is stored and released): bound its heap.
-        if (ProcessMemory.LimitManagedHeap(services.GetRequiredService<IOptions<BatchOptions>>().Value.LocalHeapLimitMB) is { } limit)
+        var batchOptions = services.GetRequiredService<IOptions<BatchOptions>>().Value;
+        // Never below what a chunk in flight may hold (≈ 64 KB an item, generous: ≈ 10 KB measured) over a 32 MB base.
+        var heapLimit = batchOptions.LocalHeapLimitMB <= 0 ? 0 : Math.Max(batchOptions.LocalHeapLimitMB, 32 + (batchOptions.ChunkSize / 16));
+        if (ProcessMemory.LimitManagedHeap(heapLimit) is { } limit)
         {
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"santegw: managed heap limited to {limit / (1024 * 1024)} MB for this run (Batch:LocalHeapLimitMB)"));
         }

@@ -117,8 +117,9 @@ public sealed class BatchOptions
     public long MaxCsvBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>
-    /// Hard limit, in MB, on the managed heap of a <c>santegw batch</c> run on a data folder while it follows its job (its
-    /// live data is a few chunks; 0 = no limit). The gateway itself (<c>serve</c>) is never limited by it.
+    /// Hard limit, in MB, on the managed heap of a <c>santegw batch</c> run on a data folder while it follows its job (0 =
+    /// no limit). Its live data is ≈ 10 MB with chunks of 100; the limit is raised to 32 MB + 64 KB per item of a chunk
+    /// when that is more. The gateway itself (<c>serve</c>) is never limited by it.
     /// </summary>
-    public int LocalHeapLimitMB { get; set; } = 96;
+    public int LocalHeapLimitMB { get; set; } = 48;
 }
