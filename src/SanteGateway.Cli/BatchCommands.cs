@@ -214,7 +214,8 @@ internal sealed class BatchCommands : ICommandModule
     private static async Task<int> FollowAsync(IServiceProvider services, Guid jobId, string? output, CancellationToken ct)
     {
         var runner = services.GetRequiredService<BatchRunner>();
-        // From here on this process only runs the job (a CSV input is stored and released): bound its heap.
+        // From here on this process only runs the job (a CSV input is stored and released): its heap may be bounded
+        // when the operator asked for it (off by default: docs/operations.md, "Memory of a local run").
         var batchOptions = services.GetRequiredService<IOptions<BatchOptions>>().Value;
         // Never below what a chunk in flight may hold (≈ 64 KB an item, generous: ≈ 10 KB measured) over a 32 MB base.
         var heapLimit = batchOptions.LocalHeapLimitMB <= 0 ? 0 : Math.Max(batchOptions.LocalHeapLimitMB, 32 + (batchOptions.ChunkSize / 16));

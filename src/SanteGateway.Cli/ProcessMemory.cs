@@ -4,10 +4,10 @@ namespace SanteGateway.Cli;
 
 /// <summary>
 /// Keeps a long local run (<c>santegw batch</c> on a data folder) inside a memory budget. Its live managed data is small
-/// (≈ 12 MB: a chunk of items in flight) but the Server GC with dynamic adaptation commits five times that, and glibc
-/// gives each busy thread its own malloc arena; together ≈ 30–40 MB of a ≈ 280 MB resident set that does no work
-/// (docs/performance.md, "Batch memory"). Both are process-wide runtime settings, so only commands that own their
-/// process for a long run set them — never <c>serve</c>, whose intake wants the GC's room.
+/// (≈ 10 MB: chunks of items in flight) but the Server GC with dynamic adaptation commits six times that, and glibc
+/// gives each busy thread its own malloc arena (docs/performance.md, "Batch memory"). Both settings are process-wide, so
+/// only commands that own their process for a long run take them — never <c>serve</c>, whose intake wants the GC's room;
+/// the heap limit only when the operator sets it (a tight one ran out on a loaded machine).
 /// </summary>
 internal static class ProcessMemory
 {
