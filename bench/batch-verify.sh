@@ -7,7 +7,8 @@
 # Usage: bench/batch-verify.sh N [CONCURRENCY]      (Release build of bench/SanteGateway.Benchmarks first)
 # BATCH_ENV="NAME=VALUE ..." sets environment variables for the batch process alone (GC settings, for instance);
 # BIN=DIR runs the binaries of another build (A/B); SETTINGS='"Batch": { "ChunkSize": 200 }' adds sections to the
-# data folder's appsettings.json; the run ends with `santegw audit verify` on the data folder.
+# data folder's appsettings.json; SMAPS=1 prints what the batch process's resident set is made of at its peak; the run
+# ends with `santegw audit verify` on the data folder.
 set -euo pipefail
 N=${1:-100000}
 CONCURRENCY=${2:-8}
@@ -59,11 +60,20 @@ fi
 # shellcheck disable=SC2086 # BATCH_ENV is a list of NAME=VALUE words
 /usr/bin/time -f "# batch: peak RSS %M KB, %e s wall, %U s user, %S s system" \
   env ${BATCH_ENV:-} dotnet "$bin/santegw.dll" batch verify --from-store status=RECUP --rate 0 --concurrency "$CONCURRENCY" \
-  "${db[@]}" --output "$work/report.csv" > "$work/batch.out" 2>&1 || true
+  "${db[@]}" --output "$work/report.csv" > "$work/batch.out" 2>&1 &
+batch_pid=$!
+smaps_pid=
+if [ -n "${SMAPS:-}" ]; then
+  # SMAPS=1: what the batch process's resident set is made of at its peak (bench/smaps-peak.sh).
+  for _ in $(seq 1 50); do dotnet_pid=$(pgrep -P "$batch_pid" -f santegw.dll || true); [ -z "$dotnet_pid" ] || break; sleep 0.1; done
+  [ -z "$dotnet_pid" ] || { "$here/smaps-peak.sh" "$dotnet_pid" "$work" > "$work/smaps.out" 2>&1 & smaps_pid=$!; }
+fi
+wait "$batch_pid" || true
 # The progress line is rewritten in place ('\r'): show the lines that end the run.
 tr '\r' '\n' < "$work/batch.out" | grep -v '^[0-9]*/[0-9]* ' | tail -6
 grep -q "Unhandled\|Exception" "$work/batch.out" && { echo "# batch failed:"; grep -m1 -B2 -A12 "Exception" "$work/batch.out"; }
 wall=$(echo "$(date +%s.%N) - $start" | bc)
+[ -z "$smaps_pid" ] || { wait "$smaps_pid" || true; cat "$work/smaps.out"; }
 echo "# verify: $N items in $wall s ($(echo "$N / $wall" | bc) items/s) load=$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "$sandbox_pid" ]; then
   # utime + stime (fields 14, 15) in clock ticks: the sandbox's CPU for the whole run, import included (it serves no import).
