@@ -67,7 +67,6 @@ internal sealed class BatchCommands : ICommandModule
                     file, parse.GetValue(output), ct).ConfigureAwait(false);
             }
 
-            ProcessMemory.CapMallocArenas(2);
             var (local, error) = await LocalGateway.StartAsync(parse.GetValue(data), parse.GetValue(config), ct).ConfigureAwait(false);
             if (local is null)
             {
@@ -124,7 +123,6 @@ internal sealed class BatchCommands : ICommandModule
                 return await RemoteBatch.ResumeAndFollowAsync(gatewayUrl, parse.GetValue(apiKey), id, parse.GetValue(output), ct).ConfigureAwait(false);
             }
 
-            ProcessMemory.CapMallocArenas(2);
             var (local, error) = await LocalGateway.StartAsync(parse.GetValue(data), parse.GetValue(config), ct).ConfigureAwait(false);
             if (local is null)
             {
@@ -243,6 +241,8 @@ internal sealed class BatchCommands : ICommandModule
 
                     var view = await ViewAsync(services, jobId, CancellationToken.None).ConfigureAwait(false);
                     Console.Error.Write("\r" + Line(view, started));
+                    // Native memory freed by the exchanges and chunk writes since the last refresh goes back to the system.
+                    ProcessMemory.TrimNativeHeap();
                 }
             },
             CancellationToken.None);

@@ -21,11 +21,11 @@ internal static class ProcessMemory
     private const int MallocArenaMax = -8;
 
     /// <summary>
-    /// Caps glibc's malloc arenas (native allocations: OpenSSL, SQLite, ICU) for threads started from now on. A no-op
-    /// where there is no glibc (Windows, macOS, musl's mallopt ignores it).
+    /// Caps glibc's malloc arenas (native allocations: OpenSSL, SQLite, ICU, the runtime's own). glibc fixes its arena
+    /// limit once the process holds more than eight arenas — on 2 cores that is 16, each busy thread taking its own — so
+    /// this only bites when called first thing in <c>Main</c>, before the thread pool has grown: later it changes nothing
+    /// (a local batch run held 16 arenas with the call made after start-up). A no-op where there is no glibc.
     /// </summary>
-    /// <param name="arenas">Arenas at most (2 is what .NET's own container guidance suggests).</param>
-    /// <returns>Whether the C library took the setting.</returns>
     public static bool CapMallocArenas(int arenas)
     {
         if (!OperatingSystem.IsLinux() || arenas <= 0 || !OwnsProcess)
@@ -75,9 +75,36 @@ internal static class ProcessMemory
         return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
     }
 
+    /// <summary>
+    /// Hands glibc's free native memory back to the system (<c>malloc_trim</c>): pages wholly free inside every arena, not
+    /// only at an arena's top. A long batch run frees what OpenSSL and SQLite allocate for each exchange and chunk, and
+    /// glibc keeps it: ≈ 25 MB of 53 MB held by malloc was free 100 s into a 300 000-item run. Costs a walk of the free
+    /// lists and arenas under their locks, so a run calls it every few seconds, not per item.
+    /// </summary>
+    /// <returns>Whether memory was returned (false also where there is no glibc or the process is not santegw's).</returns>
+    public static bool TrimNativeHeap()
+    {
+        if (!OperatingSystem.IsLinux() || !OwnsProcess)
+        {
+            return false;
+        }
+
+        try
+        {
+            return MallocTrim(0) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     // DllImport, not LibraryImport: two ints need no marshalling code, and the project stays free of unsafe code.
 #pragma warning disable SYSLIB1054
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int param, int value);
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 #pragma warning restore SYSLIB1054
 }

@@ -12,6 +12,13 @@ public static class Program
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static async Task<int> Main(string[] args)
     {
+        // First thing, or glibc has fixed its arena limit already (ProcessMemory.CapMallocArenas): a local batch run owns
+        // its process for a long time, and each arena a thread takes keeps its own free memory.
+        if (args is ["batch", ..])
+        {
+            ProcessMemory.CapMallocArenas(2);
+        }
+
         var root = BuildRoot();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
