@@ -5,14 +5,15 @@ namespace SanteGateway.Cli;
 /// <summary>
 /// Keeps a long local run (<c>santegw batch</c> on a data folder) inside a memory budget. Its live managed data is small
 /// (≈ 10 MB: chunks of items in flight) but the Server GC with dynamic adaptation commits six times that, and glibc
-/// gives each busy thread its own malloc arena (docs/performance.md, "Batch memory"). Both settings are process-wide, so
-/// only commands that own their process for a long run take them — never <c>serve</c>, whose intake wants the GC's room;
-/// the heap limit only when the operator sets it (a tight one ran out on a loaded machine).
+/// gives each busy thread its own malloc arena, each keeping its own freed memory (docs/performance.md, "Batch memory").
+/// These settings are process-wide, so only commands that own their process for a long run take them — never
+/// <c>serve</c>, whose intake wants the GC's room; the heap limit only when the operator sets it (a tight one ran out on
+/// a loaded machine).
 /// </summary>
 internal static class ProcessMemory
 {
     /// <summary>
-    /// Whether <c>santegw</c> owns this process: both settings are process-wide, so a host that merely calls the CLI's
+    /// Whether <c>santegw</c> owns this process: these settings are process-wide, so a host that merely calls the CLI's
     /// entry point (the tests do) keeps its own.
     /// </summary>
     public static bool OwnsProcess => System.Reflection.Assembly.GetEntryAssembly() == typeof(ProcessMemory).Assembly;
@@ -26,6 +27,8 @@ internal static class ProcessMemory
     /// this only bites when called first thing in <c>Main</c>, before the thread pool has grown: later it changes nothing
     /// (a local batch run held 16 arenas with the call made after start-up). A no-op where there is no glibc.
     /// </summary>
+    /// <param name="arenas">Arenas at most (2 is what .NET's own container guidance suggests); those already made stay.</param>
+    /// <returns>Whether the C library took the setting.</returns>
     public static bool CapMallocArenas(int arenas)
     {
         if (!OperatingSystem.IsLinux() || arenas <= 0 || !OwnsProcess)
