@@ -31,19 +31,7 @@ internal static class ProcessMemory
     /// <returns>Whether the C library took the setting.</returns>
     public static bool CapMallocArenas(int arenas)
     {
-        if (!OperatingSystem.IsLinux() || arenas <= 0 || !OwnsProcess)
-        {
-            return false;
-        }
-
-        try
-        {
-            return MallOpt(MallocArenaMax, arenas) == 1;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
+        return arenas > 0 && OnGlibc(() => MallOpt(MallocArenaMax, arenas));
     }
 
     /// <summary>
@@ -87,6 +75,13 @@ internal static class ProcessMemory
     /// <returns>Whether memory was returned (false also where there is no glibc or the process is not santegw's).</returns>
     public static bool TrimNativeHeap()
     {
+        return OnGlibc(() => MallocTrim(0));
+    }
+
+    // Both calls return 1 when the C library did what was asked. Only for santegw's own process on Linux; a C library
+    // without them is no error.
+    private static bool OnGlibc(Func<int> call)
+    {
         if (!OperatingSystem.IsLinux() || !OwnsProcess)
         {
             return false;
@@ -94,7 +89,7 @@ internal static class ProcessMemory
 
         try
         {
-            return MallocTrim(0) == 1;
+            return call() == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -102,7 +97,7 @@ internal static class ProcessMemory
         }
     }
 
-    // DllImport, not LibraryImport: two ints need no marshalling code, and the project stays free of unsafe code.
+    // DllImport, not LibraryImport: plain integers need no marshalling code, and the project stays free of unsafe code.
 #pragma warning disable SYSLIB1054
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int param, int value);

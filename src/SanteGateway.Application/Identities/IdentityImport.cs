@@ -855,17 +855,20 @@ public sealed class IdentityImporter
         /// <summary>Which of identities, INS history and partner ids were emptied in this transaction: their COPY may freeze the rows.</summary>
         public (bool Identities, bool Ins, bool External) Freeze { get; set; }
 
+        // The options of each COPY: binary, and frozen rows into a table emptied in this transaction.
+        private static string Binary(bool freeze) => freeze ? "(FORMAT BINARY, FREEZE)" : "(FORMAT BINARY)";
+
         // Synchronous writes into the COPY buffer (it flushes to the socket when full): 23 fields per row made the async
         // calls' state machines a visible share of the client's time per row at millions of rows.
         public async Task WriteAsync(GatewayDbContext db, List<Accepted> rows, string? authority, DateTimeOffset stamp, CancellationToken ct)
         {
             var c = (NpgsqlConnection)db.Database.GetDbConnection();
-            var copy = identities ??= await PgBinaryRows.BeginAsync(c, """
+            var copy = identities ??= await PgBinaryRows.BeginAsync(c, $"""
                 COPY identities ("Id", "BirthName", "BirthFirstNames", "FirstFirstName", "Sex", "BirthDate", "BirthDateCorrected", "BirthDateUnknownParts",
                   "BirthPlaceCog", "UsedName", "UsedFirstName", "Status", "Attributes", "CollectionChannel", "InsMatricule", "InsOid",
                   "BirthNameKey", "FirstNameKey", "UsedNameKey", "BirthNamePhonetic", "CreatedAt", "UpdatedAt", "Version")
-                FROM STDIN (FORMAT BINARY
-                """ + (Freeze.Identities ? ", FREEZE)" : ")"), ct).ConfigureAwait(false);
+                FROM STDIN {Binary(Freeze.Identities)}
+                """, ct).ConfigureAwait(false);
             var now = PgBinaryRows.Timestamp(stamp);
             var insRows = ins ??= PgBinaryRows.Deferred();
             var externalRows = authority is null ? null : external ??= PgBinaryRows.Deferred();
@@ -944,17 +947,17 @@ public sealed class IdentityImporter
             if (ins is { IsEmpty: false } insRows)
             {
                 ins = null;
-                await insRows.SendAsync(c, """
-                    COPY identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") FROM STDIN (FORMAT BINARY
-                    """ + (Freeze.Ins ? ", FREEZE)" : ")"), ct).ConfigureAwait(false);
+                await insRows.SendAsync(c, $"""
+                    COPY identity_ins_history ("Id", "IdentityId", "Matricule", "Oid", "ObtainedAt", "Source", "IsActive") FROM STDIN {Binary(Freeze.Ins)}
+                    """, ct).ConfigureAwait(false);
             }
 
             if (external is { IsEmpty: false } externalRows)
             {
                 external = null;
-                await externalRows.SendAsync(c, """
-                    COPY identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") FROM STDIN (FORMAT BINARY
-                    """ + (Freeze.External ? ", FREEZE)" : ")"), ct).ConfigureAwait(false);
+                await externalRows.SendAsync(c, $"""
+                    COPY identity_external_ids ("Id", "IdentityId", "Authority", "Value", "Kind", "CreatedAt") FROM STDIN {Binary(Freeze.External)}
+                    """, ct).ConfigureAwait(false);
             }
         }
 

@@ -25,13 +25,15 @@ internal sealed class PgBinaryRows : IAsyncDisposable
     private int used;
     private bool ended;
 
+    // The binary COPY signature, then no flags and no header extension.
+    private static ReadOnlySpan<byte> Header => [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
     private PgBinaryRows(NpgsqlRawCopyStream? stream)
     {
         this.stream = stream;
         held = stream is null ? [] : null;
-        ReadOnlySpan<byte> header = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        header.CopyTo(buffer);
-        used = header.Length;
+        Header.CopyTo(buffer);
+        used = Header.Length;
     }
 
     /// <summary>Starts <paramref name="copyCommand"/> (<c>COPY table (columns) FROM STDIN (FORMAT BINARY)</c>).</summary>
@@ -46,7 +48,7 @@ internal sealed class PgBinaryRows : IAsyncDisposable
     public static PgBinaryRows Deferred() => new(null);
 
     /// <summary>Whether a <see cref="Deferred"/> encoder holds no row.</summary>
-    public bool IsEmpty => held is { Count: 0 } && used == 19;
+    public bool IsEmpty => held is { Count: 0 } && used == Header.Length;
 
     /// <summary>Starts <paramref name="copyCommand"/> and sends what a <see cref="Deferred"/> encoder holds, then completes the COPY.</summary>
     public async Task SendAsync(NpgsqlConnection connection, string copyCommand, CancellationToken ct)
