@@ -775,6 +775,8 @@ public sealed class IdentityImporter
     /// import, so that every id is greater than the previous one. The primary-key indexes (kept during the load) then grow
     /// at their right edge instead of taking ten million inserts at random places. Unique within the import (counter);
     /// another import in the same millisecond has another tail (a clash needs the same 40 random bits: 2⁻⁴⁰).
+    /// <c>santegw audit verify</c> reads this layout back (<c>ImportedSeries</c> in the Store, which cannot see this
+    /// class): change the two together.
     /// </summary>
     private sealed class SequentialIds(DateTimeOffset stamp)
     {
